@@ -1,0 +1,206 @@
+"""One typed, validated settings object read from the environment and `.env`.
+
+Nothing is read at import time: front ends call `Settings.from_env()` once at start,
+so tests and tools can import every module without a token or a `.env`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from bot.errors import SettingsError
+
+T = TypeVar("T")
+
+
+class Secret:
+    """A value that never shows itself in logs, reprs or tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything Citebot can be told; each field maps to one environment variable."""
+
+    corpus_dir: Path = Path("corpus")
+    data_dir: Path = Path(".citebot")
+    results: int = 3
+    language: str = "english"
+    k1: float = 1.5
+    b: float = 0.75
+    epsilon: float = 0.25
+    passage_min_words: int = 40
+    passage_max_words: int = 150
+    discord_token: Secret | None = field(default=None, repr=False)
+    guild_id: int | None = None
+    cooldown_rate: int = 5
+    cooldown_seconds: float = 60.0
+    max_question_chars: int = 500
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True
+    ) -> Settings:
+        """Read settings from `env` (default: os.environ) over the values in `./.env`."""
+        values: dict[str, str] = {}
+        if dotenv:
+            values.update(_read_dotenv(Path(".env")))
+        values.update(os.environ if env is None else env)
+        reader = _Reader(values)
+        settings = cls(
+            corpus_dir=reader.get("CITEBOT_CORPUS_DIR", Path, cls.corpus_dir),
+            data_dir=reader.get("CITEBOT_DATA_DIR", Path, cls.data_dir),
+            results=reader.get("CITEBOT_RESULTS", _int_between(1, 10), cls.results),
+            language=reader.get("CITEBOT_LANGUAGE", _language, cls.language),
+            k1=reader.get("CITEBOT_BM25_K1", _float_between(0.0, 10.0), cls.k1),
+            b=reader.get("CITEBOT_BM25_B", _float_between(0.0, 1.0), cls.b),
+            epsilon=reader.get("CITEBOT_BM25_EPSILON", _float_between(0.0, 10.0), cls.epsilon),
+            passage_min_words=reader.get(
+                "CITEBOT_PASSAGE_MIN_WORDS", _int_between(1, 5000), cls.passage_min_words
+            ),
+            passage_max_words=reader.get(
+                "CITEBOT_PASSAGE_MAX_WORDS", _int_between(5, 10000), cls.passage_max_words
+            ),
+            discord_token=reader.get("DISCORD_TOKEN", Secret, None),
+            guild_id=reader.get("CITEBOT_GUILD_ID", _snowflake, None),
+            cooldown_rate=reader.get("CITEBOT_COOLDOWN_RATE", _int_between(1, 1000), cls.cooldown_rate),
+            cooldown_seconds=reader.get(
+                "CITEBOT_COOLDOWN_SECONDS", _float_between(0.0, 86400.0), cls.cooldown_seconds
+            ),
+            max_question_chars=reader.get(
+                "CITEBOT_MAX_QUESTION_CHARS", _int_between(10, 4000), cls.max_question_chars
+            ),
+            shard_count=reader.get("CITEBOT_SHARD_COUNT", _int_between(1, 10000), None),
+            shard_ids=reader.get("CITEBOT_SHARD_IDS", _int_list, None),
+            log_level=reader.get("CITEBOT_LOG_LEVEL", _log_level, cls.log_level),
+        )
+        if settings.passage_min_words > settings.passage_max_words:
+            raise SettingsError(
+                "CITEBOT_PASSAGE_MIN_WORDS must not be larger than CITEBOT_PASSAGE_MAX_WORDS "
+                f"(got {settings.passage_min_words} > {settings.passage_max_words})"
+            )
+        if settings.shard_ids is not None:
+            if settings.shard_count is None:
+                raise SettingsError("CITEBOT_SHARD_IDS needs CITEBOT_SHARD_COUNT to be set too")
+            bad = [i for i in settings.shard_ids if i >= settings.shard_count]
+            if bad:
+                raise SettingsError(
+                    f"CITEBOT_SHARD_IDS must be below CITEBOT_SHARD_COUNT={settings.shard_count} "
+                    f"(got {bad})"
+                )
+        return settings
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with some fields replaced (command-line options win over the environment)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def index_fingerprint_fields(self) -> dict[str, Any]:
+        """The settings that change what the index holds: part of its cache key."""
+        names = ("language", "k1", "b", "epsilon", "passage_min_words", "passage_max_words")
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name in names}
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    from dotenv import dotenv_values
+
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+
+class _Reader:
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self._values = values
+
+    def get(self, name: str, parse: Callable[[str], T], default: T) -> T:
+        raw = self._values.get(name)
+        if raw is None or raw.strip() == "":
+            return default
+        try:
+            return parse(raw.strip())
+        except (ValueError, TypeError) as exc:
+            shown = "***" if name == "DISCORD_TOKEN" else repr(raw)
+            raise SettingsError(f"{name} {exc} (got {shown})") from None
+
+
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"must be a whole number from {low} to {high}") from None
+        if not low <= value <= high:
+            raise ValueError(f"must be a whole number from {low} to {high}")
+        return value
+
+    return parse
+
+
+def _float_between(low: float, high: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f"must be a number from {low:g} to {high:g}") from None
+        if not low <= value <= high:
+            raise ValueError(f"must be a number from {low:g} to {high:g}")
+        return value
+
+    return parse
+
+
+def _snowflake(raw: str) -> int:
+    if not raw.isdigit() or len(raw) > 20:
+        raise ValueError("must be a Discord id (digits only, e.g. 123456789012345678)")
+    return int(raw)
+
+
+def _int_list(raw: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(part) for part in raw.replace(" ", "").split(",") if part)
+    except ValueError:
+        raise ValueError("must be shard numbers separated by commas, e.g. 0,1") from None
+    if not values or any(v < 0 for v in values):
+        raise ValueError("must be shard numbers separated by commas, e.g. 0,1")
+    return values
+
+
+def _language(raw: str) -> str:
+    import Stemmer
+
+    language = raw.lower()
+    if language not in Stemmer.algorithms():
+        raise ValueError("must be a Snowball language such as english, french or german")
+    return language
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+    return level

@@ -1,0 +1,171 @@
+"""Text analysis shared by passages and questions, so both sides of a match agree.
+
+NFKC and case folding first (so "Ｈ１００" and "H100" meet), then tokens that keep
+the things people search for whole: model names (H100, R1, o1), money ($6M),
+years (2025) and dotted abbreviations (U.S.). Plain words lose stopwords and are
+reduced to Snowball stems; tokens with digits or dots are kept as they are, since
+a stemmer would only damage them.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+import Stemmer
+
+# Order matters: the first alternative that matches at a position wins.
+_TOKEN_RE = re.compile(
+    r"""
+    \$?\d+(?:[.,]\d+)*[^\W\d_]*      # 2025, 6.5, 1,000, $6m, 60b, 3x
+    | (?:[^\W\d_]\.){2,}             # u.s., e.g.
+    | \w+(?:['’]\w+)*                # words, h100, r1, o1, don't
+    """,
+    re.VERBOSE,
+)
+
+# Snowball's English list, plus the few question words it lacks ("much", "many").
+ENGLISH_STOPWORDS = frozenset(
+    """
+    i me my myself we our ours ourselves you your yours yourself yourselves he him his
+    himself she her hers herself it its itself they them their theirs themselves what
+    which who whom whose this that these those am is are was were be been being have has
+    had having do does did doing would should could ought i'm you're he's she's it's we're
+    they're i've you've we've they've i'd you'd he'd she'd we'd they'd i'll you'll he'll
+    she'll we'll they'll isn't aren't wasn't weren't hasn't haven't hadn't doesn't don't
+    didn't won't wouldn't shan't shouldn't can't cannot couldn't mustn't let's that's
+    who's what's here's there's when's where's why's how's a an the and but if or because
+    as until while of at by for with about against between into through during before
+    after above below to from up down in out on off over under again further then once
+    here there when where why how all any both each few more most other some such no nor
+    not only own same so than too very s t can will just don now much many also
+    """.split()
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    """One analysed term and where it stands in the original text."""
+
+    term: str
+    start: int
+    end: int
+
+
+class Analyzer:
+    """Turns text into index terms; one instance per language, safe across threads."""
+
+    def __init__(self, language: str = "english") -> None:
+        self.language = language
+        self.stopwords = ENGLISH_STOPWORDS if language == "english" else frozenset()
+        self._stemmer = Stemmer.Stemmer(language)
+        # PyStemmer objects are not thread-safe; the bot searches from worker threads.
+        self._lock = threading.Lock()
+
+    def terms(self, text: str) -> list[str]:
+        """The index terms of `text`, in order, repeats kept (BM25 counts them)."""
+        return [token.term for token in self.tokens(text)]
+
+    def tokens(self, text: str) -> list[Token]:
+        """Index terms with their spans in `text`, for highlighting matched words."""
+        raw = [(word, start, end) for word, start, end in _raw_words(text)]
+        return [
+            Token(term, start, end)
+            for (word, start, end) in raw
+            if (term := self._term(word)) is not None
+        ]
+
+    def _term(self, word: str) -> str | None:
+        if word in self.stopwords or word.replace("’", "'") in self.stopwords:
+            return None
+        if not word.isalpha():
+            # Numbers, money, model names and abbreviations stay whole.
+            if "'" in word or "’" in word:
+                word = re.split(r"['’]", word, maxsplit=1)[0]
+                if not word or word in self.stopwords:
+                    return None
+                return self._stem(word)
+            return word
+        return self._stem(word)
+
+    def _stem(self, word: str) -> str:
+        return _cached_stem(self, word)
+
+
+@lru_cache(maxsize=200_000)
+def _cached_stem(analyzer: Analyzer, word: str) -> str:
+    with analyzer._lock:
+        return analyzer._stemmer.stemWord(word)
+
+
+def _raw_words(text: str) -> Iterator[tuple[str, int, int]]:
+    """Case-folded, NFKC-normalised words with spans into the original `text`.
+
+    Normalisation can change lengths, so it is applied per match on the original
+    string: spans always point at the text a person sees.
+    """
+    for match in _TOKEN_RE.finditer(text):
+        word = unicodedata.normalize("NFKC", match.group()).casefold()
+        yield word, match.start(), match.end()
+
+
+def normalize(text: str) -> str:
+    """NFKC + case folding; what tokenising sees."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+# --- sentences -----------------------------------------------------------------------
+
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof sr jr st vs etc inc ltd co corp no fig al e.g i.e u.s u.k jan feb mar "
+    "apr jun jul aug sep sept oct nov dec".split()
+)
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+)")
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentence boundaries in text[start:end], as (start, end) offsets into `text`.
+
+    A boundary is end punctuation followed by white space and a capital, digit or
+    opening quote, unless the word before the dot is a known abbreviation or a
+    single letter (as in "U.S." or "J. Smith"). Paragraph breaks always end one.
+    """
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    for block_start, block_end in _blocks(text, start, end):
+        sentence_start = block_start
+        for match in _SENTENCE_END.finditer(text, block_start, block_end):
+            stop = match.end()
+            after = text[stop:block_end].lstrip()
+            if not after:
+                continue
+            if not (after[0].isupper() or after[0].isdigit() or after[0] in "\"'“‘(["):
+                continue
+            if text[match.start()] == "." and _is_abbreviation(text, sentence_start, match.start()):
+                continue
+            spans.append((sentence_start, stop))
+            sentence_start = stop + (len(text[stop:block_end]) - len(after))
+        spans.append((sentence_start, block_end))
+    return [(s, e) for s, e in spans if text[s:e].strip()]
+
+
+def _blocks(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """Paragraph-like blocks separated by blank lines, trimmed of white space."""
+    for match in re.finditer(r"\S(?:.*?\S)?(?=\s*\n\s*\n|\s*$)", text[start:end], re.S):
+        yield start + match.start(), start + match.end()
+
+
+def _is_abbreviation(text: str, sentence_start: int, dot: int) -> bool:
+    word_match = re.search(r"([\w.]+)$", text[sentence_start:dot])
+    if not word_match:
+        return False
+    word = word_match.group(1).lower().strip(".")
+    return len(word) == 1 or word in _ABBREVIATIONS
+
+
+def word_count(text: str) -> int:
+    return len(text.split())
