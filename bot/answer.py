@@ -1,0 +1,263 @@
+"""The answering API every front end uses: a question in, cited verbatim excerpts out.
+
+`Engine.open` loads the corpus and the saved index (building it when the corpus or
+the settings changed); `Engine.ask` is pure computation over immutable data, so
+the Discord layer can run many at once in worker threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from bot.corpus import Article, Corpus, Passage, load_corpus
+from bot.errors import CorpusError, QuestionError
+from bot.excerpt import choose_excerpt
+from bot.index import BM25Index
+from bot.settings import Settings
+from bot.saved_index import load_or_build
+from bot.text import Analyzer
+
+log = logging.getLogger(__name__)
+
+#: Candidates taken from BM25 before excerpts are chosen and neighbours merged.
+CANDIDATES = 30
+#: Share of the question's weight (idf) the best passage must hold to count as an answer.
+FOUND_COVERAGE = 0.5
+
+
+@dataclass(frozen=True)
+class Result:
+    rank: int
+    score: float
+    article_id: str
+    title: str
+    url: str | None
+    paragraphs: tuple[int, int]
+    excerpt: str
+    passage: str
+    highlights: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    article_id: str
+    title: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    found: bool
+    results: tuple[Result, ...]
+    closest: tuple[ArticleRef, ...]
+    elapsed_ms: float
+    articles_searched: int
+
+
+class Engine:
+    """Immutable search state: articles, passages, analyzer and BM25 index."""
+
+    def __init__(
+        self,
+        corpus: Corpus,
+        passages: Sequence[Passage],
+        index: BM25Index,
+        analyzer: Analyzer,
+        *,
+        results: int = 3,
+    ) -> None:
+        self.corpus = corpus
+        self.articles: Sequence[Article] = corpus.articles
+        self.passages = passages
+        self.index = index
+        self.analyzer = analyzer
+        self.results = results
+        self._by_id = {a.article_id: i for i, a in enumerate(self.articles)}
+        # Passages of one article are contiguous: [first, end) per article.
+        self._article_ranges: dict[int, tuple[int, int]] = {}
+        for number, passage in enumerate(passages):
+            first, _ = self._article_ranges.get(passage.article, (number, number))
+            self._article_ranges[passage.article] = (first, number + 1)
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        on_warning: Callable[[str], None] | None = None,
+    ) -> Engine:
+        """Load the corpus and the saved index, building or rebuilding it when needed.
+
+        Blocking: the bot calls this through `asyncio.to_thread`.
+        """
+        corpus = load_corpus(settings.corpus_dir, on_warning=on_warning)
+        if not corpus.articles:
+            raise CorpusError(
+                f"no usable articles in {settings.corpus_dir} "
+                "(add .md, .txt, .html or .jsonl files)"
+            )
+        analyzer = Analyzer(settings.language)
+        passages, index = load_or_build(
+            corpus, analyzer, settings, progress=progress, on_warning=on_warning
+        )
+        return cls(corpus, passages, index, analyzer, results=settings.results)
+
+    @property
+    def passage_count(self) -> int:
+        return len(self.passages)
+
+    def article(self, article_id: str) -> Article | None:
+        index = self._by_id.get(article_id)
+        return None if index is None else self.articles[index]
+
+    def passages_of(self, article_id: str) -> int:
+        index = self._by_id.get(article_id)
+        if index is None:
+            return 0
+        first, end = self._article_ranges.get(index, (0, 0))
+        return end - first
+
+    def find_articles(self, text: str, limit: int = 25) -> list[Article]:
+        """Articles whose title or id contains `text` (all of them for an empty text)."""
+        needle = " ".join(text.casefold().split())
+        matches = [
+            a
+            for a in self.articles
+            if not needle or needle in a.title.casefold() or needle in a.article_id
+        ]
+        matches.sort(key=lambda a: (not a.title.casefold().startswith(needle), a.title.casefold()))
+        return matches[:limit]
+
+    def ask(
+        self, question: str, *, k: int | None = None, article_id: str | None = None
+    ) -> Answer:
+        """The best excerpts for `question`, or a not-found answer naming the closest articles."""
+        started = time.perf_counter()
+        if not question or not question.strip():
+            raise QuestionError("Please ask a question: the message was empty.")
+        k = max(1, k or self.results)
+        doc_range = None
+        if article_id is not None:
+            index = self._by_id.get(article_id)
+            if index is None:
+                raise QuestionError(f"There is no article with the id '{article_id}'.")
+            doc_range = self._article_ranges.get(index, (0, 0))
+
+        query = self.analyzer.terms(question)
+        hits = self.index.top_k(query, max(CANDIDATES, k * 3), doc_range=doc_range) if query else []
+        weights = self._term_weights(query)
+        results: list[Result] = []
+        closest: list[ArticleRef] = []
+        found = False
+        if hits and self._holds_enough(hits[0][0], weights):
+            found = True
+            results = self._results(hits, weights, k)
+        else:
+            closest = self._closest(hits)
+        return Answer(
+            question=question,
+            found=found,
+            results=tuple(results),
+            closest=tuple(closest),
+            elapsed_ms=(time.perf_counter() - started) * 1000,
+            articles_searched=len(self.articles) if article_id is None else 1,
+        )
+
+    # --- internals ---------------------------------------------------------------------
+
+    def _term_weights(self, query: list[str]) -> dict[str, float]:
+        """idf of each distinct question term; unknown terms weigh as much as the rarest."""
+        n = max(self.index.n_docs, 1)
+        unseen = math.log((n + 0.5) / 0.5)
+        return {term: (self.index.idf(term) or unseen) for term in dict.fromkeys(query)}
+
+    def _passage_terms(self, number: int) -> set[str]:
+        passage = self.passages[number]
+        article = self.articles[passage.article]
+        return set(self.analyzer.terms(article.text[passage.start : passage.end])) | set(
+            self.analyzer.terms(article.title)
+        )
+
+    def _holds_enough(self, number: int, weights: dict[str, float]) -> bool:
+        total = sum(weights.values())
+        if total <= 0:
+            return False
+        present = self._passage_terms(number)
+        covered = sum(w for term, w in weights.items() if term in present)
+        return covered / total >= FOUND_COVERAGE
+
+    def _results(
+        self, hits: list[tuple[int, float]], weights: dict[str, float], k: int
+    ) -> list[Result]:
+        merged = _merge_neighbours(hits, self.passages)
+        results: list[Result] = []
+        for start_number, end_number, score in merged:
+            if len(results) == k:
+                break
+            first, last = self.passages[start_number], self.passages[end_number]
+            article = self.articles[first.article]
+            start, end = first.start, max(p.end for p in self.passages[start_number : end_number + 1])
+            excerpt = choose_excerpt(article.text, start, end, weights, self.analyzer)
+            results.append(
+                Result(
+                    rank=len(results) + 1,
+                    score=score,
+                    article_id=article.article_id,
+                    title=article.title,
+                    url=article.url,
+                    paragraphs=(first.first_paragraph, last.last_paragraph),
+                    excerpt=excerpt.text,
+                    passage=article.text[start:end],
+                    highlights=excerpt.highlights,
+                )
+            )
+        return results
+
+    def _closest(self, hits: list[tuple[int, float]]) -> list[ArticleRef]:
+        refs: list[ArticleRef] = []
+        seen: set[int] = set()
+        for number, _ in hits:
+            article_index = self.passages[number].article
+            if article_index in seen:
+                continue
+            seen.add(article_index)
+            article = self.articles[article_index]
+            refs.append(ArticleRef(article.article_id, article.title, article.url))
+            if len(refs) == 3:
+                break
+        return refs
+
+
+def _merge_neighbours(
+    hits: list[tuple[int, float]], passages: Sequence[Passage]
+) -> list[tuple[int, int, float]]:
+    """Join hits whose text overlaps in one article into one result, best first.
+
+    Windows of a long paragraph overlap by a sentence; showing both as separate
+    results would repeat text, so they become one span keeping the best score.
+    """
+    spans: list[list[float]] = []  # [first passage, last passage, score]
+    for number, score in hits:
+        article = passages[number].article
+        for span in spans:
+            lo, hi = int(span[0]), int(span[1])
+            if (
+                passages[lo].article == article
+                and lo - 1 <= number <= hi + 1
+                and passages[number].start < passages[hi].end
+                and passages[number].end > passages[lo].start
+            ):
+                if number < lo:
+                    span[0] = number
+                elif number > hi:
+                    span[1] = number
+                break
+        else:
+            spans.append([number, number, score])
+    return [(int(a), int(b), s) for a, b, s in spans]

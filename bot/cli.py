@@ -1,0 +1,265 @@
+"""The `citebot` command: ask, index, articles, run (Discord) and eval.
+
+The terminal front end: it only calls the answering API and renders its result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.errors import CitebotError, QuestionError
+from bot.settings import Settings
+
+EXIT_OK = 0
+EXIT_ERROR = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_ERROR
+    try:
+        settings = Settings.from_env()
+        if getattr(args, "corpus", None) is not None:
+            settings = settings.with_overrides(corpus_dir=args.corpus)
+        if getattr(args, "data_dir", None) is not None:
+            settings = settings.with_overrides(data_dir=args.data_dir)
+        handler: Callable[[argparse.Namespace, Settings], int] = args.handler
+        return handler(args, settings)
+    except CitebotError as exc:
+        print(f"citebot: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("citebot: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="citebot",
+        description="Answers questions about a collection of articles with verbatim, cited excerpts.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def corpus_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--corpus", type=Path, help="folder of articles (default: CITEBOT_CORPUS_DIR or corpus/)")
+        p.add_argument("--data-dir", type=Path, help="where the index is saved (default: CITEBOT_DATA_DIR or .citebot/)")
+
+    ask = sub.add_parser("ask", help="answer a question from the articles")
+    ask.add_argument("question", nargs="?", default="-", help="the question, or - to read one per line from stdin")
+    corpus_options(ask)
+    ask.add_argument("-k", type=int, default=None, help="how many excerpts (default: CITEBOT_RESULTS or 3)")
+    ask.add_argument("--article", help="search only this article (its id, see `citebot articles`)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    ask.set_defaults(handler=_cmd_ask)
+
+    index = sub.add_parser("index", help="build or refresh the saved index")
+    corpus_options(index)
+    index.set_defaults(handler=_cmd_index)
+
+    articles = sub.add_parser("articles", help="list the articles: id, title, passages")
+    corpus_options(articles)
+    articles.set_defaults(handler=_cmd_articles)
+
+    run = sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
+    corpus_options(run)
+    run.set_defaults(handler=_cmd_run)
+
+    evaluate = sub.add_parser("eval", help="measure answer quality on a SQuAD-format question set")
+    evaluate.add_argument("file", type=Path, help="SQuAD v1.1 JSON file")
+    evaluate.add_argument("-k", type=int, default=3, help="excerpts shown per question (default 3)")
+    evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    evaluate.add_argument("--holdout", action="store_true",
+                          help="index half the articles and ask about the other half (not-found calibration)")
+    evaluate.add_argument("--limit", type=int, default=None, help="ask at most this many questions")
+    evaluate.set_defaults(handler=_cmd_eval)
+    return parser
+
+
+# --- commands --------------------------------------------------------------------------
+
+
+def _open_engine(settings: Settings, *, console: Any) -> Any:
+    from bot.answer import Engine
+
+    def warn(message: str) -> None:
+        console.print(f"[yellow]warning:[/] {_escape(message)}", highlight=False)
+
+    with _progress(console, "Indexing passages") as progress:
+        return Engine.open(settings, progress=progress, on_warning=warn)
+
+
+def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    err = _console(sys.stderr)
+    if args.k is not None and not 1 <= args.k <= 50:
+        raise CitebotError("-k must be a whole number from 1 to 50")
+    engine = _open_engine(settings, console=err)
+    if args.article is not None and engine.article(args.article) is None:
+        raise CitebotError(f"no article with the id '{args.article}' (see `citebot articles`)")
+    if args.question == "-":
+        return _ask_batch(engine, args, sys.stdin, sys.stdout)
+    try:
+        answer = engine.ask(args.question, k=args.k, article_id=args.article)
+    except QuestionError as exc:
+        raise CitebotError(str(exc)) from None
+    if args.json:
+        print(json.dumps(answer_to_json(answer), ensure_ascii=False))
+    else:
+        _print_answer(answer, _console(sys.stdout))
+    return EXIT_OK
+
+
+def _ask_batch(engine: Any, args: argparse.Namespace, source: TextIO, out: TextIO) -> int:
+    """One question per input line, one JSON line out per question; the index loads once."""
+    for line in source:
+        question = line.strip()
+        if not question:
+            continue
+        try:
+            answer = engine.ask(question, k=args.k, article_id=args.article)
+            record = answer_to_json(answer)
+        except QuestionError as exc:
+            record = {"question": question, "found": False, "results": [], "error": str(exc)}
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        out.flush()
+    return EXIT_OK
+
+
+def answer_to_json(answer: Any) -> dict[str, Any]:
+    return {
+        "question": answer.question,
+        "found": answer.found,
+        "results": [
+            {
+                "rank": r.rank,
+                "score": round(r.score, 6),
+                "article_id": r.article_id,
+                "title": r.title,
+                "url": r.url,
+                "paragraphs": list(r.paragraphs),
+                "excerpt": r.excerpt,
+                "passage": r.passage,
+            }
+            for r in answer.results
+        ],
+        "closest": [{"article_id": a.article_id, "title": a.title, "url": a.url} for a in answer.closest],
+        "elapsed_ms": round(answer.elapsed_ms, 3),
+    }
+
+
+def _print_answer(answer: Any, console: Any) -> None:
+    from rich.text import Text
+
+    if not answer.found:
+        console.print("The articles don't cover this.", highlight=False)
+        if answer.closest:
+            names = "; ".join(f"{a.title} ({a.article_id})" for a in answer.closest)
+            console.print(Text(f"Closest articles: {names}"), highlight=False)
+        return
+    for result in answer.results:
+        excerpt = Text(f"{result.rank}. ")
+        body = Text(result.excerpt)
+        for start, end in result.highlights:
+            body.stylize("bold", start, end)
+        excerpt.append_text(body)
+        console.print(excerpt, highlight=False)
+        console.print(Text(f"   — {citation(result)}", style="dim"), highlight=False)
+        console.print()
+
+
+def citation(result: Any) -> str:
+    """`Title, ¶4–5 · url`: how a terminal cites an excerpt."""
+    first, last = result.paragraphs
+    where = f"¶{first}" if first == last else f"¶{first}–{last}"
+    text = f"{result.title}, {where}"
+    return f"{text} · {result.url}" if result.url else text
+
+
+def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    err = _console(sys.stderr)
+    started = time.perf_counter()
+    engine = _open_engine(settings, console=err)
+    elapsed = time.perf_counter() - started
+    print(
+        f"{len(engine.articles)} articles, {engine.passage_count} passages, "
+        f"{engine.index.vocabulary_size} terms; index ready in {elapsed:.2f} s "
+        f"({settings.data_dir / 'index'})"
+    )
+    return EXIT_OK
+
+
+def _cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
+    from rich.table import Table
+
+    engine = _open_engine(settings, console=_console(sys.stderr))
+    table = Table("id", "title", "passages", box=None, pad_edge=False)
+    for article in engine.articles:
+        table.add_row(_escape(article.article_id), _escape(article.title), str(engine.passages_of(article.article_id)))
+    _console(sys.stdout).print(table)
+    return EXIT_OK
+
+
+def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.client import run_bot
+
+    return run_bot(settings)
+
+
+def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.evaluate import run_eval_command
+
+    return run_eval_command(args, settings)
+
+
+# --- terminal helpers ------------------------------------------------------------------
+
+
+def _console(stream: TextIO) -> Any:
+    from rich.console import Console
+
+    return Console(file=stream, soft_wrap=True, highlight=False)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _progress(console: Any, label: str) -> AbstractContextManager[Callable[[int, int], None] | None]:
+    """A progress bar on a terminal; nothing when output is piped or in CI."""
+    if not console.is_terminal:
+        return nullcontext(None)
+    return _ProgressBar(console, label)
+
+
+class _ProgressBar:
+    def __init__(self, console: Any, label: str) -> None:
+        from rich.progress import Progress
+
+        self._progress = Progress(console=console, transient=True)
+        self._label = label
+        self._task: Any = None
+
+    def __enter__(self) -> Callable[[int, int], None]:
+        self._progress.start()
+        return self.update
+
+    def update(self, done: int, total: int) -> None:
+        if self._task is None:
+            self._task = self._progress.add_task(self._label, total=total)
+        self._progress.update(self._task, completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()

@@ -1,0 +1,162 @@
+"""Where a built index lives on disk, and when it may be trusted.
+
+An index is saved under a fingerprint of the corpus text and the settings that
+shape it, so a restart loads it in a blink and any change rebuilds it. A saved
+index that fails to load or does not match its corpus is rebuilt with a warning,
+never used. Saves go to a temporary folder that is renamed into place, so a
+crash mid-save leaves the old index, never half of a new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from bot import __version__
+from bot.corpus import Corpus, Passage, split_passages
+from bot.index import BM25Index, IndexLoadError
+from bot.settings import Settings
+from bot.text import Analyzer
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+PASSAGE_COLUMNS = ("article", "start", "end", "first_paragraph", "last_paragraph")
+
+
+def fingerprint(corpus: Corpus, settings: Settings) -> str:
+    digest = hashlib.sha256()
+    digest.update(corpus.fingerprint().encode())
+    digest.update(json.dumps(settings.index_fingerprint_fields(), sort_keys=True).encode())
+    digest.update(f"{FORMAT_VERSION}:{__version__}".encode())
+    return digest.hexdigest()[:24]
+
+
+def load_or_build(
+    corpus: Corpus,
+    analyzer: Analyzer,
+    settings: Settings,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    on_warning: Callable[[str], None] | None = None,
+) -> tuple[list[Passage], BM25Index]:
+    """The saved index for this corpus and settings, built and saved first if needed."""
+    warn = on_warning or (lambda message: log.warning("%s", message))
+    root = settings.data_dir / "index"
+    key = fingerprint(corpus, settings)
+    folder = root / key
+    if folder.exists():
+        try:
+            return _load(folder, corpus, key)
+        except (IndexLoadError, OSError, ValueError, KeyError) as exc:
+            warn(f"saved index in {folder} is unusable ({exc}); rebuilding it")
+            shutil.rmtree(folder, ignore_errors=True)
+    passages, index = build(corpus, analyzer, settings, progress=progress)
+    try:
+        _save(root, key, passages, index)
+    except OSError as exc:
+        warn(f"could not save the index in {root} ({exc.strerror or exc}); it will be rebuilt next time")
+    return passages, index
+
+
+def build(
+    corpus: Corpus,
+    analyzer: Analyzer,
+    settings: Settings,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[Passage], BM25Index]:
+    passages: list[Passage] = []
+    for number, article in enumerate(corpus.articles):
+        passages.extend(
+            split_passages(
+                article,
+                number,
+                min_words=settings.passage_min_words,
+                max_words=settings.passage_max_words,
+            )
+        )
+    total = len(passages)
+
+    def documents() -> Iterator[list[str]]:
+        # The title counts once toward each of its passages: a question naming the
+        # article's subject finds it, without the title outweighing the passage text.
+        title_terms: dict[int, list[str]] = {}
+        for passage in passages:
+            article = corpus.articles[passage.article]
+            if passage.article not in title_terms:
+                title_terms = {passage.article: analyzer.terms(article.title)}
+            yield title_terms[passage.article] + analyzer.terms(
+                article.text[passage.start : passage.end]
+            )
+
+    index = BM25Index.build(
+        documents(),
+        k1=settings.k1,
+        b=settings.b,
+        epsilon=settings.epsilon,
+        progress=(lambda done: progress(done, total)) if progress else None,
+    )
+    if progress:
+        progress(total, total)
+    return passages, index
+
+
+def _save(root: Path, key: str, passages: list[Passage], index: BM25Index) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+    try:
+        index.save(staging / "bm25")
+        table = np.array(
+            [[getattr(p, c) for c in PASSAGE_COLUMNS] for p in passages], dtype=np.int64
+        ).reshape(len(passages), len(PASSAGE_COLUMNS))
+        np.save(staging / "passages.npy", table)
+        (staging / "meta.json").write_text(
+            json.dumps({"fingerprint": key, "format": FORMAT_VERSION, "passages": len(passages)})
+        )
+        _fsync_dir(staging)
+        try:
+            os.replace(staging, root / key)
+        except OSError:
+            if not (root / key).exists():
+                raise
+            # Another process saved the same index first: theirs is as good as ours.
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    for old in root.iterdir():
+        if old.name != key and not old.name.startswith(".tmp-"):
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _load(folder: Path, corpus: Corpus, key: str) -> tuple[list[Passage], BM25Index]:
+    meta = json.loads((folder / "meta.json").read_text())
+    if meta.get("fingerprint") != key or meta.get("format") != FORMAT_VERSION:
+        raise IndexLoadError("it was built for another corpus or version")
+    table = np.load(folder / "passages.npy", allow_pickle=False)
+    if table.ndim != 2 or table.shape != (meta["passages"], len(PASSAGE_COLUMNS)):
+        raise IndexLoadError("passage table has the wrong shape")
+    index = BM25Index.load(folder / "bm25")
+    if index.n_docs != len(table):
+        raise IndexLoadError("index and passage table disagree")
+    passages = [Passage(*(int(v) for v in row)) for row in table.tolist()]
+    for passage in passages:
+        if not 0 <= passage.article < len(corpus.articles):
+            raise IndexLoadError("passage points at a missing article")
+        if not 0 <= passage.start < passage.end <= len(corpus.articles[passage.article].text):
+            raise IndexLoadError("passage offsets fall outside their article")
+    return passages, index
+
+
+def _fsync_dir(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())

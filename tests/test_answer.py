@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.answer import Engine
+from bot.errors import QuestionError
+from bot.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    data = tmp_path_factory.mktemp("data")
+    corpus = Path(__file__).resolve().parent.parent / "corpus"
+    return Engine.open(Settings(corpus_dir=corpus, data_dir=data))
+
+
+def test_cost_question_returns_the_figure_with_its_citation(engine: Engine) -> None:
+    answer = engine.ask("How much did it cost to build DeepSeek's V3 model?")
+    assert answer.found
+    top = answer.results[0]
+    assert top.article_id == "deepseek-rise"
+    assert top.title == "DeepSeek's rise"
+    assert re.search(r"\$6\s?(M|million)", top.excerpt), top.excerpt
+    first, last = top.paragraphs
+    assert 1 <= first <= last
+
+
+def test_founder_question_names_liang_wenfeng(engine: Engine) -> None:
+    answer = engine.ask("Who founded DeepSeek?")
+    assert answer.found
+    assert "Liang Wenfeng" in answer.results[0].excerpt
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What is the capital of Peru?", "Best recipe for banana bread", "Who won the 1998 football World Cup?"],
+)
+def test_off_topic_question_is_not_found(engine: Engine, question: str) -> None:
+    answer = engine.ask(question)
+    assert not answer.found
+    assert answer.results == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "article_id"),
+    [
+        ("What did Yann LeCun say about open-source models?", "deepseek-rise"),
+        ("Which chips did the October 2022 export controls restrict?", "chip-export-controls"),
+        ("How does BM25 normalise document length?", "bm25-search"),
+        ("How do I ask Citebot a question in a direct message?", "citebot-user-guide"),
+        ("What is the message content intent?", "discord-bots"),
+    ],
+)
+def test_on_topic_question_is_found_in_the_right_article(
+    engine: Engine, question: str, article_id: str
+) -> None:
+    answer = engine.ask(question)
+    assert answer.found
+    assert article_id in {r.article_id for r in answer.results}
+
+
+def test_not_found_names_the_closest_articles_when_some_words_match(engine: Engine) -> None:
+    answer = engine.ask("What does DeepSeek think about Peruvian llama farming cooperatives?")
+    assert not answer.found
+    assert answer.closest and answer.closest[0].article_id
+
+
+def test_every_excerpt_is_verbatim_short_and_highlighted(engine: Engine) -> None:
+    questions = [
+        "How much did it cost to build V3?",
+        "export controls H100",
+        "What are open-weight models?",
+        "How do slash commands work?",
+        "Who was Luhn?",
+        "What is a GPU?",
+    ]
+    for question in questions:
+        for result in engine.ask(question, k=5).results:
+            article = engine.article(result.article_id)
+            assert article is not None
+            body = result.excerpt.strip("…")
+            assert body in article.text
+            assert result.passage in article.text
+            assert body in result.passage
+            assert len(result.excerpt) <= 400
+            for start, end in result.highlights:
+                assert 0 <= start < end <= len(result.excerpt)
+            assert result.highlights, (question, result.excerpt)
+
+
+def test_results_are_ranked_and_limited_to_k(engine: Engine) -> None:
+    answer = engine.ask("DeepSeek open source models", k=4)
+    assert [r.rank for r in answer.results] == list(range(1, len(answer.results) + 1))
+    assert len(answer.results) == 4
+    scores = [r.score for r in answer.results]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_search_within_one_article(engine: Engine) -> None:
+    answer = engine.ask("H100 export controls", article_id="deepseek-rise", k=5)
+    assert answer.found
+    assert {r.article_id for r in answer.results} == {"deepseek-rise"}
+    assert answer.articles_searched == 1
+
+
+def test_empty_question_is_refused_with_a_helpful_message(engine: Engine) -> None:
+    with pytest.raises(QuestionError, match="ask a question"):
+        engine.ask("   ")
+
+
+def test_stopword_only_question_is_answered_not_found(engine: Engine) -> None:
+    answer = engine.ask("what is it?")
+    assert not answer.found
+
+
+def test_autocomplete_search_over_titles(engine: Engine) -> None:
+    titles = [a.title for a in engine.find_articles("deep")]
+    assert titles and all("deep" in t.lower() for t in titles)
+    assert len(engine.find_articles("", limit=25)) == len(engine.articles)

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.errors import SettingsError
+from bot.settings import Settings
+
+
+def test_defaults_when_nothing_is_set() -> None:
+    settings = Settings.from_env({})
+    assert settings.corpus_dir == Path("corpus")
+    assert settings.data_dir == Path(".citebot")
+    assert settings.results == 3
+    assert settings.discord_token is None
+
+
+def test_environment_values_are_parsed_into_types() -> None:
+    settings = Settings.from_env(
+        {
+            "CITEBOT_CORPUS_DIR": "/srv/articles",
+            "CITEBOT_RESULTS": "5",
+            "CITEBOT_BM25_K1": "1.2",
+            "CITEBOT_GUILD_ID": "123456789012345678",
+            "CITEBOT_SHARD_COUNT": "4",
+            "CITEBOT_SHARD_IDS": "0, 1",
+        }
+    )
+    assert settings.corpus_dir == Path("/srv/articles")
+    assert settings.results == 5
+    assert settings.k1 == 1.2
+    assert settings.guild_id == 123456789012345678
+    assert settings.shard_ids == (0, 1)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("CITEBOT_RESULTS", "many", "CITEBOT_RESULTS must be a whole number from 1 to 10"),
+        ("CITEBOT_RESULTS", "0", "CITEBOT_RESULTS must be a whole number from 1 to 10"),
+        ("CITEBOT_BM25_B", "2", "CITEBOT_BM25_B must be a number from 0 to 1"),
+        ("CITEBOT_LANGUAGE", "klingon", "CITEBOT_LANGUAGE must be a Snowball language"),
+        ("CITEBOT_GUILD_ID", "my-server", "CITEBOT_GUILD_ID must be a Discord id"),
+    ],
+)
+def test_bad_setting_names_the_variable_and_what_it_expects(name: str, value: str, expected: str) -> None:
+    with pytest.raises(SettingsError, match=expected):
+        Settings.from_env({name: value})
+
+
+def test_token_is_never_shown_by_repr_or_errors() -> None:
+    token = "test-token-not-real.abc123.secret-part"
+    settings = Settings.from_env({"DISCORD_TOKEN": token})
+    assert settings.discord_token is not None
+    assert settings.discord_token.reveal() == token
+    assert token not in repr(settings)
+    assert token not in str(settings.discord_token)
+
+
+def test_dotenv_file_is_read_and_environment_wins(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("CITEBOT_RESULTS=4\nCITEBOT_CORPUS_DIR=from-dotenv\n")
+    settings = Settings.from_env({"CITEBOT_CORPUS_DIR": "from-env"})
+    assert settings.results == 4
+    assert settings.corpus_dir == Path("from-env")
+
+
+def test_passage_window_bounds_must_be_ordered() -> None:
+    with pytest.raises(SettingsError, match="CITEBOT_PASSAGE_MIN_WORDS"):
+        Settings.from_env({"CITEBOT_PASSAGE_MIN_WORDS": "200", "CITEBOT_PASSAGE_MAX_WORDS": "100"})
