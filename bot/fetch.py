@@ -1,0 +1,205 @@
+"""Fetching a web page for `/citebot add url:` without letting it reach inside the network.
+
+An admin's URL is untrusted input: it could name the cloud metadata service, a
+router's admin page or the bot's own machine, directly or through a redirect or a
+DNS name that points inward. Every hop is checked: the scheme, a literal address
+in the URL, and each address DNS gives for a name — inside the resolver the
+connection itself uses, so the address checked is the address connected to.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+import aiohttp
+from aiohttp.abc import ResolveResult
+from aiohttp.resolver import ThreadedResolver
+from yarl import URL
+
+from bot.errors import CitebotError
+
+log = logging.getLogger(__name__)
+
+MAX_BYTES = 5 * 1024 * 1024
+TIMEOUT_SECONDS = 15.0
+MAX_REDIRECTS = 5
+ACCEPTED_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+USER_AGENT = "Citebot/0.1 (+article fetcher for a Discord community bot)"
+
+
+class FetchError(CitebotError):
+    """A URL that cannot be added; the message is shown to the admin as it is."""
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    url: str  # after redirects
+    content_type: str
+    body: str
+
+
+def address_is_public(address: str) -> bool:
+    """Only globally routable unicast addresses may be fetched.
+
+    `is_global` excludes private, loopback, link-local (169.254.169.254, the cloud
+    metadata service), shared (100.64/10), reserved and documentation ranges; an
+    IPv4 address written as IPv6 (::ffff:127.0.0.1) is judged as the IPv4 it is.
+    """
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        mapped = ip.ipv4_mapped or ip.sixtofour
+        if mapped is not None:
+            return address_is_public(str(mapped))
+    return ip.is_global and not ip.is_multicast
+
+
+AddressCheck = Callable[[str], bool]
+Lookup = Callable[[str, int, socket.AddressFamily], Awaitable[list[ResolveResult]]]
+
+
+class GuardedResolver(ThreadedResolver):
+    """Resolves like aiohttp's default, then refuses any name that points inward."""
+
+    def __init__(
+        self,
+        *,
+        allow_private: bool = False,
+        is_public: AddressCheck = address_is_public,
+        lookup: Lookup | None = None,
+    ) -> None:
+        super().__init__()
+        self.allow_private = allow_private
+        self.is_public = is_public
+        self._lookup = lookup
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        try:
+            if self._lookup is not None:
+                results = await self._lookup(host, port, family)
+            else:
+                results = await super().resolve(host, port, family)
+        except OSError as exc:
+            raise FetchError(f"cannot find the server {host} ({exc.strerror or exc})") from None
+        if not self.allow_private:
+            for result in results:
+                if not self.is_public(result["host"]):
+                    raise FetchError(
+                        f"refused: {host} points to a private or local address ({result['host']})"
+                    )
+        return results
+
+
+def check_url(
+    raw: str, *, allow_private: bool = False, is_public: AddressCheck = address_is_public
+) -> URL:
+    """A URL that may be fetched, or a FetchError saying why not."""
+    try:
+        url = URL(raw.strip())
+    except (ValueError, TypeError):
+        raise FetchError("that is not a valid URL") from None
+    if url.scheme not in ("http", "https"):
+        raise FetchError("only http:// and https:// URLs can be added")
+    if not url.host:
+        raise FetchError("the URL has no host name")
+    if url.user or url.password:
+        raise FetchError("URLs with a user name or password are not accepted")
+    host = url.host.strip("[]")
+    if not allow_private:
+        if host.lower() in ("localhost", "localhost.") or host.lower().endswith(".localhost"):
+            raise FetchError(f"refused: {host} is this machine")
+        literal = _literal_address(host)
+        if literal is not None and not is_public(literal):
+            raise FetchError(f"refused: {host} is a private or local address ({literal})")
+    return url
+
+
+def _literal_address(host: str) -> str | None:
+    """The address a host names by itself: IPv6, dotted IPv4, or the old numeric forms
+    (2130706433, 0x7f.1, 0177.0.0.1) that inet_aton still reads as IPv4. None for names."""
+    try:
+        return str(ipaddress.ip_address(host.split("%", 1)[0]))
+    except ValueError:
+        pass
+    try:
+        return socket.inet_ntoa(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
+async def fetch_page(
+    raw_url: str,
+    *,
+    allow_private: bool = False,
+    max_bytes: int = MAX_BYTES,
+    timeout: float = TIMEOUT_SECONDS,
+    is_public: AddressCheck = address_is_public,
+    lookup: Lookup | None = None,
+) -> FetchedPage:
+    """Fetch an HTML or text page, following at most five redirects, each one checked.
+
+    `is_public` and `lookup` exist for tests, which stand a local server in for the
+    internet and script DNS answers; production uses the defaults.
+    """
+    url = check_url(raw_url, allow_private=allow_private, is_public=is_public)
+    resolver = GuardedResolver(allow_private=allow_private, is_public=is_public, lookup=lookup)
+    connector = aiohttp.TCPConnector(resolver=resolver, use_dns_cache=False)
+    client_timeout = aiohttp.ClientTimeout(total=timeout)
+    try:
+        async with aiohttp.ClientSession(
+            connector=connector, timeout=client_timeout, headers={"User-Agent": USER_AGENT}
+        ) as session:
+            for _ in range(MAX_REDIRECTS + 1):
+                async with session.get(url, allow_redirects=False) as response:
+                    if response.status in (301, 302, 303, 307, 308):
+                        location = response.headers.get("Location")
+                        if not location:
+                            raise FetchError(f"the server redirected without saying where (HTTP {response.status})")
+                        url = check_url(
+                            str(url.join(URL(location))), allow_private=allow_private, is_public=is_public
+                        )
+                        continue
+                    return await _read(response, url, max_bytes)
+            raise FetchError(f"too many redirects (more than {MAX_REDIRECTS})")
+    except FetchError:
+        raise
+    except TimeoutError:
+        raise FetchError(f"the page took longer than {timeout:g} s to download") from None
+    except aiohttp.ClientConnectorError as exc:
+        cause = exc.__cause__ or exc.os_error
+        if isinstance(cause, FetchError):
+            raise cause from None
+        raise FetchError(f"cannot connect to {url.host} ({exc.os_error.strerror or exc.os_error})") from None
+    except aiohttp.ClientError as exc:
+        raise FetchError(f"the download failed ({type(exc).__name__})") from None
+
+
+async def _read(response: aiohttp.ClientResponse, url: URL, max_bytes: int) -> FetchedPage:
+    if response.status >= 400:
+        raise FetchError(f"the server answered HTTP {response.status}")
+    content_type = response.content_type or ""
+    if content_type not in ACCEPTED_TYPES:
+        raise FetchError(f"only HTML or plain-text pages can be added (this one is {content_type or 'unknown'})")
+    if response.content_length is not None and response.content_length > max_bytes:
+        raise FetchError(f"the page is larger than {max_bytes // (1024 * 1024)} MB")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > max_bytes:
+            raise FetchError(f"the page is larger than {max_bytes // (1024 * 1024)} MB")
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    charset = response.charset or "utf-8"
+    try:
+        body = data.decode(charset, errors="replace")
+    except LookupError:
+        body = data.decode("utf-8", errors="replace")
+    return FetchedPage(url=str(url), content_type=content_type, body=body)
