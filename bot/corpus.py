@@ -8,7 +8,6 @@ slice of what the article says and can be cited by paragraph number.
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import logging
 import os
@@ -159,7 +158,19 @@ def _load_file(path: Path, relative: str, warn: Callable[[str], None]) -> Iterat
         raise SkipFile("the file is empty")
     if size > MAX_FILE_BYTES:
         raise SkipFile(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
-    data = path.read_bytes()
+    yield from parse_articles(path.read_bytes(), relative, warn)
+
+
+def parse_articles(
+    data: bytes, relative: str, warn: Callable[[str], None] | None = None
+) -> Iterator[Article]:
+    """The articles in a file's bytes, read by its extension; SkipFile says why not.
+
+    Shared by the corpus loader and by articles added from Discord, so an upload is
+    accepted exactly when the same file dropped into the corpus folder would load.
+    """
+    if not data:
+        raise SkipFile("the file is empty")
     if b"\0" in data[:8192]:
         raise SkipFile("binary file, not text")
     try:
@@ -168,6 +179,7 @@ def _load_file(path: Path, relative: str, warn: Callable[[str], None]) -> Iterat
         raise SkipFile(f"not UTF-8 text (bad byte at offset {exc.start})") from None
     if not raw.strip():
         raise SkipFile("the file has no text")
+    path = Path(relative)
     suffix = path.suffix.lower()
     article_id = _article_id(relative)
     if suffix in MARKDOWN_SUFFIXES:
@@ -176,8 +188,10 @@ def _load_file(path: Path, relative: str, warn: Callable[[str], None]) -> Iterat
         yield _text_article(raw, article_id, relative, path)
     elif suffix in HTML_SUFFIXES:
         yield _html_article(raw, article_id, relative, path)
+    elif suffix in JSONL_SUFFIXES:
+        yield from _jsonl_articles(raw, article_id, relative, warn or (lambda message: None))
     else:
-        yield from _jsonl_articles(raw, article_id, relative, warn)
+        raise SkipFile(f"unknown file type '{suffix or '(none)'}'")
 
 
 def _article_id(relative: str) -> str:
@@ -337,7 +351,7 @@ def _inline_text(children: list[Any]) -> str:
             parts.append(_inline_text(child.children or []))
         elif child.type == "html_inline":
             continue
-    return html.unescape("".join(parts)) if "&" in "".join(parts) else "".join(parts)
+    return "".join(parts)
 
 
 def _html_article(raw: str, article_id: str, relative: str, path: Path) -> Article:

@@ -1,0 +1,198 @@
+"""Adding and removing articles on disk, for admins working from Discord.
+
+The corpus folder stays the one source of truth: an added article is an ordinary
+file in it (so `citebot index` and a restart see it too), and a removed one is
+moved to a trash folder in the data dir, never deleted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+import time
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bot.corpus import SUPPORTED_SUFFIXES, Article, SkipFile, parse_articles
+from bot.errors import CitebotError
+
+ADDED_FOLDER = "added"
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+
+
+class LibraryError(CitebotError):
+    """An add or remove that cannot be done; the message is for the admin."""
+
+
+class DuplicateArticle(LibraryError):
+    def __init__(self, message: str, existing: Article) -> None:
+        super().__init__(message)
+        self.existing = existing
+
+
+@dataclass(frozen=True)
+class Added:
+    path: Path
+    article: Article
+
+
+@dataclass(frozen=True)
+class Removed:
+    article_id: str
+    trashed_to: Path
+
+
+def same_url(a: str | None, b: str | None) -> bool:
+    if not a or not b:
+        return False
+    return _url_key(a) == _url_key(b)
+
+
+def _url_key(url: str) -> str:
+    url = url.strip().split("#", 1)[0].rstrip("/")
+    return re.sub(r"^https?://(www\.)?", "", url, flags=re.I).lower()
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()
+
+
+def check_duplicate(article: Article, existing: Sequence[Article]) -> None:
+    """DuplicateArticle when the URL or the text is already in the corpus."""
+    key = _text_key(article.text)
+    for other in existing:
+        if same_url(article.url, other.url):
+            raise DuplicateArticle(f"already in the library: “{other.title}” has that URL", other)
+        if _text_key(other.text) == key:
+            raise DuplicateArticle(f"already in the library: “{other.title}” has the same text", other)
+
+
+def article_from_page(body: str, content_type: str, url: str) -> Article:
+    """The article in a fetched page, read like a corpus file of that type."""
+    name = "page.html" if content_type != "text/plain" else "page.txt"
+    try:
+        [article] = list(parse_articles(body.encode("utf-8"), name))
+    except SkipFile as exc:
+        raise LibraryError(f"nothing to add from that page: {exc}") from None
+    return dataclasses.replace(article, url=article.url or url)
+
+
+def save_page_article(corpus_dir: Path, article: Article, existing: Sequence[Article]) -> Added:
+    """Write a fetched article as Markdown with front matter into the corpus folder."""
+    check_duplicate(article, existing)
+    folder = corpus_dir / ADDED_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    path = _free_path(folder, slugify(article.title), ".md")
+    meta = {"title": article.title, "url": article.url, "author": article.author, "date": article.date}
+    front = yaml.safe_dump({k: v for k, v in meta.items() if v}, allow_unicode=True, sort_keys=False)
+    paragraphs = [article.text[p.start : p.end] for p in article.paragraphs]
+    body = "\n\n".join(escape_markdown_paragraph(p) for p in paragraphs)
+    _write_atomic(path, f"---\n{front}---\n\n{body}\n".encode())
+    return Added(path, _reload_one(path, corpus_dir))
+
+
+def save_upload(
+    corpus_dir: Path, filename: str, data: bytes, existing: Sequence[Article]
+) -> list[Added]:
+    """Save an uploaded article file as it is, after checking it loads like a corpus file."""
+    suffix = Path(filename).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise LibraryError("only .md, .markdown, .txt, .html, .htm or .jsonl files can be added")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise LibraryError(f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+    warnings: list[str] = []
+    try:
+        articles = list(parse_articles(data, f"{ADDED_FOLDER}/{filename}", warnings.append))
+    except SkipFile as exc:
+        raise LibraryError(f"{filename} cannot be used: {exc}") from None
+    for article in articles:
+        check_duplicate(article, existing)
+    folder = corpus_dir / ADDED_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    path = _free_path(folder, slugify(Path(filename).stem), suffix)
+    _write_atomic(path, data)
+    relative = path.relative_to(corpus_dir).as_posix()
+    return [Added(path, a) for a in parse_articles(data, relative, warnings.append)]
+
+
+def remove_article(corpus_dir: Path, data_dir: Path, article: Article) -> Removed:
+    """Move the article's file to the trash; a JSONL line is cut out, the old file kept."""
+    file_part, _, line = article.source.rpartition(":")
+    jsonl_line = int(line) if file_part.lower().endswith(".jsonl") and line.isdigit() else None
+    source = file_part if jsonl_line is not None else article.source
+    path = corpus_dir / source
+    if not path.is_file():
+        raise LibraryError(f"the file of “{article.title}” is no longer in the corpus folder")
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    trash = data_dir / "trash" / stamp / source
+    trash.parent.mkdir(parents=True, exist_ok=True)
+    if jsonl_line is not None:
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        shutil.copy2(path, trash)
+        kept = [text for number, text in enumerate(lines, start=1) if number != jsonl_line]
+        if any(line.strip() for line in kept):
+            _write_atomic(path, "".join(kept).encode())
+        else:
+            path.unlink()
+    else:
+        shutil.move(path, trash)
+    return Removed(article.article_id, trash)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+_MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]<>#~|&])")
+_MARKDOWN_BLOCK_START = re.compile(r"^(\s*)([-+=>]|\d+[.)])")
+
+
+def escape_markdown_paragraph(text: str) -> str:
+    """Backslash-escape what Markdown would read as syntax, so the text loads back verbatim."""
+    escaped = _MARKDOWN_INLINE.sub(r"\\\1", text)
+    return _MARKDOWN_BLOCK_START.sub(lambda m: m.group(1) + _escape_block(m.group(2)), escaped)
+
+
+def _escape_block(marker: str) -> str:
+    return marker[:-1] + "\\" + marker[-1]
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:60].rstrip("-") or "article"
+
+
+def _free_path(folder: Path, stem: str, suffix: str) -> Path:
+    path = folder / f"{stem}{suffix}"
+    number = 2
+    while path.exists():
+        path = folder / f"{stem}-{number}{suffix}"
+        number += 1
+    return path
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _reload_one(path: Path, corpus_dir: Path) -> Article:
+    relative = path.relative_to(corpus_dir).as_posix()
+    [article] = list(parse_articles(path.read_bytes(), relative))
+    return article

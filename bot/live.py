@@ -1,0 +1,117 @@
+"""The engine a running bot answers from, rebuilt in the background and swapped whole.
+
+An `Engine` never changes once built, so a reload builds a new one in a worker
+thread and replaces the reference in one assignment: questions already running
+finish on the engine they started with, new ones get the new engine, and a
+rebuild that fails leaves the old engine in place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.answer import Engine
+from bot.errors import CitebotError
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReloadResult:
+    ok: bool
+    articles: int
+    passages: int
+    seconds: float
+    error: str | None = None
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+
+class LiveEngine:
+    """Holds the current engine; `reload()` swaps in a fresh one or keeps the old."""
+
+    def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
+        self.settings = settings
+        self._engine = engine
+        self._lock = asyncio.Lock()
+        self.on_reload: Callable[[ReloadResult], Awaitable[None]] | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise CitebotError("the articles are still loading; try again in a moment")
+        return self._engine
+
+    @property
+    def ready(self) -> bool:
+        return self._engine is not None
+
+    async def reload(self) -> ReloadResult:
+        """Rebuild from the corpus folder off the event loop; one rebuild at a time."""
+        async with self._lock:
+            started = time.perf_counter()
+            warnings: list[str] = []
+            try:
+                engine = await asyncio.to_thread(
+                    Engine.open, self.settings, on_warning=warnings.append
+                )
+            except Exception as exc:  # noqa: BLE001 - any failure keeps the old engine
+                reason = str(exc) if isinstance(exc, CitebotError) else f"{type(exc).__name__}: {exc}"
+                log.warning("reload failed, keeping the previous index: %s", reason)
+                current = self._engine
+                result = ReloadResult(
+                    ok=False,
+                    articles=len(current.articles) if current else 0,
+                    passages=current.passage_count if current else 0,
+                    seconds=time.perf_counter() - started,
+                    error=reason,
+                    warnings=tuple(warnings),
+                )
+            else:
+                self._engine = engine
+                result = ReloadResult(
+                    ok=True,
+                    articles=len(engine.articles),
+                    passages=engine.passage_count,
+                    seconds=time.perf_counter() - started,
+                    warnings=tuple(warnings),
+                )
+                for message in warnings:
+                    log.warning("%s", message)
+                log.info(
+                    "index ready: %d articles, %d passages in %.2f s",
+                    result.articles,
+                    result.passages,
+                    result.seconds,
+                )
+        if self.on_reload is not None:
+            await self.on_reload(result)
+        return result
+
+    async def watch(self, *, debounce_ms: int = 1500, stop: asyncio.Event | None = None) -> None:
+        """Reload whenever files in the corpus folder change (watchfiles, debounced)."""
+        from watchfiles import awatch
+
+        folder = Path(self.settings.corpus_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        root = folder.resolve()
+
+        def visible(change: object, path: str) -> bool:
+            # Hidden and temporary files (ours are written as .tmp-*) do not trigger a reload.
+            try:
+                parts = Path(path).resolve().relative_to(root).parts
+            except ValueError:
+                return False
+            return not any(part.startswith(".") for part in parts)
+
+        async for changes in awatch(
+            folder, debounce=debounce_ms, watch_filter=visible, stop_event=stop, recursive=True
+        ):
+            log.info("corpus changed (%d files); rebuilding the index", len(changes))
+            await self.reload()
+

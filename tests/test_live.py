@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.live import LiveEngine
+from bot.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    shutil.copytree(REPO / "corpus", tmp_path / "corpus")
+    return Settings(corpus_dir=tmp_path / "corpus", data_dir=tmp_path / "data")
+
+
+async def test_reload_swaps_in_new_articles(settings: Settings) -> None:
+    live = LiveEngine(settings)
+    assert (await live.reload()).ok
+    assert not live.engine.ask("What colour are zebra stripes?").found
+    (settings.corpus_dir / "zebras.md").write_text("# Zebras\n\nZebra stripes are black and white.")
+    result = await live.reload()
+    assert result.ok and result.articles == 10
+    assert "black and white" in live.engine.ask("What colour are zebra stripes?").results[0].excerpt
+
+
+async def test_failed_rebuild_keeps_the_old_index_and_says_why(settings: Settings) -> None:
+    live = LiveEngine(settings)
+    await live.reload()
+    before = live.engine
+    shutil.rmtree(settings.corpus_dir)
+    settings.corpus_dir.mkdir()
+    result = await live.reload()
+    assert not result.ok
+    assert result.error is not None and "no usable articles" in result.error
+    assert live.engine is before
+    assert live.engine.ask("Who founded DeepSeek?").found
+
+
+async def test_questions_in_flight_during_a_reload_all_finish(settings: Settings) -> None:
+    live = LiveEngine(settings)
+    await live.reload()
+
+    async def ask(n: int) -> bool:
+        engine = live.engine  # what a handler captures when the question arrives
+        answer = await asyncio.to_thread(engine.ask, "Who founded DeepSeek?")
+        return answer.found
+
+    (settings.corpus_dir / "extra.md").write_text("# Extra\n\nAn extra article about llamas.")
+    results = await asyncio.gather(*(ask(n) for n in range(20)), live.reload(), *(ask(n) for n in range(20, 40)))
+    answers, reload = results[:20] + results[21:], results[20]
+    assert all(answers)
+    assert reload.ok and reload.articles == 10
+
+
+async def test_watcher_picks_up_a_new_file(settings: Settings) -> None:
+    live = LiveEngine(settings)
+    await live.reload()
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(live.watch(debounce_ms=100, stop=stop))
+    try:
+        await asyncio.sleep(0.3)
+        (settings.corpus_dir / "okapi.md").write_text("# Okapis\n\nThe okapi is a giraffid from the Congo.")
+        for _ in range(100):
+            if live.engine.article("okapi") is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert live.engine.article("okapi") is not None
+        assert live.engine.ask("What is an okapi?").found
+    finally:
+        stop.set()
+        await asyncio.wait_for(watcher, 5)
