@@ -124,25 +124,42 @@ def load_corpus(
 
 
 def _walk(folder: Path, warn: Callable[[str], None]) -> Iterator[Path]:
-    """Files below `folder` in a stable order; hidden entries and link loops are passed over."""
+    """Files below `folder` in a stable order; hidden entries and link loops are passed over.
+
+    Iterative (a stack, not recursion), so no nesting depth can exhaust Python's stack.
+    """
     seen_dirs: set[tuple[int, int]] = set()
-    for root, dirs, files in os.walk(folder, followlinks=True, onerror=None):
+    stack = [folder]
+    while stack:
+        current = stack.pop()
+        relative = current.relative_to(folder).as_posix()
         try:
-            stat = os.stat(root)
-        except OSError:
-            dirs[:] = []
+            stat = current.stat()
+            entries = sorted(os.scandir(current), key=lambda e: e.name)
+        except OSError as exc:
+            warn(f"skipped {relative}/: cannot read the folder ({exc.strerror or exc})")
             continue
         key = (stat.st_dev, stat.st_ino)
         if key in seen_dirs:
-            warn(f"skipped {Path(root).relative_to(folder).as_posix()}/: folder link loop")
-            dirs[:] = []
+            warn(f"skipped {relative}/: folder link loop")
             continue
         seen_dirs.add(key)
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if name.startswith("."):
+        subfolders: list[Path] = []
+        for entry in entries:
+            if entry.name.startswith("."):
                 continue
-            path = Path(root) / name
+            path = Path(entry.path)
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                subfolders.append(path)
+                continue
+            if path.suffix.lower() in SUPPORTED_SUFFIXES and not _is_regular_or_dangling(entry):
+                # A pipe or device named like an article would block or never end.
+                warn(f"skipped {path.relative_to(folder).as_posix()}: not a regular file")
+                continue
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
                 warn(
                     f"skipped {path.relative_to(folder).as_posix()}: unknown file type "
@@ -150,6 +167,14 @@ def _walk(folder: Path, warn: Callable[[str], None]) -> Iterator[Path]:
                 )
                 continue
             yield path
+        stack.extend(reversed(subfolders))
+
+
+def _is_regular_or_dangling(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file() or (entry.is_symlink() and not os.path.exists(entry.path))
+    except OSError:
+        return True  # let the read report the error
 
 
 def _load_file(path: Path, relative: str, warn: Callable[[str], None]) -> Iterator[Article]:

@@ -18,12 +18,17 @@ from functools import lru_cache
 
 import Stemmer
 
+# Invisible characters that join rather than split (soft hyphen, zero-width (non-)joiner,
+# word joiner, BOM): "deep\u200dseek" is still one word. They are dropped from terms.
+_JOINERS = "\u00ad\u200c\u200d\u2060\ufeff"
+_DROP_JOINERS = str.maketrans("", "", _JOINERS)
+
 # Order matters: the first alternative that matches at a position wins.
 _TOKEN_RE = re.compile(
-    r"""
+    rf"""
     \$?\d+(?:[.,]\d+)*[^\W\d_]*      # 2025, 6.5, 1,000, $6m, 60b, 3x
-    | (?:[^\W\d_]\.){2,}             # u.s., e.g.
-    | \w+(?:['’]\w+)*                # words, h100, r1, o1, don't
+    | (?:[^\W\d_]\.){{2,}}             # u.s., e.g.
+    | \w[\w{_JOINERS}]*(?:['’][\w{_JOINERS}]+)*   # words, h100, r1, o1, don't
     """,
     re.VERBOSE,
 )
@@ -109,8 +114,9 @@ def _raw_words(text: str) -> Iterator[tuple[str, int, int]]:
     string: spans always point at the text a person sees.
     """
     for match in _TOKEN_RE.finditer(text):
-        word = unicodedata.normalize("NFKC", match.group()).casefold()
-        yield word, match.start(), match.end()
+        word = unicodedata.normalize("NFKC", match.group().translate(_DROP_JOINERS)).casefold()
+        if word:
+            yield word, match.start(), match.end()
 
 
 def normalize(text: str) -> str:
