@@ -62,7 +62,7 @@ def test_awkward_questions_get_an_answer_or_a_polite_refusal(engine: Engine, que
 
 
 def test_question_wrapped_in_noise_still_finds_the_founder(engine: Engine) -> None:
-    for question in NASTY[5:7] + NASTY[9:10] + NASTY[14:15]:
+    for question in NASTY[5:7] + NASTY[14:15]:
         answer = engine.ask(question)
         assert answer.found, question
         assert "Liang Wenfeng" in " ".join(r.excerpt for r in answer.results), question
