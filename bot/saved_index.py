@@ -9,12 +9,14 @@ crash mid-save leaves the old index, never half of a new one.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -29,6 +31,8 @@ from bot.text import Analyzer
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
+#: Staging folders older than this were left by a process that died mid-save.
+STALE_SECONDS = 3600
 PASSAGE_COLUMNS = ("article", "start", "end", "first_paragraph", "last_paragraph")
 
 
@@ -131,9 +135,28 @@ def _save(root: Path, key: str, passages: list[Passage], index: BM25Index) -> No
             # Another process saved the same index first: theirs is as good as ours.
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    _remove_old(root, keep=key)
+
+
+def _remove_old(root: Path, *, keep: str) -> None:
+    """Retire other indexes: renamed out of sight first, so a crash mid-delete never
+    leaves a half-deleted index under a name that could be loaded."""
+    now = time.time()
     for old in root.iterdir():
-        if old.name != key and not old.name.startswith(".tmp-"):
-            shutil.rmtree(old, ignore_errors=True)
+        if old.name == keep:
+            continue
+        if old.name.startswith("."):
+            # Another process's staging folder, unless it was abandoned long ago.
+            with contextlib.suppress(OSError):
+                if now - old.stat().st_mtime > STALE_SECONDS:
+                    shutil.rmtree(old, ignore_errors=True)
+            continue
+        retired = root / f".old-{old.name}-{os.getpid()}"
+        try:
+            os.replace(old, retired)
+        except OSError:
+            continue
+        shutil.rmtree(retired, ignore_errors=True)
 
 
 def _load(folder: Path, corpus: Corpus, key: str) -> tuple[list[Passage], BM25Index]:

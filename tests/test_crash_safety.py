@@ -1,0 +1,95 @@
+"""kill -9 at random moments while the index is saved: the next start never sees half an index."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+KILLS = 20
+
+SAVE_LOOP = '''
+import sys
+from pathlib import Path
+from bot.corpus import load_corpus
+from bot.saved_index import _save, build
+from bot.settings import Settings
+from bot.text import Analyzer
+settings = Settings(corpus_dir=Path(sys.argv[1]), data_dir=Path(sys.argv[2]))
+corpus = load_corpus(settings.corpus_dir)
+passages, index = build(corpus, Analyzer(), settings)
+print('ready', flush=True)
+n = 0
+while True:  # save after save, alternating names, until killed
+    _save(settings.data_dir / 'index', 'ab'[n % 2] * 24, passages, index)
+    n += 1
+'''
+
+
+def citebot_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CITEBOT_")}
+    env["PYTHONPATH"] = str(REPO)
+    return env
+
+
+def test_kill_during_saves_leaves_only_complete_indexes(tmp_path: Path) -> None:
+    from bot.corpus import load_corpus
+    from bot.saved_index import _load
+
+    shutil.copytree(REPO / "corpus", tmp_path / "corpus")
+    corpus = load_corpus(tmp_path / "corpus")
+    rng = random.Random(7)
+    for attempt in range(KILLS):
+        process = subprocess.Popen(
+            [sys.executable, "-c", SAVE_LOOP, str(tmp_path / "corpus"), str(tmp_path / "data")],
+            env=citebot_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )
+        assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.005, 0.25))  # the child is in the middle of some save
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        process.stdout.close()
+        root = tmp_path / "data" / "index"
+        visible = [p for p in root.iterdir() if not p.name.startswith(".")]
+        assert len(visible) >= 1, f"attempt {attempt}: no index left at all"
+        for folder in visible:
+            passages, index = _load(folder, corpus, folder.name)  # raises if anything is half-written
+            assert index.n_docs == len(passages) > 0
+
+
+def test_index_save_killed_at_random_moments_never_leaves_a_broken_index(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "corpus", tmp_path / "corpus")
+    env = citebot_env()
+    rng = random.Random(20261129)
+    # How long a whole `citebot index` takes here, so kills land across all of it.
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "bot", "index"], cwd=tmp_path, env=env, check=True, capture_output=True)
+    full = time.perf_counter() - started
+
+    for attempt in range(KILLS // 4):
+        # A changed corpus each time, so every run has a new index to build and save.
+        (tmp_path / "corpus" / f"note-{attempt}.md").write_text(f"# Note {attempt}\n\nNote number {attempt} about okapis.")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "index"], cwd=tmp_path, env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(0, full * 1.1))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+
+        run = subprocess.run(
+            [sys.executable, "-m", "bot", "ask", "Who founded DeepSeek?"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        )
+        assert run.returncode == 0, run.stderr
+        assert "unusable" not in run.stderr, f"attempt {attempt}: a half-written index was found: {run.stderr}"
+        assert "Liang Wenfeng" in run.stdout
+
+    visible = [p.name for p in (tmp_path / ".citebot" / "index").iterdir() if not p.name.startswith(".")]
+    assert len(visible) == 1
