@@ -1,0 +1,97 @@
+"""One way to take a question from any Discord entry point: check it, limit it, answer it, log it.
+
+Kept free of discord so the rules (length, cooldown) are the same for `/ask`, DMs,
+mentions and the message menu, and can be tested without a client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.answer import Answer, Engine
+from bot.errors import CitebotError, QuestionError
+from bot.ratelimit import QuestionLimiter
+from bot.settings import Settings
+from bot.store import Store
+
+#: Pages of results kept per answer for "More results".
+MAX_PAGES = 3
+
+
+class QuestionTooLong(CitebotError):
+    """A question over the configured length."""
+
+
+class OnCooldown(CitebotError):
+    """A user asked more often than the cooldown allows."""
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = retry_after
+        seconds = max(1, math.ceil(retry_after))
+        super().__init__(f"You're asking quickly: try again in {seconds} s.")
+
+
+@dataclass(frozen=True)
+class Asked:
+    answer: Answer
+    answer_id: int
+
+
+class Asker:
+    """Admits questions and answers them off the event loop."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Callable[[], Engine],
+        store: Store,
+        limiter: QuestionLimiter | None = None,
+    ) -> None:
+        self.settings = settings
+        self._engine = engine
+        self.store = store
+        self.limiter = limiter or QuestionLimiter(settings.cooldown_rate, settings.cooldown_seconds)
+
+    @property
+    def per_page(self) -> int:
+        return self.settings.results
+
+    def admit(self, user_id: int, question: str) -> str:
+        """The question, tidied, when it may be asked now; otherwise a user-facing error."""
+        question = question.strip()
+        if not question:
+            raise QuestionError(
+                "Ask me a question in words, for example “who founded DeepSeek?”."
+            )
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise QuestionTooLong(
+                f"That question is {len(question):,} characters long; please keep it under "
+                f"{limit:,}."
+            )
+        retry_after = self.limiter.hit(user_id)
+        if retry_after > 0:
+            raise OnCooldown(retry_after)
+        return question
+
+    async def answer(
+        self, question: str, *, user_id: int, source: str, article_id: str | None = None
+    ) -> Asked:
+        """Search in a worker thread, then log the question (also off the loop)."""
+        engine = self._engine()
+        answer = await asyncio.to_thread(
+            engine.ask, question, k=self.per_page * MAX_PAGES, article_id=article_id
+        )
+        answer_id = await asyncio.to_thread(
+            self.store.log_question,
+            user_id=user_id,
+            source=source,
+            question=question,
+            found=answer.found,
+            results=len(answer.results),
+            elapsed_ms=answer.elapsed_ms,
+        )
+        return Asked(answer, answer_id)
