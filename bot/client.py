@@ -1,0 +1,231 @@
+"""The Discord bot: start-up, command sync, error handling, and `run_bot` for `citebot run`."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import signal
+import sys
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.answer import Engine
+from bot.asking import Asker
+from bot.errors import CitebotError
+from bot.settings import Settings
+from bot.store import Store
+from bot.views import NO_MENTIONS, report_error
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("bot.cogs.ask", "bot.cogs.info")
+#: What the bot needs in a channel: answer, show embeds, and reply to the question.
+PERMISSIONS = discord.Permissions(send_messages=True, embed_links=True, read_message_history=True)
+SCOPES = ("bot", "applications.commands")
+
+EXIT_OK = 0
+EXIT_BAD_TOKEN = 2
+
+
+class CitebotTree(app_commands.CommandTree):
+    """The one place app command errors are turned into replies."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        await report_error(interaction, error)
+
+
+class CitebotBot(commands.Bot):
+    """Citebot on Discord; the engine and store come in through the constructor or `setup_hook`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        engine: Engine | None = None,
+        store: Store | None = None,
+        **options: Any,
+    ) -> None:
+        # The default intents carry DMs and messages that mention the bot with their
+        # content; nothing here needs the privileged message content intent.
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=discord.Intents.default(),
+            tree_cls=CitebotTree,
+            allowed_mentions=NO_MENTIONS,
+            **options,
+        )
+        self.settings = settings
+        self._engine = engine
+        self._store = store
+        self._owns_store = store is None
+        self._asker: Asker | None = None
+
+    # --- dependencies ----------------------------------------------------------------
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise CitebotError("The articles are still loading; try again in a moment.")
+        return self._engine
+
+    @engine.setter
+    def engine(self, engine: Engine) -> None:
+        """Swap in a rebuilt engine; questions already running finish on the old one."""
+        self._engine = engine
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise RuntimeError("the store opens in setup_hook")
+        return self._store
+
+    @property
+    def asker(self) -> Asker:
+        if self._asker is None:
+            raise RuntimeError("the asker is made in setup_hook")
+        return self._asker
+
+    # --- start-up and shut-down ------------------------------------------------------
+
+    async def setup_hook(self) -> None:
+        if self._engine is None:
+            self._engine = await asyncio.to_thread(Engine.open, self.settings, on_warning=log.warning)
+        engine = self._engine
+        log.info("answering from %d articles (%d passages)", len(engine.articles), engine.passage_count)
+        if self._store is None:
+            self._store = await asyncio.to_thread(Store.open, self.settings.data_dir)
+        self._asker = Asker(self.settings, lambda: self.engine, self.store)
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        await self.sync_commands()
+        if self.application_id is not None:
+            log.info("invite me with %s", self.invite_url())
+
+    async def close(self) -> None:
+        await super().close()
+        if self._owns_store and self._store is not None:
+            self._store.close()
+            self._store = None
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """Messages are questions, not prefix commands: the Ask cog listens for them."""
+
+    async def on_ready(self) -> None:
+        assert self.user is not None
+        log.info("logged in as %s (id %s) in %d servers", self.user, self.user.id, len(self.guilds))
+
+    # --- commands --------------------------------------------------------------------
+
+    def command_payload(self, guild: discord.abc.Snowflake | None = None) -> list[dict[str, Any]]:
+        return [c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)]
+
+    async def sync_commands(self) -> bool:
+        """Sync to CITEBOT_GUILD_ID when set (instant), globally otherwise; only after a change."""
+        guild_id = self.settings.guild_id
+        guild = discord.Object(id=guild_id) if guild_id is not None else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        payload = json.dumps(self.command_payload(guild), sort_keys=True, default=str)
+        digest = hashlib.sha256(payload.encode()).hexdigest()
+        target = f"guild {guild_id}" if guild_id is not None else "global"
+        key = f"commands:{self.application_id}:{target}"
+        if await asyncio.to_thread(self.store.get_meta, key) == digest:
+            log.info("commands unchanged since the last sync (%s); not syncing", target)
+            return False
+        synced = await self.tree.sync(guild=guild)
+        await asyncio.to_thread(self.store.set_meta, key, digest)
+        log.info("synced %d commands (%s)", len(synced), target)
+        return True
+
+    def invite_url(self) -> str:
+        assert self.application_id is not None
+        return discord.utils.oauth_url(self.application_id, permissions=PERMISSIONS, scopes=SCOPES)
+
+
+class ShardedCitebotBot(CitebotBot, commands.AutoShardedBot):
+    """Citebot over several gateway shards (CITEBOT_SHARD_COUNT / CITEBOT_SHARD_IDS)."""
+
+
+def create_bot(
+    settings: Settings, *, engine: Engine | None = None, store: Store | None = None
+) -> CitebotBot:
+    """The bot the settings ask for: sharded when a shard count is set."""
+    if settings.shard_count is not None:
+        return ShardedCitebotBot(
+            settings,
+            engine=engine,
+            store=store,
+            shard_count=settings.shard_count,
+            shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,
+        )
+    return CitebotBot(settings, engine=engine, store=store)
+
+
+# --- `citebot run` -------------------------------------------------------------------------
+
+
+class _RedactSecret(logging.Filter):
+    """Last line of defence: no log record ever shows the token."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self._secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self._secret in message:
+            record.msg = message.replace(self._secret, "***")
+            record.args = None
+        return True
+
+
+def run_bot(settings: Settings) -> int:
+    """Run the bot until it is stopped; 2 when the token is missing or rejected."""
+    if settings.discord_token is None:
+        print(
+            "citebot: DISCORD_TOKEN is not set: put the bot token from the Developer Portal "
+            "in .env or the environment",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_TOKEN
+    token = settings.discord_token.reveal()
+    discord.utils.setup_logging(level=logging.getLevelName(settings.log_level), root=True)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_RedactSecret(token))
+    if settings.log_level != "DEBUG":
+        logging.getLogger("discord.http").setLevel(logging.WARNING)
+    try:
+        asyncio.run(_serve(settings, token))
+    except discord.LoginFailure:
+        print(
+            "citebot: Discord rejected DISCORD_TOKEN: reset the token in the Developer Portal "
+            "(your app → Bot → Reset Token) and update .env",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_TOKEN
+    return EXIT_OK
+
+
+async def _serve(settings: Settings, token: str) -> None:
+    bot = create_bot(settings)
+    loop = asyncio.get_running_loop()
+    stopping: set[asyncio.Task[None]] = set()
+
+    def stop() -> None:
+        log.info("stopping")
+        task = loop.create_task(bot.close())
+        stopping.add(task)
+        task.add_done_callback(stopping.discard)
+
+    if sys.platform != "win32":
+        loop.add_signal_handler(signal.SIGTERM, stop)
+    async with bot:
+        await bot.start(token)

@@ -1,0 +1,1 @@
+"""The bot's features, one extension per file, each ending in `async def setup(bot)`."""

@@ -1,0 +1,156 @@
+"""Asking: `/ask`, direct messages, mentions and the "Ask Citebot" message menu."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.asking import Asked
+from bot.cogs._articles import article_choices, find_article
+from bot.errors import CitebotError
+from bot.views import NO_MENTIONS, AnswerView
+
+if TYPE_CHECKING:
+    from bot.client import CitebotBot
+
+log = logging.getLogger(__name__)
+
+
+class AskCog(commands.Cog):
+    """Every way of asking ends in the same rendering, buttons and limits."""
+
+    def __init__(self, bot: CitebotBot) -> None:
+        self.bot = bot
+        # Context menus cannot be declared with a decorator inside a cog.
+        self.menu = app_commands.ContextMenu(name="Ask Citebot", callback=self.ask_message)
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.menu)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
+
+    # --- /ask ----------------------------------------------------------------------------
+
+    @app_commands.command(name="ask", description="Ask a question; get verbatim, cited excerpts.")
+    @app_commands.describe(
+        question="What you want to know, e.g. “who founded DeepSeek?”",
+        article="Search only this article (start typing its title)",
+        private="Show the answer only to you (default: no)",
+    )
+    @app_commands.autocomplete(article=article_choices)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @app_commands.allowed_installs(guilds=True, users=True)
+    async def ask(
+        self,
+        interaction: discord.Interaction[Any],
+        question: str,
+        article: str | None = None,
+        private: bool = False,
+    ) -> None:
+        article_id = find_article(self.bot.engine, article).article_id if article else None
+        question = self.bot.asker.admit(interaction.user.id, question)
+        await interaction.response.defer(thinking=True, ephemeral=private)
+        asked = await self.bot.asker.answer(
+            question, user_id=interaction.user.id, source="slash", article_id=article_id
+        )
+        await self._follow_up(interaction, asked, ephemeral=private)
+
+    # --- message menu --------------------------------------------------------------------
+
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @app_commands.allowed_installs(guilds=True, users=True)
+    async def ask_message(
+        self, interaction: discord.Interaction[Any], message: discord.Message
+    ) -> None:
+        """Answer the question in the chosen message."""
+        if not message.content.strip():
+            raise CitebotError("That message has no text to ask about.")
+        question = self.bot.asker.admit(interaction.user.id, message.content)
+        await interaction.response.defer(thinking=True)
+        asked = await self.bot.asker.answer(question, user_id=interaction.user.id, source="menu")
+        await self._follow_up(interaction, asked, ephemeral=False)
+
+    async def _follow_up(
+        self, interaction: discord.Interaction[Any], asked: Asked, *, ephemeral: bool
+    ) -> None:
+        view = AnswerView(
+            asked,
+            asker_id=interaction.user.id,
+            per_page=self.bot.asker.per_page,
+            store=self.bot.store,
+        )
+        shown = view.render()
+        view.message = await interaction.followup.send(
+            content=shown.content or "",
+            embeds=shown.embeds,
+            view=view,
+            ephemeral=ephemeral,
+            allowed_mentions=NO_MENTIONS,
+            wait=True,
+        )
+
+    # --- direct messages and mentions ----------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        me = self.bot.user
+        if me is None or message.author.bot or message.author.id == me.id:
+            return
+        if message.type not in (discord.MessageType.default, discord.MessageType.reply):
+            return
+        if isinstance(message.channel, discord.DMChannel):
+            source, text = "dm", message.content
+        elif any(user.id == me.id for user in message.mentions):
+            source, text = "mention", strip_mention(message.content, me.id)
+        else:
+            return
+        try:
+            question = self.bot.asker.admit(message.author.id, text)
+            asked = await self.bot.asker.answer(question, user_id=message.author.id, source=source)
+        except CitebotError as exc:
+            await self._reply(message, content=str(exc))
+            return
+        except Exception:
+            error_id = secrets.token_hex(4)
+            log.exception("unexpected error %s answering a %s", error_id, source)
+            await self._reply(
+                message, content=f"Sorry, something went wrong on my side (error id `{error_id}`)."
+            )
+            return
+        view = AnswerView(
+            asked, asker_id=message.author.id, per_page=self.bot.asker.per_page, store=self.bot.store
+        )
+        shown = view.render()
+        view.message = await self._reply(
+            message, content=shown.content, embeds=shown.embeds, view=view
+        )
+
+    async def _reply(self, message: discord.Message, **kwargs: Any) -> discord.Message | None:
+        """Reply to `message`; without Read Message History, post in its channel instead."""
+        try:
+            return await message.reply(
+                mention_author=False, allowed_mentions=NO_MENTIONS, **kwargs
+            )
+        except discord.Forbidden:
+            try:
+                return await message.channel.send(allowed_mentions=NO_MENTIONS, **kwargs)
+            except discord.Forbidden:
+                log.info("no permission to answer in channel %s", message.channel.id)
+                return None
+
+
+def strip_mention(content: str, user_id: int) -> str:
+    """The question without the bot's mention and the punctuation right after it."""
+    text = re.sub(rf"<@!?{user_id}>", " ", content)
+    return text.strip().lstrip(",:;-—").strip()
+
+
+async def setup(bot: CitebotBot) -> None:
+    await bot.add_cog(AskCog(bot))

@@ -1,0 +1,74 @@
+"""What the bot knows: `/articles`, `/article` and `/help`."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import render
+from bot.cogs._articles import article_choices, find_article
+from bot.views import NO_MENTIONS, ArticlesView
+
+if TYPE_CHECKING:
+    from bot.client import CitebotBot
+
+ARTICLES_PER_PAGE = 10
+
+
+class InfoCog(commands.Cog):
+    def __init__(self, bot: CitebotBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="articles", description="List the articles I can quote from.")
+    @app_commands.describe(filter="Only articles whose title or id contains this text")
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @app_commands.allowed_installs(guilds=True, users=True)
+    async def articles(self, interaction: discord.Interaction[Any], filter: str | None = None) -> None:
+        engine = self.bot.engine
+        found = await asyncio.to_thread(engine.find_articles, filter or "", len(engine.articles))
+        view = ArticlesView(found, owner_id=interaction.user.id, per_page=ARTICLES_PER_PAGE, query=filter)
+        shown = view.render()
+        if view.pages == 1:
+            await interaction.response.send_message(
+                embeds=shown.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+            return
+        await interaction.response.send_message(
+            embeds=shown.embeds, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+        view.message = await interaction.original_response()
+
+    @app_commands.command(name="article", description="Show one article: link, date and opening.")
+    @app_commands.describe(name="The article (start typing its title)")
+    @app_commands.autocomplete(name=article_choices)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @app_commands.allowed_installs(guilds=True, users=True)
+    async def article(self, interaction: discord.Interaction[Any], name: str) -> None:
+        engine = self.bot.engine
+        found = find_article(engine, name)
+        shown = render.render_article(found, passages=engine.passages_of(found.article_id))
+        await interaction.response.send_message(embeds=shown.embeds, allowed_mentions=NO_MENTIONS)
+
+    @app_commands.command(name="help", description="How to ask me questions, and what I know.")
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @app_commands.allowed_installs(guilds=True, users=True)
+    async def help(self, interaction: discord.Interaction[Any]) -> None:
+        engine, settings = self.bot.engine, self.bot.settings
+        shown = render.render_help(
+            articles=len(engine.articles),
+            passages=engine.passage_count,
+            results=settings.results,
+            rate=settings.cooldown_rate,
+            per=settings.cooldown_seconds,
+        )
+        await interaction.response.send_message(
+            embeds=shown.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+
+async def setup(bot: CitebotBot) -> None:
+    await bot.add_cog(InfoCog(bot))

@@ -1,0 +1,234 @@
+"""Buttons under answers and article lists, and the one way errors reach a user."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot import render
+from bot.asking import Asked
+from bot.corpus import Article
+from bot.errors import CitebotError
+from bot.store import Store, Vote
+
+log = logging.getLogger(__name__)
+
+NO_MENTIONS = discord.AllowedMentions.none()
+#: Buttons stop after this many seconds; below the 15 minutes an interaction token lives,
+#: so a reply sent as an interaction followup can still be edited to disable them.
+VIEW_TIMEOUT = 600.0
+
+VOTE_EMOJI = {"up": "👍", "down": "👎"}
+
+
+async def send_ephemeral(interaction: discord.Interaction[Any], text: str) -> None:
+    """A short private note, as the response or as a followup when one was already sent."""
+    text = render._truncate(text, render.CONTENT_LIMIT)
+    if interaction.response.is_done():
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+    else:
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+def user_message(error: BaseException) -> str | None:
+    """The message a user sees for a known error, or None for an unexpected one."""
+    if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError):
+        error = error.__cause__ or error
+    if isinstance(error, CitebotError):
+        return str(error)
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "That command only works in a server."
+    if isinstance(error, app_commands.CheckFailure):
+        return "You can't use that command here."
+    return None
+
+
+async def report_error(interaction: discord.Interaction[Any], error: BaseException) -> None:
+    """Known errors become a short private note; the rest are logged with an id the user gets."""
+    message = user_message(error)
+    if message is None:
+        error_id = secrets.token_hex(4)
+        log.error(
+            "unexpected error %s in %s",
+            error_id,
+            _what(interaction),
+            exc_info=(type(error), error, error.__traceback__),
+        )
+        message = f"Sorry, something went wrong on my side (error id `{error_id}`)."
+    try:
+        await send_ephemeral(interaction, message)
+    except discord.HTTPException:
+        log.warning("could not tell the user about an error in %s", _what(interaction))
+
+
+def _what(interaction: discord.Interaction[Any]) -> str:
+    command = interaction.command
+    if command is not None:
+        return f"/{command.qualified_name}"
+    custom_id = (interaction.data or {}).get("custom_id")
+    return f"component {custom_id}" if custom_id else f"interaction type {interaction.type}"
+
+
+class CitebotView(discord.ui.View):
+    """A view that reports its errors the way the command tree does and tidies up on timeout."""
+
+    message: discord.Message | discord.WebhookMessage | discord.InteractionMessage | None = None
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any]
+    ) -> None:
+        await report_error(interaction, error)
+
+    async def on_timeout(self) -> None:
+        for item in self.children:
+            if isinstance(item, discord.ui.Button | discord.ui.Select):
+                item.disabled = True
+        if self.message is None:
+            return
+        try:
+            await self.message.edit(view=self, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as exc:  # deleted message, expired token: nothing to tidy
+            log.debug("could not disable buttons after timeout: %s", exc)
+
+
+class AnswerView(CitebotView):
+    """More results (asker only), Show passage (private), and 👍 / 👎 feedback."""
+
+    def __init__(
+        self,
+        asked: Asked,
+        *,
+        asker_id: int,
+        per_page: int,
+        store: Store,
+        timeout: float = VIEW_TIMEOUT,
+    ) -> None:
+        super().__init__(timeout=timeout)
+        self.answer = asked.answer
+        self.answer_id = asked.answer_id
+        self.asker_id = asker_id
+        self.per_page = per_page
+        self.store = store
+        self.page = 0
+        self.pages = render.page_count(self.answer, per_page)
+        if not self.answer.found:
+            self.remove_item(self.more)
+            self.remove_item(self.passage)
+        self._sync()
+
+    def render(self) -> render.Rendered:
+        return render.render_answer(self.answer, page=self.page, per_page=self.per_page)
+
+    def shown(self) -> Sequence[Any]:
+        start = self.page * self.per_page
+        return self.answer.results[start : start + self.per_page]
+
+    def _sync(self) -> None:
+        self.more.disabled = self.page >= self.pages - 1
+
+    @discord.ui.button(label="More results", style=discord.ButtonStyle.primary)
+    async def more(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
+        if interaction.user.id != self.asker_id:
+            await send_ephemeral(
+                interaction, "Only the person who asked can page through these results."
+            )
+            return
+        self.page = min(self.page + 1, self.pages - 1)
+        self._sync()
+        shown = self.render()
+        await interaction.response.edit_message(
+            content=shown.content, embeds=shown.embeds, view=self, allowed_mentions=NO_MENTIONS
+        )
+
+    @discord.ui.button(label="Show passage", style=discord.ButtonStyle.secondary)
+    async def passage(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
+        shown = render.render_passages(self.shown())
+        await interaction.response.send_message(
+            content=shown.content, embeds=shown.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+    @discord.ui.button(emoji="👍", style=discord.ButtonStyle.secondary)
+    async def upvote(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
+        await self._vote(interaction, "up")
+
+    @discord.ui.button(emoji="👎", style=discord.ButtonStyle.secondary)
+    async def downvote(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
+        await self._vote(interaction, "down")
+
+    async def _vote(self, interaction: discord.Interaction[Any], vote: Vote) -> None:
+        outcome = await asyncio.to_thread(self.store.vote, self.answer_id, interaction.user.id, vote)
+        emoji = VOTE_EMOJI[vote]
+        text = {
+            "recorded": f"Thanks for the feedback {emoji}",
+            "changed": f"Changed your vote to {emoji}",
+            "unchanged": f"You already voted {emoji} on this answer.",
+        }[outcome]
+        await send_ephemeral(interaction, text)
+
+
+class ArticlesView(CitebotView):
+    """Previous / Next through the article list, for the person who asked for it."""
+
+    def __init__(
+        self,
+        articles: Sequence[Article],
+        *,
+        owner_id: int,
+        per_page: int,
+        query: str | None,
+        timeout: float = VIEW_TIMEOUT,
+    ) -> None:
+        super().__init__(timeout=timeout)
+        self.articles = articles
+        self.owner_id = owner_id
+        self.per_page = per_page
+        self.query = query
+        self.page = 0
+        self.pages = max(1, -(-len(articles) // per_page))
+        self._sync()
+
+    def render(self) -> render.Rendered:
+        return render.render_article_list(
+            self.articles, page=self.page, per_page=self.per_page, query=self.query
+        )
+
+    def _sync(self) -> None:
+        self.previous.disabled = self.page == 0
+        self.next.disabled = self.page >= self.pages - 1
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        if interaction.user.id != self.owner_id:
+            await send_ephemeral(interaction, "Use `/articles` to get a list of your own.")
+            return False
+        return True
+
+    async def _show(self, interaction: discord.Interaction[Any]) -> None:
+        self._sync()
+        shown = self.render()
+        await interaction.response.edit_message(
+            content=shown.content, embeds=shown.embeds, view=self, allowed_mentions=NO_MENTIONS
+        )
+
+    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
+    async def previous(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
+        self.page = max(0, self.page - 1)
+        await self._show(interaction)
+
+    @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary)
+    async def next(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
+        self.page = min(self.pages - 1, self.page + 1)
+        await self._show(interaction)
