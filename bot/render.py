@@ -97,15 +97,17 @@ def render_passages(results: Sequence[Result]) -> Rendered:
 
 def _result_block(result: Result, limit: int) -> str:
     citation = _citation(result)
+    if len(citation) > limit // 2:  # a very long url: cite without the link
+        citation = _citation(result, link=False)
     header = f"{citation}\n"
     body = _marked_excerpt(result.excerpt, result.highlights, limit - len(header))
     return header + body
 
 
-def _citation(result: Result) -> str:
+def _citation(result: Result, *, link: bool = True) -> str:
     """`[1]` Title — ¶4–5, the title part linked to the article when its url is known."""
     text = _citation_text(result)
-    url = _safe_url(result.url)
+    url = _safe_url(result.url) if link else None
     label = f"`[{result.rank}]`"
     if url is None:
         return f"{label} {escape(text)}"
