@@ -1,0 +1,75 @@
+"""The transport layer: the bot talks to the Discord emulator over real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import discord.gateway
+import discord.http
+import pytest
+import yarl
+
+from bot.answer import Engine
+from bot.client import CitebotBot, create_bot
+from bot.settings import Settings
+from discord_layer.helpers import problems
+from emulator import DiscordEmulator
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def corpus_dir(tmp_path: Path) -> Path:
+    target = tmp_path / "corpus"
+    shutil.copytree(REPO / "corpus", target)
+    return target
+
+
+@pytest.fixture
+def emulator() -> Iterator[DiscordEmulator]:
+    """A running emulator; afterwards, every payload the bot sent it is checked."""
+    server = DiscordEmulator().start()
+    try:
+        yield server
+        found = [
+            problem
+            for request in server.requests
+            for problem in problems(request.method, request.path, request.json)
+        ]
+        assert not found, "\n".join(found)
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pointed_at(emulator: DiscordEmulator, monkeypatch: pytest.MonkeyPatch) -> DiscordEmulator:
+    """discord.py in this process talks to the emulator instead of Discord."""
+    monkeypatch.setattr(discord.http.Route, "BASE", emulator.api_base)
+    monkeypatch.setattr(
+        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(emulator.gateway_url)
+    )
+    return emulator
+
+
+@pytest.fixture
+def settings(corpus_dir: Path, tmp_path: Path) -> Settings:
+    return Settings(corpus_dir=corpus_dir, data_dir=tmp_path / "data", cooldown_rate=1000)
+
+
+@pytest.fixture
+async def running_bot(
+    pointed_at: DiscordEmulator, settings: Settings
+) -> AsyncIterator[CitebotBot]:
+    """The real bot, started with the emulator's token, connected and with commands synced."""
+    bot = create_bot(settings, engine=await asyncio.to_thread(Engine.open, settings))
+    task = asyncio.create_task(bot.start(pointed_at.token))
+    await pointed_at.wait_until(lambda: pointed_at.identifies and pointed_at.commands)
+    await pointed_at.wait_until(lambda: bot.get_guild(pointed_at.guild_id))
+    try:
+        yield bot
+    finally:
+        await bot.close()
+        await task

@@ -1,0 +1,128 @@
+"""What only real sockets show: login, sync, answers, acknowledgement time, resume, 429."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+from bot.client import CitebotBot
+from emulator import DiscordEmulator
+
+QUESTION = "who founded DeepSeek?"
+PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)  # members, presences, message content
+
+
+def embed_text(message: dict) -> str:
+    return json.dumps(message.get("embeds"), ensure_ascii=False)
+
+
+async def answered(emulator: DiscordEmulator, channel_id: int, count: int = 1) -> list[dict]:
+    """Wait until the bot has `count` finished answers in the channel."""
+
+    def done() -> list[dict]:
+        messages = [m for m in emulator.bot_messages_in(channel_id) if m.get("embeds")]
+        return messages if len(messages) >= count else []
+
+    return await emulator.wait_until(done)
+
+
+async def test_bot_identifies_without_privileged_intents_and_syncs_globally(
+    running_bot: CitebotBot, pointed_at: DiscordEmulator
+):
+    (identify,) = pointed_at.identifies
+    assert identify["intents"] & PRIVILEGED_INTENTS == 0
+    assert {c["name"] for c in pointed_at.commands["global"]} == {
+        "ask", "articles", "article", "help", "Ask Citebot"
+    }
+    assert [r.path for r in pointed_at.requests][:3] == [
+        "/users/@me", "/oauth2/applications/@me", f"/applications/{pointed_at.application_id}/commands"
+    ]
+
+
+async def test_slash_ask_over_the_network_is_acknowledged_then_answered(
+    running_bot: CitebotBot, pointed_at: DiscordEmulator
+):
+    alice = pointed_at.create_user("alice")
+
+    interaction = await asyncio.to_thread(pointed_at.slash, alice, "ask", question=QUESTION)
+
+    (answer,) = await answered(pointed_at, pointed_at.channel_id)
+    record = pointed_at.interactions[interaction["token"]]
+    assert record.acknowledged_at is not None
+    assert record.acknowledged_at - record.sent_at < 3.0
+    (callback,) = pointed_at.requests_matching("POST", "/interactions/*/callback")
+    assert callback.json["type"] == 5  # deferred first, answered after
+    assert "Liang Wenfeng" in embed_text(answer)
+    assert answer["flags"] & (1 << 7) == 0  # no longer "thinking…"
+
+
+async def test_dm_over_the_network_gets_a_reply_with_the_excerpt(
+    running_bot: CitebotBot, pointed_at: DiscordEmulator
+):
+    bob = pointed_at.create_user("bob")
+
+    asked = await asyncio.to_thread(pointed_at.send_dm, bob, QUESTION)
+
+    (reply,) = await answered(pointed_at, pointed_at.dm_channel_of(bob))
+    assert reply["message_reference"]["message_id"] == asked["id"]
+    assert "Liang Wenfeng" in embed_text(reply)
+
+
+async def test_interactions_are_acknowledged_within_3_s_while_a_large_index_is_searched(
+    running_bot: CitebotBot, pointed_at: DiscordEmulator
+):
+    """Many questions at once over a slow search: each is still deferred in time."""
+    engine = running_bot.engine
+    original_ask = engine.ask
+
+    def slow_ask(*args, **kwargs):  # a large index: every search takes a while
+        time.sleep(0.5)
+        return original_ask(*args, **kwargs)
+
+    engine.ask = slow_ask  # type: ignore[method-assign]
+    users = [pointed_at.create_user(f"user{n}") for n in range(12)]
+
+    payloads = await asyncio.gather(
+        *(asyncio.to_thread(pointed_at.slash, user, "ask", question=QUESTION) for user in users)
+    )
+
+    await answered(pointed_at, pointed_at.channel_id, count=len(users))
+    delays = [
+        pointed_at.interactions[p["token"]].acknowledged_at - pointed_at.interactions[p["token"]].sent_at
+        for p in payloads
+    ]
+    assert max(delays) < 3.0, delays
+    assert max(delays) < 0.5, f"acknowledged only after a search finished: {delays}"
+
+
+async def test_gateway_drop_mid_session_resumes_and_still_answers(
+    running_bot: CitebotBot, pointed_at: DiscordEmulator
+):
+    bob = pointed_at.create_user("bob")
+    await asyncio.to_thread(pointed_at.drop_gateway)
+
+    # Asked while the bot is disconnected: delivered when it resumes.
+    asked = await asyncio.to_thread(pointed_at.send_dm, bob, QUESTION)
+
+    (reply,) = await answered(pointed_at, pointed_at.dm_channel_of(bob))
+    assert reply["message_reference"]["message_id"] == asked["id"]
+    assert len(pointed_at.identifies) == 1  # not a new session
+    (resume,) = pointed_at.resumes
+    assert resume["session_id"] in pointed_at.sessions
+
+
+async def test_reply_rate_limited_with_retry_after_is_delivered_after_the_wait(
+    running_bot: CitebotBot, pointed_at: DiscordEmulator
+):
+    bob = pointed_at.create_user("bob")
+    channel = pointed_at.dm_channel_of(bob)
+    pointed_at.rate_limit("POST", f"/channels/{channel}/messages", retry_after=0.6)
+
+    await asyncio.to_thread(pointed_at.send_dm, bob, QUESTION)
+
+    (reply,) = await answered(pointed_at, channel)
+    first, second = pointed_at.requests_matching("POST", f"/channels/{channel}/messages")
+    assert (first.status, second.status) == (429, 200)
+    assert second.at - first.at >= 0.6
+    assert "Liang Wenfeng" in embed_text(reply)
