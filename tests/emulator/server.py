@@ -96,6 +96,7 @@ class DiscordEmulator:
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.sessions: dict[str, Session] = {}
         self.interactions: dict[str, InteractionRecord] = {}  # by token
+        self.sent_at: dict[int, float] = {}  # user message id -> when it was dispatched
         self.identifies: list[dict[str, Any]] = []
         self.resumes: list[dict[str, Any]] = []
         self._rate_limits: list[dict[str, Any]] = []
@@ -408,6 +409,7 @@ class DiscordEmulator:
         if in_guild:
             data["guild_id"] = str(self.guild_id)
             data["member"] = {k: v for k, v in self._member(user).items() if k != "user"}
+        self.sent_at[int(message["id"])] = time.perf_counter()
         await self._dispatch("MESSAGE_CREATE", data)
         return message
 
