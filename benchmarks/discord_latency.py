@@ -60,8 +60,9 @@ def percentile(values: list[float], q: float) -> float:
 def summary(name: str, seconds: list[float]) -> str:
     ms = [s * 1000 for s in seconds]
     return (
-        f"{name:<7} n={len(ms):<4} p50={percentile(ms, 50):7.1f} ms  p99={percentile(ms, 99):7.1f} ms"
-        f"  mean={statistics.fmean(ms):7.1f} ms  max={max(ms):7.1f} ms"
+        f"{name:<7} n={len(ms):<4} p50={percentile(ms, 50):7.1f} ms"
+        f"  p99={percentile(ms, 99):7.1f} ms  mean={statistics.fmean(ms):7.1f} ms"
+        f"  max={max(ms):7.1f} ms"
     )
 
 
@@ -81,6 +82,11 @@ def synthetic_corpus(count: int, target: Path, seed: int = 7) -> Path:
     return target
 
 
+def new_requests(emulator: DiscordEmulator, method: str, path: str, before: int):
+    """A check for `wait_until`: the matching requests after the first `before`."""
+    return lambda: emulator.requests_matching(method, path)[before:]
+
+
 async def measure(emulator: DiscordEmulator, count: int) -> dict[str, list[float]]:
     results: dict[str, list[float]] = {"ack": [], "answer": [], "dm": []}
     asker = emulator.create_user("asker")
@@ -88,9 +94,7 @@ async def measure(emulator: DiscordEmulator, count: int) -> dict[str, list[float
         question = QUESTIONS[number % len(QUESTIONS)]
         before = len(emulator.requests_matching("POST", "/webhooks/*"))
         payload = await asyncio.to_thread(emulator.slash, asker, "ask", question=question)
-        followups = await emulator.wait_until(
-            lambda: emulator.requests_matching("POST", "/webhooks/*")[before:]
-        )
+        followups = await emulator.wait_until(new_requests(emulator, "POST", "/webhooks/*", before))
         record = emulator.interactions[payload["token"]]
         assert record.acknowledged_at is not None
         results["ack"].append(record.acknowledged_at - record.sent_at)
@@ -102,7 +106,7 @@ async def measure(emulator: DiscordEmulator, count: int) -> dict[str, list[float
         before = len(emulator.requests_matching("POST", f"/channels/{channel}/messages"))
         message = await asyncio.to_thread(emulator.send_dm, dm_user, question)
         replies = await emulator.wait_until(
-            lambda: emulator.requests_matching("POST", f"/channels/{channel}/messages")[before:]
+            new_requests(emulator, "POST", f"/channels/{channel}/messages", before)
         )
         results["dm"].append(replies[0].at - emulator.sent_at[int(message["id"])])
     return results
@@ -110,7 +114,9 @@ async def measure(emulator: DiscordEmulator, count: int) -> dict[str, list[float
 
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("-n", "--questions", type=int, default=100, help="questions per way of asking")
+    parser.add_argument(
+        "-n", "--questions", type=int, default=100, help="questions per way of asking"
+    )
     parser.add_argument("--corpus", type=Path, default=REPO / "corpus")
     parser.add_argument("--synthetic", type=int, metavar="N", help="generate N articles instead")
     args = parser.parse_args()
@@ -132,7 +138,10 @@ async def main() -> int:
     )
     process = subprocess.Popen(
         [sys.executable, str(REPO / "tests" / "emulator" / "launch.py"), "run"],
-        env=env, cwd=data_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=data_dir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         started = time.perf_counter()

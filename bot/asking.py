@@ -63,9 +63,7 @@ class Asker:
         """The question, tidied, when it may be asked now; otherwise a user-facing error."""
         question = question.strip()
         if not question:
-            raise QuestionError(
-                "Ask me a question in words, for example “who founded DeepSeek?”."
-            )
+            raise QuestionError("Ask me a question in words, for example “who founded DeepSeek?”.")
         limit = self.settings.max_question_chars
         if len(question) > limit:
             raise QuestionTooLong(

@@ -97,9 +97,13 @@ class CitebotBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         if self._engine is None:
-            self._engine = await asyncio.to_thread(Engine.open, self.settings, on_warning=log.warning)
+            self._engine = await asyncio.to_thread(
+                Engine.open, self.settings, on_warning=log.warning
+            )
         engine = self._engine
-        log.info("answering from %d articles (%d passages)", len(engine.articles), engine.passage_count)
+        log.info(
+            "answering from %d articles (%d passages)", len(engine.articles), engine.passage_count
+        )
         if self._store is None:
             self._store = await asyncio.to_thread(Store.open, self.settings.data_dir)
         self._asker = Asker(self.settings, lambda: self.engine, self.store)

@@ -259,7 +259,7 @@ def render_article(article: Article, *, passages: int, opening_chars: int = 600)
         description=_quote(escape(opening)) if opening else None,
         colour=INFO_COLOUR,
     )
-    embed.add_field(name="Id", value=f"`{_code(article.article_id)[:FIELD_VALUE_LIMIT - 2]}`")
+    embed.add_field(name="Id", value=f"`{_code(article.article_id)[: FIELD_VALUE_LIMIT - 2]}`")
     if article.author:
         embed.add_field(name="Author", value=_truncate(escape(article.author), FIELD_VALUE_LIMIT))
     if article.date:
@@ -379,9 +379,7 @@ def _seconds(seconds: float) -> str:
 
 def embed_problems(content: str | None, embeds: Sequence[discord.Embed]) -> list[str]:
     """Every way `content` and `embeds` break Discord's limits (empty when they fit)."""
-    return payload_problems(
-        {"content": content, "embeds": [e.to_dict() for e in embeds]}
-    )
+    return payload_problems({"content": content, "embeds": [e.to_dict() for e in embeds]})
 
 
 def payload_problems(payload: dict[str, object]) -> list[str]:

@@ -133,7 +133,9 @@ class AnswerView(CitebotView):
         self.more.disabled = self.page >= self.pages - 1
 
     @discord.ui.button(label="More results", style=discord.ButtonStyle.primary)
-    async def more(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
+    async def more(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
         if interaction.user.id != self.asker_id:
             await send_ephemeral(
                 interaction, "Only the person who asked can page through these results."
@@ -168,7 +170,9 @@ class AnswerView(CitebotView):
         await self._vote(interaction, "down")
 
     async def _vote(self, interaction: discord.Interaction[Any], vote: Vote) -> None:
-        outcome = await asyncio.to_thread(self.store.vote, self.answer_id, interaction.user.id, vote)
+        outcome = await asyncio.to_thread(
+            self.store.vote, self.answer_id, interaction.user.id, vote
+        )
         emoji = VOTE_EMOJI[vote]
         text = {
             "recorded": f"Thanks for the feedback {emoji}",
@@ -229,6 +233,8 @@ class ArticlesView(CitebotView):
         await self._show(interaction)
 
     @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary)
-    async def next(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
+    async def next(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
         self.page = min(self.pages - 1, self.page + 1)
         await self._show(interaction)

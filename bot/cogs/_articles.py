@@ -47,7 +47,9 @@ def find_article(engine: Engine, text: str) -> Article:
     if exact or len(matches) == 1:
         return (exact or matches)[0]
     if not matches:
-        raise CitebotError(f"I don't know an article called “{text[:100]}”. `/articles` lists them.")
+        raise CitebotError(
+            f"I don't know an article called “{text[:100]}”. `/articles` lists them."
+        )
     raise CitebotError(
         f"Several articles match “{text[:100]}”; pick one from the list as you type."
     )

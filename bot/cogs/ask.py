@@ -125,7 +125,10 @@ class AskCog(commands.Cog):
             )
             return
         view = AnswerView(
-            asked, asker_id=message.author.id, per_page=self.bot.asker.per_page, store=self.bot.store
+            asked,
+            asker_id=message.author.id,
+            per_page=self.bot.asker.per_page,
+            store=self.bot.store,
         )
         shown = view.render()
         view.message = await self._reply(
@@ -135,9 +138,7 @@ class AskCog(commands.Cog):
     async def _reply(self, message: discord.Message, **kwargs: Any) -> discord.Message | None:
         """Reply to `message`; without Read Message History, post in its channel instead."""
         try:
-            return await message.reply(
-                mention_author=False, allowed_mentions=NO_MENTIONS, **kwargs
-            )
+            return await message.reply(mention_author=False, allowed_mentions=NO_MENTIONS, **kwargs)
         except discord.Forbidden:
             try:
                 return await message.channel.send(allowed_mentions=NO_MENTIONS, **kwargs)

@@ -27,10 +27,14 @@ class InfoCog(commands.Cog):
     @app_commands.describe(filter="Only articles whose title or id contains this text")
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.allowed_installs(guilds=True, users=True)
-    async def articles(self, interaction: discord.Interaction[Any], filter: str | None = None) -> None:
+    async def articles(
+        self, interaction: discord.Interaction[Any], filter: str | None = None
+    ) -> None:
         engine = self.bot.engine
         found = await asyncio.to_thread(engine.find_articles, filter or "", len(engine.articles))
-        view = ArticlesView(found, owner_id=interaction.user.id, per_page=ARTICLES_PER_PAGE, query=filter)
+        view = ArticlesView(
+            found, owner_id=interaction.user.id, per_page=ARTICLES_PER_PAGE, query=filter
+        )
         shown = view.render()
         if view.pages == 1:
             await interaction.response.send_message(

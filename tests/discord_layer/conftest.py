@@ -12,7 +12,6 @@ import simcord
 from bot.answer import Engine
 from bot.client import CitebotBot, create_bot
 from bot.settings import Settings
-
 from discord_layer.helpers import problems
 
 BUNDLED_CORPUS = Path(__file__).resolve().parents[2] / "corpus"

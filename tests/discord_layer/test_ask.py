@@ -42,8 +42,11 @@ async def test_slash_ask_in_a_server_defers_then_answers_with_a_cited_excerpt(en
     assert not result.ephemeral
     assert result.response is not None
     assert_cited_deepseek_answer(result.response)
-    labels = [c.get("label") or c.get("emoji", {}).get("name") for row in result.response.components
-              for c in row["components"]]
+    labels = [
+        c.get("label") or c.get("emoji", {}).get("name")
+        for row in result.response.components
+        for c in row["components"]
+    ]
     assert labels == ["More results", "Show passage", "👍", "👎"]
 
 
@@ -177,8 +180,11 @@ async def test_not_found_names_the_closest_articles(env: simcord.Env):
     assert "I couldn't find an answer" in embed.description
     assert "The closest articles:" in embed.description
     assert "DeepSeek's rise" in embed.description
-    labels = [c.get("emoji", {}).get("name") or c.get("label")
-              for row in result.response.components for c in row["components"]]
+    labels = [
+        c.get("emoji", {}).get("name") or c.get("label")
+        for row in result.response.components
+        for c in row["components"]
+    ]
     assert labels == ["👍", "👎"]  # nothing to page through or show
 
 
@@ -193,5 +199,8 @@ async def test_question_log_records_every_way_of_asking(env: simcord.Env):
     await alice.user.send_dm(QUESTION)
 
     rows = bot.store._db.execute("SELECT user_id, source, question FROM questions").fetchall()
-    assert rows == [(alice.id, "slash", QUESTION), (alice.id, "mention", QUESTION),
-                    (alice.id, "dm", QUESTION)]
+    assert rows == [
+        (alice.id, "slash", QUESTION),
+        (alice.id, "mention", QUESTION),
+        (alice.id, "dm", QUESTION),
+    ]

@@ -38,8 +38,10 @@ def engine(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Engine
 async def in_a_server(env: simcord.Env):
     guild = env.create_guild()
     channel = guild.create_text_channel("general")
-    return channel, guild.add_member(env.create_user("alice")), guild.add_member(
-        env.create_user("bob")
+    return (
+        channel,
+        guild.add_member(env.create_user("alice")),
+        guild.add_member(env.create_user("bob")),
     )
 
 
@@ -116,7 +118,9 @@ async def test_article_by_an_unknown_name_says_how_to_find_one(env: simcord.Env)
     result = await alice.slash(channel, "article", name="zebra")
 
     assert result.ephemeral
-    assert result.response.content == "I don't know an article called “zebra”. `/articles` lists them."
+    assert (
+        result.response.content == "I don't know an article called “zebra”. `/articles` lists them."
+    )
     assert handled_errors(env) == [CitebotError]
 
 

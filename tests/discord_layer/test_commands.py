@@ -17,11 +17,13 @@ BOTH_INSTALLS = [0, 1]  # guild install, user install
 
 
 def synced(env: simcord.Env) -> list[tuple[str, object]]:
-    return [(e.path, e.json) for e in env.http_requests if e.method == "PUT" and "commands" in e.path]
+    return [
+        (e.path, e.json) for e in env.http_requests if e.method == "PUT" and "commands" in e.path
+    ]
 
 
 async def test_commands_are_synced_with_descriptions_and_contexts(env: simcord.Env):
-    (path, commands), = synced(env)
+    ((path, commands),) = synced(env)
     assert path == f"/applications/{env.bot.application_id}/commands"  # global: no guild set
     by_name = {c["name"]: c for c in commands}
     assert set(by_name) == {"ask", "articles", "article", "help", "Ask Citebot"}

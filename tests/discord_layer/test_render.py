@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 from bot import render
 from bot.answer import Answer, ArticleRef, Result
 
-MARKDOWN_HEAVY = "*bold* _it_ __u__ ~~s~~ ||spoiler|| `code` \\ [link](https://x.y) <@123> @everyone"
+MARKDOWN_HEAVY = (
+    "*bold* _it_ __u__ ~~s~~ ||spoiler|| `code` \\ [link](https://x.y) <@123> @everyone"
+)
 
 
 def result(rank: int, excerpt: str, highlights=(), *, title="A title", url=None, passage=None):
@@ -57,8 +59,15 @@ def plain(markup: str) -> str:
 
 def test_answer_cites_title_and_paragraphs_linked_to_the_article():
     shown = render.render_answer(
-        answer(result(1, "Liang founded it.", [(6, 13)], title="DeepSeek's rise",
-                      url="https://example.org/deep seek(1)")),
+        answer(
+            result(
+                1,
+                "Liang founded it.",
+                [(6, 13)],
+                title="DeepSeek's rise",
+                url="https://example.org/deep seek(1)",
+            )
+        ),
         per_page=3,
     )
 
@@ -88,8 +97,13 @@ def test_article_markdown_is_escaped_and_only_our_bold_is_markup():
 def test_a_full_page_of_long_excerpts_stays_within_discord_limits():
     excerpt = (MARKDOWN_HEAVY + " ") * 6
     results = [
-        result(r, excerpt[:400] + "…", [(0, 6), (30, 40)], title="T" * 300,
-               url="https://example.org/" + "x" * 1500)
+        result(
+            r,
+            excerpt[:400] + "…",
+            [(0, 6), (30, 40)],
+            title="T" * 300,
+            url="https://example.org/" + "x" * 1500,
+        )
         for r in range(1, 11)
     ]
     shown = render.render_answer(answer(*results, question="q" * 600), per_page=10)

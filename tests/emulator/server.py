@@ -34,7 +34,14 @@ DISCORD_EPOCH_MS = 1420070400000
 
 # Gateway opcodes (https://discord.com/developers/docs/topics/opcodes-and-status-codes)
 DISPATCH, HEARTBEAT, IDENTIFY, RESUME, RECONNECT, INVALID_SESSION, HELLO, HEARTBEAT_ACK = (
-    0, 1, 2, 6, 7, 9, 10, 11,
+    0,
+    1,
+    2,
+    6,
+    7,
+    9,
+    10,
+    11,
 )
 # Close codes
 AUTHENTICATION_FAILED = 4004
@@ -293,7 +300,9 @@ class DiscordEmulator:
 
     def requests_matching(self, method: str, path: str) -> list[Request]:
         with self._lock:
-            return [r for r in self.requests if r.method == method and fnmatch.fnmatch(r.path, path)]
+            return [
+                r for r in self.requests if r.method == method and fnmatch.fnmatch(r.path, path)
+            ]
 
     def bot_messages_in(self, channel_id: int) -> list[dict[str, Any]]:
         with self._lock:
@@ -326,7 +335,14 @@ class DiscordEmulator:
         async def send(payload: dict[str, Any]) -> None:
             await _send(socket, compressor, payload)
 
-        await send({"op": HELLO, "d": {"heartbeat_interval": self.heartbeat_interval_ms}, "s": None, "t": None})
+        await send(
+            {
+                "op": HELLO,
+                "d": {"heartbeat_interval": self.heartbeat_interval_ms},
+                "s": None,
+                "t": None,
+            }
+        )
         async for message in socket:
             if message.type != WSMsgType.TEXT:
                 continue
@@ -336,7 +352,9 @@ class DiscordEmulator:
                 await send({"op": HEARTBEAT_ACK, "d": None, "s": None, "t": None})
             elif op == IDENTIFY:
                 if d.get("token") != self.token:
-                    await socket.close(code=AUTHENTICATION_FAILED, message=b"Authentication failed.")
+                    await socket.close(
+                        code=AUTHENTICATION_FAILED, message=b"Authentication failed."
+                    )
                     break
                 self.identifies.append(d)
                 session = Session(
@@ -353,7 +371,12 @@ class DiscordEmulator:
                     "READY",
                     {
                         "v": 10,
-                        "user": {**self.bot_user, "verified": True, "mfa_enabled": False, "flags": 0},
+                        "user": {
+                            **self.bot_user,
+                            "verified": True,
+                            "mfa_enabled": False,
+                            "flags": 0,
+                        },
                         "guilds": [{"id": str(self.guild_id), "unavailable": True}],
                         "session_id": session.session_id,
                         "resume_gateway_url": self.gateway_url,
@@ -497,8 +520,12 @@ class DiscordEmulator:
                 guild_locale="en-US",
                 guild={"id": str(self.guild_id), "locale": "en-US", "features": []},
                 channel_id=str(self.channel_id),
-                channel={"id": str(self.channel_id), "type": 0, "name": "general",
-                         "guild_id": str(self.guild_id)},
+                channel={
+                    "id": str(self.channel_id),
+                    "type": 0,
+                    "name": "general",
+                    "guild_id": str(self.guild_id),
+                },
                 member=self._member(user),
                 context=0,
                 authorizing_integration_owners={"0": str(self.guild_id)},
@@ -564,9 +591,7 @@ class DiscordEmulator:
             },
         )
 
-    async def _route(
-        self, method: str, path: str, body: Any, query: Any
-    ) -> web.Response:
+    async def _route(self, method: str, path: str, body: Any, query: Any) -> web.Response:
         parts = path.strip("/").split("/")
         app = str(self.application_id)
         if method == "GET" and path == "/users/@me":
@@ -593,16 +618,26 @@ class DiscordEmulator:
                     "url": self.gateway_url.rstrip("/"),
                     "shards": 1,
                     "session_start_limit": {
-                        "total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1,
+                        "total": 1000,
+                        "remaining": 999,
+                        "reset_after": 0,
+                        "max_concurrency": 1,
                     },
                 }
             )
         if method == "PUT" and parts[:2] == ["applications", app] and parts[-1] == "commands":
             target = "global" if len(parts) == 3 else f"guild {parts[3]}"
             stored = [
-                {"description": "", "default_member_permissions": None, "nsfw": False, **c,
-                 "id": str(self.snowflake()), "application_id": app, "version": "1",
-                 **({"guild_id": parts[3]} if len(parts) == 5 else {})}
+                {
+                    "description": "",
+                    "default_member_permissions": None,
+                    "nsfw": False,
+                    **c,
+                    "id": str(self.snowflake()),
+                    "application_id": app,
+                    "version": "1",
+                    **({"guild_id": parts[3]} if len(parts) == 5 else {}),
+                }
                 for c in body
             ]
             self.commands[target] = stored
@@ -614,8 +649,9 @@ class DiscordEmulator:
         if method == "POST" and path == "/users/@me/channels":
             user = self.users[int(body["recipient_id"])]
             channel_id = self.dm_channel_of(user)
-            return _json({"id": str(channel_id), "type": 1, "recipients": [user],
-                                      "last_message_id": None})
+            return _json(
+                {"id": str(channel_id), "type": 1, "recipients": [user], "last_message_id": None}
+            )
         if parts[0] == "channels" and parts[2:3] == ["messages"]:
             return await self._channel_message(method, int(parts[1]), parts[3:], body)
         raise _NotFound(f"unknown route {method} {path}")
@@ -640,7 +676,8 @@ class DiscordEmulator:
                 data.get("content") or "",
                 embeds=data.get("embeds"),
                 components=data.get("components"),
-                flags=(EPHEMERAL if ephemeral else 0) | (LOADING if kind == DEFERRED_CHANNEL_MESSAGE else 0),
+                flags=(EPHEMERAL if ephemeral else 0)
+                | (LOADING if kind == DEFERRED_CHANNEL_MESSAGE else 0),
                 interaction={
                     "id": record.payload["id"],
                     "type": record.payload["type"],

@@ -11,12 +11,12 @@ import discord.gateway
 import discord.http
 import pytest
 import yarl
+from discord_layer.helpers import problems
+from emulator import DiscordEmulator
 
 from bot.answer import Engine
 from bot.client import CitebotBot, create_bot
 from bot.settings import Settings
-from discord_layer.helpers import problems
-from emulator import DiscordEmulator
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -60,9 +60,7 @@ def settings(corpus_dir: Path, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def running_bot(
-    pointed_at: DiscordEmulator, settings: Settings
-) -> AsyncIterator[CitebotBot]:
+async def running_bot(pointed_at: DiscordEmulator, settings: Settings) -> AsyncIterator[CitebotBot]:
     """The real bot, started with the emulator's token, connected and with commands synced."""
     bot = create_bot(settings, engine=await asyncio.to_thread(Engine.open, settings))
     task = asyncio.create_task(bot.start(pointed_at.token))

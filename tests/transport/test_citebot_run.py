@@ -18,7 +18,9 @@ QUESTION = "who founded DeepSeek?"
 
 
 def citebot_env(emulator: DiscordEmulator, tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITEBOT_") and k != "DISCORD_TOKEN"}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("CITEBOT_") and k != "DISCORD_TOKEN"
+    }
     env.update(
         PYTHONPATH=str(REPO),
         EMULATOR_API_BASE=emulator.api_base,
@@ -33,7 +35,11 @@ def citebot_env(emulator: DiscordEmulator, tmp_path: Path, **extra: str) -> dict
 def run_citebot(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(LAUNCHER), "run"],
-        env=env, cwd=cwd, capture_output=True, text=True, timeout=60,
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -55,7 +61,9 @@ def test_rejected_token_is_one_clear_line_exit_code_2_and_never_shown(
     done = run_citebot(citebot_env(emulator, tmp_path, DISCORD_TOKEN=secret), tmp_path)
 
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines()[-1].startswith("citebot: Discord rejected DISCORD_TOKEN")
+    assert (
+        done.stderr.strip().splitlines()[-1].startswith("citebot: Discord rejected DISCORD_TOKEN")
+    )
     assert "Traceback" not in done.stderr
     assert secret not in done.stdout + done.stderr
     assert [r.path for r in emulator.requests] == ["/users/@me"]
@@ -68,7 +76,11 @@ async def test_citebot_run_logs_in_syncs_and_answers_a_slash_command_and_a_dm(
     # Output goes to files: a DEBUG log would fill a pipe nobody reads yet.
     with (tmp_path / "out.log").open("w") as stdout, (tmp_path / "err.log").open("w") as stderr:
         process = subprocess.Popen(
-            [sys.executable, str(LAUNCHER), "run"], env=env, cwd=tmp_path, stdout=stdout, stderr=stderr
+            [sys.executable, str(LAUNCHER), "run"],
+            env=env,
+            cwd=tmp_path,
+            stdout=stdout,
+            stderr=stderr,
         )
     try:
         await emulator.wait_until(lambda: emulator.identifies and emulator.commands, timeout=30)
@@ -80,7 +92,9 @@ async def test_citebot_run_logs_in_syncs_and_answers_a_slash_command_and_a_dm(
             lambda: [m for m in emulator.bot_messages_in(emulator.channel_id) if m["embeds"]]
         )
         in_dm = await emulator.wait_until(
-            lambda: [m for m in emulator.bot_messages_in(emulator.dm_channel_of(bob)) if m["embeds"]]
+            lambda: [
+                m for m in emulator.bot_messages_in(emulator.dm_channel_of(bob)) if m["embeds"]
+            ]
         )
     finally:
         process.send_signal(signal.SIGTERM)

@@ -6,8 +6,9 @@ import asyncio
 import json
 import time
 
-from bot.client import CitebotBot
 from emulator import DiscordEmulator
+
+from bot.client import CitebotBot
 
 QUESTION = "who founded DeepSeek?"
 PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)  # members, presences, message content
@@ -33,10 +34,16 @@ async def test_bot_identifies_without_privileged_intents_and_syncs_globally(
     (identify,) = pointed_at.identifies
     assert identify["intents"] & PRIVILEGED_INTENTS == 0
     assert {c["name"] for c in pointed_at.commands["global"]} == {
-        "ask", "articles", "article", "help", "Ask Citebot"
+        "ask",
+        "articles",
+        "article",
+        "help",
+        "Ask Citebot",
     }
     assert [r.path for r in pointed_at.requests][:3] == [
-        "/users/@me", "/oauth2/applications/@me", f"/applications/{pointed_at.application_id}/commands"
+        "/users/@me",
+        "/oauth2/applications/@me",
+        f"/applications/{pointed_at.application_id}/commands",
     ]
 
 
@@ -89,7 +96,8 @@ async def test_interactions_are_acknowledged_within_3_s_while_a_large_index_is_s
 
     await answered(pointed_at, pointed_at.channel_id, count=len(users))
     delays = [
-        pointed_at.interactions[p["token"]].acknowledged_at - pointed_at.interactions[p["token"]].sent_at
+        pointed_at.interactions[p["token"]].acknowledged_at
+        - pointed_at.interactions[p["token"]].sent_at
         for p in payloads
     ]
     assert max(delays) < 3.0, delays
