@@ -59,15 +59,31 @@ ARRAY_FILES = {
     "idf": np.dtype("<f8"),  # n_terms, after the epsilon floor
     "max_weight": np.dtype("<f8"),  # n_terms: largest contribution of the term (its upper bound)
     "doc_len": np.dtype("<i4"),  # n_docs
+    "dense_terms": np.dtype("<i4"),  # n_dense: the terms in at least 1/4 of the documents
+    "dense": np.dtype("<f8"),  # (n_dense, n_docs): their contribution to every document
 }
 PROGRESS_EVERY = 10_000
 #: Postings converted to weights per step while building (bounds temporary memory).
 _WEIGHT_CHUNK = 1 << 22
 #: A term is looked up by binary search for the candidates when its postings are at
 #: least this many times longer than the candidate list; otherwise it is read whole.
-_PROBE_RATIO = 16
+_PROBE_RATIO = 12
+#: Relative margin on pruning decisions: sums taken in another order may differ in
+#: the last bits, and pruning must never drop a document that could tie.
+_SLACK = 1e-9
 #: Ranges at most this wide get a fresh score buffer instead of the per-thread one.
 _SMALL_RANGE = 1 << 16
+#: Terms in at least 1/_DENSE_DIVISOR of the documents also get a dense column of
+#: contributions (0 where absent): looking a candidate up is then one array access,
+#: and adding the whole term a vector add. At 1/4 a column takes at most 8/3 the
+#: space of the term's postings.
+_DENSE_DIVISOR = 4
+#: Candidates up to this many are all scored exactly to set the pruning threshold;
+#: above, those with the best partial scores (_THRESHOLD_SAMPLE of them).
+_EXACT_ALL = 4096
+_THRESHOLD_SAMPLE = 1024
+#: Size of the strided sample that bounds a top-k cut in long score arrays.
+_SAMPLE_FOR_CUT = 8192
 
 
 class IndexLoadError(_ErrorBase):
@@ -90,6 +106,8 @@ class BM25Index:
         idf: np.ndarray,
         max_weight: np.ndarray,
         doc_len: np.ndarray,
+        dense_terms: np.ndarray,
+        dense: np.ndarray,
         k1: float,
         b: float,
         epsilon: float,
@@ -104,6 +122,9 @@ class BM25Index:
         self._idf = idf
         self._max_weight = max_weight
         self._doc_len = doc_len
+        self._dense_terms = dense_terms
+        self._dense = dense
+        self._dense_row = {int(t): row for row, t in enumerate(dense_terms.tolist())}
         self.k1 = float(k1)
         self.b = float(b)
         self.epsilon = float(epsilon)
@@ -217,6 +238,11 @@ class BM25Index:
             max_weight = np.maximum.reduceat(weights, offsets[:-1])
         else:
             max_weight = np.zeros(0, dtype=np.float64)
+        dense_terms = np.flatnonzero(df * _DENSE_DIVISOR >= max(n_docs, 1)).astype(np.int32)
+        dense = np.zeros((dense_terms.shape[0], n_docs), dtype=np.float64)
+        for row, tid in enumerate(dense_terms.tolist()):
+            lo, hi = offsets[tid], offsets[tid + 1]
+            dense[row, doc_ids[lo:hi]] = weights[lo:hi]
         return cls(
             vocabulary=vocabulary,
             offsets=offsets,
@@ -225,6 +251,8 @@ class BM25Index:
             idf=idf,
             max_weight=max_weight,
             doc_len=lengths,
+            dense_terms=dense_terms,
+            dense=dense,
             k1=k1,
             b=b,
             epsilon=epsilon,
@@ -284,6 +312,8 @@ class BM25Index:
         terms: list[_Term] = []
         negative = False
         whole = start == 0 and end == self.n_docs
+        width = end - start
+        local = not whole and width <= _SMALL_RANGE
         for tid, count in multiplicity.items():
             idf = self._idf[tid]
             if idf == 0:
@@ -297,18 +327,24 @@ class BM25Index:
                 if lo == hi:
                     continue
                 ids = self._doc_ids[lo:hi]
-            terms.append(
-                _Term(ids, self._weights[lo:hi], count, float(self._max_weight[tid]) * count)
-            )
+                if local:
+                    ids = ids - np.int32(start)  # positions in a buffer of the range alone
+            bound = float(self._max_weight[tid]) * count
+            row = self._dense_row.get(tid)
+            column = None
+            if row is not None:
+                column = self._dense[row, start:end] if local else self._dense[row]
+            terms.append(_Term(ids, self._weights[lo:hi], count, bound, column))
         if not terms:
             return []
 
-        width = end - start
-        if width <= _SMALL_RANGE and width < self.n_docs:
-            return _search(terms, k, np.zeros(width, dtype=np.float64), start, negative)
+        if local:
+            buffer = np.zeros(width, dtype=np.float64)
+            hits = _search(terms, k, buffer, negative, 0, width)
+            return [(doc + start, score) for doc, score in hits]
         buffer = self._buffer()
         try:
-            return _search(terms, k, buffer, 0, negative)
+            return _search(terms, k, buffer, negative, start, end)
         except BaseException:
             self._local.buffer = None  # possibly dirty: the next query allocates afresh
             raise
@@ -342,6 +378,8 @@ class BM25Index:
                 "idf": self._idf,
                 "max_weight": self._max_weight,
                 "doc_len": self._doc_len,
+                "dense_terms": self._dense_terms,
+                "dense": self._dense,
             }
             files = {}
             for name, data in arrays.items():
@@ -361,6 +399,7 @@ class BM25Index:
                 "n_docs": self.n_docs,
                 "n_terms": self.vocabulary_size,
                 "n_postings": int(self._doc_ids.shape[0]),
+                "n_dense": int(self._dense_terms.shape[0]),
                 "avgdl": self.avgdl,
                 "average_idf": self.average_idf,
                 "vocabulary_bytes": (staging / VOCABULARY_FILE).stat().st_size,
@@ -421,6 +460,8 @@ class BM25Index:
             "idf": (n_terms,),
             "max_weight": (n_terms,),
             "doc_len": (n_docs,),
+            "dense_terms": (int(meta["n_dense"]),),
+            "dense": (int(meta["n_dense"]), n_docs),
         }
         arrays: dict[str, np.ndarray] = {}
         for name, dtype in ARRAY_FILES.items():
@@ -438,6 +479,11 @@ class BM25Index:
         offsets = arrays["offsets"]
         if offsets[0] != 0 or offsets[-1] != n_postings:
             raise IndexLoadError(f"{path}: postings offsets are inconsistent")
+        dense_terms = arrays["dense_terms"]
+        if dense_terms.shape[0] and not (
+            0 <= int(dense_terms.min()) and int(dense_terms.max()) < n_terms
+        ):
+            raise IndexLoadError(f"{path}: dense columns name unknown terms")
         vocabulary_file = path / VOCABULARY_FILE
         if vocabulary_file.stat().st_size != int(meta["vocabulary_bytes"]):
             raise IndexLoadError(f"{vocabulary_file} has the wrong size")
@@ -462,103 +508,177 @@ class BM25Index:
 
 
 class _Term:
-    """One query term's postings (possibly restricted to a range) and upper bound."""
+    """One query term: postings (possibly restricted to a range), upper bound and,
+    for a frequent term, its dense column of contributions (same coordinates)."""
 
-    __slots__ = ("ids", "weights", "count", "bound")
+    __slots__ = ("ids", "weights", "count", "bound", "df", "column")
 
-    def __init__(self, ids: np.ndarray, weights: np.ndarray, count: int, bound: float) -> None:
+    def __init__(
+        self,
+        ids: np.ndarray,
+        weights: np.ndarray,
+        count: int,
+        bound: float,
+        column: np.ndarray | None = None,
+    ) -> None:
         self.ids = ids
         self.weights = weights
         self.count = count
         self.bound = bound
+        self.df = ids.shape[0]
+        self.column = column
 
     def contributions(self, selection: np.ndarray | slice = slice(None)) -> np.ndarray:
         w = self.weights[selection]
         return w * self.count if self.count != 1 else w
 
+    def add_all(self, scores: np.ndarray) -> None:
+        np.add.at(scores, self.ids, self.contributions())
+
+    def of(self, docs: np.ndarray) -> np.ndarray:
+        """The term's contribution to each of `docs` (sorted), 0 where absent."""
+        if self.column is not None:
+            values = self.column[docs]
+            return values * self.count if self.count != 1 else values
+        out = np.zeros(docs.shape[0], dtype=np.float64)
+        if self.df == 0 or docs.shape[0] == 0:
+            return out
+        where = self.ids.searchsorted(docs)
+        np.minimum(where, self.df - 1, out=where)
+        hit = self.ids[where] == docs
+        out[hit] = self.contributions(where[hit])
+        return out
+
+    def add_to(self, scores: np.ndarray, docs: np.ndarray) -> bool:
+        """Add the term's contribution to `docs` (sorted) in `scores`, looking the
+        documents up, or adding the whole term when that is cheaper (returns True:
+        other documents were written too)."""
+        if self.column is not None or docs.shape[0] * _PROBE_RATIO < self.df:
+            scores[docs] += self.of(docs)
+            return False
+        self.add_all(scores)
+        return True
+
 
 def _search(
-    terms: list[_Term], k: int, scores: np.ndarray, base: int, negative: bool
+    terms: list[_Term], k: int, scores: np.ndarray, negative: bool, lo: int, hi: int
 ) -> list[tuple[int, float]]:
-    """Top k over `terms`, accumulating in `scores` (all zero; left all zero).
+    """Top k (doc, score) over `terms`, accumulating in `scores` (zero; left zero).
 
-    `scores[i]` holds document `base + i`.
+    Documents are positions in `scores`; only [lo, hi) may hold matches.
+
+    MaxScore with the essential terms chosen by cost: the terms without a dense
+    column are read whole, in order of increasing document frequency. After each,
+    the candidates (documents holding a term read so far) are scored exactly (all
+    of them, or those with the best partial scores) by looking them up in the
+    other terms; their k-th best score ``theta`` is a lower bound of the final k-th
+    best. A document holding none of the terms read scores at most the sum of the
+    upper bounds of the others; once that sum is below ``theta`` only candidates
+    can make the top k, and the other terms are looked up for those candidates
+    that can still reach ``theta``. If that never happens, the dense columns are
+    added whole (a vector add each) and the top k taken over the range.
     """
-    touched: list[np.ndarray] = []  # local ids written in `scores`, to zero them again
+    touched: list[np.ndarray] = []  # ids written in `scores`, to zero them again
+    width = scores.shape[0]
     try:
         if negative:
             # A negative idf (only when the average idf is negative, in tiny or
-            # degenerate corpora) breaks the bounds MaxScore relies on: add everything.
+            # degenerate corpora) breaks the bounds pruning relies on: add everything.
             for term in terms:
-                ids = term.ids - base if base else term.ids
-                scores[ids] += term.contributions()
-                touched.append(ids)
-            candidates = _union(touched, scores.shape[0])
-            return _best(candidates, scores[candidates], k, base)
+                term.add_all(scores)
+                touched.append(term.ids)
+            candidates = _union(touched, width)
+            return _best(candidates, scores[candidates], k)
+        if len(terms) == 1:
+            term = terms[0]
+            return _best(term.ids, term.contributions(), k)
 
-        terms.sort(key=lambda t: (-t.bound, t.ids.shape[0]))
-        bounds = [t.bound for t in terms]
-        rest = [0.0] * (len(terms) + 1)  # rest[i]: sum of the bounds of terms[i:]
-        for i in range(len(terms) - 1, -1, -1):
-            rest[i] = rest[i + 1] + bounds[i]
+        sparse = sorted((t for t in terms if t.column is None), key=lambda t: (t.df, -t.bound))
+        dense = [t for t in terms if t.column is not None]
+        m = len(sparse)
+        rest = [0.0] * (m + 1)  # rest[i]: sum of the bounds of sparse[i:] and all dense
+        rest[m] = sum(t.bound for t in dense)
+        for i in range(m - 1, -1, -1):
+            rest[i] = rest[i + 1] + sparse[i].bound
 
-        # Essential terms: read whole, until no document outside them can make the top k.
         threshold = 0.0
-        candidates: np.ndarray | None = None
         read = 0
-        while read < len(terms):
-            term = terms[read]
-            ids = term.ids - base if base else term.ids
-            scores[ids] += term.contributions()
-            touched.append(ids)
+        candidates = None
+        stopped = False
+        while read < m:
+            term = sparse[read]
+            term.add_all(scores)
+            touched.append(term.ids)
             read += 1
-            if read == len(terms):
+            if read == m and not dense:
                 break
-            # Partial scores are at most the sum of the bounds read so far: only
-            # look for the k-th best when that could beat what is left.
-            if rest[0] - rest[read] <= rest[read]:
-                continue
-            candidates = _union(touched, scores.shape[0])
+            candidates = _union(touched, width)
             if candidates.shape[0] < k:
                 continue
-            partial = scores[candidates]
-            threshold = _kth_largest(partial, k)
-            if threshold > rest[read]:
+            others = sparse[read:] + dense
+            threshold = max(threshold, _exact_kth(candidates, scores, others, k))
+            if threshold > rest[read] * (1 + _SLACK):
+                stopped = True
                 break
-        if candidates is None or read == len(terms):
-            candidates = _union(touched, scores.shape[0])
+        if not stopped:
+            if not dense:
+                candidates = _union(touched, width)
+                return _best(candidates, scores[candidates], k)
+            # Dense terms everywhere: add their columns whole over the range.
+            total = scores[lo:hi].copy() if touched else None
+            for term in dense:
+                part = term.column[lo:hi]
+                if term.count != 1:
+                    part = part * term.count
+                total = part.copy() if total is None else np.add(total, part, out=total)
+            hits = _best(None, total, k)
+            return [(doc + lo, score) for doc, score in hits] if lo else hits
 
-        # Non-essential terms: only the candidates that can still reach the k-th
-        # best score need them; binary search their (sorted) postings.
-        for i in range(read, len(terms)):
+        # Only candidates can make the top k: finish their scores, dropping on the
+        # way those that cannot reach the threshold even with every term left.
+        remaining = sorted(sparse[read:] + dense, key=lambda t: -t.bound)
+        bound_left = rest[read]
+        floor = threshold * (1 - _SLACK)
+        candidates = candidates[scores[candidates] + bound_left >= floor]
+        for term in remaining:
+            if term.add_to(scores, candidates):
+                touched.append(term.ids)
+            bound_left -= term.bound
             partial = scores[candidates]
-            slack = 1e-12 * abs(threshold)  # keep borderline ties: float sums differ in order
-            keep = partial + rest[i] >= threshold - slack
-            candidates = candidates[keep]
-            term = terms[i]
-            ids = term.ids - base if base else term.ids
-            if candidates.shape[0] * _PROBE_RATIO < ids.shape[0]:
-                where = np.searchsorted(ids, candidates)
-                np.minimum(where, ids.shape[0] - 1, out=where)
-                hit = ids[where] == candidates
-                scores[candidates[hit]] += term.contributions(where[hit])
-            else:
-                scores[ids] += term.contributions()
-                touched.append(ids)
-            if candidates.shape[0] > k:
-                threshold = max(threshold, _kth_largest(scores[candidates], k))
-        return _best(candidates, scores[candidates], k, base)
+            if candidates.shape[0] > k and candidates.shape[0] <= _EXACT_ALL:
+                floor = max(floor, _kth_largest(partial, k) * (1 - _SLACK))
+            if bound_left > 0:
+                candidates = candidates[partial + bound_left >= floor]
+        return _best(candidates, scores[candidates], k)
     finally:
-        total = sum(ids.shape[0] for ids in touched)
-        if total * 4 > scores.shape[0]:
+        total_touched = sum(ids.shape[0] for ids in touched)
+        if total_touched * 4 > width:
             scores.fill(0.0)
         else:
             for ids in touched:
                 scores[ids] = 0.0
 
 
+def _exact_kth(
+    candidates: np.ndarray, scores: np.ndarray, others: list[_Term], k: int
+) -> float:
+    """A lower bound of the final k-th best score: the k-th best exact score among
+    the candidates (or those with the best partial scores; `scores` holds partial
+    scores, `others` are the terms not yet in them)."""
+    partial = scores[candidates]
+    n = partial.shape[0]
+    if n > _EXACT_ALL:
+        chosen = _top_positions(partial, max(_THRESHOLD_SAMPLE, 4 * k))
+        docs, exact = candidates[chosen], partial[chosen]
+    else:
+        docs, exact = candidates, partial
+    for term in others:
+        exact = exact + term.of(docs)
+    return _kth_largest(exact, k)
+
+
 def _union(lists: list[np.ndarray], width: int) -> np.ndarray:
-    """Sorted distinct ids of several ascending id arrays."""
+    """Sorted distinct ids of several ascending id arrays (int32)."""
     if len(lists) == 1:
         return lists[0]
     total = sum(ids.shape[0] for ids in lists)
@@ -566,8 +686,15 @@ def _union(lists: list[np.ndarray], width: int) -> np.ndarray:
         mark = np.zeros(width, dtype=bool)
         for ids in lists:
             mark[ids] = True
-        return np.flatnonzero(mark)
-    return np.unique(np.concatenate(lists))
+        return np.flatnonzero(mark).astype(np.int32)
+    merged = np.concatenate(lists)
+    merged.sort()
+    if merged.shape[0] < 2:
+        return merged
+    first = np.empty(merged.shape[0], dtype=bool)
+    first[0] = True
+    np.not_equal(merged[1:], merged[:-1], out=first[1:])
+    return merged[first]
 
 
 def _kth_largest(values: np.ndarray, k: int) -> float:
@@ -575,23 +702,44 @@ def _kth_largest(values: np.ndarray, k: int) -> float:
     return float(np.partition(values, n - k)[n - k])
 
 
+def _top_positions(values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k largest values (ties: lowest positions), in no order."""
+    n = values.shape[0]
+    if n <= k:
+        return np.arange(n)
+    pool = None
+    if n > 8 * _SAMPLE_FOR_CUT and k < _SAMPLE_FOR_CUT // 4:
+        # The k-th largest of a strided sample is reached by k real values: every
+        # value of the top k is at least that cut. Partition only what passes it.
+        sample = values[:: n // _SAMPLE_FOR_CUT]
+        cut = np.partition(sample, sample.shape[0] - k)[sample.shape[0] - k]
+        pool = np.flatnonzero(values >= cut)
+        values = values[pool]
+        n = pool.shape[0]
+        if n <= k:
+            return pool
+    kth = np.partition(values, n - k)[n - k]
+    above = np.flatnonzero(values > kth)
+    tied = np.flatnonzero(values == kth)[: k - above.shape[0]]
+    chosen = np.concatenate((above, tied))
+    return chosen if pool is None else pool[chosen]
+
+
 def _best(
-    candidates: np.ndarray, scores: np.ndarray, k: int, base: int
+    candidates: np.ndarray | None, scores: np.ndarray, k: int
 ) -> list[tuple[int, float]]:
-    """(base + doc, score) of the k best positive scores, ties by doc ascending."""
-    positive = scores > 0
+    """(doc, score) of the k best positive scores, best first, ties by doc ascending.
+
+    `candidates` are ascending doc ids aligned with `scores` (None: doc = position).
+    """
+    chosen = _top_positions(scores, k)
+    values = scores[chosen]
+    docs = chosen if candidates is None else candidates[chosen]
+    positive = values > 0
     if not positive.all():
-        candidates, scores = candidates[positive], scores[positive]
-    n = scores.shape[0]
-    if n > k:
-        kth = np.partition(scores, n - k)[n - k]
-        above = np.flatnonzero(scores > kth)
-        tied = np.flatnonzero(scores == kth)[: k - above.shape[0]]  # lowest doc ids first
-        chosen = np.concatenate((above, tied))
-        candidates, scores = candidates[chosen], scores[chosen]
-    order = np.lexsort((candidates, -scores))
-    docs = (candidates[order] + base).tolist()
-    return list(zip(docs, scores[order].tolist(), strict=True))
+        docs, values = docs[positive], values[positive]
+    order = np.lexsort((docs, -values))
+    return list(zip(docs[order].tolist(), values[order].tolist(), strict=True))
 
 
 def _contributions(

@@ -205,6 +205,38 @@ def test_ties_are_broken_by_document_index():
     assert [doc for doc, _ in index.top_k(["a", "z"], 3)] == [10, 2, 6]
 
 
+def test_top_k_is_exact_on_a_corpus_large_enough_for_sampled_cuts():
+    # 70,000 short documents: frequent terms take the dense-column path and the
+    # top-k cut over the whole range is bounded by a strided sample first.
+    rng = np.random.default_rng(17)
+    vocabulary = 300
+    weights = 1.0 / np.arange(1, vocabulary + 1) ** 1.1
+    weights /= weights.sum()
+    tokens = rng.choice(vocabulary, size=70_000 * 3, p=weights).reshape(70_000, 3)
+    docs = [[f"t{t}" for t in row] for row in tokens.tolist()]
+    reference = BM25Okapi(docs)
+    index = BM25Index.build(iter(docs))
+    for query in (["t0"], ["t0", "t1"], ["t1", "t2", "t3"], ["t0", "t250"], ["t5", "t5", "t40"]):
+        expected = reference.get_scores(query)
+        for k in (1, 10, 100):
+            assert_same_top_k(index.top_k(query, k), expected_top_k(expected, k))
+        got = index.top_k(query, 10, doc_range=(1000, 69_000))
+        want = [(1000 + d, s) for d, s in expected_top_k(expected[1000:69_000], 10)]
+        assert_same_top_k(got, want)
+
+
+def test_top_positions_matches_a_stable_sort_with_many_ties():
+    from bot.index import _top_positions
+
+    rng = np.random.default_rng(3)
+    for n, distinct in ((200_000, 50), (100_000, 100_000), (70_000, 3), (1000, 10)):
+        values = rng.integers(0, distinct, size=n).astype(np.float64)
+        for k in (1, 7, 100):
+            got = _top_positions(values, k)
+            want = np.argsort(-values, kind="stable")[:k]
+            assert sorted(got.tolist()) == sorted(want.tolist())
+
+
 # --- doc_range ------------------------------------------------------------------------
 
 
@@ -289,7 +321,9 @@ def test_loaded_arrays_are_memory_mapped_not_copied(saved):
 def test_saved_index_is_npy_arrays_and_json_metadata(saved):
     path, index = saved
     names = {p.name for p in path.iterdir()}
-    assert {"meta.json", "vocabulary.json", "doc_ids.npy", "weights.npy", "offsets.npy"} <= names
+    assert {
+        "meta.json", "vocabulary.json", "doc_ids.npy", "weights.npy", "offsets.npy", "dense.npy"
+    } <= names
     meta = json.loads((path / "meta.json").read_text())
     assert meta["version"] == 1 and meta["n_docs"] == index.n_docs
     assert (meta["k1"], meta["b"], meta["epsilon"]) == (1.5, 0.75, 0.25)
@@ -320,7 +354,9 @@ def test_missing_file_raises_index_load_error(saved, file):
         BM25Index.load(path)
 
 
-@pytest.mark.parametrize("file", ["doc_ids.npy", "weights.npy", "idf.npy", "vocabulary.json"])
+@pytest.mark.parametrize(
+    "file", ["doc_ids.npy", "weights.npy", "idf.npy", "dense.npy", "vocabulary.json"]
+)
 def test_truncated_file_raises_index_load_error(saved, file):
     path, _ = saved
     data = (path / file).read_bytes()
@@ -339,9 +375,10 @@ def test_truncated_file_raises_index_load_error(saved, file):
         lambda p: _edit_meta(p, n_terms=5),
         lambda p: _edit_meta(p, n_postings=7),
         lambda p: _edit_meta(p, format="something-else"),
+        lambda p: _edit_meta(p, n_dense=0),
     ],
     ids=["meta-not-json", "meta-not-object", "vocabulary-bytes", "npy-header", "n-terms",
-         "n-postings", "format"],
+         "n-postings", "format", "n-dense"],
 )
 def test_corrupt_index_raises_index_load_error(saved, damage):
     path, _ = saved
