@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: Missing Permissions; Cannot reply without permission to read message history.
+CANNOT_REPLY = frozenset({50013, 160002})
+
 
 class AskCog(commands.Cog):
     """Every way of asking ends in the same rendering, buttons and limits."""
@@ -139,12 +142,14 @@ class AskCog(commands.Cog):
         """Reply to `message`; without Read Message History, post in its channel instead."""
         try:
             return await message.reply(mention_author=False, allowed_mentions=NO_MENTIONS, **kwargs)
+        except discord.HTTPException as exc:
+            if exc.code not in CANNOT_REPLY:
+                raise
+        try:
+            return await message.channel.send(allowed_mentions=NO_MENTIONS, **kwargs)
         except discord.Forbidden:
-            try:
-                return await message.channel.send(allowed_mentions=NO_MENTIONS, **kwargs)
-            except discord.Forbidden:
-                log.info("no permission to answer in channel %s", message.channel.id)
-                return None
+            log.info("no permission to answer in channel %s", message.channel.id)
+            return None
 
 
 def strip_mention(content: str, user_id: int) -> str:

@@ -107,6 +107,8 @@ class DiscordEmulator:
         self.identifies: list[dict[str, Any]] = []
         self.resumes: list[dict[str, Any]] = []
         self._rate_limits: list[dict[str, Any]] = []
+        #: False: the bot lacks Read Message History in #general, so it cannot reply there.
+        self.can_reply_in_guild = True
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -750,6 +752,14 @@ class DiscordEmulator:
             raise _NotFound("Unknown channel")
         if method == "POST" and not rest:
             reference = body.get("message_reference")
+            if (
+                reference is not None
+                and channel_id == self.channel_id
+                and not self.can_reply_in_guild
+            ):
+                return _error(
+                    400, 160002, "Cannot reply without permission to read message history"
+                )
             if reference is not None:
                 target = self.messages.get(int(reference["message_id"]))
                 if target is None:

@@ -134,3 +134,22 @@ async def test_reply_rate_limited_with_retry_after_is_delivered_after_the_wait(
     assert (first.status, second.status) == (429, 200)
     assert second.at - first.at >= 0.6
     assert "Liang Wenfeng" in embed_text(reply)
+
+
+async def test_mention_without_read_message_history_is_answered_without_a_reply(
+    running_bot: CitebotBot, pointed_at: DiscordEmulator
+):
+    pointed_at.can_reply_in_guild = False
+    alice = pointed_at.create_user("alice")
+
+    await asyncio.to_thread(
+        pointed_at.send_in_guild, alice, f"<@{pointed_at.application_id}> {QUESTION}"
+    )
+
+    (answer,) = await answered(pointed_at, pointed_at.channel_id)
+    assert "message_reference" not in answer
+    assert "Liang Wenfeng" in embed_text(answer)
+    refused, sent = pointed_at.requests_matching(
+        "POST", f"/channels/{pointed_at.channel_id}/messages"
+    )
+    assert (refused.status, sent.status) == (400, 200)
