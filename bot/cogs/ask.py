@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import secrets
@@ -57,7 +58,10 @@ class AskCog(commands.Cog):
         article: str | None = None,
         private: bool = False,
     ) -> None:
-        article_id = find_article(self.bot.engine, article).article_id if article else None
+        article_id = None
+        if article:
+            found = await asyncio.to_thread(find_article, self.bot.engine, article)
+            article_id = found.article_id
         question = self.bot.asker.admit(interaction.user.id, question)
         await interaction.response.defer(thinking=True, ephemeral=private)
         asked = await self.bot.asker.answer(

@@ -53,7 +53,7 @@ class InfoCog(commands.Cog):
     @app_commands.allowed_installs(guilds=True, users=True)
     async def article(self, interaction: discord.Interaction[Any], name: str) -> None:
         engine = self.bot.engine
-        found = find_article(engine, name)
+        found = await asyncio.to_thread(find_article, engine, name)
         shown = render.render_article(found, passages=engine.passages_of(found.article_id))
         await interaction.response.send_message(embeds=shown.embeds, allowed_mentions=NO_MENTIONS)
 
