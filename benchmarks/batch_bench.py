@@ -1,0 +1,81 @@
+"""End to end: `citebot ask -` in batch over real-looking articles, questions per second.
+
+The eval set's Wikipedia articles are replicated (each copy's paragraphs tagged so the
+loader does not drop them as duplicates) until the corpus holds about the passages
+asked for; 1,000 of the set's questions are then asked through the real CLI in a
+subprocess, batch mode, index loaded once.
+
+    python benchmarks/batch_bench.py --passages 100000 --questions 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+EVAL = REPO.parent / "shared" / "eval" / "squad-dev-v1.1-public.json"
+
+
+def make_corpus(folder: Path, passages: int) -> list[str]:
+    data = json.loads(EVAL.read_text())["data"]
+    paragraphs_per_copy = sum(len(a["paragraphs"]) for a in data)
+    copies = max(1, round(passages / paragraphs_per_copy))
+    folder.mkdir(parents=True, exist_ok=True)
+    for copy in range(copies):
+        with open(folder / f"copy-{copy:04d}.jsonl", "w") as out:
+            for number, article in enumerate(data):
+                text = "\n\n".join(f"{p['context']} (copy {copy})" for p in article["paragraphs"])
+                title = f"{article['title'].replace('_', ' ')} ({copy})"
+                out.write(json.dumps({"id": number, "title": title, "text": text}) + "\n")
+    return [qa["question"] for a in data for p in a["paragraphs"] for qa in p["qas"]]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--passages", type=int, default=100_000)
+    parser.add_argument("--questions", type=int, default=1000)
+    args = parser.parse_args()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CITEBOT_")}
+    env["PYTHONPATH"] = str(REPO)
+    with tempfile.TemporaryDirectory(prefix="citebot-batch-") as scratch:
+        root = Path(scratch)
+        questions = make_corpus(root / "corpus", args.passages)[: args.questions]
+        started = time.perf_counter()
+        index = subprocess.run(
+            [sys.executable, "-m", "bot", "index"], cwd=root, env=env, capture_output=True, text=True, check=True
+        )
+        build_s = time.perf_counter() - started
+        stdin = "\n".join(questions) + "\n"
+        started = time.perf_counter()
+        run = subprocess.run(
+            [sys.executable, "-m", "bot", "ask", "-"], cwd=root, env=env, input=stdin,
+            capture_output=True, text=True, check=True,
+        )
+        batch_s = time.perf_counter() - started
+        answers = [json.loads(line) for line in run.stdout.splitlines()]
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "bot", "ask", "-"], cwd=root, env=env, input="", capture_output=True, check=True
+        )
+        startup_s = time.perf_counter() - started
+    per_question = sorted(a["elapsed_ms"] for a in answers)
+    print(f"corpus: {index.stdout.strip()}")
+    print(f"cold build (citebot index): {build_s:.1f} s")
+    print(f"start-up with the saved index, no questions: {startup_s:.2f} s")
+    print(
+        f"batch: {len(answers)} questions in {batch_s:.2f} s wall = {len(answers) / batch_s:.0f} questions/s "
+        f"({len(answers) / max(batch_s - startup_s, 1e-9):.0f}/s after start-up); "
+        f"per question p50 {per_question[len(per_question) // 2]:.2f} ms, "
+        f"p99 {per_question[int(len(per_question) * 0.99)]:.2f} ms; found {sum(a['found'] for a in answers)}"
+    )
+
+
+if __name__ == "__main__":
+    main()
