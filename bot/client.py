@@ -206,6 +206,8 @@ def run_bot(settings: Settings) -> int:
         handler.addFilter(_RedactSecret(token))
     if settings.log_level != "DEBUG":
         logging.getLogger("discord.http").setLevel(logging.WARNING)
+    # Citebot has no voice features: no warnings about voice libraries at start.
+    discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
     try:
         asyncio.run(_serve(settings, token))
     except discord.LoginFailure:

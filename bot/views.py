@@ -52,6 +52,11 @@ def user_message(error: BaseException) -> str | None:
 async def report_error(interaction: discord.Interaction[Any], error: BaseException) -> None:
     """Known errors become a short private note; the rest are logged with an id the user gets."""
     message = user_message(error)
+    if interaction.type is discord.InteractionType.autocomplete:
+        # Autocomplete cannot carry a message: an empty list of choices is all the user sees.
+        if message is None:
+            log.error("autocomplete failed in %s", _what(interaction), exc_info=error)
+        return
     if message is None:
         error_id = secrets.token_hex(4)
         log.error(
