@@ -105,6 +105,7 @@ class DiscordEmulator:
         self.interactions: dict[str, InteractionRecord] = {}  # by token
         self.sent_at: dict[int, float] = {}  # user message id -> when it was dispatched
         self.identifies: list[dict[str, Any]] = []
+        self.heartbeats = 0
         self.resumes: list[dict[str, Any]] = []
         self._rate_limits: list[dict[str, Any]] = []
         #: False: the bot lacks Read Message History in #general, so it cannot reply there.
@@ -351,6 +352,7 @@ class DiscordEmulator:
             data = json.loads(message.data)
             op, d = data.get("op"), data.get("d")
             if op == HEARTBEAT:
+                self.heartbeats += 1
                 await send({"op": HEARTBEAT_ACK, "d": None, "s": None, "t": None})
             elif op == IDENTIFY:
                 if d.get("token") != self.token:
@@ -382,7 +384,7 @@ class DiscordEmulator:
                         "guilds": [{"id": str(self.guild_id), "unavailable": True}],
                         "session_id": session.session_id,
                         "resume_gateway_url": self.gateway_url,
-                        "shard": session.shard or [0, 1],
+                        **({"shard": session.shard} if session.shard else {}),
                         "application": {"id": str(self.application_id), "flags": 0},
                         "private_channels": [],
                         "relationships": [],

@@ -31,7 +31,7 @@ def corpus_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def emulator() -> Iterator[DiscordEmulator]:
     """A running emulator; afterwards, every payload the bot sent it is checked."""
-    server = DiscordEmulator().start()
+    server = DiscordEmulator(heartbeat_interval_ms=200).start()
     try:
         yield server
         found = [

@@ -47,6 +47,15 @@ async def test_bot_identifies_without_privileged_intents_and_syncs_globally(
     ]
 
 
+async def test_heartbeats_are_sent_on_the_interval_hello_gives_and_acknowledged(
+    running_bot: CitebotBot, pointed_at: DiscordEmulator
+):
+    await asyncio.sleep(0.7)  # the emulator's HELLO asks for a heartbeat every 200 ms
+
+    assert pointed_at.heartbeats >= 3
+    assert running_bot.latency < 0.5  # measured from HEARTBEAT to HEARTBEAT_ACK
+
+
 async def test_slash_ask_over_the_network_is_acknowledged_then_answered(
     running_bot: CitebotBot, pointed_at: DiscordEmulator
 ):
