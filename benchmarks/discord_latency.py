@@ -99,6 +99,8 @@ async def measure(emulator: DiscordEmulator, count: int) -> dict[str, list[float
         assert record.acknowledged_at is not None
         results["ack"].append(record.acknowledged_at - record.sent_at)
         results["answer"].append(followups[0].at - record.sent_at)
+        footer = followups[0].json["embeds"][0]["footer"]["text"]
+    print(f"last /ask answer: {footer!r}")
     dm_user = emulator.create_user("dm-asker")
     channel = emulator.dm_channel_of(dm_user)
     for number in range(count):
