@@ -48,7 +48,7 @@ except ImportError:  # pragma: no cover - only before bot/errors.py exists
 __all__ = ["BM25Index", "IndexLoadError"]
 
 FORMAT = "citebot-bm25"
-VERSION = 1
+VERSION = 2
 META_FILE = "meta.json"
 VOCABULARY_FILE = "vocabulary.json"
 #: name -> dtype of every array file of a saved index.

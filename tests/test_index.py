@@ -325,7 +325,7 @@ def test_saved_index_is_npy_arrays_and_json_metadata(saved):
         "meta.json", "vocabulary.json", "doc_ids.npy", "weights.npy", "offsets.npy", "dense.npy"
     } <= names
     meta = json.loads((path / "meta.json").read_text())
-    assert meta["version"] == 1 and meta["n_docs"] == index.n_docs
+    assert meta["version"] == 2 and meta["n_docs"] == index.n_docs
     assert (meta["k1"], meta["b"], meta["epsilon"]) == (1.5, 0.75, 0.25)
     assert meta["avgdl"] == pytest.approx(index.avgdl)
 
