@@ -38,7 +38,9 @@ def make_corpus(folder: Path, passages: int) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--passages", type=int, default=100_000)
     parser.add_argument("--questions", type=int, default=1000)
     args = parser.parse_args()
@@ -49,20 +51,35 @@ def main() -> None:
         questions = make_corpus(root / "corpus", args.passages)[: args.questions]
         started = time.perf_counter()
         index = subprocess.run(
-            [sys.executable, "-m", "bot", "index"], cwd=root, env=env, capture_output=True, text=True, check=True
+            [sys.executable, "-m", "bot", "index"],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         build_s = time.perf_counter() - started
         stdin = "\n".join(questions) + "\n"
         started = time.perf_counter()
         run = subprocess.run(
-            [sys.executable, "-m", "bot", "ask", "-"], cwd=root, env=env, input=stdin,
-            capture_output=True, text=True, check=True,
+            [sys.executable, "-m", "bot", "ask", "-"],
+            cwd=root,
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         batch_s = time.perf_counter() - started
         answers = [json.loads(line) for line in run.stdout.splitlines()]
         started = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "bot", "ask", "-"], cwd=root, env=env, input="", capture_output=True, check=True
+            [sys.executable, "-m", "bot", "ask", "-"],
+            cwd=root,
+            env=env,
+            input="",
+            capture_output=True,
+            check=True,
         )
         startup_s = time.perf_counter() - started
     per_question = sorted(a["elapsed_ms"] for a in answers)

@@ -53,13 +53,28 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def corpus_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--corpus", type=Path, help="folder of articles (default: CITEBOT_CORPUS_DIR or corpus/)")
-        p.add_argument("--data-dir", type=Path, help="where the index is saved (default: CITEBOT_DATA_DIR or .citebot/)")
+        p.add_argument(
+            "--corpus",
+            type=Path,
+            help="folder of articles (default: CITEBOT_CORPUS_DIR or corpus/)",
+        )
+        p.add_argument(
+            "--data-dir",
+            type=Path,
+            help="where the index is saved (default: CITEBOT_DATA_DIR or .citebot/)",
+        )
 
     ask = sub.add_parser("ask", help="answer a question from the articles")
-    ask.add_argument("question", nargs="?", default="-", help="the question, or - to read one per line from stdin")
+    ask.add_argument(
+        "question",
+        nargs="?",
+        default="-",
+        help="the question, or - to read one per line from stdin",
+    )
     corpus_options(ask)
-    ask.add_argument("-k", type=int, default=None, help="how many excerpts (default: CITEBOT_RESULTS or 3)")
+    ask.add_argument(
+        "-k", type=int, default=None, help="how many excerpts (default: CITEBOT_RESULTS or 3)"
+    )
     ask.add_argument("--article", help="search only this article (its id, see `citebot articles`)")
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
     ask.set_defaults(handler=_cmd_ask)
@@ -80,8 +95,11 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("file", type=Path, help="SQuAD v1.1 JSON file")
     evaluate.add_argument("-k", type=int, default=3, help="excerpts shown per question (default 3)")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
-    evaluate.add_argument("--holdout", action="store_true",
-                          help="index half the articles and ask about the other half (not-found calibration)")
+    evaluate.add_argument(
+        "--holdout",
+        action="store_true",
+        help="index half the articles and ask about the other half (not-found calibration)",
+    )
     evaluate.add_argument("--limit", type=int, default=None, help="ask at most this many questions")
     evaluate.set_defaults(handler=_cmd_eval)
     return parser
@@ -153,7 +171,9 @@ def answer_to_json(answer: Any) -> dict[str, Any]:
             }
             for r in answer.results
         ],
-        "closest": [{"article_id": a.article_id, "title": a.title, "url": a.url} for a in answer.closest],
+        "closest": [
+            {"article_id": a.article_id, "title": a.title, "url": a.url} for a in answer.closest
+        ],
         "elapsed_ms": round(answer.elapsed_ms, 3),
     }
 
@@ -205,7 +225,11 @@ def _cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
     engine = _open_engine(settings, console=_console(sys.stderr))
     table = Table("id", "title", "passages", box=None, pad_edge=False)
     for article in engine.articles:
-        table.add_row(_escape(article.article_id), _escape(article.title), str(engine.passages_of(article.article_id)))
+        table.add_row(
+            _escape(article.article_id),
+            _escape(article.title),
+            str(engine.passages_of(article.article_id)),
+        )
     _console(sys.stdout).print(table)
     return EXIT_OK
 
@@ -237,7 +261,9 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
-def _progress(console: Any, label: str) -> AbstractContextManager[Callable[[int, int], None] | None]:
+def _progress(
+    console: Any, label: str
+) -> AbstractContextManager[Callable[[int, int], None] | None]:
     """A progress bar on a terminal; nothing when output is piped or in CI."""
     if not console.is_terminal:
         return nullcontext(None)

@@ -82,9 +82,7 @@ class SkipFile(Exception):
 # --- loading ---------------------------------------------------------------------------
 
 
-def load_corpus(
-    folder: Path, *, on_warning: Callable[[str], None] | None = None
-) -> Corpus:
+def load_corpus(folder: Path, *, on_warning: Callable[[str], None] | None = None) -> Corpus:
     """Load every usable article below `folder`; skip the rest with one warning each."""
     folder = Path(folder)
     if not folder.is_dir():
@@ -113,9 +111,7 @@ def load_corpus(
         for article in loaded:
             key = hashlib.sha256(" ".join(article.text.split()).encode()).hexdigest()
             if key in seen_text:
-                warn(
-                    f"skipped {article.source}: same text as {seen_text[key]} (loaded once)"
-                )
+                warn(f"skipped {article.source}: same text as {seen_text[key]} (loaded once)")
                 continue
             seen_text[key] = article.source
             articles.append(article)
@@ -277,7 +273,9 @@ def _text_article(raw: str, article_id: str, relative: str, path: Path) -> Artic
 
 def _looks_like_title(line: str) -> bool:
     line = line.strip()
-    return 0 < len(line) <= 120 and len(line.split()) <= 16 and not line.endswith((".", ",", ";", ":"))
+    return (
+        0 < len(line) <= 120 and len(line.split()) <= 16 and not line.endswith((".", ",", ";", ":"))
+    )
 
 
 def _markdown_article(raw: str, article_id: str, relative: str, path: Path) -> Article:
@@ -438,7 +436,11 @@ def _jsonl_articles(
             if url is not None and not (isinstance(url, str) and re.match(r"https?://\S+$", url)):
                 url = None
             key = record.get("id")
-            suffix = _article_id(str(key)) if isinstance(key, str | int) and str(key).strip() else str(line_number)
+            suffix = (
+                _article_id(str(key))
+                if isinstance(key, str | int) and str(key).strip()
+                else str(line_number)
+            )
             yield _make_article(
                 f"{article_id}/{suffix}",
                 title,
@@ -483,7 +485,9 @@ def split_passages(
     for unit in units:
         unit_words = word_count(article.text[unit[0] : unit[1]])
         same_paragraph_window = current and current[-1][2] == unit[2]
-        if current and (words >= min_words or words + unit_words > max_words or same_paragraph_window):
+        if current and (
+            words >= min_words or words + unit_words > max_words or same_paragraph_window
+        ):
             passages.append(_passage(article_index, current))
             current, words = [], 0
         current.append(unit)
@@ -498,7 +502,9 @@ def split_passages(
         ):
             last = passages.pop()
             passages.append(
-                Passage(article_index, last.start, current[-1][1], last.first_paragraph, current[-1][2])
+                Passage(
+                    article_index, last.start, current[-1][1], last.first_paragraph, current[-1][2]
+                )
             )
         else:
             passages.append(_passage(article_index, current))

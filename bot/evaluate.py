@@ -87,7 +87,9 @@ def load_squad(path: Path) -> list[SquadArticle]:
                 for p_number, p in enumerate(entry["paragraphs"], start=1)
                 for qa in p["qas"]
             )
-            articles.append(SquadArticle(article_id, entry["title"].replace("_", " "), paragraphs, questions))
+            articles.append(
+                SquadArticle(article_id, entry["title"].replace("_", " "), paragraphs, questions)
+            )
     except FileNotFoundError:
         raise CitebotError(f"question set not found: {path}") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -151,7 +153,8 @@ def score(questions: Sequence[Question], answers: Sequence[Answer], *, k: int = 
         if any(contains_answer(r.excerpt, question.answers) for r in results[:k]):
             atk += 1
         hits = [
-            r.article_id == question.article_id and r.paragraphs[0] <= question.paragraph <= r.paragraphs[1]
+            r.article_id == question.article_id
+            and r.paragraphs[0] <= question.paragraph <= r.paragraphs[1]
             for r in results[:DEPTH]
         ]
         hit1 += any(hits[:1])
@@ -226,7 +229,9 @@ def _ask_all(
     with tempfile.TemporaryDirectory(prefix="citebot-eval-") as scratch:
         corpus = Path(scratch) / "corpus"
         write_corpus(articles, corpus)
-        engine = Engine.open(settings.with_overrides(corpus_dir=corpus, data_dir=Path(scratch) / "data"))
+        engine = Engine.open(
+            settings.with_overrides(corpus_dir=corpus, data_dir=Path(scratch) / "data")
+        )
         answers = []
         for number, question in enumerate(questions, start=1):
             answers.append(engine.ask(question.question, k=DEPTH))
@@ -262,7 +267,9 @@ def run_eval_command(args: Any, settings: Settings) -> int:
         progress_bar.start()
     try:
         if args.holdout:
-            result: Metrics | HoldoutMetrics = evaluate_holdout(articles, settings, limit=args.limit, progress=progress)
+            result: Metrics | HoldoutMetrics = evaluate_holdout(
+                articles, settings, limit=args.limit, progress=progress
+            )
         else:
             result = evaluate(articles, settings, k=args.k, limit=args.limit, progress=progress)
     finally:

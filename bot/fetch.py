@@ -14,6 +14,7 @@ import logging
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+
 import aiohttp
 from aiohttp.abc import ResolveResult
 from aiohttp.resolver import ThreadedResolver
@@ -161,9 +162,13 @@ async def fetch_page(
                     if response.status in (301, 302, 303, 307, 308):
                         location = response.headers.get("Location")
                         if not location:
-                            raise FetchError(f"the server redirected without saying where (HTTP {response.status})")
+                            raise FetchError(
+                                f"the server redirected without saying where (HTTP {response.status})"
+                            )
                         url = check_url(
-                            str(url.join(URL(location))), allow_private=allow_private, is_public=is_public
+                            str(url.join(URL(location))),
+                            allow_private=allow_private,
+                            is_public=is_public,
                         )
                         continue
                     return await _read(response, url, max_bytes)
@@ -176,7 +181,9 @@ async def fetch_page(
         cause = exc.__cause__ or exc.os_error
         if isinstance(cause, FetchError):
             raise cause from None
-        raise FetchError(f"cannot connect to {url.host} ({exc.os_error.strerror or exc.os_error})") from None
+        raise FetchError(
+            f"cannot connect to {url.host} ({exc.os_error.strerror or exc.os_error})"
+        ) from None
     except aiohttp.ClientError as exc:
         raise FetchError(f"the download failed ({type(exc).__name__})") from None
 
@@ -186,7 +193,9 @@ async def _read(response: aiohttp.ClientResponse, url: URL, max_bytes: int) -> F
         raise FetchError(f"the server answered HTTP {response.status}")
     content_type = response.content_type or ""
     if content_type not in ACCEPTED_TYPES:
-        raise FetchError(f"only HTML or plain-text pages can be added (this one is {content_type or 'unknown'})")
+        raise FetchError(
+            f"only HTML or plain-text pages can be added (this one is {content_type or 'unknown'})"
+        )
     if response.content_length is not None and response.content_length > max_bytes:
         raise FetchError(f"the page is larger than {max_bytes // (1024 * 1024)} MB")
     chunks: list[bytes] = []

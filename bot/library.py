@@ -72,7 +72,9 @@ def check_duplicate(article: Article, existing: Sequence[Article]) -> None:
         if same_url(article.url, other.url):
             raise DuplicateArticle(f"already in the library: “{other.title}” has that URL", other)
         if _text_key(other.text) == key:
-            raise DuplicateArticle(f"already in the library: “{other.title}” has the same text", other)
+            raise DuplicateArticle(
+                f"already in the library: “{other.title}” has the same text", other
+            )
 
 
 def article_from_page(body: str, content_type: str, url: str) -> Article:
@@ -91,8 +93,15 @@ def save_page_article(corpus_dir: Path, article: Article, existing: Sequence[Art
     folder = corpus_dir / ADDED_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     path = _free_path(folder, slugify(article.title), ".md")
-    meta = {"title": article.title, "url": article.url, "author": article.author, "date": article.date}
-    front = yaml.safe_dump({k: v for k, v in meta.items() if v}, allow_unicode=True, sort_keys=False)
+    meta = {
+        "title": article.title,
+        "url": article.url,
+        "author": article.author,
+        "date": article.date,
+    }
+    front = yaml.safe_dump(
+        {k: v for k, v in meta.items() if v}, allow_unicode=True, sort_keys=False
+    )
     paragraphs = [article.text[p.start : p.end] for p in article.paragraphs]
     body = "\n\n".join(escape_markdown_paragraph(p) for p in paragraphs)
     _write_atomic(path, f"---\n{front}---\n\n{body}\n".encode())

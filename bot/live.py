@@ -61,7 +61,9 @@ class LiveEngine:
                     Engine.open, self.settings, on_warning=warnings.append
                 )
             except Exception as exc:  # noqa: BLE001 - any failure keeps the old engine
-                reason = str(exc) if isinstance(exc, CitebotError) else f"{type(exc).__name__}: {exc}"
+                reason = (
+                    str(exc) if isinstance(exc, CitebotError) else f"{type(exc).__name__}: {exc}"
+                )
                 log.warning("reload failed, keeping the previous index: %s", reason)
                 current = self._engine
                 result = ReloadResult(
@@ -114,4 +116,3 @@ class LiveEngine:
         ):
             log.info("corpus changed (%d files); rebuilding the index", len(changes))
             await self.reload()
-

@@ -67,7 +67,9 @@ def load_or_build(
     try:
         _save(root, key, passages, index)
     except OSError as exc:
-        warn(f"could not save the index in {root} ({exc.strerror or exc}); it will be rebuilt next time")
+        warn(
+            f"could not save the index in {root} ({exc.strerror or exc}); it will be rebuilt next time"
+        )
     return passages, index
 
 

@@ -63,9 +63,7 @@ class Settings:
     log_level: str = "INFO"
 
     @classmethod
-    def from_env(
-        cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True
-    ) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
         """Read settings from `env` (default: os.environ) over the values in `./.env`."""
         values: dict[str, str] = {}
         if dotenv:
@@ -88,7 +86,9 @@ class Settings:
             ),
             discord_token=reader.get("DISCORD_TOKEN", Secret, None),
             guild_id=reader.get("CITEBOT_GUILD_ID", _snowflake, None),
-            cooldown_rate=reader.get("CITEBOT_COOLDOWN_RATE", _int_between(1, 1000), cls.cooldown_rate),
+            cooldown_rate=reader.get(
+                "CITEBOT_COOLDOWN_RATE", _int_between(1, 1000), cls.cooldown_rate
+            ),
             cooldown_seconds=reader.get(
                 "CITEBOT_COOLDOWN_SECONDS", _float_between(0.0, 86400.0), cls.cooldown_seconds
             ),

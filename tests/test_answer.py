@@ -36,7 +36,11 @@ def test_founder_question_names_liang_wenfeng(engine: Engine) -> None:
 
 @pytest.mark.parametrize(
     "question",
-    ["What is the capital of Peru?", "Best recipe for banana bread", "Who won the 1998 football World Cup?"],
+    [
+        "What is the capital of Peru?",
+        "Best recipe for banana bread",
+        "Who won the 1998 football World Cup?",
+    ],
 )
 def test_off_topic_question_is_not_found(engine: Engine, question: str) -> None:
     answer = engine.ask(question)

@@ -17,7 +17,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    return Engine.open(Settings(corpus_dir=REPO / "corpus", data_dir=tmp_path_factory.mktemp("data")))
+    return Engine.open(
+        Settings(corpus_dir=REPO / "corpus", data_dir=tmp_path_factory.mktemp("data"))
+    )
 
 
 def ask_safely(engine: Engine, question: str) -> Answer | None:
@@ -68,7 +70,9 @@ def test_question_wrapped_in_noise_still_finds_the_founder(engine: Engine) -> No
         assert "Liang Wenfeng" in " ".join(r.excerpt for r in answer.results), question
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.text(max_size=600))
 def test_any_text_is_safe_to_ask(engine: Engine, question: str) -> None:
     ask_safely(engine, question)

@@ -14,8 +14,12 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
-def citebot(*args: str, cwd: Path, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CITEBOT_") and k != "DISCORD_TOKEN"}
+def citebot(
+    *args: str, cwd: Path, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {
+        k: v for k, v in os.environ.items() if not k.startswith("CITEBOT_") and k != "DISCORD_TOKEN"
+    }
     full_env["PYTHONPATH"] = str(REPO)
     full_env.update(env or {})
     return subprocess.run(
@@ -44,14 +48,30 @@ def test_ask_prints_numbered_excerpts_with_citations(workdir: Path) -> None:
 
 
 def test_ask_json_has_the_documented_shape(workdir: Path) -> None:
-    run = citebot("ask", "How much did it cost to build DeepSeek's V3 model?", "--json", "-k", "2", cwd=workdir)
+    run = citebot(
+        "ask",
+        "How much did it cost to build DeepSeek's V3 model?",
+        "--json",
+        "-k",
+        "2",
+        cwd=workdir,
+    )
     assert run.returncode == 0, run.stderr
     answer = json.loads(run.stdout)
     assert set(answer) >= {"question", "found", "results", "elapsed_ms"}
     assert answer["found"] is True
     assert len(answer["results"]) == 2
     first = answer["results"][0]
-    assert set(first) >= {"rank", "score", "article_id", "title", "url", "paragraphs", "excerpt", "passage"}
+    assert set(first) >= {
+        "rank",
+        "score",
+        "article_id",
+        "title",
+        "url",
+        "paragraphs",
+        "excerpt",
+        "passage",
+    }
     assert first["rank"] == 1 and len(first["paragraphs"]) == 2
     assert "$6" in first["excerpt"]
 
@@ -85,7 +105,9 @@ def test_index_is_saved_then_reused_then_rebuilt_after_a_change(workdir: Path) -
 
     again = citebot("ask", "Who founded DeepSeek?", cwd=workdir)
     assert again.returncode == 0
-    assert (saved[0] / "meta.json").stat().st_mtime_ns == stamp, "second run must reuse the saved index"
+    assert (saved[0] / "meta.json").stat().st_mtime_ns == stamp, (
+        "second run must reuse the saved index"
+    )
 
     (workdir / "corpus" / "new.md").write_text("# Zebras\n\nZebras have black and white stripes.\n")
     changed = citebot("ask", "What stripes do zebras have?", cwd=workdir)

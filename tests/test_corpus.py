@@ -50,8 +50,16 @@ def test_markdown_without_front_matter_takes_title_from_its_h1(tmp_path: Path) -
 
 
 def test_text_file_title_from_first_line_or_file_name(tmp_path: Path) -> None:
-    write(tmp_path, "a.txt", "A short history\n\nLuhn worked at IBM.\nHe indexed words.\n\nSalton built SMART.")
-    write(tmp_path, "b_notes.txt", "This first line is a sentence that ends with a period.\n\nMore text.")
+    write(
+        tmp_path,
+        "a.txt",
+        "A short history\n\nLuhn worked at IBM.\nHe indexed words.\n\nSalton built SMART.",
+    )
+    write(
+        tmp_path,
+        "b_notes.txt",
+        "This first line is a sentence that ends with a period.\n\nMore text.",
+    )
     a, b = load_corpus(tmp_path).articles
     assert a.title == "A short history"
     assert a.text == "Luhn worked at IBM. He indexed words.\n\nSalton built SMART."
@@ -83,12 +91,17 @@ def test_jsonl_gives_one_article_per_line_and_skips_bad_lines(tmp_path: Path) ->
         json.dumps({"title": "One", "text": "First article text.", "url": "https://example.org/1"}),
         "{not json",
         json.dumps({"title": "Missing text"}),
-        json.dumps({"id": "three", "title": "Three", "text": "Third article.\n\nSecond paragraph."}),
+        json.dumps(
+            {"id": "three", "title": "Three", "text": "Third article.\n\nSecond paragraph."}
+        ),
     ]
     write(tmp_path, "batch.jsonl", "\n".join(lines) + "\n")
     warnings: list[str] = []
     corpus = load_corpus(tmp_path, on_warning=warnings.append)
-    assert [(a.article_id, a.title) for a in corpus.articles] == [("batch/1", "One"), ("batch/three", "Three")]
+    assert [(a.article_id, a.title) for a in corpus.articles] == [
+        ("batch/1", "One"),
+        ("batch/three", "Three"),
+    ]
     assert corpus.articles[1].text == "Third article.\n\nSecond paragraph."
     assert any("batch.jsonl:2" in w and "malformed JSON" in w for w in warnings)
     assert any("batch.jsonl:3" in w and '"text"' in w for w in warnings)
@@ -167,7 +180,9 @@ def test_passage_offsets_reproduce_the_article_text_exactly(bundled_corpus: Path
             assert article.text[paragraph.start : paragraph.end].strip()
 
 
-def test_short_paragraphs_merge_and_long_ones_split_into_overlapping_windows(tmp_path: Path) -> None:
+def test_short_paragraphs_merge_and_long_ones_split_into_overlapping_windows(
+    tmp_path: Path,
+) -> None:
     short = "\n\n".join(f"Short paragraph number {i} here." for i in range(6))
     long = " ".join(f"Sentence {i} says something about chips and rules today." for i in range(40))
     write(tmp_path, "a.md", f"# A\n\n{short}\n\n{long}")

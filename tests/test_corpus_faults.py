@@ -60,7 +60,9 @@ def test_dangling_link_is_named_in_a_warning(corpus: Path) -> None:
     assert len(warnings) == 1 and warnings[0].startswith("skipped gone.md: cannot read it")
 
 
-def test_unreadable_file_is_named_in_a_warning(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreadable_file_is_named_in_a_warning(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Tests run as root in CI, where chmod 000 does not stop reads: inject the error instead.
     (corpus / "secret.md").write_text(GOOD.replace("Good", "Secret"))
     real_read = Path.read_bytes
@@ -76,7 +78,9 @@ def test_unreadable_file_is_named_in_a_warning(corpus: Path, monkeypatch: pytest
     assert warnings == ["skipped secret.md: cannot read it (Permission denied)"]
 
 
-def test_file_deleted_while_indexing_is_named_in_a_warning(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_file_deleted_while_indexing_is_named_in_a_warning(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (corpus / "fleeting.md").write_text("# Fleeting\n\nHere one moment.")
     real_load = bot.corpus._load_file
 

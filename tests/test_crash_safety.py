@@ -14,7 +14,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 KILLS = 20
 
-SAVE_LOOP = '''
+SAVE_LOOP = """
 import sys
 from pathlib import Path
 from bot.corpus import load_corpus
@@ -29,7 +29,7 @@ n = 0
 while True:  # save after save, alternating names, until killed
     _save(settings.data_dir / 'index', 'ab'[n % 2] * 24, passages, index)
     n += 1
-'''
+"""
 
 
 def citebot_env() -> dict[str, str]:
@@ -48,7 +48,10 @@ def test_kill_during_saves_leaves_only_complete_indexes(tmp_path: Path) -> None:
     for attempt in range(KILLS):
         process = subprocess.Popen(
             [sys.executable, "-c", SAVE_LOOP, str(tmp_path / "corpus"), str(tmp_path / "data")],
-            env=citebot_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            env=citebot_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
         assert process.stdout is not None and process.stdout.readline().strip() == "ready"
         time.sleep(rng.uniform(0.005, 0.25))  # the child is in the middle of some save
@@ -59,7 +62,9 @@ def test_kill_during_saves_leaves_only_complete_indexes(tmp_path: Path) -> None:
         visible = [p for p in root.iterdir() if not p.name.startswith(".")]
         assert len(visible) >= 1, f"attempt {attempt}: no index left at all"
         for folder in visible:
-            passages, index = _load(folder, corpus, folder.name)  # raises if anything is half-written
+            passages, index = _load(
+                folder, corpus, folder.name
+            )  # raises if anything is half-written
             assert index.n_docs == len(passages) > 0
 
 
@@ -69,15 +74,26 @@ def test_index_save_killed_at_random_moments_never_leaves_a_broken_index(tmp_pat
     rng = random.Random(20261129)
     # How long a whole `citebot index` takes here, so kills land across all of it.
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "bot", "index"], cwd=tmp_path, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "bot", "index"],
+        cwd=tmp_path,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     full = time.perf_counter() - started
 
     for attempt in range(KILLS // 4):
         # A changed corpus each time, so every run has a new index to build and save.
-        (tmp_path / "corpus" / f"note-{attempt}.md").write_text(f"# Note {attempt}\n\nNote number {attempt} about okapis.")
+        (tmp_path / "corpus" / f"note-{attempt}.md").write_text(
+            f"# Note {attempt}\n\nNote number {attempt} about okapis."
+        )
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "index"], cwd=tmp_path, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [sys.executable, "-m", "bot", "index"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         time.sleep(rng.uniform(0, full * 1.1))
         process.send_signal(signal.SIGKILL)
@@ -85,11 +101,19 @@ def test_index_save_killed_at_random_moments_never_leaves_a_broken_index(tmp_pat
 
         run = subprocess.run(
             [sys.executable, "-m", "bot", "ask", "Who founded DeepSeek?"],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert run.returncode == 0, run.stderr
-        assert "unusable" not in run.stderr, f"attempt {attempt}: a half-written index was found: {run.stderr}"
+        assert "unusable" not in run.stderr, (
+            f"attempt {attempt}: a half-written index was found: {run.stderr}"
+        )
         assert "Liang Wenfeng" in run.stdout
 
-    visible = [p.name for p in (tmp_path / ".citebot" / "index").iterdir() if not p.name.startswith(".")]
+    visible = [
+        p.name for p in (tmp_path / ".citebot" / "index").iterdir() if not p.name.startswith(".")
+    ]
     assert len(visible) == 1

@@ -76,7 +76,14 @@ def scripted_dns(answers: dict[str, list[str]]):
         calls[host] = n + 1
         address = answers[host][min(n, len(answers[host]) - 1)]
         return [
-            ResolveResult(hostname=host, host=address, port=port, family=socket.AF_INET, proto=0, flags=socket.AI_NUMERICHOST)
+            ResolveResult(
+                hostname=host,
+                host=address,
+                port=port,
+                family=socket.AF_INET,
+                proto=0,
+                flags=socket.AI_NUMERICHOST,
+            )
         ]
 
     return lookup
@@ -112,7 +119,9 @@ async def test_old_numeric_forms_of_private_addresses_are_refused(host: str) -> 
         await fetch_page(f"http://{host}/")
 
 
-@pytest.mark.parametrize("target", ["http://10.0.0.1/", "http://169.254.169.254/", "http://localhost/x"])
+@pytest.mark.parametrize(
+    "target", ["http://10.0.0.1/", "http://169.254.169.254/", "http://localhost/x"]
+)
 async def test_redirect_to_a_private_address_is_refused(site: str, target: str) -> None:
     with pytest.raises(FetchError, match="refused"):
         await fetch_page(f"{site}/redirect?to={target}", is_public=pretend_public)
@@ -139,7 +148,9 @@ async def test_dns_answer_that_changes_between_checks_is_refused_at_connect_time
 async def test_redirect_to_a_name_that_points_inward_is_refused(site: str) -> None:
     lookup = scripted_dns({"inward.example": ["10.0.0.1"]})
     with pytest.raises(FetchError, match="private or local address"):
-        await fetch_page(f"{site}/redirect?to=http://inward.example/", lookup=lookup, is_public=pretend_public)
+        await fetch_page(
+            f"{site}/redirect?to=http://inward.example/", lookup=lookup, is_public=pretend_public
+        )
 
 
 async def test_oversized_page_is_refused(site: str) -> None:

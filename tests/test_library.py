@@ -50,7 +50,9 @@ def test_same_url_or_same_text_is_reported_and_kept_once(tmp_path: Path) -> None
     existing = load_corpus(corpus).articles
     with pytest.raises(DuplicateArticle, match="has that URL"):
         save_page_article(corpus, article, existing=existing)
-    other_url = article_from_page(PAGE.replace("example.org/zebras", "example.net/z"), "text/html", "x")
+    other_url = article_from_page(
+        PAGE.replace("example.org/zebras", "example.net/z"), "text/html", "x"
+    )
     with pytest.raises(DuplicateArticle, match="same text"):
         save_page_article(corpus, other_url, existing=existing)
     assert len(load_corpus(corpus).articles) == 1
@@ -58,7 +60,9 @@ def test_same_url_or_same_text_is_reported_and_kept_once(tmp_path: Path) -> None
 
 def test_uploaded_files_are_saved_as_they_are(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
-    [md] = save_upload(corpus, "Chip Rules.md", b"# Chip rules\n\nThe H100 is restricted.", existing=[])
+    [md] = save_upload(
+        corpus, "Chip Rules.md", b"# Chip rules\n\nThe H100 is restricted.", existing=[]
+    )
     assert md.path == corpus / "added" / "chip-rules.md"
     assert md.article.article_id == "added/chip-rules"
     lines = [json.dumps({"title": f"T{i}", "text": f"Body number {i}."}) for i in range(3)]
@@ -76,7 +80,9 @@ def test_uploaded_files_are_saved_as_they_are(tmp_path: Path) -> None:
         ("bad.md", b"---\ntitle: [x\n---\nbody", "malformed front matter"),
     ],
 )
-def test_unusable_upload_is_refused_with_the_reason(tmp_path: Path, name: str, data: bytes, message: str) -> None:
+def test_unusable_upload_is_refused_with_the_reason(
+    tmp_path: Path, name: str, data: bytes, message: str
+) -> None:
     with pytest.raises(LibraryError, match=message):
         save_upload(tmp_path / "corpus", name, data, existing=[])
     assert not (tmp_path / "corpus" / "added" / name).exists()
@@ -105,7 +111,12 @@ def test_removing_one_jsonl_article_keeps_the_other_lines(tmp_path: Path) -> Non
     assert removed.trashed_to.read_text().count("\n") == 3
 
 
-@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1))
+@given(
+    st.text(
+        alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp")),
+        min_size=1,
+    )
+)
 def test_escaped_paragraph_reads_back_as_the_same_text(text: str) -> None:
     paragraph = " ".join(text.split())
     if not paragraph:

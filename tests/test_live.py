@@ -51,7 +51,9 @@ async def test_questions_in_flight_during_a_reload_all_finish(settings: Settings
         return answer.found
 
     (settings.corpus_dir / "extra.md").write_text("# Extra\n\nAn extra article about llamas.")
-    results = await asyncio.gather(*(ask(n) for n in range(20)), live.reload(), *(ask(n) for n in range(20, 40)))
+    results = await asyncio.gather(
+        *(ask(n) for n in range(20)), live.reload(), *(ask(n) for n in range(20, 40))
+    )
     answers, reload = results[:20] + results[21:], results[20]
     assert all(answers)
     assert reload.ok and reload.articles == 10
@@ -64,7 +66,9 @@ async def test_watcher_picks_up_a_new_file(settings: Settings) -> None:
     watcher = asyncio.create_task(live.watch(debounce_ms=100, stop=stop))
     try:
         await asyncio.sleep(0.3)
-        (settings.corpus_dir / "okapi.md").write_text("# Okapis\n\nThe okapi is a giraffid from the Congo.")
+        (settings.corpus_dir / "okapi.md").write_text(
+            "# Okapis\n\nThe okapi is a giraffid from the Congo."
+        )
         for _ in range(100):
             if live.engine.article("okapi") is not None:
                 break

@@ -44,7 +44,9 @@ def test_environment_values_are_parsed_into_types() -> None:
         ("CITEBOT_GUILD_ID", "my-server", "CITEBOT_GUILD_ID must be a Discord id"),
     ],
 )
-def test_bad_setting_names_the_variable_and_what_it_expects(name: str, value: str, expected: str) -> None:
+def test_bad_setting_names_the_variable_and_what_it_expects(
+    name: str, value: str, expected: str
+) -> None:
     with pytest.raises(SettingsError, match=expected):
         Settings.from_env({name: value})
 
