@@ -9,13 +9,18 @@ work of a query follows the postings of its terms instead of the corpus size:
   precomputed contribution to each of those documents' scores (``float64``,
   computed with the very operations rank-bm25 uses, so the values are bit for bit
   the ones it adds).
+* Terms in at least a quarter of the documents also get a dense column of their
+  contributions (0 where absent), so looking a document up in them is one array
+  access and adding one whole is a vector add.
 * ``top_k`` accumulates contributions only for documents the query touches, and
-  prunes exactly (MaxScore): terms are taken by decreasing upper bound (their
-  largest contribution); once the k-th best partial score beats the sum of the
-  upper bounds of the terms not yet read, no document outside the current
-  candidates can enter the top k, so the remaining (frequent, low-idf) terms are
-  only looked up for the candidates still able to reach the top k, by binary
-  search in their sorted postings.
+  prunes exactly (MaxScore, essential terms chosen by cost): the terms without a
+  dense column are read whole from the rarest up; after each, the k-th best exact
+  score of the best candidates (looked up in the other terms) is a lower bound
+  ``theta`` of the final k-th best. Once the sum of the upper bounds (largest
+  contributions) of the terms not read is below ``theta``, no document outside
+  the candidates can enter the top k, so the frequent terms are only looked up
+  for the candidates still able to reach it (binary search in sorted postings, or
+  the dense column). The top k is taken among those candidates only.
 * A saved index is a folder of ``.npy`` arrays, memory-mapped on load (no copy),
   plus ``meta.json`` and ``vocabulary.json``; saving writes a temporary folder
   beside the target and renames it into place.
