@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,6 +20,20 @@ from bot.store import Store
 
 #: Pages of results kept per answer for "More results".
 MAX_PAGES = 3
+
+#: Discord markup that names someone or something rather than asking about it: user, role
+#: and channel mentions, slash-command mentions, custom emoji, timestamps, @everyone/@here.
+_DISCORD_MARKUP = re.compile(
+    r"<@[!&]?\d+>|<#\d+>|</[^<>:]{1,100}:\d+>|<a?:\w{1,32}:\d+>|<t:-?\d+(?::[tTdDfFR])?>"
+    r"|(?<![\w.])@(?:everyone|here)\b"
+)
+#: Control characters (NUL and friends) other than tabs and line breaks.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_question(text: str) -> str:
+    """The words of a Discord message: mention and emoji markup would only be searched as noise."""
+    return _CONTROL.sub(" ", _DISCORD_MARKUP.sub(" ", text)).strip()
 
 
 class QuestionTooLong(CitebotError):
@@ -61,7 +76,7 @@ class Asker:
 
     def admit(self, user_id: int, question: str) -> str:
         """The question, tidied, when it may be asked now; otherwise a user-facing error."""
-        question = question.strip()
+        question = clean_question(question)
         if not question:
             raise QuestionError("Ask me a question in words, for example “who founded DeepSeek?”.")
         limit = self.settings.max_question_chars
