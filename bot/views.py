@@ -25,6 +25,8 @@ NO_MENTIONS = discord.AllowedMentions.none()
 VIEW_TIMEOUT = 600.0
 
 VOTE_EMOJI = {"up": "👍", "down": "👎"}
+#: Unknown Webhook, Unknown Interaction: the interaction's token expired (or was never valid).
+EXPIRED_INTERACTION = frozenset({10015, 10062})
 
 
 async def send_ephemeral(interaction: discord.Interaction[Any], text: str) -> None:
@@ -51,6 +53,11 @@ def user_message(error: BaseException) -> str | None:
 
 async def report_error(interaction: discord.Interaction[Any], error: BaseException) -> None:
     """Known errors become a short private note; the rest are logged with an id the user gets."""
+    cause = error.__cause__ if isinstance(error, app_commands.CommandInvokeError) else error
+    if isinstance(cause, discord.NotFound) and cause.code in EXPIRED_INTERACTION:
+        # Nothing can reach the user through a dead token; it is not a bug of ours either.
+        log.warning("the interaction for %s expired before the reply was sent", _what(interaction))
+        return
     message = user_message(error)
     if interaction.type is discord.InteractionType.autocomplete:
         # Autocomplete cannot carry a message: an empty list of choices is all the user sees.

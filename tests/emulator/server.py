@@ -5,8 +5,13 @@ guild and its DMs: the gateway's HELLO, IDENTIFY, READY (user, application, guil
 GUILD_CREATE, heartbeats and their ACKs, RESUME with replay of missed events,
 INTERACTION_CREATE and MESSAGE_CREATE, with zlib-stream transport compression; the
 REST routes a bot uses to log in, sync commands, acknowledge interactions and send,
-follow up and edit messages. Every REST call is recorded with the time it arrived,
-and a test can drop the gateway or answer a route with a 429.
+follow up and edit messages. Every REST call is recorded with the time it arrived.
+
+Faults a test can inject, each as Discord documents it: a gateway closed with a code
+(or dropped without a close frame: 1006), op 7 Reconnect, op 9 Invalid Session,
+heartbeats left unacknowledged (a zombied connection), 429s per route or global
+(`X-RateLimit-Global`), 5xx answers, and interaction tokens that have expired
+(followups get 404 Unknown Webhook, code 10015).
 
 It runs in a thread with its own event loop, so the bot under test (in the test's
 loop or in a subprocess) and the emulator never share a loop.
@@ -43,7 +48,8 @@ DISPATCH, HEARTBEAT, IDENTIFY, RESUME, RECONNECT, INVALID_SESSION, HELLO, HEARTB
     10,
     11,
 )
-# Close codes
+# Close codes (1006 is never sent: a client reports it when the connection just ends)
+ABNORMAL_CLOSURE = 1006
 AUTHENTICATION_FAILED = 4004
 
 # Interaction callback types
@@ -73,6 +79,7 @@ class Session:
     socket: web.WebSocketResponse | None = None
     compressor: Any = None
     intents: int = 0
+    transport: Any = None  # the TCP transport under `socket`, to drop it without a close frame
 
 
 @dataclass
@@ -108,6 +115,13 @@ class DiscordEmulator:
         self.heartbeats = 0
         self.resumes: list[dict[str, Any]] = []
         self._rate_limits: list[dict[str, Any]] = []
+        self._failures: list[dict[str, Any]] = []
+        self._global_until = 0.0  # a global rate limit holds every bot request until then
+        #: Sockets whose heartbeats go unacknowledged (a zombied connection).
+        self._zombies: set[int] = set()
+        #: Seconds an interaction token works for followups; None: as long as the test runs.
+        self.interaction_token_lifetime: float | None = None
+        self.invalidated: list[str] = []  # session ids ended by op 9
         #: False: the bot lacks Read Message History in #general, so it cannot reply there.
         self.can_reply_in_guild = True
         self._lock = threading.Lock()
@@ -289,14 +303,55 @@ class DiscordEmulator:
         return self._call(self._slash, user, name, in_dm, options)
 
     def drop_gateway(self, code: int = 4000) -> None:
-        """Close every gateway connection from the server side (resumable close code)."""
+        """Close every gateway connection from the server side (resumable close code).
+
+        1006 is never sent in a close frame: it is what a client sees when the TCP
+        connection ends without one, so for 1006 the connection is simply cut.
+        """
         self._call(self._drop, code)
 
-    def rate_limit(self, method: str, path: str, retry_after: float, times: int = 1) -> None:
-        """Answer the next `times` calls to `method path` (a glob) with 429 and `retry_after`."""
+    def send_reconnect(self) -> None:
+        """Op 7 Reconnect on every connection: the client should reconnect and resume."""
+        self._call(self._send_op, RECONNECT, None)
+
+    def invalidate_sessions(self) -> None:
+        """Op 9 Invalid Session (d=false): the sessions end; clients must identify again."""
+        self._call(self._invalidate)
+
+    def stop_acknowledging_heartbeats(self) -> None:
+        """The current connections go zombie: heartbeats arrive but are never acknowledged."""
+        self._call(self._zombify)
+
+    def rate_limit(
+        self,
+        method: str,
+        path: str,
+        retry_after: float,
+        times: int = 1,
+        *,
+        is_global: bool = False,
+    ) -> None:
+        """Answer the next `times` calls to `method path` (a glob) with 429 and `retry_after`.
+
+        A global limit (`X-RateLimit-Global: true`) then holds every request the bot
+        makes, on any route, until `retry_after` has passed.
+        """
         with self._lock:
             self._rate_limits.append(
-                {"method": method, "path": path, "retry_after": retry_after, "times": times}
+                {
+                    "method": method,
+                    "path": path,
+                    "retry_after": retry_after,
+                    "times": times,
+                    "global": is_global,
+                }
+            )
+
+    def fail(self, method: str, path: str, status: int, times: int = 1) -> None:
+        """Answer the next `times` calls to `method path` (a glob) with a server error."""
+        with self._lock:
+            self._failures.append(
+                {"method": method, "path": path, "status": status, "times": times}
             )
 
     # --- queries (any thread) --------------------------------------------------------------
@@ -353,7 +408,8 @@ class DiscordEmulator:
             op, d = data.get("op"), data.get("d")
             if op == HEARTBEAT:
                 self.heartbeats += 1
-                await send({"op": HEARTBEAT_ACK, "d": None, "s": None, "t": None})
+                if id(socket) not in self._zombies:
+                    await send({"op": HEARTBEAT_ACK, "d": None, "s": None, "t": None})
             elif op == IDENTIFY:
                 if d.get("token") != self.token:
                     await socket.close(
@@ -368,6 +424,7 @@ class DiscordEmulator:
                     socket=socket,
                     compressor=compressor,
                     intents=int(d.get("intents", 0)),
+                    transport=request.transport,
                 )
                 self.sessions[session.session_id] = session
                 await self._dispatch_to(
@@ -399,6 +456,7 @@ class DiscordEmulator:
                     continue
                 session = resumed
                 session.socket, session.compressor = socket, compressor
+                session.transport = request.transport
                 missed = [e for e in session.events if e["s"] > (d.get("seq") or 0)]
                 for event in missed:
                     await send(event)
@@ -425,7 +483,30 @@ class DiscordEmulator:
         for session in self.sessions.values():
             if session.socket is not None and not session.socket.closed:
                 socket, session.socket = session.socket, None
-                await socket.close(code=code, message=b"emulated drop")
+                if code == ABNORMAL_CLOSURE:
+                    session.transport.abort()
+                else:
+                    await socket.close(code=code, message=b"emulated drop")
+
+    async def _send_op(self, op: int, d: Any) -> None:
+        for session in self.sessions.values():
+            if session.socket is not None and not session.socket.closed:
+                await _send(
+                    session.socket, session.compressor, {"op": op, "d": d, "s": None, "t": None}
+                )
+
+    async def _invalidate(self) -> None:
+        for session_id, session in list(self.sessions.items()):
+            del self.sessions[session_id]
+            self.invalidated.append(session_id)
+            if session.socket is not None and not session.socket.closed:
+                payload = {"op": INVALID_SESSION, "d": False, "s": None, "t": None}
+                await _send(session.socket, session.compressor, payload)
+
+    async def _zombify(self) -> None:
+        for session in self.sessions.values():
+            if session.socket is not None:
+                self._zombies.add(id(session.socket))
 
     async def _user_message(
         self, user: dict[str, Any], channel_id: int, content: str, in_guild: bool
@@ -554,7 +635,11 @@ class DiscordEmulator:
         record = Request(request.method, path, dict(request.query), body, time.perf_counter())
         with self._lock:
             self.requests.append(record)
-        response = self._auth_failure(request, path) or self._throttle(request.method, path)
+        response = (
+            self._auth_failure(request, path)
+            or self._throttle(request.method, path)
+            or self._failure(request.method, path)
+        )
         if response is None:
             try:
                 response = await self._route(request.method, path, body, request.query)
@@ -571,29 +656,61 @@ class DiscordEmulator:
         return None
 
     def _throttle(self, method: str, path: str) -> web.Response | None:
+        now = time.perf_counter()
         with self._lock:
-            for rule in self._rate_limits:
+            is_global = False
+            if now < self._global_until and not path.startswith(("/interactions/", "/webhooks/")):
+                retry_after, is_global = self._global_until - now, True
+            else:
+                for rule in self._rate_limits:
+                    if rule["method"] == method and fnmatch.fnmatch(path, rule["path"]):
+                        rule["times"] -= 1
+                        if rule["times"] <= 0:
+                            self._rate_limits.remove(rule)
+                        retry_after, is_global = rule["retry_after"], rule["global"]
+                        if is_global:
+                            self._global_until = now + retry_after
+                        break
+                else:
+                    return None
+        headers = {
+            "Via": "1.1 google",
+            "Retry-After": str(max(1, round(retry_after))),
+            "X-RateLimit-Scope": "global" if is_global else "user",
+        }
+        if is_global:
+            headers["X-RateLimit-Global"] = "true"
+        else:
+            headers.update(
+                {
+                    "X-RateLimit-Limit": "5",
+                    "X-RateLimit-Remaining": "0",
+                    "X-RateLimit-Reset-After": str(retry_after),
+                    "X-RateLimit-Bucket": "emulated",
+                }
+            )
+        return _json(
+            {
+                "message": "You are being rate limited.",
+                "retry_after": retry_after,
+                "global": is_global,
+            },
+            status=429,
+            headers=headers,
+        )
+
+    def _failure(self, method: str, path: str) -> web.Response | None:
+        with self._lock:
+            for rule in self._failures:
                 if rule["method"] == method and fnmatch.fnmatch(path, rule["path"]):
                     rule["times"] -= 1
                     if rule["times"] <= 0:
-                        self._rate_limits.remove(rule)
-                    retry_after = rule["retry_after"]
+                        self._failures.remove(rule)
+                    status = rule["status"]
                     break
             else:
                 return None
-        return _json(
-            {"message": "You are being rate limited.", "retry_after": retry_after, "global": False},
-            status=429,
-            headers={
-                "Via": "1.1 google",
-                "Retry-After": str(max(1, round(retry_after))),
-                "X-RateLimit-Limit": "5",
-                "X-RateLimit-Remaining": "0",
-                "X-RateLimit-Reset-After": str(retry_after),
-                "X-RateLimit-Bucket": "emulated",
-                "X-RateLimit-Scope": "user",
-            },
-        )
+        return _error(status, 0, f"{status}: emulated server error")
 
     async def _route(self, method: str, path: str, body: Any, query: Any) -> web.Response:
         parts = path.strip("/").split("/")
@@ -716,7 +833,9 @@ class DiscordEmulator:
         self, method: str, token: str, rest: list[str], body: dict[str, Any]
     ) -> web.Response:
         record = self.interactions[token]
-        if record.acknowledged_at is None:
+        lifetime = self.interaction_token_lifetime
+        expired = lifetime is not None and time.perf_counter() - record.sent_at > lifetime
+        if record.acknowledged_at is None or expired:
             return _error(404, 10015, "Unknown Webhook")
         channel_id = int(record.payload["channel_id"])
         if method == "POST" and not rest:
