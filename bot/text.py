@@ -70,19 +70,32 @@ class Analyzer:
         self._stemmer = Stemmer.Stemmer(language)
         # PyStemmer objects are not thread-safe; the bot searches from worker threads.
         self._lock = threading.Lock()
+        # Words repeat across passages and questions: analyse each spelling once
+        # (lru_cache is thread-safe; terms are immutable strings).
+        self._term_of = lru_cache(maxsize=200_000)(self._raw_term)
 
     def terms(self, text: str) -> list[str]:
         """The index terms of `text`, in order, repeats kept (BM25 counts them)."""
-        return [token.term for token in self.tokens(text)]
+        term_of = self._term_of
+        return [term for raw in _TOKEN_RE.findall(text) if (term := term_of(raw)) is not None]
 
     def tokens(self, text: str) -> list[Token]:
         """Index terms with their spans in `text`, for highlighting matched words."""
-        raw = [(word, start, end) for word, start, end in _raw_words(text)]
+        term_of = self._term_of
         return [
-            Token(term, start, end)
-            for (word, start, end) in raw
-            if (term := self._term(word)) is not None
+            Token(term, match.start(), match.end())
+            for match in _TOKEN_RE.finditer(text)
+            if (term := term_of(match.group())) is not None
         ]
+
+    def _raw_term(self, raw: str) -> str | None:
+        """The term of one regex match as it stands in the text (None for a stopword).
+
+        Normalisation is applied per match on the original string, so spans always
+        point at the text a person sees.
+        """
+        word = unicodedata.normalize("NFKC", raw.translate(_DROP_JOINERS)).casefold()
+        return self._term(word) if word else None
 
     def _term(self, word: str) -> str | None:
         if word in self.stopwords or word.replace("’", "'") in self.stopwords:
@@ -105,18 +118,6 @@ class Analyzer:
 def _cached_stem(analyzer: Analyzer, word: str) -> str:
     with analyzer._lock:
         return analyzer._stemmer.stemWord(word)
-
-
-def _raw_words(text: str) -> Iterator[tuple[str, int, int]]:
-    """Case-folded, NFKC-normalised words with spans into the original `text`.
-
-    Normalisation can change lengths, so it is applied per match on the original
-    string: spans always point at the text a person sees.
-    """
-    for match in _TOKEN_RE.finditer(text):
-        word = unicodedata.normalize("NFKC", match.group().translate(_DROP_JOINERS)).casefold()
-        if word:
-            yield word, match.start(), match.end()
 
 
 def normalize(text: str) -> str:
@@ -146,30 +147,51 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         sentence_start = block_start
         for match in _SENTENCE_END.finditer(text, block_start, block_end):
             stop = match.end()
-            after = text[stop:block_end].lstrip()
-            if not after:
+            after = _NEXT_VISIBLE.match(text, stop, block_end)
+            if after is None:
                 continue
-            if not (after[0].isupper() or after[0].isdigit() or after[0] in "\"'“‘(["):
+            first = after.group(1)
+            if not (first.isupper() or first.isdigit() or first in "\"'“‘(["):
                 continue
             if text[match.start()] == "." and _is_abbreviation(text, sentence_start, match.start()):
                 continue
             spans.append((sentence_start, stop))
-            sentence_start = stop + (len(text[stop:block_end]) - len(after))
+            sentence_start = after.start(1)
         spans.append((sentence_start, block_end))
     return [(s, e) for s, e in spans if text[s:e].strip()]
 
 
+_NEXT_VISIBLE = re.compile(r"\s*(\S)")
+_BLANK_LINE = re.compile(r"[^\S\n]*\n\s*\n")
+_VISIBLE = re.compile(r"\S")
+
+
 def _blocks(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     """Paragraph-like blocks separated by blank lines, trimmed of white space."""
-    for match in re.finditer(r"\S(?:.*?\S)?(?=\s*\n\s*\n|\s*$)", text[start:end], re.S):
-        yield start + match.start(), start + match.end()
+    position = start
+    while position < end:
+        gap = _BLANK_LINE.search(text, position, end)
+        stop = gap.start() if gap else end
+        first = _VISIBLE.search(text, position, stop)
+        if first is not None:
+            last = stop
+            while text[last - 1].isspace():
+                last -= 1
+            yield first.start(), last
+        if gap is None:
+            break
+        position = gap.end()
 
 
 def _is_abbreviation(text: str, sentence_start: int, dot: int) -> bool:
-    word_match = re.search(r"([\w.]+)$", text[sentence_start:dot])
-    if not word_match:
+    # Walk back over the word before the dot: a search over the whole sentence
+    # would make long sentences quadratic.
+    first = dot
+    while first > sentence_start and (text[first - 1].isalnum() or text[first - 1] in "._"):
+        first -= 1
+    if first == dot:
         return False
-    word = word_match.group(1).lower().strip(".")
+    word = text[first:dot].lower().strip(".")
     return len(word) == 1 or word in _ABBREVIATIONS
 
 
