@@ -17,16 +17,17 @@ from bot.corpus import Article, Corpus, Passage, load_corpus
 from bot.errors import CorpusError, QuestionError
 from bot.excerpt import choose_excerpt
 from bot.index import BM25Index
-from bot.settings import Settings
+from bot.rerank import Candidate, Query, candidate, sentences
 from bot.saved_index import load_or_build
+from bot.settings import Settings
 from bot.text import Analyzer
 
 log = logging.getLogger(__name__)
 
-#: Candidates taken from BM25 before excerpts are chosen and neighbours merged.
+#: Candidates taken from BM25 and re-ranked before excerpts are chosen and neighbours merged.
 CANDIDATES = 30
 #: Share of the question's weight (idf) the best passage must hold to count as an answer.
-FOUND_COVERAGE = 0.5
+FOUND_COVERAGE = 0.35
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class Engine:
         self.analyzer = analyzer
         self.results = results
         self._by_id = {a.article_id: i for i, a in enumerate(self.articles)}
+        self._title_terms = tuple(frozenset(analyzer.terms(a.title)) for a in self.articles)
         # Passages of one article are contiguous: [first, end) per article.
         self._article_ranges: dict[int, tuple[int, int]] = {}
         for number, passage in enumerate(passages):
@@ -134,9 +136,7 @@ class Engine:
         matches.sort(key=lambda a: (not a.title.casefold().startswith(needle), a.title.casefold()))
         return matches[:limit]
 
-    def ask(
-        self, question: str, *, k: int | None = None, article_id: str | None = None
-    ) -> Answer:
+    def ask(self, question: str, *, k: int | None = None, article_id: str | None = None) -> Answer:
         """The best excerpts for `question`, or a not-found answer naming the closest articles."""
         started = time.perf_counter()
         if not question or not question.strip():
@@ -152,12 +152,14 @@ class Engine:
         query = self.analyzer.terms(question)
         hits = self.index.top_k(query, max(CANDIDATES, k * 3), doc_range=doc_range) if query else []
         weights = self._term_weights(query)
+        terms = Query.of(question, query, weights)
+        ranked = self._rerank(hits, terms)
         results: list[Result] = []
         closest: list[ArticleRef] = []
         found = False
-        if hits and self._holds_enough(hits[0][0], weights):
+        if ranked and ranked[0].coverage >= FOUND_COVERAGE:
             found = True
-            results = self._results(hits, weights, k)
+            results = self._results(ranked, terms, k)
         else:
             closest = self._closest(hits)
         return Answer(
@@ -177,33 +179,38 @@ class Engine:
         unseen = math.log((n + 0.5) / 0.5)
         return {term: (self.index.idf(term) or unseen) for term in dict.fromkeys(query)}
 
-    def _passage_terms(self, number: int) -> set[str]:
-        passage = self.passages[number]
-        article = self.articles[passage.article]
-        return set(self.analyzer.terms(article.text[passage.start : passage.end])) | set(
-            self.analyzer.terms(article.title)
-        )
+    def _rerank(self, hits: list[tuple[int, float]], query: Query) -> list[Candidate]:
+        """The BM25 hits scored again by their best sentences, best first."""
+        if not hits:
+            return []
+        top = hits[0][1]
+        ranked = []
+        for number, bm25 in hits:
+            passage = self.passages[number]
+            text = self.articles[passage.article].text
+            sents = sentences(text, passage.start, passage.end, query, self.analyzer)
+            title = self._title_terms[passage.article]
+            ranked.append(candidate(number, bm25, top, sents, title, query))
+        ranked.sort(key=lambda c: -c.score)
+        return ranked
 
-    def _holds_enough(self, number: int, weights: dict[str, float]) -> bool:
-        total = sum(weights.values())
-        if total <= 0:
-            return False
-        present = self._passage_terms(number)
-        covered = sum(w for term, w in weights.items() if term in present)
-        return covered / total >= FOUND_COVERAGE
-
-    def _results(
-        self, hits: list[tuple[int, float]], weights: dict[str, float], k: int
-    ) -> list[Result]:
-        merged = _merge_neighbours(hits, self.passages)
+    def _results(self, ranked: list[Candidate], query: Query, k: int) -> list[Result]:
+        merged = _merge_neighbours([(c.number, c.score) for c in ranked], self.passages)
+        by_number = {c.number: c for c in ranked}
         results: list[Result] = []
         for start_number, end_number, score in merged:
             if len(results) == k:
                 break
             first, last = self.passages[start_number], self.passages[end_number]
             article = self.articles[first.article]
-            start, end = first.start, max(p.end for p in self.passages[start_number : end_number + 1])
-            excerpt = choose_excerpt(article.text, start, end, weights, self.analyzer)
+            start, end = (
+                first.start,
+                max(p.end for p in self.passages[start_number : end_number + 1]),
+            )
+            # A single passage keeps the sentences the second stage scored; a merged
+            # span is scored again as a whole.
+            scored = by_number[start_number].sentences if start_number == end_number else None
+            excerpt = choose_excerpt(article.text, start, end, query, self.analyzer, scored=scored)
             results.append(
                 Result(
                     rank=len(results) + 1,

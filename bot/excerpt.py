@@ -1,16 +1,20 @@
 """Which words of a passage to show: the sentences that best answer the question.
 
 A passage can run to 150 words; a reply should not. The excerpt is one to three
-consecutive sentences, verbatim, chosen for how much of the question's weight
-they hold, and cut at a word boundary with "…" only when one sentence alone is
-longer than the limit.
+consecutive sentences, verbatim: the sentence the second stage scores best (see
+`bot.rerank`), then its neighbours while they fit, the next one first, since an
+answer more often follows the sentence that echoes the question than precedes
+it. It is cut at a word boundary with "…" only when one sentence alone is longer
+than the limit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.text import Analyzer, sentence_spans
+from bot.rerank import Query, Sentence, best_sentence, sentences
+from bot.text import Analyzer
 
 MAX_EXCERPT_CHARS = 400
 MAX_SENTENCES = 3
@@ -27,39 +31,36 @@ def choose_excerpt(
     text: str,
     start: int,
     end: int,
-    weights: dict[str, float],
+    query: Query,
     analyzer: Analyzer,
     *,
+    scored: Sequence[Sentence] | None = None,
     max_chars: int = MAX_EXCERPT_CHARS,
 ) -> Excerpt:
-    """The best run of sentences in text[start:end] for a question with term `weights`."""
-    sentences = sentence_spans(text, start, end) or [(start, end)]
-    covered = [
-        {token.term for token in analyzer.tokens(text[s:e]) if token.term in weights}
-        for s, e in sentences
-    ]
-    best_key: tuple[float, int, int] | None = None
-    best_span = (0, 0)
-    for first in range(len(sentences)):
-        terms: set[str] = set()
-        for last in range(first, min(first + MAX_SENTENCES, len(sentences))):
-            terms |= covered[last]
-            chars = sentences[last][1] - sentences[first][0]
-            if chars > max_chars and last > first:
-                break
-            # More of the question first; then more context, which more often holds the answer.
-            key = (sum(weights[t] for t in terms), min(chars, max_chars), -first)
-            if best_key is None or key > best_key:
-                best_key, best_span = key, (first, last)
-    first, last = best_span
-    s, e = sentences[first][0], sentences[last][1]
+    """The best run of sentences in text[start:end] for `query`.
+
+    `scored` are the span's sentences as the second stage scored them, when it has.
+    """
+    if not scored:
+        scored = sentences(text, start, end, query, analyzer)
+    first = last = best_sentence(scored)
+    # Grow around the best sentence: after it, before it, after again.
+    for step in (1, -1, 1):
+        if last - first + 1 == MAX_SENTENCES:
+            break
+        lo, hi = (first, last + 1) if step > 0 else (first - 1, last)
+        if lo < 0 or hi >= len(scored) or scored[hi].end - scored[lo].start > max_chars:
+            continue
+        first, last = lo, hi
+    s, e = scored[first].start, scored[last].end
+    weights = query.weights
     if e - s > max_chars:
         return _cut(text, s, e, weights, analyzer, max_chars)
     return _with_highlights(text, s, e, weights, analyzer, prefix="", suffix="")
 
 
 def _cut(
-    text: str, s: int, e: int, weights: dict[str, float], analyzer: Analyzer, max_chars: int
+    text: str, s: int, e: int, weights: Mapping[str, float], analyzer: Analyzer, max_chars: int
 ) -> Excerpt:
     """A window of one long sentence around its first question term, at word boundaries."""
     budget = max_chars - 2 * len(ELLIPSIS)
@@ -91,7 +92,7 @@ def _with_highlights(
     text: str,
     s: int,
     e: int,
-    weights: dict[str, float],
+    weights: Mapping[str, float],
     analyzer: Analyzer,
     *,
     prefix: str,

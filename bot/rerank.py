@@ -1,0 +1,168 @@
+"""Second stage: re-rank BM25's best passages by where the question's words fall.
+
+BM25 sees a passage as a bag of words, but a question is most often a paraphrase
+of one sentence. The first stage's candidates are scored again with features of
+their best sentence: how much of the question's weight (idf) it holds, how many
+of the question's word pairs it keeps in order, and whether it holds an answer of
+the kind asked for ("when" → a date, "how many" → a number, "who" → a name). The
+same sentence scores choose the excerpt (see `bot.excerpt`).
+
+Pure functions over immutable inputs, no model: a few milliseconds a question.
+The feature weights were fitted once on SQuAD-style questions (a listwise
+logistic model, checked by two-fold cross-validation across articles) and
+rounded; see BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.text import Analyzer, sentence_spans
+
+#: Weights of the candidate features (see `_candidate_score`).
+W_BM25_RELATIVE = 2.7  # BM25 score / best BM25 score of the question
+W_BM25_LOG = 3.4  # log(1 + BM25 score)
+W_COVERAGE = 2.0  # share of the question's weight anywhere in the passage or its title
+W_BEST_SENTENCE = 3.1  # coverage + ordered pairs of the passage's best sentence
+W_PAIRS = 0.5  # ordered question word pairs over the whole passage
+W_TITLE = 0.6  # share of the question's weight in the article title
+W_CUE = 0.55  # the best sentence holds an answer of the kind asked for
+W_CUE_NEAR = 0.75  # the best sentence or the next one does
+#: How much an answer-type cue adds to a sentence's score when choosing the excerpt.
+SENTENCE_CUE = 0.2
+
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_CUES: dict[str, re.Pattern[str]] = {
+    "date": re.compile(rf"\b(?:1\d{{3}}|20\d{{2}})s?\b|\b(?:{_MONTHS})\b|\bcentur", re.I),
+    "percent": re.compile(r"%|\bper ?cent", re.I),
+    "number": re.compile(
+        r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
+        r"thirty|forty|fifty|hundred|thousand|million|billion|dozen)\b",
+        re.I,
+    ),
+}
+_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("date", re.compile(r"\b(?:what|which) (?:year|decade|century|date|month|day)\b|\bwhen\b")),
+    ("percent", re.compile(r"\bpercent|\bpercentage\b")),
+    (
+        "number",
+        re.compile(
+            r"\bhow (?:many|much|long|far|old|large|big|tall|high)\b|\bwhat (?:number|amount)\b"
+        ),
+    ),
+    ("person", re.compile(r"\bwho(?:m|se)?\b")),
+)
+#: A capitalised word that does not start a sentence: a name, most often.
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the second stage needs to know about a question."""
+
+    weights: Mapping[str, float]  # idf of each distinct question term
+    total: float
+    pairs: frozenset[tuple[str, str]]  # question terms adjacent after stopwords are dropped
+    kind: str | None  # "date", "percent", "number", "person" or None
+    words: frozenset[str]  # the question's words, lower-cased, unstemmed
+
+    @classmethod
+    def of(cls, question: str, terms: Sequence[str], weights: Mapping[str, float]) -> Query:
+        lowered = question.casefold()
+        kind = next((name for name, pattern in _KINDS if pattern.search(lowered)), None)
+        return cls(
+            weights=weights,
+            total=sum(weights.values()) or 1.0,
+            pairs=frozenset(zip(terms, terms[1:], strict=False)),
+            kind=kind,
+            words=frozenset(_WORD.findall(lowered)),
+        )
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int
+    end: int
+    matched: frozenset[str]  # the question terms it holds
+    coverage: float  # share of the question's weight the sentence holds
+    pairs: float  # share of the weight in question word pairs it keeps in order
+    cue: bool  # holds an answer of the kind the question asks for
+
+    @property
+    def score(self) -> float:
+        """How likely the sentence is to answer: what choosing an excerpt ranks by."""
+        return self.coverage + self.pairs + SENTENCE_CUE * self.cue
+
+
+@dataclass(frozen=True)
+class Candidate:
+    number: int  # passage number
+    bm25: float
+    score: float
+    coverage: float  # share of the question's weight in the passage and its title
+    sentences: tuple[Sentence, ...]
+
+
+def sentences(
+    text: str, start: int, end: int, query: Query, analyzer: Analyzer
+) -> tuple[Sentence, ...]:
+    """The sentences of text[start:end] scored against `query`."""
+    spans = sentence_spans(text, start, end) or [(start, end)]
+    weights = query.weights
+    out = []
+    for s, e in spans:
+        terms = analyzer.terms(text[s:e])
+        present = frozenset(t for t in terms if t in weights)
+        coverage = sum(weights[t] for t in present) / query.total
+        pairs = 0.0
+        if len(present) > 1:
+            matched = {p for p in zip(terms, terms[1:], strict=False) if p in query.pairs}
+            pairs = sum(min(weights[a], weights[b]) for a, b in matched) / query.total
+        out.append(Sentence(s, e, present, coverage, pairs, _has_cue(text[s:e], query)))
+    return tuple(out)
+
+
+def best_sentence(scored: Sequence[Sentence]) -> int:
+    """Index of the sentence most likely to answer (the first one on ties)."""
+    return max(range(len(scored)), key=lambda i: scored[i].score)
+
+
+def candidate(
+    number: int,
+    bm25: float,
+    top: float,
+    sents: Sequence[Sentence],
+    title_terms: frozenset[str],
+    query: Query,
+) -> Candidate:
+    """One BM25 hit re-scored; `top` is the question's best BM25 score."""
+    weights = query.weights
+    present = title_terms.union(*(s.matched for s in sents))
+    coverage = sum(w for t, w in weights.items() if t in present) / query.total
+    title = sum(w for t, w in weights.items() if t in title_terms) / query.total
+    ranked = max(range(len(sents)), key=lambda i: sents[i].coverage + sents[i].pairs)
+    best = sents[ranked]
+    near = best.cue or (ranked + 1 < len(sents) and sents[ranked + 1].cue)
+    score = (
+        W_BM25_RELATIVE * bm25 / max(top, 1e-9)
+        + W_BM25_LOG * math.log1p(max(bm25, 0.0))
+        + W_COVERAGE * coverage
+        + W_BEST_SENTENCE * (best.coverage + best.pairs)
+        + W_PAIRS * sum(s.pairs for s in sents)
+        + W_TITLE * title
+        + W_CUE * best.cue
+        + W_CUE_NEAR * near
+    )
+    return Candidate(number, bm25, score, coverage, tuple(sents))
+
+
+def _has_cue(text: str, query: Query) -> bool:
+    if query.kind is None:
+        return False
+    if query.kind == "person":
+        return any(m.group().casefold() not in query.words for m in _NAME.finditer(text))
+    return bool(_CUES[query.kind].search(text))
