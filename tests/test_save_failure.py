@@ -1,0 +1,115 @@
+"""A disk write that fails while the index is saved: a warning, the saved index untouched,
+and questions still answered."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import logging
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot import index as index_module
+from bot.answer import Engine
+from bot.live import LiveEngine
+from bot.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+#: Bytes any one file may grow to in the child: the corpus reads fine, the index's
+#: largest array (about 30 kB for the bundled corpus) cannot be written.
+FILE_SIZE_LIMIT = 20_000
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every file under `folder` (hidden ones too) with a digest of its bytes."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def add_article(corpus: Path) -> None:
+    (corpus / "okapi-note.md").write_text(
+        "---\ntitle: Okapi note\n---\n\nThe okapi is a giraffid that lives in the Ituri forest.\n"
+    )
+
+
+def small_files_only() -> None:
+    """In the child: writes past FILE_SIZE_LIMIT fail with EFBIG instead of killing it."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
+
+
+def test_disk_refusing_the_index_write_warns_keeps_the_old_index_and_answers(tmp_path: Path):
+    shutil.copytree(REPO / "corpus", tmp_path / "corpus")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CITEBOT_")}
+    env.update(PYTHONPATH=str(REPO), PYTHONDONTWRITEBYTECODE="1")
+    subprocess.run(
+        [sys.executable, "-m", "bot", "index"],
+        cwd=tmp_path,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    saved = tmp_path / ".citebot" / "index"
+    before = snapshot(saved)
+    add_article(tmp_path / "corpus")
+
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "Where does the okapi live?"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=small_files_only,
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert "Ituri forest" in run.stdout  # answered from the index built in memory
+    (warning,) = [line for line in run.stderr.splitlines() if "could not save the index" in line]
+    assert ".citebot/index" in warning  # names where, and why (numpy's short-write message)
+    assert snapshot(saved) == before  # the old index, byte for byte, and no half-written files
+
+
+@pytest.mark.parametrize("failing", ["write", "rename"])
+async def test_reload_whose_index_save_fails_logs_a_warning_and_keeps_answering(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    failing: str,
+):
+    shutil.copytree(REPO / "corpus", tmp_path / "corpus")
+    settings = Settings(corpus_dir=tmp_path / "corpus", data_dir=tmp_path / "data")
+    live = LiveEngine(settings, Engine.open(settings))
+    saved = tmp_path / "data" / "index"
+    before = snapshot(saved)
+    add_article(tmp_path / "corpus")
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    if failing == "write":
+        monkeypatch.setattr(index_module.np, "save", disk_full)
+    else:
+        monkeypatch.setattr(index_module.os, "rename", disk_full)
+    with caplog.at_level(logging.WARNING, logger="bot.live"):
+        result = await live.reload()
+    monkeypatch.undo()
+
+    assert result.ok
+    assert any(
+        "could not save the index" in r.getMessage() and "No space left" in r.getMessage()
+        for r in caplog.records
+    )
+    assert snapshot(saved) == before  # nothing half-written beside the old index
+    answer = live.engine.ask("Where does the okapi live?")
+    assert answer.found and "Ituri" in answer.results[0].excerpt
