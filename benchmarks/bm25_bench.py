@@ -255,10 +255,14 @@ def child(args: argparse.Namespace) -> dict:
                 if not ids:
                     return []
                 docs, scores = retriever.retrieve(
-                    [query], k=min(TOP, retriever.scores["num_docs"]), show_progress=False,
+                    [query],
+                    k=min(TOP, retriever.scores["num_docs"]),
+                    show_progress=False,
                     n_threads=1,
                 )
-                return [(int(d), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+                return [
+                    (int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0
+                ]
 
             results, times = time_queries(search, queries)
             out["times_ms"] = times

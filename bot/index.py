@@ -664,9 +664,7 @@ def _search(
                 scores[ids] = 0.0
 
 
-def _exact_kth(
-    candidates: np.ndarray, scores: np.ndarray, others: list[_Term], k: int
-) -> float:
+def _exact_kth(candidates: np.ndarray, scores: np.ndarray, others: list[_Term], k: int) -> float:
     """A lower bound of the final k-th best score: the k-th best exact score among
     the candidates (or those with the best partial scores; `scores` holds partial
     scores, `others` are the terms not yet in them)."""
@@ -730,9 +728,7 @@ def _top_positions(values: np.ndarray, k: int) -> np.ndarray:
     return chosen if pool is None else pool[chosen]
 
 
-def _best(
-    candidates: np.ndarray | None, scores: np.ndarray, k: int
-) -> list[tuple[int, float]]:
+def _best(candidates: np.ndarray | None, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
     """(doc, score) of the k best positive scores, best first, ties by doc ascending.
 
     `candidates` are ascending doc ids aligned with `scores` (None: doc = position).

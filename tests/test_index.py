@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import random
 import threading
 from pathlib import Path
 
@@ -322,7 +321,12 @@ def test_saved_index_is_npy_arrays_and_json_metadata(saved):
     path, index = saved
     names = {p.name for p in path.iterdir()}
     assert {
-        "meta.json", "vocabulary.json", "doc_ids.npy", "weights.npy", "offsets.npy", "dense.npy"
+        "meta.json",
+        "vocabulary.json",
+        "doc_ids.npy",
+        "weights.npy",
+        "offsets.npy",
+        "dense.npy",
     } <= names
     meta = json.loads((path / "meta.json").read_text())
     assert meta["version"] == 2 and meta["n_docs"] == index.n_docs
@@ -377,8 +381,16 @@ def test_truncated_file_raises_index_load_error(saved, file):
         lambda p: _edit_meta(p, format="something-else"),
         lambda p: _edit_meta(p, n_dense=0),
     ],
-    ids=["meta-not-json", "meta-not-object", "vocabulary-bytes", "npy-header", "n-terms",
-         "n-postings", "format", "n-dense"],
+    ids=[
+        "meta-not-json",
+        "meta-not-object",
+        "vocabulary-bytes",
+        "npy-header",
+        "n-terms",
+        "n-postings",
+        "format",
+        "n-dense",
+    ],
 )
 def test_corrupt_index_raises_index_load_error(saved, damage):
     path, _ = saved
