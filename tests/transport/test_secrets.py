@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from emulator import DiscordEmulator
+
 from transport.test_citebot_run import LAUNCHER, QUESTION, REPO, citebot_env
 
 #: Shaped like a real bot token: base64 user id, timestamp, HMAC.
