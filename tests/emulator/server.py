@@ -356,6 +356,10 @@ class DiscordEmulator:
 
     # --- queries (any thread) --------------------------------------------------------------
 
+    def all_requests(self) -> list[Request]:
+        with self._lock:
+            return list(self.requests)
+
     def requests_matching(self, method: str, path: str) -> list[Request]:
         with self._lock:
             return [
