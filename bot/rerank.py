@@ -19,6 +19,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.text import Analyzer, sentence_spans
 
@@ -83,8 +84,7 @@ class Query:
         )
 
 
-@dataclass(frozen=True)
-class Sentence:
+class Sentence(NamedTuple):
     start: int
     end: int
     matched: frozenset[str]  # the question terms it holds
@@ -98,8 +98,7 @@ class Sentence:
         return self.coverage + self.pairs + SENTENCE_CUE * self.cue
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
     number: int  # passage number
     bm25: float
     score: float
@@ -122,7 +121,8 @@ def sentences(
         if len(present) > 1:
             matched = {p for p in zip(terms, terms[1:], strict=False) if p in query.pairs}
             pairs = sum(min(weights[a], weights[b]) for a, b in matched) / query.total
-        out.append(Sentence(s, e, present, coverage, pairs, _has_cue(text[s:e], query)))
+        cue = bool(present) and _has_cue(text[s:e], query)
+        out.append(Sentence(s, e, present, coverage, pairs, cue))
     return tuple(out)
 
 

@@ -1,0 +1,290 @@
+"""`citebot eval` on a small SQuAD-format file whose metrics can be worked out by hand."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.answer import Answer, ArticleRef, Result
+from bot.errors import CitebotError
+from bot.evaluate import (
+    Question,
+    contains_answer,
+    evaluate,
+    evaluate_holdout,
+    load_squad,
+    normalize_answer,
+    score,
+)
+from bot.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _qa(qid: str, question: str, *answers: str) -> dict[str, object]:
+    return {
+        "id": qid,
+        "question": question,
+        "answers": [{"text": a, "answer_start": 0} for a in answers],
+    }
+
+
+# Three articles on unrelated subjects, so each question has one right place.
+SQUAD = {
+    "version": "1.1",
+    "data": [
+        {
+            "title": "Glass_harmonica",
+            "paragraphs": [
+                {
+                    "context": "The glass harmonica was invented by Benjamin Franklin in 1761. "
+                    "It is played by touching spinning glass bowls with wet fingers.",
+                    "qas": [
+                        _qa("h1", "Who invented the glass harmonica?", "Benjamin Franklin"),
+                        _qa("h2", "In what year was the glass harmonica invented?", "1761"),
+                    ],
+                },
+                {
+                    "context": "Mozart and Beethoven both composed pieces for the instrument. "
+                    "Its popularity faded in the early nineteenth century.",
+                    "qas": [
+                        _qa("h3", "Which composers composed pieces for the instrument?", "Mozart"),
+                    ],
+                },
+            ],
+        },
+        {
+            "title": "Emperor_penguin",
+            "paragraphs": [
+                {
+                    "context": "The emperor penguin is the tallest and heaviest of all living "
+                    "penguin species. Adults stand about 122 centimetres tall.",
+                    "qas": [
+                        _qa("p1", "How tall do adult emperor penguins stand?", "122 centimetres"),
+                        _qa("p2", "Which penguin species is the heaviest?", "emperor penguin"),
+                    ],
+                }
+            ],
+        },
+        {
+            "title": "Basalt",
+            "paragraphs": [
+                {
+                    "context": "Basalt is a fine-grained volcanic rock formed from the rapid "
+                    "cooling of lava rich in magnesium and iron.",
+                    "qas": [
+                        _qa("b1", "What is basalt?", "volcanic rock"),
+                        _qa("b2", "Basalt forms from the rapid cooling of what?", "lava"),
+                        # Nothing in the file is about Reykjavik: this one must be "not found".
+                        _qa("b3", "What is the population of Reykjavik?", "131,000"),
+                    ],
+                }
+            ],
+        },
+    ],
+}
+
+
+@pytest.fixture
+def squad_file(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny-squad.json"
+    path.write_text(json.dumps(SQUAD), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(corpus_dir=tmp_path / "unused", data_dir=tmp_path / "data")
+
+
+# --- SQuAD's answer normalisation ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The Beatles!", "beatles"),
+        ("an   apple,  a pear", "apple pear"),
+        ("U.S. Army", "us army"),
+        ("Theatre of the Absurd", "theatre of absurd"),  # whole words only
+        ("  $6 million. ", "6 million"),
+    ],
+)
+def test_normalize_answer_drops_case_punctuation_and_articles(text: str, expected: str) -> None:
+    assert normalize_answer(text) == expected
+
+
+def test_answer_counts_when_normalised_answer_is_inside_the_excerpt() -> None:
+    excerpt = "The glass harmonica was invented by Benjamin Franklin, in 1761."
+    assert contains_answer(excerpt, ["benjamin  Franklin"])
+    assert contains_answer(excerpt, ["nobody", "the 1761"])
+    assert not contains_answer(excerpt, ["Thomas Edison"])
+    assert not contains_answer(excerpt, ["", "the"])  # answers that normalise to nothing
+
+
+# --- metrics from hand-made answers --------------------------------------------------------
+
+
+def _result(rank: int, excerpt: str, article_id: str = "squad/1", paragraph: int = 1) -> Result:
+    return Result(
+        rank=rank,
+        score=10.0 - rank,
+        article_id=article_id,
+        title="T",
+        url=None,
+        paragraphs=(paragraph, paragraph),
+        excerpt=excerpt,
+        passage=excerpt,
+        highlights=(),
+    )
+
+
+def _answer(found: bool, *results: Result, ms: float = 1.0) -> Answer:
+    return Answer("q", found, tuple(results), (ArticleRef("squad/1", "T", None),), ms, 1)
+
+
+def test_score_counts_ranks_hits_and_not_found_by_hand() -> None:
+    questions = [
+        Question("a", ("Franklin",), "squad/1", 1),
+        Question("b", ("1761",), "squad/1", 2),
+        Question("c", ("lava",), "squad/2", 1),
+        Question("d", ("Reykjavik",), "squad/3", 1),
+    ]
+    answers = [
+        # a: answer and paragraph at rank 1.
+        _answer(True, _result(1, "Invented by Franklin."), _result(2, "Other.", paragraph=2)),
+        # b: the answer is in the second excerpt; its paragraph is shown third.
+        _answer(
+            True,
+            _result(1, "Nothing here.", paragraph=1),
+            _result(2, "In 1761 it was new.", "squad/9", 1),
+            _result(3, "Still nothing.", paragraph=2),
+        ),
+        # c: right paragraph first, but the excerpt misses the answer.
+        _answer(True, _result(1, "Basalt is a rock.", "squad/2", 1), ms=3.0),
+        # d: not found.
+        _answer(False, ms=2.0),
+    ]
+    metrics = score(questions, answers, k=3)
+    assert metrics.questions == 4
+    assert metrics.answer_at_1 == pytest.approx(1 / 4)
+    assert metrics.answer_at_3 == pytest.approx(2 / 4)
+    assert metrics.hit_at_1 == pytest.approx(2 / 4)
+    assert metrics.hit_at_5 == pytest.approx(3 / 4)
+    assert metrics.mrr_at_10 == pytest.approx((1 + 1 / 3 + 1) / 4)
+    assert metrics.found_rate == pytest.approx(3 / 4)
+    shown = ["Invented by Franklin.", "Other.", "Nothing here.", "In 1761 it was new."]
+    shown += ["Still nothing.", "Basalt is a rock."]
+    assert metrics.mean_excerpt_chars == pytest.approx(sum(map(len, shown)) / len(shown))
+    # Nearest rank over the sorted times 1, 1, 2, 3 ms.
+    assert metrics.p50_ms == 1.0
+    assert metrics.p99_ms == 3.0
+
+
+def test_score_refuses_an_empty_question_set() -> None:
+    with pytest.raises(CitebotError):
+        score([], [])
+
+
+# --- the whole pipeline on the fixture -----------------------------------------------------
+
+
+def test_fixture_loads_as_articles_with_numbered_paragraphs(squad_file: Path) -> None:
+    articles = load_squad(squad_file)
+    assert [a.title for a in articles] == ["Glass harmonica", "Emperor penguin", "Basalt"]
+    assert [q.paragraph for q in articles[0].questions] == [1, 1, 2]
+    assert sum(len(a.questions) for a in articles) == 8
+
+
+def test_eval_on_the_fixture_answers_every_answerable_question_first(
+    squad_file: Path, settings: Settings
+) -> None:
+    metrics = evaluate(load_squad(squad_file), settings)
+    # Seven questions have their answer in one short paragraph: each is shown first.
+    # The Reykjavik question matches nothing and is answered "not found".
+    assert metrics.questions == 8
+    assert metrics.found_rate == pytest.approx(7 / 8)
+    assert metrics.answer_at_1 == pytest.approx(7 / 8)
+    assert metrics.answer_at_3 == pytest.approx(7 / 8)
+    assert metrics.hit_at_1 == pytest.approx(7 / 8)
+    assert metrics.mrr_at_10 == pytest.approx(7 / 8)
+    assert 0 < metrics.mean_excerpt_chars <= 400
+    assert metrics.p50_ms <= metrics.p99_ms
+
+
+def test_eval_limit_asks_only_the_first_questions(squad_file: Path, settings: Settings) -> None:
+    metrics = evaluate(load_squad(squad_file), settings, limit=2)
+    assert metrics.questions == 2
+    assert metrics.answer_at_1 == 1.0
+
+
+def test_holdout_questions_about_unindexed_articles_are_not_found(
+    squad_file: Path, settings: Settings
+) -> None:
+    # Articles 1 and 3 are indexed; the penguin article's two questions are asked.
+    holdout = evaluate_holdout(load_squad(squad_file), settings)
+    assert (holdout.indexed_articles, holdout.unseen_articles) == (2, 1)
+    assert holdout.questions_about_unseen == 2
+    assert holdout.not_found_rate == 1.0
+
+
+def test_eval_rejects_a_file_that_is_not_squad(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"data": [{"title": "x"}]}))
+    with pytest.raises(CitebotError, match="SQuAD"):
+        load_squad(bad)
+
+
+# --- the real command ----------------------------------------------------------------------
+
+
+def _citebot(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CITEBOT_")}
+    env.pop("DISCORD_TOKEN", None)
+    env["PYTHONPATH"] = str(REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_eval_command_prints_metrics_as_json(squad_file: Path, tmp_path: Path) -> None:
+    run = _citebot("eval", str(squad_file), "--json", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    metrics = json.loads(run.stdout)
+    assert set(metrics) == {
+        "questions",
+        "k",
+        "answer_at_1",
+        "answer_at_3",
+        "answer_at_k",
+        "hit_at_1",
+        "hit_at_5",
+        "mrr_at_10",
+        "found_rate",
+        "mean_excerpt_chars",
+        "p50_ms",
+        "p99_ms",
+    }
+    assert metrics["questions"] == 8
+    assert metrics["found_rate"] == pytest.approx(7 / 8)
+
+
+def test_eval_command_holdout_json(squad_file: Path, tmp_path: Path) -> None:
+    run = _citebot("eval", str(squad_file), "--json", "--holdout", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == {
+        "indexed_articles": 2,
+        "unseen_articles": 1,
+        "questions_about_unseen": 2,
+        "not_found_rate": 1.0,
+    }
