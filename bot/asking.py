@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -91,13 +92,25 @@ class Asker:
         return question
 
     async def answer(
-        self, question: str, *, user_id: int, source: str, article_id: str | None = None
+        self,
+        question: str,
+        *,
+        user_id: int,
+        source: str,
+        article_id: str | None = None,
+        guild_id: int | None = None,
+        per_page: int | None = None,
     ) -> Asked:
-        """Search in a worker thread, then log the question (also off the loop)."""
+        """Search in a worker thread, then log the question (also off the loop).
+
+        `guild_id` is None in direct messages; `per_page` is the server's results setting.
+        """
+        started = time.perf_counter()
         engine = self._engine()
         answer = await asyncio.to_thread(
-            engine.ask, question, k=self.per_page * MAX_PAGES, article_id=article_id
+            engine.ask, question, k=(per_page or self.per_page) * MAX_PAGES, article_id=article_id
         )
+        reply_ms = (time.perf_counter() - started) * 1000
         answer_id = await asyncio.to_thread(
             self.store.log_question,
             user_id=user_id,
@@ -106,5 +119,8 @@ class Asker:
             found=answer.found,
             results=len(answer.results),
             elapsed_ms=answer.elapsed_ms,
+            guild_id=guild_id,
+            top_article=answer.results[0].article_id if answer.found and answer.results else None,
+            reply_ms=reply_ms,
         )
         return Asked(answer, answer_id)

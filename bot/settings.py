@@ -61,6 +61,12 @@ class Settings:
     shard_count: int | None = None
     shard_ids: tuple[int, ...] | None = None
     log_level: str = "INFO"
+    admin_role_id: int | None = None
+    allow_private_urls: bool = False
+    watch_corpus: bool = True
+    watch_debounce_ms: int = 1500
+    log_retention_days: int = 90
+    message_content_intent: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -98,6 +104,20 @@ class Settings:
             shard_count=reader.get("CITEBOT_SHARD_COUNT", _int_between(1, 10000), None),
             shard_ids=reader.get("CITEBOT_SHARD_IDS", _int_list, None),
             log_level=reader.get("CITEBOT_LOG_LEVEL", _log_level, cls.log_level),
+            admin_role_id=reader.get("CITEBOT_ADMIN_ROLE_ID", _snowflake, None),
+            allow_private_urls=reader.get(
+                "CITEBOT_ALLOW_PRIVATE_URLS", _bool, cls.allow_private_urls
+            ),
+            watch_corpus=reader.get("CITEBOT_WATCH_CORPUS", _bool, cls.watch_corpus),
+            watch_debounce_ms=reader.get(
+                "CITEBOT_WATCH_DEBOUNCE_MS", _int_between(50, 60000), cls.watch_debounce_ms
+            ),
+            log_retention_days=reader.get(
+                "CITEBOT_LOG_RETENTION_DAYS", _int_between(1, 3650), cls.log_retention_days
+            ),
+            message_content_intent=reader.get(
+                "CITEBOT_MESSAGE_CONTENT_INTENT", _bool, cls.message_content_intent
+            ),
         )
         if settings.passage_min_words > settings.passage_max_words:
             raise SettingsError(
@@ -188,6 +208,15 @@ def _int_list(raw: str) -> tuple[int, ...]:
     if not values or any(v < 0 for v in values):
         raise ValueError("must be shard numbers separated by commas, e.g. 0,1")
     return values
+
+
+def _bool(raw: str) -> bool:
+    value = raw.lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("must be 1 or 0 (also true/false, yes/no, on/off)")
 
 
 def _language(raw: str) -> str:

@@ -1,50 +1,123 @@
-"""What the bot remembers: the question log, feedback votes, and small settings of its own.
+"""What the bot remembers: the question log, feedback votes, per-server settings, and meta.
 
-Plain `sqlite3` in the data folder, in WAL mode so several bot processes (shards) can
-share it. Every method blocks: the Discord layer calls them with `asyncio.to_thread`.
+Plain `sqlite3` in the data folder, in WAL mode so several bot processes (shards) and
+the CLI can share it. Every method blocks: the Discord layer calls them with
+`asyncio.to_thread`. Users appear only as salted hashes of their ids: the salt is
+made once with `secrets` and kept in the meta table, so votes still count once per
+person without the store holding anyone's Discord id.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import secrets
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 Vote = Literal["up", "down"]
 VoteOutcome = Literal["recorded", "changed", "unchanged"]
 
+#: user_version 2: users as salted hashes, server id, top article and reply time logged,
+#: per-server settings. Version 1 (raw user ids) is migrated in place on open.
+SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS questions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     asked_at REAL NOT NULL,
-    user_id INTEGER NOT NULL,
+    user_hash TEXT NOT NULL,
     source TEXT NOT NULL,
+    guild_id INTEGER,
     question TEXT NOT NULL,
     found INTEGER NOT NULL,
     results INTEGER NOT NULL,
-    elapsed_ms REAL NOT NULL
+    top_article TEXT,
+    elapsed_ms REAL NOT NULL,
+    reply_ms REAL
 );
+CREATE INDEX IF NOT EXISTS questions_asked_at ON questions (asked_at);
+CREATE INDEX IF NOT EXISTS questions_guild ON questions (guild_id, asked_at);
 CREATE TABLE IF NOT EXISTS feedback (
     answer_id INTEGER NOT NULL REFERENCES questions(id),
-    user_id INTEGER NOT NULL,
+    user_hash TEXT NOT NULL,
     vote TEXT NOT NULL CHECK (vote IN ('up', 'down')),
     voted_at REAL NOT NULL,
-    PRIMARY KEY (answer_id, user_id)
+    PRIMARY KEY (answer_id, user_hash)
 );
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS guild_settings (
+    guild_id INTEGER PRIMARY KEY,
+    settings TEXT NOT NULL
+);
 """
+SALT_KEY = "user_salt"
+DAY = 86400.0
 
 
 @dataclass(frozen=True)
 class FeedbackCount:
     up: int
     down: int
+
+
+@dataclass(frozen=True)
+class LoggedQuestion:
+    """One row of the question log with its votes: what insight is computed from."""
+
+    asked_at: float
+    guild_id: int | None
+    question: str
+    found: bool
+    top_article: str | None
+    reply_ms: float
+    up: int = 0
+    down: int = 0
+
+
+@dataclass(frozen=True)
+class GuildSettings:
+    """How Citebot behaves in one server; the defaults are what a new server gets."""
+
+    #: Channels where mentions are answered; empty means every channel.
+    mention_channels: tuple[int, ...] = ()
+    #: `/ask` answers only the asker sees unless they choose otherwise.
+    private_replies: bool = False
+    #: Excerpts per page of an answer; None means CITEBOT_RESULTS.
+    results: int | None = None
+    #: Channels where every message is taken as a question (needs the message content intent).
+    answer_all_channels: tuple[int, ...] = field(default_factory=tuple)
+
+    def answers_mentions_in(self, channel_id: int) -> bool:
+        return not self.mention_channels or channel_id in self.mention_channels
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "mention_channels": list(self.mention_channels),
+                "private_replies": self.private_replies,
+                "results": self.results,
+                "answer_all_channels": list(self.answer_all_channels),
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> GuildSettings:
+        data: dict[str, Any] = json.loads(text)
+        return cls(
+            mention_channels=tuple(int(c) for c in data.get("mention_channels") or ()),
+            private_replies=bool(data.get("private_replies", False)),
+            results=data.get("results"),
+            answer_all_channels=tuple(int(c) for c in data.get("answer_all_channels") or ()),
+        )
 
 
 class Store:
@@ -55,10 +128,11 @@ class Store:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._db = connection
         self._lock = threading.Lock()
+        self._salt = _salt(connection)
 
     @classmethod
     def open(cls, data_dir: Path) -> Store:
-        """Open (creating when needed) the store in `data_dir`."""
+        """Open (creating or upgrading when needed) the store in `data_dir`."""
         data_dir.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(
             data_dir / cls.FILENAME, check_same_thread=False, isolation_level=None, timeout=10
@@ -66,8 +140,19 @@ class Store:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
-        db.executescript(_SCHEMA)
+        _create_or_upgrade(db)
         return cls(db)
+
+    @classmethod
+    def open_existing(cls, data_dir: Path) -> Store | None:
+        """The store in `data_dir` when there is one (the CLI reads it, never creates it)."""
+        if not (data_dir / cls.FILENAME).is_file():
+            return None
+        return cls.open(data_dir)
+
+    def user_hash(self, user_id: int) -> str:
+        """A user's stand-in in the store: the same for one person, meaningless without the salt."""
+        return _hash(self._salt, user_id)
 
     def close(self) -> None:
         with self._lock:
@@ -82,31 +167,52 @@ class Store:
         found: bool,
         results: int,
         elapsed_ms: float,
+        guild_id: int | None = None,
+        top_article: str | None = None,
+        reply_ms: float | None = None,
+        asked_at: float | None = None,
     ) -> int:
-        """Record a question that was answered; its id names the answer for feedback."""
+        """Record a question that was answered; its id names the answer for feedback.
+
+        `guild_id` is None for a direct message; `elapsed_ms` is the search alone and
+        `reply_ms` the whole wait, worker thread included.
+        """
+        user_hash = self.user_hash(user_id)
         with self._lock:
             cursor = self._db.execute(
-                "INSERT INTO questions (asked_at, user_id, source, question, found, results, "
-                "elapsed_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (time.time(), user_id, source, question, int(found), results, elapsed_ms),
+                "INSERT INTO questions (asked_at, user_hash, source, guild_id, question, found, "
+                "results, top_article, elapsed_ms, reply_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    time.time() if asked_at is None else asked_at,
+                    user_hash,
+                    source,
+                    guild_id,
+                    question,
+                    int(found),
+                    results,
+                    top_article,
+                    elapsed_ms,
+                    reply_ms,
+                ),
             )
             assert cursor.lastrowid is not None
             return cursor.lastrowid
 
     def vote(self, answer_id: int, user_id: int, vote: Vote) -> VoteOutcome:
         """Keep one vote per user per answer: a second click changes it or leaves it."""
+        user_hash = self.user_hash(user_id)
         with self._lock:
             row = self._db.execute(
-                "SELECT vote FROM feedback WHERE answer_id = ? AND user_id = ?",
-                (answer_id, user_id),
+                "SELECT vote FROM feedback WHERE answer_id = ? AND user_hash = ?",
+                (answer_id, user_hash),
             ).fetchone()
             if row is not None and row[0] == vote:
                 return "unchanged"
             self._db.execute(
-                "INSERT INTO feedback (answer_id, user_id, vote, voted_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (answer_id, user_id) DO UPDATE SET vote = excluded.vote, "
+                "INSERT INTO feedback (answer_id, user_hash, vote, voted_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (answer_id, user_hash) DO UPDATE SET vote = excluded.vote, "
                 "voted_at = excluded.voted_at",
-                (answer_id, user_id, vote, time.time()),
+                (answer_id, user_hash, vote, time.time()),
             )
             return "recorded" if row is None else "changed"
 
@@ -125,6 +231,87 @@ class Store:
             (count,) = self._db.execute("SELECT COUNT(*) FROM questions").fetchone()
         return int(count)
 
+    def questions(
+        self, *, since: float | None = None, guild_id: int | None = None
+    ) -> list[LoggedQuestion]:
+        """The logged questions (asked at or after `since`, in one server when given), oldest
+        first, each with its 👍 and 👎 counts."""
+        where, params = ["1 = 1"], []
+        if since is not None:
+            where.append("q.asked_at >= ?")
+            params.append(since)
+        if guild_id is not None:
+            where.append("q.guild_id = ?")
+            params.append(guild_id)
+        sql = (
+            "SELECT q.asked_at, q.guild_id, q.question, q.found, q.top_article, "
+            "COALESCE(q.reply_ms, q.elapsed_ms), "
+            "COALESCE(SUM(f.vote = 'up'), 0), COALESCE(SUM(f.vote = 'down'), 0) "
+            "FROM questions q LEFT JOIN feedback f ON f.answer_id = q.id "
+            f"WHERE {' AND '.join(where)} GROUP BY q.id ORDER BY q.asked_at, q.id"
+        )
+        with self._lock:
+            rows = self._db.execute(sql, params).fetchall()
+        return [
+            LoggedQuestion(
+                asked_at=r[0],
+                guild_id=r[1],
+                question=r[2],
+                found=bool(r[3]),
+                top_article=r[4],
+                reply_ms=float(r[5]),
+                up=int(r[6]),
+                down=int(r[7]),
+            )
+            for r in rows
+        ]
+
+    def prune(self, *, older_than_days: int, now: float | None = None) -> int:
+        """Forget questions (and their votes) older than the retention; how many went."""
+        cutoff = (time.time() if now is None else now) - older_than_days * DAY
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "DELETE FROM feedback WHERE answer_id IN "
+                    "(SELECT id FROM questions WHERE asked_at < ?)",
+                    (cutoff,),
+                )
+                cursor = self._db.execute("DELETE FROM questions WHERE asked_at < ?", (cutoff,))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return cursor.rowcount
+
+    def guild_settings(self, guild_id: int) -> GuildSettings:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT settings FROM guild_settings WHERE guild_id = ?", (guild_id,)
+            ).fetchone()
+        return GuildSettings() if row is None else GuildSettings.from_json(row[0])
+
+    def update_guild_settings(self, guild_id: int, **changes: Any) -> GuildSettings:
+        """Change some of a server's settings (read and written in one transaction)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute(
+                    "SELECT settings FROM guild_settings WHERE guild_id = ?", (guild_id,)
+                ).fetchone()
+                current = GuildSettings() if row is None else GuildSettings.from_json(row[0])
+                updated = replace(current, **changes)
+                self._db.execute(
+                    "INSERT INTO guild_settings (guild_id, settings) VALUES (?, ?) "
+                    "ON CONFLICT (guild_id) DO UPDATE SET settings = excluded.settings",
+                    (guild_id, updated.to_json()),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return updated
+
     def get_meta(self, key: str) -> str | None:
         with self._lock:
             row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -137,3 +324,74 @@ class Store:
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
+
+
+# --- schema ----------------------------------------------------------------------------------
+
+
+def _create_or_upgrade(db: sqlite3.Connection) -> None:
+    """Create the tables, or move a version 1 store (raw user ids) to version 2 in place."""
+    db.execute("BEGIN IMMEDIATE")  # one process at a time creates or upgrades
+    try:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        columns = {row[1] for row in db.execute("PRAGMA table_info(questions)")}
+        if version < SCHEMA_VERSION and "user_id" in columns:
+            _upgrade_from_v1(db)
+        _create_tables(db)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+            (SALT_KEY, secrets.token_hex(32)),
+        )
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def _upgrade_from_v1(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (SALT_KEY, secrets.token_hex(32))
+    )
+    salt = _salt(db)
+    db.execute("ALTER TABLE questions RENAME TO questions_v1")
+    db.execute("ALTER TABLE feedback RENAME TO feedback_v1")
+    _create_tables(db)
+
+    def hashed(rows: Iterable[tuple[Any, ...]], at: int) -> list[tuple[Any, ...]]:
+        return [(*row[:at], _hash(salt, row[at]), *row[at + 1 :]) for row in rows]
+
+    questions = db.execute(
+        "SELECT id, asked_at, user_id, source, question, found, results, elapsed_ms "
+        "FROM questions_v1"
+    ).fetchall()
+    db.executemany(
+        "INSERT INTO questions (id, asked_at, user_hash, source, question, found, results, "
+        "elapsed_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        hashed(questions, 2),
+    )
+    votes = db.execute("SELECT answer_id, user_id, vote, voted_at FROM feedback_v1").fetchall()
+    db.executemany(
+        "INSERT INTO feedback (answer_id, user_hash, vote, voted_at) VALUES (?, ?, ?, ?)",
+        hashed(votes, 1),
+    )
+    db.execute("DROP TABLE feedback_v1")
+    db.execute("DROP TABLE questions_v1")
+
+
+def _create_tables(db: sqlite3.Connection) -> None:
+    # One statement at a time: executescript would commit the surrounding transaction.
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _salt(db: sqlite3.Connection) -> bytes:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (SALT_KEY,)).fetchone()
+    assert row is not None, "the salt is made when the store is created"
+    return bytes.fromhex(row[0])
+
+
+def _hash(salt: bytes, user_id: int) -> str:
+    return hmac.new(salt, str(user_id).encode(), hashlib.sha256).hexdigest()[:32]

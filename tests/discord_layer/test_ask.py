@@ -198,9 +198,13 @@ async def test_question_log_records_every_way_of_asking(env: simcord.Env):
     await alice.send(channel, f"{bot.user.mention} {QUESTION}")
     await alice.user.send_dm(QUESTION)
 
-    rows = bot.store._db.execute("SELECT user_id, source, question FROM questions").fetchall()
+    rows = bot.store._db.execute(
+        "SELECT user_hash, source, guild_id, question FROM questions"
+    ).fetchall()
+    alice_hash = bot.store.user_hash(alice.id)
     assert rows == [
-        (alice.id, "slash", QUESTION),
-        (alice.id, "mention", QUESTION),
-        (alice.id, "dm", QUESTION),
+        (alice_hash, "slash", guild.id, QUESTION),
+        (alice_hash, "mention", guild.id, QUESTION),
+        (alice_hash, "dm", None, QUESTION),
     ]
+    assert str(alice.id) not in alice_hash  # only the salted hash is kept
