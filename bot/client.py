@@ -8,6 +8,7 @@ import json
 import logging
 import signal
 import sys
+import time
 from typing import Any
 
 import discord
@@ -17,13 +18,16 @@ from discord.ext import commands
 from bot.answer import Engine
 from bot.asking import Asker
 from bot.errors import CitebotError
+from bot.live import CorpusWatcher, LiveEngine, ReloadResult
 from bot.settings import Settings
-from bot.store import Store
+from bot.store import DAY, GuildSettings, Store
 from bot.views import NO_MENTIONS, report_error
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("bot.cogs.ask", "bot.cogs.info")
+EXTENSIONS = ("bot.cogs.ask", "bot.cogs.info", "bot.cogs.admin")
+#: Per-server settings are re-read after this long, so shard processes sharing the store agree.
+GUILD_SETTINGS_TTL = 30.0
 #: What the bot needs in a channel: answer, show embeds, and reply to the question.
 PERMISSIONS = discord.Permissions(send_messages=True, embed_links=True, read_message_history=True)
 SCOPES = ("bot", "applications.commands")
@@ -53,11 +57,14 @@ class CitebotBot(commands.Bot):
         **options: Any,
     ) -> None:
         # The default intents carry DMs and messages that mention the bot with their
-        # content; nothing here needs the privileged message content intent.
+        # content; only the opt-in "answer every message in this channel" mode needs the
+        # privileged message content intent (CITEBOT_MESSAGE_CONTENT_INTENT=1).
+        intents = discord.Intents.default()
+        intents.message_content = settings.message_content_intent
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
-            intents=discord.Intents.default(),
+            intents=intents,
             tree_cls=CitebotTree,
             allowed_mentions=NO_MENTIONS,
             **options,
@@ -67,6 +74,12 @@ class CitebotBot(commands.Bot):
         self._store = store
         self._owns_store = store is None
         self._asker: Asker | None = None
+        self._live: LiveEngine | None = None
+        self._watcher: CorpusWatcher | None = None
+        self._prune_task: asyncio.Task[None] | None = None
+        self._guild_settings: dict[int, tuple[float, GuildSettings]] = {}
+        #: Held while articles are added or removed, so duplicate checks see every change.
+        self.library_lock = asyncio.Lock()
 
     # --- dependencies ----------------------------------------------------------------
 
@@ -93,6 +106,54 @@ class CitebotBot(commands.Bot):
             raise RuntimeError("the asker is made in setup_hook")
         return self._asker
 
+    @property
+    def live(self) -> LiveEngine:
+        if self._live is None:
+            raise RuntimeError("the live engine is made in setup_hook")
+        return self._live
+
+    @property
+    def watcher(self) -> CorpusWatcher | None:
+        return self._watcher
+
+    async def reload_articles(self) -> ReloadResult:
+        """Rebuild the index from the corpus folder and swap it in (one rebuild at a time)."""
+        return await self.live.reload()
+
+    async def _reloaded(self, result: ReloadResult) -> None:
+        if result.ok:
+            self.engine = self.live.engine
+
+    async def guild_settings(self, guild_id: int) -> GuildSettings:
+        """A server's settings, cached briefly so a busy channel does not read SQLite per message."""
+        cached = self._guild_settings.get(guild_id)
+        now = time.monotonic()
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        found = await asyncio.to_thread(self.store.guild_settings, guild_id)
+        self._guild_settings[guild_id] = (now + GUILD_SETTINGS_TTL, found)
+        return found
+
+    async def update_guild_settings(self, guild_id: int, **changes: Any) -> GuildSettings:
+        updated = await asyncio.to_thread(self.store.update_guild_settings, guild_id, **changes)
+        self._guild_settings[guild_id] = (time.monotonic() + GUILD_SETTINGS_TTL, updated)
+        return updated
+
+    async def prune_log(self) -> int:
+        days = self.settings.log_retention_days
+        pruned = await asyncio.to_thread(self.store.prune, older_than_days=days)
+        if pruned:
+            log.info("forgot %d logged questions older than %d days", pruned, days)
+        return pruned
+
+    async def _prune_daily(self) -> None:
+        while True:
+            await asyncio.sleep(DAY)
+            try:
+                await self.prune_log()
+            except Exception:
+                log.exception("pruning the question log failed")
+
     # --- start-up and shut-down ------------------------------------------------------
 
     async def setup_hook(self) -> None:
@@ -107,6 +168,15 @@ class CitebotBot(commands.Bot):
         if self._store is None:
             self._store = await asyncio.to_thread(Store.open, self.settings.data_dir)
         self._asker = Asker(self.settings, lambda: self.engine, self.store)
+        self._live = LiveEngine(self.settings, engine=engine)
+        self._live.on_reload = self._reloaded
+        await self.prune_log()
+        self._prune_task = asyncio.create_task(self._prune_daily(), name="citebot-prune-log")
+        if self.settings.watch_corpus:
+            self._watcher = self._live.watch_in_thread(
+                asyncio.get_running_loop(), debounce_ms=self.settings.watch_debounce_ms
+            )
+            log.info("watching %s for changes", self.settings.corpus_dir)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands()
@@ -114,6 +184,12 @@ class CitebotBot(commands.Bot):
             log.info("invite me with %s", self.invite_url())
 
     async def close(self) -> None:
+        if self._watcher is not None:
+            watcher, self._watcher = self._watcher, None
+            await asyncio.to_thread(watcher.stop)
+        if self._prune_task is not None:
+            self._prune_task.cancel()
+            self._prune_task = None
         await super().close()
         if self._owns_store and self._store is not None:
             self._store.close()

@@ -9,7 +9,9 @@ rebuild that fails leaves the old engine in place.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -101,18 +103,102 @@ class LiveEngine:
 
         folder = Path(self.settings.corpus_dir)
         folder.mkdir(parents=True, exist_ok=True)
-        root = folder.resolve()
-
-        def visible(change: object, path: str) -> bool:
-            # Hidden and temporary files (ours are written as .tmp-*) do not trigger a reload.
-            try:
-                parts = Path(path).resolve().relative_to(root).parts
-            except ValueError:
-                return False
-            return not any(part.startswith(".") for part in parts)
-
         async for changes in awatch(
-            folder, debounce=debounce_ms, watch_filter=visible, stop_event=stop, recursive=True
+            folder,
+            debounce=debounce_ms,
+            watch_filter=_visible_in(folder.resolve()),
+            stop_event=stop,
+            recursive=True,
         ):
             log.info("corpus changed (%d files); rebuilding the index", len(changes))
             await self.reload()
+
+    def watch_in_thread(
+        self, loop: asyncio.AbstractEventLoop, *, debounce_ms: int = 1500
+    ) -> CorpusWatcher:
+        """The same watcher on a thread of its own; reloads still run on `loop`, one at a time.
+
+        A bot uses this: the wait for file events stays off the event loop entirely, and
+        `CorpusWatcher.stop()` ends it within a fraction of a second at shutdown.
+        """
+        watcher = CorpusWatcher(self, loop, debounce_ms=debounce_ms)
+        watcher.start()
+        return watcher
+
+
+def _visible_in(root: Path) -> Callable[[object, str], bool]:
+    def visible(change: object, path: str) -> bool:
+        # Hidden and temporary files (ours are written as .tmp-*) do not trigger a reload.
+        try:
+            parts = Path(path).resolve().relative_to(root).parts
+        except ValueError:
+            return False
+        return not any(part.startswith(".") for part in parts)
+
+    return visible
+
+
+class CorpusWatcher:
+    """Watches the corpus folder on a daemon thread and asks the loop for a reload per change."""
+
+    def __init__(
+        self, live: LiveEngine, loop: asyncio.AbstractEventLoop, *, debounce_ms: int
+    ) -> None:
+        self.live = live
+        self.loop = loop
+        self.debounce_ms = debounce_ms
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name="citebot-corpus-watcher", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+        self._ready.wait(5)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        from watchfiles import watch
+
+        folder = Path(self.live.settings.corpus_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        self._ready.set()
+        try:
+            for changes in watch(
+                folder,
+                debounce=self.debounce_ms,
+                watch_filter=_visible_in(folder.resolve()),
+                stop_event=self._stop,
+                recursive=True,
+                rust_timeout=500,
+                yield_on_timeout=False,
+                raise_interrupt=False,
+            ):
+                if self._stop.is_set():
+                    break
+                log.info("corpus changed (%d files); rebuilding the index", len(changes))
+                try:
+                    future = asyncio.run_coroutine_threadsafe(self.live.reload(), self.loop)
+                except RuntimeError:  # the loop is closed: the bot is shutting down
+                    break
+                while not self._stop.is_set():
+                    try:
+                        future.result(timeout=0.2)
+                    except concurrent.futures.TimeoutError:
+                        continue
+                    except Exception:
+                        log.exception("reload after a corpus change failed")
+                    break
+                else:
+                    future.cancel()
+        except Exception:
+            log.exception("the corpus watcher stopped")

@@ -15,6 +15,7 @@ from discord.ext import commands
 from bot.asking import Asked
 from bot.cogs._articles import article_choices, find_article
 from bot.errors import CitebotError
+from bot.store import GuildSettings
 from bot.views import NO_MENTIONS, AnswerView
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ class AskCog(commands.Cog):
     @app_commands.describe(
         question="What you want to know, e.g. “who founded DeepSeek?”",
         article="Search only this article (start typing its title)",
-        private="Show the answer only to you (default: no)",
+        private="Show the answer only to you (default: the server's choice, usually no)",
     )
     @app_commands.autocomplete(article=article_choices)
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
@@ -56,18 +57,27 @@ class AskCog(commands.Cog):
         interaction: discord.Interaction[Any],
         question: str,
         article: str | None = None,
-        private: bool = False,
+        private: bool | None = None,
     ) -> None:
         article_id = None
         if article:
             found = await asyncio.to_thread(find_article, self.bot.engine, article)
             article_id = found.article_id
         question = self.bot.asker.admit(interaction.user.id, question)
+        server = await self._server_settings(interaction.guild_id)
+        if private is None:
+            private = server.private_replies
         await interaction.response.defer(thinking=True, ephemeral=private)
+        per_page = self._per_page(server)
         asked = await self.bot.asker.answer(
-            question, user_id=interaction.user.id, source="slash", article_id=article_id
+            question,
+            user_id=interaction.user.id,
+            source="slash",
+            article_id=article_id,
+            guild_id=interaction.guild_id,
+            per_page=per_page,
         )
-        await self._follow_up(interaction, asked, ephemeral=private)
+        await self._follow_up(interaction, asked, ephemeral=private, per_page=per_page)
 
     # --- message menu --------------------------------------------------------------------
 
@@ -80,17 +90,29 @@ class AskCog(commands.Cog):
         if not message.content.strip():
             raise CitebotError("That message has no text to ask about.")
         question = self.bot.asker.admit(interaction.user.id, message.content)
+        per_page = self._per_page(await self._server_settings(interaction.guild_id))
         await interaction.response.defer(thinking=True)
-        asked = await self.bot.asker.answer(question, user_id=interaction.user.id, source="menu")
-        await self._follow_up(interaction, asked, ephemeral=False)
+        asked = await self.bot.asker.answer(
+            question,
+            user_id=interaction.user.id,
+            source="menu",
+            guild_id=interaction.guild_id,
+            per_page=per_page,
+        )
+        await self._follow_up(interaction, asked, ephemeral=False, per_page=per_page)
 
     async def _follow_up(
-        self, interaction: discord.Interaction[Any], asked: Asked, *, ephemeral: bool
+        self,
+        interaction: discord.Interaction[Any],
+        asked: Asked,
+        *,
+        ephemeral: bool,
+        per_page: int,
     ) -> None:
         view = AnswerView(
             asked,
             asker_id=interaction.user.id,
-            per_page=self.bot.asker.per_page,
+            per_page=per_page,
             store=self.bot.store,
         )
         shown = view.render()
@@ -112,15 +134,34 @@ class AskCog(commands.Cog):
             return
         if message.type not in (discord.MessageType.default, discord.MessageType.reply):
             return
+        guild_id = message.guild.id if message.guild is not None else None
+        server = await self._server_settings(guild_id)
         if isinstance(message.channel, discord.DMChannel):
             source, text = "dm", message.content
         elif any(user.id == me.id for user in message.mentions):
+            if not server.answers_mentions_in(_channel_key(message.channel)):
+                await self._reply(message, content=_mentions_elsewhere(server))
+                return
             source, text = "mention", strip_mention(message.content, me.id)
+        elif (
+            self.bot.intents.message_content
+            and guild_id is not None
+            and _channel_key(message.channel) in server.answer_all_channels
+        ):
+            await self._answer_every_message(message, server)
+            return
         else:
             return
+        per_page = self._per_page(server)
         try:
             question = self.bot.asker.admit(message.author.id, text)
-            asked = await self.bot.asker.answer(question, user_id=message.author.id, source=source)
+            asked = await self.bot.asker.answer(
+                question,
+                user_id=message.author.id,
+                source=source,
+                guild_id=guild_id,
+                per_page=per_page,
+            )
         except CitebotError as exc:
             await self._reply(message, content=str(exc))
             return
@@ -131,16 +172,49 @@ class AskCog(commands.Cog):
                 message, content=f"Sorry, something went wrong on my side (error id `{error_id}`)."
             )
             return
+        await self._reply_with_answer(message, asked, per_page)
+
+    async def _answer_every_message(self, message: discord.Message, server: GuildSettings) -> None:
+        """A channel where every message is a question: answer what the articles answer, quietly
+        skip the rest (chatter, not-found, cooldown) so the channel is not flooded."""
+        per_page = self._per_page(server)
+        try:
+            question = self.bot.asker.admit(message.author.id, message.content)
+            asked = await self.bot.asker.answer(
+                question,
+                user_id=message.author.id,
+                source="channel",
+                guild_id=message.guild.id if message.guild else None,
+                per_page=per_page,
+            )
+        except CitebotError:  # chatter, too long, on cooldown: stay quiet
+            return
+        if asked.answer.found:
+            await self._reply_with_answer(message, asked, per_page)
+
+    async def _reply_with_answer(
+        self, message: discord.Message, asked: Asked, per_page: int
+    ) -> None:
         view = AnswerView(
             asked,
             asker_id=message.author.id,
-            per_page=self.bot.asker.per_page,
+            per_page=per_page,
             store=self.bot.store,
         )
         shown = view.render()
         view.message = await self._reply(
             message, content=shown.content, embeds=shown.embeds, view=view
         )
+
+    # --- per-server settings -------------------------------------------------------------
+
+    async def _server_settings(self, guild_id: int | None) -> GuildSettings:
+        if guild_id is None:
+            return GuildSettings()
+        return await self.bot.guild_settings(guild_id)
+
+    def _per_page(self, server: GuildSettings) -> int:
+        return server.results or self.bot.asker.per_page
 
     async def _reply(self, message: discord.Message, **kwargs: Any) -> discord.Message | None:
         """Reply to `message`; without Read Message History, post in its channel instead."""
@@ -154,6 +228,17 @@ class AskCog(commands.Cog):
         except discord.Forbidden:
             log.info("no permission to answer in channel %s", message.channel.id)
             return None
+
+
+def _channel_key(channel: Any) -> int:
+    """The channel a setting names: a thread follows its parent channel."""
+    parent_id = getattr(channel, "parent_id", None)
+    return parent_id if isinstance(channel, discord.Thread) and parent_id else channel.id
+
+
+def _mentions_elsewhere(server: GuildSettings) -> str:
+    channels = ", ".join(f"<#{c}>" for c in server.mention_channels[:10])
+    return f"In this server I answer mentions in {channels}; `/ask` works everywhere."
 
 
 def strip_mention(content: str, user_id: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 
+import discord
 import pytest
 import simcord
 
@@ -26,7 +27,11 @@ async def test_commands_are_synced_with_descriptions_and_contexts(env: simcord.E
     ((path, commands),) = synced(env)
     assert path == f"/applications/{env.bot.application_id}/commands"  # global: no guild set
     by_name = {c["name"]: c for c in commands}
-    assert set(by_name) == {"ask", "articles", "article", "help", "Ask Citebot"}
+    assert set(by_name) == {"ask", "articles", "article", "help", "Ask Citebot", "citebot"}
+    admin = by_name.pop("citebot")
+    assert admin["contexts"] == [0] and admin["integration_types"] == [0]  # servers only
+    assert int(admin["default_member_permissions"]) == discord.Permissions(manage_guild=True).value
+    commands = list(by_name.values())
     for command in commands:
         assert command["contexts"] == EVERYWHERE_CONTEXTS, command["name"]
         assert command["integration_types"] == BOTH_INSTALLS, command["name"]
@@ -76,7 +81,14 @@ async def test_development_guild_gets_the_commands_instantly(
 
     path, commands = synced(env)[-1]
     assert path == f"/applications/{env.bot.application_id}/guilds/{guild.id}/commands"
-    assert {c["name"] for c in commands} == {"ask", "articles", "article", "help", "Ask Citebot"}
+    assert {c["name"] for c in commands} == {
+        "ask",
+        "articles",
+        "article",
+        "help",
+        "Ask Citebot",
+        "citebot",
+    }
     result = await alice.slash(channel, "help")
     assert result.response.embeds[0].title == "Citebot help"
 

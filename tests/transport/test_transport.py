@@ -39,6 +39,7 @@ async def test_bot_identifies_without_privileged_intents_and_syncs_globally(
         "article",
         "help",
         "Ask Citebot",
+        "citebot",
     }
     assert [r.path for r in pointed_at.requests][:3] == [
         "/users/@me",

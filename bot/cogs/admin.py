@@ -1,0 +1,494 @@
+"""Running Citebot for a server: `/citebot add | remove | reload | stats | unanswered | settings`.
+
+Every command here is for server managers. Discord hides them from everyone else by
+default (`default_permissions(manage_guild=True)`), but a server can change who sees a
+command, so each one checks again when it runs: Manage Server, or the role named by
+CITEBOT_ADMIN_ROLE_ID. None of them works in DMs.
+
+`add` is one command with two optional options (`url:` or `file:`) rather than two
+subcommands: it is one thing an admin does, it reads the way the docs write it
+(`/citebot add url:…`), and Discord cannot say "exactly one of", so that is checked here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import fetch, library, render
+from bot.cogs._articles import article_choices, find_article
+from bot.corpus import SUPPORTED_SUFFIXES, Article
+from bot.errors import CitebotError
+from bot.insight import compute_stats, compute_unanswered
+from bot.live import ReloadResult
+from bot.store import DAY
+from bot.views import NO_MENTIONS, CitebotView, send_ephemeral
+
+if TYPE_CHECKING:
+    from bot.client import CitebotBot
+
+log = logging.getLogger(__name__)
+
+#: Seconds the Remove / Cancel buttons wait for an answer.
+CONFIRM_TIMEOUT = 60.0
+WARNINGS_SHOWN = 5
+
+
+class NotAdmin(app_commands.CheckFailure, CitebotError):
+    """Someone who may not run Citebot's admin commands tried one."""
+
+
+def may_administer(interaction: discord.Interaction[Any], admin_role_id: int | None) -> bool:
+    """Manage Server (or Administrator) in this server, or the configured admin role."""
+    if interaction.guild_id is None or not isinstance(interaction.user, discord.Member):
+        return False
+    permissions = interaction.permissions
+    if permissions.manage_guild or permissions.administrator:
+        return True
+    return admin_role_id is not None and interaction.user.get_role(admin_role_id) is not None
+
+
+class AdminCog(commands.Cog):
+    """Articles, insight and per-server settings, for the people who run a server."""
+
+    citebot = app_commands.Group(
+        name="citebot",
+        description="Run Citebot in this server: articles, statistics, settings.",
+        allowed_contexts=app_commands.AppCommandContext(
+            guild=True, dm_channel=False, private_channel=False
+        ),
+        allowed_installs=app_commands.AppInstallationType(guild=True, user=False),
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+    settings_group = app_commands.Group(
+        name="settings", description="How Citebot behaves in this server.", parent=citebot
+    )
+
+    def __init__(self, bot: CitebotBot) -> None:
+        self.bot = bot
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:  # type: ignore[override]
+        """The run-time check behind `default_permissions`, which a server can loosen."""
+        if interaction.guild_id is None:
+            raise NotAdmin("Citebot's admin commands only work in a server.")
+        if not may_administer(interaction, self.bot.settings.admin_role_id):
+            raise NotAdmin(
+                "Only members with Manage Server (or the Citebot admin role) can use "
+                "`/citebot` commands."
+            )
+        return True
+
+    # --- articles --------------------------------------------------------------------------
+
+    @citebot.command(name="add", description="Add an article from a web page or a file.")
+    @app_commands.describe(
+        url="A web page to add (http or https); its main text becomes the article",
+        file="An article file to add: .md, .txt, .html or .jsonl, up to 2 MB",
+    )
+    async def add(
+        self,
+        interaction: discord.Interaction[Any],
+        url: str | None = None,
+        file: discord.Attachment | None = None,
+    ) -> None:
+        if (url is None) == (file is None):
+            raise CitebotError(
+                "Give either `url:` (a web page) or `file:` (an article file), one at a time."
+            )
+        if file is not None:
+            _check_upload(file)
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        if url is not None:
+            added, result = await self._add_url(url.strip())
+            source = f"<{url.strip()[:300]}>"
+        else:
+            assert file is not None
+            added, result = await self._add_file(file)
+            source = f"`{render._code(file.filename[:100])}`"
+        await self._send_added(interaction, added, result, source)
+
+    async def _add_url(self, url: str) -> tuple[list[library.Added], ReloadResult]:
+        settings = self.bot.settings
+        shown = f"`{render._code(url[:200])}`"
+        try:
+            page = await fetch.fetch_page(
+                url,
+                allow_private=settings.allow_private_urls,
+                max_bytes=fetch.MAX_BYTES,
+                timeout=fetch.TIMEOUT_SECONDS,
+            )
+        except fetch.FetchError as exc:
+            raise CitebotError(f"Couldn't add {shown}: {exc}.") from None
+        try:
+            article = await asyncio.to_thread(
+                library.article_from_page, page.body, page.content_type, page.url
+            )
+        except library.LibraryError as exc:
+            raise CitebotError(f"Couldn't add {shown}: {exc}.") from None
+        async with self.bot.library_lock:
+            try:
+                added = await asyncio.to_thread(
+                    library.save_page_article,
+                    settings.corpus_dir,
+                    article,
+                    self.bot.engine.articles,
+                )
+            except library.LibraryError as exc:
+                raise CitebotError(f"Nothing added: {exc}.") from None
+            log.info("added %s from %s", added.path, page.url)
+            return [added], await self.bot.reload_articles()
+
+    async def _add_file(self, file: discord.Attachment) -> tuple[list[library.Added], ReloadResult]:
+        data = await file.read()
+        name = f"`{render._code(file.filename[:100])}`"
+        async with self.bot.library_lock:
+            try:
+                added = await asyncio.to_thread(
+                    library.save_upload,
+                    self.bot.settings.corpus_dir,
+                    file.filename,
+                    data,
+                    self.bot.engine.articles,
+                )
+            except library.DuplicateArticle as exc:
+                raise CitebotError(f"Nothing added: {exc}.") from None
+            except library.LibraryError as exc:
+                raise CitebotError(f"Couldn't add {name}: {exc}.") from None
+            log.info("added %s (%d articles) from an upload", added[0].path, len(added))
+            return added, await self.bot.reload_articles()
+
+    async def _send_added(
+        self,
+        interaction: discord.Interaction[Any],
+        added: list[library.Added],
+        result: ReloadResult,
+        source: str,
+    ) -> None:
+        if not result.ok:
+            where = added[0].path.relative_to(self.bot.settings.corpus_dir).as_posix()
+            await send_ephemeral(
+                interaction,
+                f"Saved as `{render._code(where)}`, but the index could not be rebuilt, so the "
+                f"previous one is still answering: {result.error}",
+            )
+            return
+        engine = self.bot.engine
+        shown: list[tuple[Article, int]] = []
+        for item in added:
+            article = engine.article(item.article.article_id) or item.article
+            shown.append((article, engine.passages_of(article.article_id)))
+        rendered = render.render_added(shown, source=source)
+        await interaction.followup.send(
+            content=rendered.content or "",
+            embeds=rendered.embeds,
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    @citebot.command(name="remove", description="Remove an article; its file goes to the trash.")
+    @app_commands.describe(article="The article to remove (start typing its title)")
+    @app_commands.autocomplete(article=article_choices)
+    async def remove(self, interaction: discord.Interaction[Any], article: str) -> None:
+        engine = self.bot.engine
+        found = await asyncio.to_thread(find_article, engine, article)
+        title = render.escape(render._truncate(" ".join(found.title.split()), 200))
+        view = ConfirmRemove(self, found, title=title, owner_id=interaction.user.id)
+        await interaction.response.send_message(
+            content=f"Remove “{title}” (`{render._code(found.article_id[:200])}`, "
+            f"{render._plural(engine.passages_of(found.article_id), 'passage')})? "
+            "Its file moves to the trash folder in the data dir; nothing is deleted.",
+            view=view,
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+        view.message = await interaction.original_response()
+
+    async def remove_confirmed(self, article: Article, title: str) -> str:
+        settings = self.bot.settings
+        async with self.bot.library_lock:
+            try:
+                removed = await asyncio.to_thread(
+                    library.remove_article, settings.corpus_dir, settings.data_dir, article
+                )
+            except library.LibraryError as exc:
+                raise CitebotError(f"Nothing removed: {exc}.") from None
+            log.info("removed %s to %s", article.article_id, removed.trashed_to)
+            result = await self.bot.reload_articles()
+        where = _relative(removed.trashed_to, settings.data_dir)
+        text = f"Removed “{title}”: its file is in `{render._code(where)}`; move it back to restore it."
+        if not result.ok:
+            text += f" The index could not be rebuilt, so it is still quoted: {result.error}"
+        return text
+
+    @citebot.command(name="reload", description="Rebuild the index from the corpus folder now.")
+    async def reload(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        result = await self.bot.reload_articles()
+        if result.ok:
+            text = (
+                f"Reloaded: {render._plural(result.articles, 'article')}, "
+                f"{render._plural(result.passages, 'passage')} in {result.seconds:.1f} s."
+            )
+        else:
+            text = f"The rebuild failed, so the previous index is still answering: {result.error}"
+        if result.warnings:
+            shown = "\n".join(f"• {w}" for w in result.warnings[:WARNINGS_SHOWN])
+            more = len(result.warnings) - WARNINGS_SHOWN
+            text += f"\nSkipped files:\n{shown}" + (f"\n… and {more} more" if more > 0 else "")
+        await send_ephemeral(interaction, text)
+
+    # --- insight ---------------------------------------------------------------------------
+
+    @citebot.command(name="stats", description="Questions, found-rate, reply times and feedback.")
+    async def stats(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        engine, settings = self.bot.engine, self.bot.settings
+        guild_id = interaction.guild_id
+
+        def compute() -> render.Rendered:
+            now = time.time()
+            rows = self.bot.store.questions(
+                since=now - settings.log_retention_days * DAY, guild_id=guild_id
+            )
+            stats = compute_stats(
+                rows,
+                now=now,
+                articles=len(engine.articles),
+                passages=engine.passage_count,
+                retention_days=settings.log_retention_days,
+            )
+            titles = {
+                article_id: (a.title if (a := engine.article(article_id)) else article_id)
+                for article_id, _ in stats.most_cited
+            }
+            return render.render_stats(stats, titles=titles, scope=_scope(interaction))
+
+        shown = await asyncio.to_thread(compute)
+        await interaction.followup.send(
+            embeds=shown.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+    @citebot.command(
+        name="unanswered", description="Questions answered “not found” or voted 👎, recent first."
+    )
+    @app_commands.describe(days="How many days back to look (default 7)")
+    async def unanswered(
+        self, interaction: discord.Interaction[Any], days: app_commands.Range[int, 1, 365] = 7
+    ) -> None:
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        guild_id = interaction.guild_id
+
+        def compute() -> render.Rendered:
+            now = time.time()
+            rows = self.bot.store.questions(since=now - days * DAY, guild_id=guild_id)
+            report = compute_unanswered(rows, now=now, days=days)
+            return render.render_unanswered(report, scope=_scope(interaction))
+
+        shown = await asyncio.to_thread(compute)
+        await interaction.followup.send(
+            embeds=shown.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+    # --- per-server settings -----------------------------------------------------------------
+
+    @settings_group.command(name="show", description="Show how Citebot behaves in this server.")
+    async def settings_show(self, interaction: discord.Interaction[Any]) -> None:
+        await self._show_settings(interaction)
+
+    @settings_group.command(
+        name="replies", description="Private or public /ask, excerpts per page."
+    )
+    @app_commands.describe(
+        private="Whether /ask answers are private by default (members can still choose)",
+        results="Excerpts per page of an answer (1-10)",
+    )
+    async def settings_replies(
+        self,
+        interaction: discord.Interaction[Any],
+        private: bool | None = None,
+        results: app_commands.Range[int, 1, 10] | None = None,
+    ) -> None:
+        changes: dict[str, Any] = {}
+        if private is not None:
+            changes["private_replies"] = private
+        if results is not None:
+            changes["results"] = results
+        if changes:
+            await self.bot.update_guild_settings(_guild_id(interaction), **changes)
+        await self._show_settings(interaction)
+
+    @settings_group.command(
+        name="mentions", description="Choose the channels where mentions are answered."
+    )
+    @app_commands.describe(
+        mode="add: answer mentions in this channel (then only listed channels are answered); "
+        "remove: stop; everywhere: every channel",
+        channel="The channel (default: this one)",
+    )
+    async def settings_mentions(
+        self,
+        interaction: discord.Interaction[Any],
+        mode: Literal["add", "remove", "everywhere"],
+        channel: discord.TextChannel | None = None,
+    ) -> None:
+        guild_id = _guild_id(interaction)
+        current = await self.bot.guild_settings(guild_id)
+        target = channel.id if channel is not None else interaction.channel_id
+        assert target is not None
+        listed = list(current.mention_channels)
+        if mode == "everywhere":
+            listed = []
+        elif mode == "add" and target not in listed:
+            listed.append(target)
+        elif mode == "remove":
+            if not listed:
+                raise CitebotError(
+                    "Mentions are answered in every channel now. Use `mode: add` on the channels "
+                    "where they should be answered; the others are then left alone."
+                )
+            listed = [c for c in listed if c != target]
+        await self.bot.update_guild_settings(guild_id, mention_channels=tuple(listed))
+        await self._show_settings(interaction)
+
+    @settings_group.command(
+        name="answer-all", description="Answer every message in a channel (needs an extra intent)."
+    )
+    @app_commands.describe(
+        enabled="Take every message in the channel as a question (answers only when found)",
+        channel="The channel (default: this one)",
+    )
+    async def settings_answer_all(
+        self,
+        interaction: discord.Interaction[Any],
+        enabled: bool,
+        channel: discord.TextChannel | None = None,
+    ) -> None:
+        guild_id = _guild_id(interaction)
+        if enabled and not self.bot.settings.message_content_intent:
+            raise CitebotError(
+                "I can't read messages that don't mention me: that needs Discord's privileged "
+                "*Message Content Intent*. The bot's operator can turn it on in the Developer "
+                "Portal (your app → Bot → Message Content Intent) and restart me with "
+                "CITEBOT_MESSAGE_CONTENT_INTENT=1."
+            )
+        current = await self.bot.guild_settings(guild_id)
+        target = channel.id if channel is not None else interaction.channel_id
+        assert target is not None
+        listed = [c for c in current.answer_all_channels if c != target]
+        if enabled:
+            listed.append(target)
+        await self.bot.update_guild_settings(guild_id, answer_all_channels=tuple(listed))
+        await self._show_settings(interaction)
+
+    async def _show_settings(self, interaction: discord.Interaction[Any]) -> None:
+        current = await self.bot.guild_settings(_guild_id(interaction))
+        shown = render.render_guild_settings(
+            current,
+            default_results=self.bot.settings.results,
+            content_intent=self.bot.settings.message_content_intent,
+        )
+        await interaction.response.send_message(
+            embeds=shown.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+
+class ConfirmRemove(CitebotView):
+    """Remove / Cancel under `/citebot remove`, for the admin who asked; nothing on timeout."""
+
+    def __init__(
+        self,
+        cog: AdminCog,
+        article: Article,
+        *,
+        title: str,
+        owner_id: int,
+        timeout: float = CONFIRM_TIMEOUT,
+    ) -> None:
+        super().__init__(timeout=timeout)
+        self.cog = cog
+        self.article = article
+        self.title = title
+        self.owner_id = owner_id
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        if interaction.user.id != self.owner_id:
+            await send_ephemeral(interaction, "Only the admin who asked can confirm this.")
+            return False
+        return True
+
+    @discord.ui.button(label="Remove", style=discord.ButtonStyle.danger)
+    async def confirm(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
+        self.stop()
+        await interaction.response.edit_message(
+            content=f"Removing “{self.title}”…", view=None, allowed_mentions=NO_MENTIONS
+        )
+        text = await self.cog.remove_confirmed(self.article, self.title)
+        await interaction.edit_original_response(
+            content=render._truncate(text, render.CONTENT_LIMIT), allowed_mentions=NO_MENTIONS
+        )
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
+        self.stop()
+        await interaction.response.edit_message(
+            content=f"Kept “{self.title}”.", view=None, allowed_mentions=NO_MENTIONS
+        )
+
+    async def on_timeout(self) -> None:
+        if self.message is None:
+            return
+        try:
+            await self.message.edit(
+                content=f"Kept “{self.title}”: no answer within {CONFIRM_TIMEOUT:.0f} s.",
+                view=None,
+                allowed_mentions=NO_MENTIONS,
+            )
+        except discord.HTTPException as exc:  # dismissed or expired: nothing to tidy
+            log.debug("could not update the remove prompt after timeout: %s", exc)
+
+
+def _check_upload(file: discord.Attachment) -> None:
+    """Refuse a file by its name and size before downloading it."""
+    suffix = Path(file.filename).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise CitebotError(
+            f"Couldn't add `{render._code(file.filename[:100])}`: only .md, .markdown, .txt, "
+            ".html, .htm or .jsonl files can be added."
+        )
+    if file.size > library.MAX_UPLOAD_BYTES:
+        raise CitebotError(
+            f"Couldn't add `{render._code(file.filename[:100])}`: it is larger than "
+            f"{library.MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
+        )
+
+
+def _guild_id(interaction: discord.Interaction[Any]) -> int:
+    assert interaction.guild_id is not None  # interaction_check refused DMs already
+    return interaction.guild_id
+
+
+def _scope(interaction: discord.Interaction[Any]) -> str:
+    guild = interaction.guild
+    return guild.name if guild is not None and guild.name else "this server"
+
+
+def _relative(path: Path, folder: Path) -> str:
+    try:
+        return path.relative_to(folder).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+async def setup(bot: CitebotBot) -> None:
+    await bot.add_cog(AdminCog(bot))
