@@ -1,4 +1,4 @@
-"""The `citebot` command: ask, index, articles, run (Discord) and eval.
+"""The `citebot` command: ask, index, articles, run (Discord), stats, unanswered and eval.
 
 The terminal front end: it only calls the answering API and renders its result.
 """
@@ -90,6 +90,21 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
     corpus_options(run)
     run.set_defaults(handler=_cmd_run)
+
+    stats = sub.add_parser("stats", help="what the bot was asked: questions, found-rate, feedback")
+    corpus_options(stats)
+    stats.add_argument("--guild", type=int, help="only this Discord server (its id)")
+    stats.set_defaults(handler=_cmd_stats)
+
+    unanswered = sub.add_parser(
+        "unanswered", help="questions answered 'not found' or voted 👎, most frequent first"
+    )
+    corpus_options(unanswered)
+    unanswered.add_argument(
+        "--days", type=int, default=7, help="how many days back to look (default 7)"
+    )
+    unanswered.add_argument("--guild", type=int, help="only this Discord server (its id)")
+    unanswered.set_defaults(handler=_cmd_unanswered)
 
     evaluate = sub.add_parser("eval", help="measure answer quality on a SQuAD-format question set")
     evaluate.add_argument("file", type=Path, help="SQuAD v1.1 JSON file")
@@ -238,6 +253,60 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.client import run_bot
 
     return run_bot(settings)
+
+
+def _open_store(settings: Settings) -> Any:
+    from bot.store import Store
+
+    store = Store.open_existing(settings.data_dir)
+    if store is None:
+        raise CitebotError(
+            f"no question log in {settings.data_dir} yet (the bot writes it as it answers)"
+        )
+    return store
+
+
+def _cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.insight import compute_stats, format_stats
+    from bot.store import DAY
+
+    store = _open_store(settings)
+    try:
+        now = time.time()
+        rows = store.questions(since=now - settings.log_retention_days * DAY, guild_id=args.guild)
+    finally:
+        store.close()
+    engine = _open_engine(settings, console=_console(sys.stderr))
+    stats = compute_stats(
+        rows,
+        now=now,
+        articles=len(engine.articles),
+        passages=engine.passage_count,
+        retention_days=settings.log_retention_days,
+    )
+
+    def title(article_id: str) -> str:
+        article = engine.article(article_id)
+        return f"{article.title} ({article_id})" if article else f"{article_id} (removed)"
+
+    print(format_stats(stats, title))
+    return EXIT_OK
+
+
+def _cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.insight import compute_unanswered, format_unanswered
+    from bot.store import DAY
+
+    if not 1 <= args.days <= 3650:
+        raise CitebotError("--days must be a whole number from 1 to 3650")
+    store = _open_store(settings)
+    try:
+        now = time.time()
+        rows = store.questions(since=now - args.days * DAY, guild_id=args.guild)
+    finally:
+        store.close()
+    print(format_unanswered(compute_unanswered(rows, now=now, days=args.days)))
+    return EXIT_OK
 
 
 def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
