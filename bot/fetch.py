@@ -122,6 +122,14 @@ def check_url(
     return url
 
 
+def without_query(url: str) -> str:
+    """The URL without query string or fragment, fit for a log line."""
+    try:
+        return str(URL(url).with_query(None).with_fragment(None))
+    except (ValueError, TypeError):
+        return "(unparseable URL)"
+
+
 def _literal_address(host: str) -> str | None:
     """The address a host names by itself: IPv6, dotted IPv4, or the old numeric forms
     (2130706433, 0x7f.1, 0177.0.0.1) that inet_aton still reads as IPv4. None for names."""

@@ -117,3 +117,44 @@ def test_index_save_killed_at_random_moments_never_leaves_a_broken_index(tmp_pat
         p.name for p in (tmp_path / ".citebot" / "index").iterdir() if not p.name.startswith(".")
     ]
     assert len(visible) == 1
+
+
+async def test_cli_index_and_a_running_bot_never_corrupt_each_others_index(tmp_path: Path) -> None:
+    import asyncio
+
+    from bot.live import LiveEngine
+    from bot.settings import Settings
+
+    shutil.copytree(REPO / "corpus", tmp_path / "corpus")
+    settings = Settings(corpus_dir=tmp_path / "corpus", data_dir=tmp_path / ".citebot")
+    live = LiveEngine(settings)
+    assert (await live.reload()).ok
+    env = citebot_env()
+    for round_number in range(3):
+        # The corpus changes, then the CLI and the bot rebuild the same index at once.
+        (tmp_path / "corpus" / f"round-{round_number}.md").write_text(
+            f"# Round {round_number}\n\nRound {round_number} brought aardvarks."
+        )
+        processes = [
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                "index",
+                cwd=tmp_path,
+                env=env,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            for _ in range(2)
+        ]
+        results = await asyncio.gather(
+            live.reload(), live.reload(), *(p.communicate() for p in processes)
+        )
+        assert all(r.ok and not r.warnings for r in results[:2])
+        for process, (_, stderr) in zip(processes, results[2:], strict=True):
+            assert process.returncode == 0, stderr.decode()
+            assert b"unusable" not in stderr and b"warning" not in stderr.lower()
+        assert live.engine.article(f"round-{round_number}") is not None
+    visible = [p for p in (tmp_path / ".citebot" / "index").iterdir() if not p.name.startswith(".")]
+    assert len(visible) == 1

@@ -202,3 +202,9 @@ def test_bad_urls_get_a_clear_reason(url: str, message: str) -> None:
 )
 def test_address_guard_tells_public_from_private(address: str, public: bool) -> None:
     assert address_is_public(address) is public
+
+
+def test_log_form_of_a_url_drops_query_and_fragment() -> None:
+    from bot.fetch import without_query
+
+    assert without_query("https://example.org/a/b?token=s3cret&x=1#frag") == "https://example.org/a/b"

@@ -142,7 +142,8 @@ class AdminCog(commands.Cog):
                 )
             except library.LibraryError as exc:
                 raise CitebotError(f"Nothing added: {exc}.") from None
-            log.info("added %s from %s", added.path, page.url)
+            # The query string is left out of the log: it can carry someone's access token.
+            log.info("added %s from %s", added.path, fetch.without_query(page.url))
             return [added], await self.bot.reload_articles()
 
     async def _add_file(self, file: discord.Attachment) -> tuple[list[library.Added], ReloadResult]:
