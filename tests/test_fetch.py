@@ -42,7 +42,7 @@ async def site() -> AsyncIterator[str]:
         return response
 
     async def slow(request: web.Request) -> web.Response:
-        await asyncio.sleep(5)
+        await asyncio.sleep(1.5)  # three times the timeout the test sets
         return web.Response(text=ARTICLE_HTML, content_type="text/html")
 
     async def image(request: web.Request) -> web.Response:
