@@ -201,6 +201,8 @@ def _print_answer(answer: Any, console: Any) -> None:
         if answer.closest:
             names = "; ".join(f"{a.title} ({a.article_id})" for a in answer.closest)
             console.print(Text(f"Closest articles: {names}"), highlight=False)
+        else:
+            console.print("No article shares its words; `citebot articles` lists what they cover.")
         return
     for result in answer.results:
         excerpt = Text(f"{result.rank}. ")

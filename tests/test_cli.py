@@ -80,6 +80,7 @@ def test_off_topic_question_says_the_articles_do_not_cover_it(workdir: Path) -> 
     run = citebot("ask", "What is the capital of Peru?", cwd=workdir)
     assert run.returncode == 0, run.stderr
     assert "don't cover this" in run.stdout
+    assert "citebot articles" in run.stdout
 
 
 def test_batch_mode_answers_one_json_line_per_question(workdir: Path) -> None:
