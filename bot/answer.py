@@ -10,14 +10,16 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from bot.corpus import Article, Corpus, Passage, load_corpus
 from bot.errors import CorpusError, QuestionError
 from bot.excerpt import choose_excerpt
 from bot.index import BM25Index
-from bot.rerank import Candidate, Query, candidate, sentences
+from bot.rerank import Candidate, Query, candidate, local_weights, sentences
 from bot.saved_index import load_or_build
 from bot.settings import Settings
 from bot.text import Analyzer
@@ -28,6 +30,9 @@ log = logging.getLogger(__name__)
 CANDIDATES = 30
 #: Share of the question's weight (idf) the best passage must hold to count as an answer.
 FOUND_COVERAGE = 0.35
+#: Terms held by at most this many passages are counted per article from one look
+#: at all their passages; commoner ones by a search in each candidate article.
+LOCAL_SCAN_LIMIT = 5000
 
 
 @dataclass(frozen=True)
@@ -184,15 +189,55 @@ class Engine:
         if not hits:
             return []
         top = hits[0][1]
+        per_article: dict[int, int] = {}
+        for number, _ in hits:
+            article = self.passages[number].article
+            per_article[article] = per_article.get(article, 0) + 1
+        local = self._local_weights(per_article, query)
         ranked = []
         for number, bm25 in hits:
             passage = self.passages[number]
             text = self.articles[passage.article].text
             sents = sentences(text, passage.start, passage.end, query, self.analyzer)
             title = self._title_terms[passage.article]
-            ranked.append(candidate(number, bm25, top, sents, title, query))
+            ranked.append(
+                candidate(
+                    number,
+                    bm25,
+                    top,
+                    sents,
+                    title,
+                    query,
+                    article_share=per_article[passage.article] / len(hits),
+                    local=local[passage.article],
+                )
+            )
         ranked.sort(key=lambda c: -c.score)
         return ranked
+
+    def _local_weights(self, articles: Iterable[int], query: Query) -> dict[int, dict[str, float]]:
+        """The question's terms weighed, in each of `articles`, by how few of the
+        article's passages hold them."""
+        ranges = {a: self._article_ranges.get(a, (0, 0)) for a in articles}
+        doc_freq: dict[int, dict[str, int]] = {a: {} for a in ranges}
+        for term in query.weights:
+            total = self.index.doc_freq(term)
+            if total == 0:
+                continue
+            if total <= LOCAL_SCAN_LIMIT:
+                # One look at the term's passages, counted per article.
+                holding = np.sort(np.fromiter((d for d, _ in self.index.top_k([term], total)), int))
+                for a, (first, end) in ranges.items():
+                    lo, hi = np.searchsorted(holding, (first, end))
+                    doc_freq[a][term] = int(hi - lo)
+            else:
+                for a, (first, end) in ranges.items():
+                    doc_freq[a][term] = len(
+                        self.index.top_k([term], end - first, doc_range=(first, end))
+                    )
+        return {
+            a: local_weights(query, end - first, doc_freq[a]) for a, (first, end) in ranges.items()
+        }
 
     def _results(self, ranked: list[Candidate], query: Query, k: int) -> list[Result]:
         merged = _merge_neighbours([(c.number, c.score) for c in ranked], self.passages)

@@ -4,8 +4,12 @@ BM25 sees a passage as a bag of words, but a question is most often a paraphrase
 of one sentence. The first stage's candidates are scored again with features of
 their best sentence: how much of the question's weight (idf) it holds, how many
 of the question's word pairs it keeps in order, and whether it holds an answer of
-the kind asked for ("when" → a date, "how many" → a number, "who" → a name). The
-same sentence scores choose the excerpt (see `bot.excerpt`).
+the kind asked for ("when" → a date, "how many" → a number, "who" → a name).
+Two features look past the passage: how many of the candidates come from its
+article (a question's words spread over the article it is about), and how much of
+the question's weight *within that article* the passage holds, terms that every
+passage of the article shares (its subject) counting little. The same sentence
+scores choose the excerpt (see `bot.excerpt`).
 
 Pure functions over immutable inputs, no model: a few milliseconds a question.
 The feature weights were fitted once on SQuAD-style questions (a listwise
@@ -23,15 +27,18 @@ from typing import NamedTuple
 
 from bot.text import Analyzer, sentence_spans
 
-#: Weights of the candidate features (see `_candidate_score`).
-W_BM25_RELATIVE = 2.7  # BM25 score / best BM25 score of the question
-W_BM25_LOG = 3.4  # log(1 + BM25 score)
-W_COVERAGE = 2.0  # share of the question's weight anywhere in the passage or its title
-W_BEST_SENTENCE = 3.1  # coverage + ordered pairs of the passage's best sentence
-W_PAIRS = 0.5  # ordered question word pairs over the whole passage
-W_TITLE = 0.6  # share of the question's weight in the article title
-W_CUE = 0.55  # the best sentence holds an answer of the kind asked for
-W_CUE_NEAR = 0.75  # the best sentence or the next one does
+#: Weights of the candidate features (see `candidate`).
+W_BM25_RELATIVE = 0.0  # BM25 score / best BM25 score of the question (kept at 0 by the refit)
+W_BM25_LOG = 4.2  # log(1 + BM25 score)
+W_COVERAGE = 5.1  # share of the question's weight anywhere in the passage or its title
+W_BEST_SENTENCE = 2.7  # coverage + ordered pairs of the passage's best sentence
+W_PAIRS = 0.6  # ordered question word pairs over the whole passage
+W_TITLE = 0.0  # share of the question's weight in the article title (the refit keeps it at 0)
+W_CUE = 0.6  # the best sentence holds an answer of the kind asked for
+W_CUE_NEAR = 0.6  # the best sentence or the next one does
+W_ARTICLE = 2.6  # share of the candidates that come from the passage's article
+W_LOCAL = -2.4  # share of the question's in-article weight (see `local_weights`) in the passage
+W_LOCAL_BEST = 3.6  # the same, in the passage's best sentence
 #: How much an answer-type cue adds to a sentence's score when choosing the excerpt.
 SENTENCE_CUE = 0.2
 
@@ -131,6 +138,16 @@ def best_sentence(scored: Sequence[Sentence]) -> int:
     return max(range(len(scored)), key=lambda i: scored[i].score)
 
 
+def local_weights(query: Query, passages: int, doc_freq: Mapping[str, int]) -> dict[str, float]:
+    """The question's terms weighed within one article of `passages` passages, where
+    `doc_freq` says how many of them hold each term: words every passage of the
+    article shares (its subject) say little about which passage answers."""
+    return {
+        t: math.log((passages - doc_freq.get(t, 0) + 0.5) / (doc_freq.get(t, 0) + 0.5) + 1)
+        for t in query.weights
+    }
+
+
 def candidate(
     number: int,
     bm25: float,
@@ -138,10 +155,18 @@ def candidate(
     sents: Sequence[Sentence],
     title_terms: frozenset[str],
     query: Query,
+    *,
+    article_share: float = 0.0,
+    local: Mapping[str, float] | None = None,
 ) -> Candidate:
-    """One BM25 hit re-scored; `top` is the question's best BM25 score."""
+    """One BM25 hit re-scored; `top` is the question's best BM25 score.
+
+    `article_share` is the share of the question's candidates that come from this
+    passage's article; `local` the question's weights within that article.
+    """
     weights = query.weights
-    present = title_terms.union(*(s.matched for s in sents))
+    matched = frozenset().union(*(s.matched for s in sents))
+    present = matched | title_terms
     coverage = sum(w for t, w in weights.items() if t in present) / query.total
     title = sum(w for t, w in weights.items() if t in title_terms) / query.total
     ranked = max(range(len(sents)), key=lambda i: sents[i].coverage + sents[i].pairs)
@@ -156,7 +181,12 @@ def candidate(
         + W_TITLE * title
         + W_CUE * best.cue
         + W_CUE_NEAR * near
+        + W_ARTICLE * article_share
     )
+    if local:
+        local_total = sum(local.values()) or 1.0
+        score += W_LOCAL * sum(local[t] for t in matched) / local_total
+        score += W_LOCAL_BEST * max(sum(local[t] for t in s.matched) for s in sents) / local_total
     return Candidate(number, bm25, score, coverage, tuple(sents))
 
 
