@@ -198,7 +198,9 @@ class Engine:
         for number, bm25 in hits:
             passage = self.passages[number]
             text = self.articles[passage.article].text
-            sents = sentences(text, passage.start, passage.end, query, self.analyzer)
+            sents = sentences(
+                text, passage.start, passage.end, query, self.analyzer, local[passage.article]
+            )
             title = self._title_terms[passage.article]
             ranked.append(
                 candidate(
@@ -255,7 +257,15 @@ class Engine:
             # A single passage keeps the sentences the second stage scored; a merged
             # span is scored again as a whole.
             scored = by_number[start_number].sentences if start_number == end_number else None
-            excerpt = choose_excerpt(article.text, start, end, query, self.analyzer, scored=scored)
+            excerpt = choose_excerpt(
+                article.text,
+                start,
+                end,
+                query,
+                self.analyzer,
+                scored=scored,
+                local=by_number[start_number].local,
+            )
             results.append(
                 Result(
                     rank=len(results) + 1,

@@ -2,7 +2,7 @@
 
 A passage can run to 150 words; a reply should not. The excerpt is one to three
 consecutive sentences, verbatim: the sentence the second stage scores best (see
-`bot.rerank`), then its neighbours while they fit, the next one first, since an
+`bot.rerank`; words the rest of the article shares count little there), then its neighbours while they fit, the next one first, since an
 answer more often follows the sentence that echoes the question than precedes
 it. It is cut at a word boundary with "…" only when one sentence alone is longer
 than the limit.
@@ -35,14 +35,16 @@ def choose_excerpt(
     analyzer: Analyzer,
     *,
     scored: Sequence[Sentence] | None = None,
+    local: Mapping[str, float] | None = None,
     max_chars: int = MAX_EXCERPT_CHARS,
 ) -> Excerpt:
     """The best run of sentences in text[start:end] for `query`.
 
-    `scored` are the span's sentences as the second stage scored them, when it has.
+    `scored` are the span's sentences as the second stage scored them, when it has;
+    otherwise they are scored here, with the question's in-article weights `local`.
     """
     if not scored:
-        scored = sentences(text, start, end, query, analyzer)
+        scored = sentences(text, start, end, query, analyzer, local)
     first = last = best_sentence(scored)
     # Grow around the best sentence: after it, before it, after again.
     for step in (1, -1, 1):

@@ -41,6 +41,8 @@ W_LOCAL = -2.4  # share of the question's in-article weight (see `local_weights`
 W_LOCAL_BEST = 3.6  # the same, in the passage's best sentence
 #: How much an answer-type cue adds to a sentence's score when choosing the excerpt.
 SENTENCE_CUE = 0.2
+#: How much the sentence's share of the question's in-article weight adds to it.
+SENTENCE_LOCAL = 2.0
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _CUES: dict[str, re.Pattern[str]] = {
@@ -98,11 +100,12 @@ class Sentence(NamedTuple):
     coverage: float  # share of the question's weight the sentence holds
     pairs: float  # share of the weight in question word pairs it keeps in order
     cue: bool  # holds an answer of the kind the question asks for
+    local: float = 0.0  # share of the question's in-article weight (see `local_weights`)
 
     @property
     def score(self) -> float:
         """How likely the sentence is to answer: what choosing an excerpt ranks by."""
-        return self.coverage + self.pairs + SENTENCE_CUE * self.cue
+        return self.coverage + self.pairs + SENTENCE_CUE * self.cue + SENTENCE_LOCAL * self.local
 
 
 class Candidate(NamedTuple):
@@ -111,14 +114,22 @@ class Candidate(NamedTuple):
     score: float
     coverage: float  # share of the question's weight in the passage and its title
     sentences: tuple[Sentence, ...]
+    local: Mapping[str, float] | None = None  # the question's weights in its article
 
 
 def sentences(
-    text: str, start: int, end: int, query: Query, analyzer: Analyzer
+    text: str,
+    start: int,
+    end: int,
+    query: Query,
+    analyzer: Analyzer,
+    local: Mapping[str, float] | None = None,
 ) -> tuple[Sentence, ...]:
-    """The sentences of text[start:end] scored against `query`."""
+    """The sentences of text[start:end] scored against `query`; `local` are the
+    question's weights within the article, when known."""
     spans = sentence_spans(text, start, end) or [(start, end)]
     weights = query.weights
+    local_total = (sum(local.values()) or 1.0) if local else 1.0
     out = []
     for s, e in spans:
         terms = analyzer.terms(text[s:e])
@@ -129,7 +140,8 @@ def sentences(
             matched = {p for p in zip(terms, terms[1:], strict=False) if p in query.pairs}
             pairs = sum(min(weights[a], weights[b]) for a, b in matched) / query.total
         cue = bool(present) and _has_cue(text[s:e], query)
-        out.append(Sentence(s, e, present, coverage, pairs, cue))
+        in_article = sum(local[t] for t in present) / local_total if local else 0.0
+        out.append(Sentence(s, e, present, coverage, pairs, cue, in_article))
     return tuple(out)
 
 
@@ -187,7 +199,7 @@ def candidate(
         local_total = sum(local.values()) or 1.0
         score += W_LOCAL * sum(local[t] for t in matched) / local_total
         score += W_LOCAL_BEST * max(sum(local[t] for t in s.matched) for s in sents) / local_total
-    return Candidate(number, bm25, score, coverage, tuple(sents))
+    return Candidate(number, bm25, score, coverage, tuple(sents), local)
 
 
 def _has_cue(text: str, query: Query) -> bool:
