@@ -5,7 +5,8 @@ consecutive sentences, verbatim: the sentence the second stage scores best (see
 `bot.rerank`; words the rest of the article shares count little there), then its neighbours while they fit, the next one first, since an
 answer more often follows the sentence that echoes the question than precedes
 it. It is cut at a word boundary with "…" only when one sentence alone is longer
-than the limit.
+than the limit, or when the room left after the last whole sentence shows the
+start of the next one.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from bot.text import Analyzer
 MAX_EXCERPT_CHARS = 400
 MAX_SENTENCES = 3
 ELLIPSIS = "…"
+#: The least of a following sentence worth showing in the room an excerpt has left.
+MIN_FILL_CHARS = 40
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,13 @@ def choose_excerpt(
     weights = query.weights
     if e - s > max_chars:
         return _cut(text, s, e, weights, analyzer, max_chars)
+    if last + 1 < len(scored):
+        # Room left: the start of the next sentence, cut at a word, since the
+        # answer often follows the words that echo the question.
+        following = scored[last + 1].start
+        space = text.rfind(" ", following, min(scored[last + 1].end, s + max_chars - len(ELLIPSIS)))
+        if space - following >= MIN_FILL_CHARS:
+            return _with_highlights(text, s, space, weights, analyzer, prefix="", suffix=ELLIPSIS)
     return _with_highlights(text, s, e, weights, analyzer, prefix="", suffix="")
 
 

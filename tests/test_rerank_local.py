@@ -28,3 +28,21 @@ def test_article_share_and_local_weights_raise_a_candidate():
     rare = candidate(0, 5.0, 5.0, sents, frozenset(), query, local={"tesla": 0.1, "pari": 2.0})
     common = candidate(0, 5.0, 5.0, sents, frozenset(), query, local={"tesla": 2.0, "pari": 0.1})
     assert rare.score > common.score
+
+
+def test_excerpt_shows_the_start_of_the_next_sentence_in_the_room_left():
+    from bot.excerpt import choose_excerpt
+    from bot.text import Analyzer
+
+    analyzer = Analyzer()
+    first = "Tesla moved to Paris in 1882 to work for the Continental Edison Company. "
+    second = "He worked there on " + "the installation of lighting systems and dynamos " * 10 + "."
+    text = first + second
+    terms = analyzer.terms("When did Tesla move to Paris?")
+    query = Query.of("When did Tesla move to Paris?", terms, dict.fromkeys(terms, 1.0))
+    excerpt = choose_excerpt(text, 0, len(text), query, analyzer, max_chars=200)
+    assert excerpt.text.startswith(first + "He worked there")
+    assert excerpt.text.endswith("…") and len(excerpt.text) <= 200
+    assert text.startswith(excerpt.text[:-1])
+    short = choose_excerpt(text, 0, len(text), query, analyzer, max_chars=100)
+    assert short.text == first.strip()  # under 40 characters of room: whole sentences only
