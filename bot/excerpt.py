@@ -6,7 +6,7 @@ consecutive sentences, verbatim: the sentence the second stage scores best (see
 answer more often follows the sentence that echoes the question than precedes
 it. It is cut at a word boundary with "…" only when one sentence alone is longer
 than the limit, or when the room left after the last whole sentence shows the
-start of the next one.
+start of the next one (or, at the passage's end, the end of the one before).
 """
 
 from __future__ import annotations
@@ -68,6 +68,14 @@ def choose_excerpt(
         space = text.rfind(" ", following, min(scored[last + 1].end, s + max_chars - len(ELLIPSIS)))
         if space - following >= MIN_FILL_CHARS:
             return _with_highlights(text, s, space, weights, analyzer, prefix="", suffix=ELLIPSIS)
+    elif first > 0:
+        # At the passage's end: the end of the sentence before.
+        previous = scored[first - 1]
+        space = text.find(" ", max(previous.start, e - max_chars + len(ELLIPSIS)), previous.end)
+        if space != -1 and previous.end - space >= MIN_FILL_CHARS:
+            return _with_highlights(
+                text, space + 1, e, weights, analyzer, prefix=ELLIPSIS, suffix=""
+            )
     return _with_highlights(text, s, e, weights, analyzer, prefix="", suffix="")
 
 

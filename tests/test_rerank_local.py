@@ -46,3 +46,18 @@ def test_excerpt_shows_the_start_of_the_next_sentence_in_the_room_left():
     assert text.startswith(excerpt.text[:-1])
     short = choose_excerpt(text, 0, len(text), query, analyzer, max_chars=100)
     assert short.text == first.strip()  # under 40 characters of room: whole sentences only
+
+
+def test_excerpt_at_the_end_of_a_passage_shows_the_end_of_the_sentence_before():
+    from bot.excerpt import choose_excerpt
+    from bot.text import Analyzer
+
+    analyzer = Analyzer()
+    before = "The company " + "built lighting systems and dynamos for the city " * 10 + "today. "
+    last = "Tesla moved to Paris in 1882 to work for the Continental Edison Company."
+    text = before + last
+    terms = analyzer.terms("When did Tesla move to Paris?")
+    query = Query.of("When did Tesla move to Paris?", terms, dict.fromkeys(terms, 1.0))
+    excerpt = choose_excerpt(text, 0, len(text), query, analyzer, max_chars=200)
+    assert excerpt.text.startswith("…") and excerpt.text.endswith(last)
+    assert len(excerpt.text) <= 200 and text.endswith(excerpt.text[1:])
