@@ -180,7 +180,7 @@ def candidate(
     matched = frozenset().union(*(s.matched for s in sents))
     present = matched | title_terms
     coverage = sum(w for t, w in weights.items() if t in present) / query.total
-    title = sum(w for t, w in weights.items() if t in title_terms) / query.total
+    title = sum(w for t, w in weights.items() if t in title_terms) / query.total if W_TITLE else 0.0
     ranked = max(range(len(sents)), key=lambda i: sents[i].coverage + sents[i].pairs)
     best = sents[ranked]
     near = best.cue or (ranked + 1 < len(sents) and sents[ranked + 1].cue)
@@ -198,7 +198,8 @@ def candidate(
     if local:
         local_total = sum(local.values()) or 1.0
         score += W_LOCAL * sum(local[t] for t in matched) / local_total
-        score += W_LOCAL_BEST * max(sum(local[t] for t in s.matched) for s in sents) / local_total
+        # The sentences hold their in-article share when scored with the same weights.
+        score += W_LOCAL_BEST * max(s.local for s in sents)
     return Candidate(number, bm25, score, coverage, tuple(sents), local)
 
 

@@ -25,8 +25,25 @@ def test_article_share_and_local_weights_raise_a_candidate():
     plain = candidate(0, 5.0, 5.0, sents, frozenset(), query)
     shared = candidate(0, 5.0, 5.0, sents, frozenset(), query, article_share=0.5)
     assert shared.score > plain.score
-    rare = candidate(0, 5.0, 5.0, sents, frozenset(), query, local={"tesla": 0.1, "pari": 2.0})
-    common = candidate(0, 5.0, 5.0, sents, frozenset(), query, local={"tesla": 2.0, "pari": 0.1})
+    rare_local, common_local = {"tesla": 0.1, "pari": 2.0}, {"tesla": 2.0, "pari": 0.1}
+    rare = candidate(
+        0,
+        5.0,
+        5.0,
+        (sents[0]._replace(local=2.0 / 2.1),),
+        frozenset(),
+        query,
+        local=rare_local,
+    )
+    common = candidate(
+        0,
+        5.0,
+        5.0,
+        (sents[0]._replace(local=0.1 / 2.1),),
+        frozenset(),
+        query,
+        local=common_local,
+    )
     assert rare.score > common.score
 
 
