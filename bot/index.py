@@ -42,6 +42,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -57,7 +58,7 @@ VERSION = 2
 META_FILE = "meta.json"
 VOCABULARY_FILE = "vocabulary.json"
 #: name -> dtype of every array file of a saved index.
-ARRAY_FILES = {
+ARRAY_FILES: dict[str, np.dtype[Any]] = {
     "offsets": np.dtype("<i8"),  # n_terms + 1: postings of term t are [offsets[t], offsets[t+1])
     "doc_ids": np.dtype("<i4"),  # n_postings, ascending within a term
     "weights": np.dtype("<f8"),  # n_postings: the term's whole contribution to that document
@@ -592,8 +593,8 @@ def _search(
             for term in terms:
                 term.add_all(scores)
                 touched.append(term.ids)
-            candidates = _union(touched, width)
-            return _best(candidates, scores[candidates], k)
+            every = _union(touched, width)
+            return _best(every, scores[every], k)
         if len(terms) == 1:
             term = terms[0]
             return _best(term.ids, term.contributions(), k)
@@ -608,7 +609,7 @@ def _search(
 
         threshold = 0.0
         read = 0
-        candidates = None
+        candidates: np.ndarray | None = None
         stopped = False
         while read < m:
             term = sparse[read]
@@ -627,15 +628,17 @@ def _search(
                 break
         if not stopped:
             if not dense:
-                candidates = _union(touched, width)
-                return _best(candidates, scores[candidates], k)
+                every = _union(touched, width)
+                return _best(every, scores[every], k)
             # Dense terms everywhere: add their columns whole over the range.
-            total = scores[lo:hi].copy() if touched else None
+            total: np.ndarray | None = scores[lo:hi].copy() if touched else None
             for term in dense:
+                assert term.column is not None  # dense terms carry their column
                 part = term.column[lo:hi]
                 if term.count != 1:
                     part = part * term.count
                 total = part.copy() if total is None else np.add(total, part, out=total)
+            assert total is not None  # there is at least one dense term here
             hits = _best(None, total, k)
             return [(doc + lo, score) for doc, score in hits] if lo else hits
 
@@ -644,6 +647,7 @@ def _search(
         remaining = sorted(sparse[read:] + dense, key=lambda t: -t.bound)
         bound_left = rest[read]
         floor = threshold * (1 - _SLACK)
+        assert candidates is not None  # stopping early needs candidates
         candidates = candidates[scores[candidates] + bound_left >= floor]
         for term in remaining:
             if term.add_to(scores, candidates):
@@ -774,7 +778,7 @@ def _fsync_path(path: Path) -> None:
 
 def is_memory_mapped(array_: np.ndarray) -> bool:
     """True when `array_` is a view on a memory map (used by tests and diagnostics)."""
-    base = array_
+    base: Any = array_
     while base is not None:
         if isinstance(base, mmap.mmap):
             return True

@@ -83,7 +83,8 @@ def _what(interaction: discord.Interaction[Any]) -> str:
     command = interaction.command
     if command is not None:
         return f"/{command.qualified_name}"
-    custom_id = (interaction.data or {}).get("custom_id")
+    data: dict[str, Any] = dict(interaction.data or {})
+    custom_id = data.get("custom_id")
     return f"component {custom_id}" if custom_id else f"interaction type {interaction.type}"
 
 
