@@ -13,7 +13,6 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import discord
@@ -428,7 +427,6 @@ async def test_reload_while_twenty_questions_are_in_flight_fails_none(
     server = Server(env)
     bot = bot_of(env)
     old = bot.engine
-    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=32))
     entered = threading.Semaphore(0)
     swapped = threading.Event()
     answered_by: list[Engine] = []
@@ -447,8 +445,9 @@ async def test_reload_while_twenty_questions_are_in_flight_fails_none(
         )
         for n in range(20)
     ]
-    for _ in range(20):
-        assert await asyncio.to_thread(entered.acquire, True, 10)
+    # Searches take turns on one thread: the first is running, the other 19 wait behind it,
+    # each already holding the engine it was asked on.
+    assert await asyncio.to_thread(entered.acquire, True, 10)
 
     reloaded = await server.admin.slash(server.channel, "citebot reload")
     swapped.set()
