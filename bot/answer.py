@@ -30,9 +30,6 @@ log = logging.getLogger(__name__)
 CANDIDATES = 30
 #: Share of the question's weight (idf) the best passage must hold to count as an answer.
 FOUND_COVERAGE = 0.35
-#: Terms held by at most this many passages are counted per article from one look
-#: at all their passages; commoner ones by a search in each candidate article.
-LOCAL_SCAN_LIMIT = 5000
 
 
 @dataclass(frozen=True)
@@ -223,20 +220,13 @@ class Engine:
         ranges = {a: self._article_ranges.get(a, (0, 0)) for a in articles}
         doc_freq: dict[int, dict[str, int]] = {a: {} for a in ranges}
         for term in query.weights:
-            total = self.index.doc_freq(term)
-            if total == 0:
+            holding = self.index.postings(term)  # ascending passage ids
+            if holding.shape[0] == 0:
                 continue
-            if total <= LOCAL_SCAN_LIMIT:
-                # One look at the term's passages, counted per article.
-                holding = np.sort(np.fromiter((d for d, _ in self.index.top_k([term], total)), int))
-                for a, (first, end) in ranges.items():
-                    lo, hi = np.searchsorted(holding, (first, end))
-                    doc_freq[a][term] = int(hi - lo)
-            else:
-                for a, (first, end) in ranges.items():
-                    doc_freq[a][term] = len(
-                        self.index.top_k([term], end - first, doc_range=(first, end))
-                    )
+            # Passages of one article are contiguous: count them with two binary searches.
+            for a, (first, end) in ranges.items():
+                lo, hi = np.searchsorted(holding, (first, end))
+                doc_freq[a][term] = int(hi - lo)
         return {
             a: local_weights(query, end - first, doc_freq[a]) for a, (first, end) in ranges.items()
         }

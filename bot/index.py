@@ -273,6 +273,13 @@ class BM25Index:
         tid = self._term_ids.get(term)
         return None if tid is None else float(self._idf[tid])
 
+    def postings(self, term: str) -> np.ndarray:
+        """Ids of the documents holding `term`, ascending (a read-only view, no copy)."""
+        tid = self._term_ids.get(term)
+        if tid is None:
+            return self._doc_ids[:0]
+        return self._doc_ids[int(self._offsets[tid]) : int(self._offsets[tid + 1])]
+
     def doc_freq(self, term: str) -> int:
         """How many documents hold `term` (0 if unknown)."""
         tid = self._term_ids.get(term)

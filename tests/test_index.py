@@ -461,3 +461,12 @@ def _edit_meta(path: Path, **changes) -> None:
 def _overwrite_keeping_size(file: Path, pattern: bytes) -> None:
     size = file.stat().st_size
     file.write_bytes((pattern * (size // len(pattern) + 1))[:size])
+
+
+def test_postings_list_the_documents_holding_a_term_in_order() -> None:
+    docs = [["a", "b"], ["b"], ["c", "b", "b"], [], ["a"]]
+    index = BM25Index.build(docs)
+    assert index.postings("b").tolist() == [0, 1, 2]
+    assert index.postings("a").tolist() == [0, 4]
+    assert index.postings("unknown").tolist() == []
+    assert all(index.postings(t).shape[0] == index.doc_freq(t) for t in "abc")
