@@ -20,6 +20,7 @@ from typing import Any
 
 from bot.answer import Answer, Engine
 from bot.errors import CitebotError
+from bot.insight import percentile
 from bot.settings import Settings
 
 #: Results asked for per question: enough for hit@5 and MRR@10.
@@ -141,7 +142,7 @@ def score(questions: Sequence[Question], answers: Sequence[Answer], *, k: int = 
     at1 = at3 = atk = hit1 = hit5 = found = 0
     reciprocal = 0.0
     excerpt_chars: list[int] = []
-    times = sorted(a.elapsed_ms for a in answers)
+    times = [a.elapsed_ms for a in answers]
     for question, answer in zip(questions, answers, strict=True):
         results = answer.results
         found += answer.found
@@ -172,16 +173,9 @@ def score(questions: Sequence[Question], answers: Sequence[Answer], *, k: int = 
         mrr_at_10=reciprocal / n,
         found_rate=found / n,
         mean_excerpt_chars=statistics.fmean(excerpt_chars) if excerpt_chars else 0.0,
-        p50_ms=_percentile(times, 50),
-        p99_ms=_percentile(times, 99),
+        p50_ms=percentile(times, 0.50) or 0.0,
+        p99_ms=percentile(times, 0.99) or 0.0,
     )
-
-
-def _percentile(sorted_values: Sequence[float], percent: float) -> float:
-    if not sorted_values:
-        return 0.0
-    rank = min(len(sorted_values) - 1, max(0, round(percent / 100 * len(sorted_values) + 0.5) - 1))
-    return sorted_values[rank]
 
 
 def evaluate(
