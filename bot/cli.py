@@ -269,23 +269,20 @@ def _open_store(settings: Settings) -> Any:
 
 
 def _cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.insight import compute_stats, format_stats
-    from bot.store import DAY
+    from bot.insight import format_stats, stats_from_log
 
     store = _open_store(settings)
     try:
-        now = time.time()
-        rows = store.questions(since=now - settings.log_retention_days * DAY, guild_id=args.guild)
+        engine = _open_engine(settings, console=_console(sys.stderr))
+        stats = stats_from_log(
+            store,
+            articles=len(engine.articles),
+            passages=engine.passage_count,
+            retention_days=settings.log_retention_days,
+            guild_id=args.guild,
+        )
     finally:
         store.close()
-    engine = _open_engine(settings, console=_console(sys.stderr))
-    stats = compute_stats(
-        rows,
-        now=now,
-        articles=len(engine.articles),
-        passages=engine.passage_count,
-        retention_days=settings.log_retention_days,
-    )
 
     def title(article_id: str) -> str:
         article = engine.article(article_id)
@@ -296,18 +293,16 @@ def _cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.insight import compute_unanswered, format_unanswered
-    from bot.store import DAY
+    from bot.insight import format_unanswered, unanswered_from_log
 
     if not 1 <= args.days <= 3650:
         raise CitebotError("--days must be a whole number from 1 to 3650")
     store = _open_store(settings)
     try:
-        now = time.time()
-        rows = store.questions(since=now - args.days * DAY, guild_id=args.guild)
+        report = unanswered_from_log(store, days=args.days, guild_id=args.guild)
     finally:
         store.close()
-    print(format_unanswered(compute_unanswered(rows, now=now, days=args.days)))
+    print(format_unanswered(report))
     return EXIT_OK
 
 

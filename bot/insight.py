@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.store import DAY, LoggedQuestion
+from bot.store import DAY, LoggedQuestion, Store
 
 MOST_CITED = 5
 UNANSWERED_SHOWN = 10
@@ -132,6 +132,32 @@ def compute_unanswered(
         most_frequent=tuple(sorted(asked, key=lambda a: (-a.times, -a.last_asked))[:limit]),
         most_recent=tuple(sorted(asked, key=lambda a: -a.last_asked)[:limit]),
     )
+
+
+def stats_from_log(
+    store: Store,
+    *,
+    articles: int,
+    passages: int,
+    retention_days: int,
+    guild_id: int | None,
+    now: float | None = None,
+) -> Stats:
+    """Stats over the retained log of one server (None: all); blocking, read off the loop."""
+    now = time.time() if now is None else now
+    rows = store.questions(since=now - retention_days * DAY, guild_id=guild_id)
+    return compute_stats(
+        rows, now=now, articles=articles, passages=passages, retention_days=retention_days
+    )
+
+
+def unanswered_from_log(
+    store: Store, *, days: int, guild_id: int | None, now: float | None = None
+) -> Unanswered:
+    """The unanswered report of the last `days` days of one server (None: all); blocking."""
+    now = time.time() if now is None else now
+    rows = store.questions(since=now - days * DAY, guild_id=guild_id)
+    return compute_unanswered(rows, now=now, days=days)
 
 
 # --- plain text, for the terminal --------------------------------------------------------------

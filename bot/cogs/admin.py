@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -26,9 +25,8 @@ from bot import fetch, library, render
 from bot.cogs._articles import article_choices, find_article
 from bot.corpus import SUPPORTED_SUFFIXES, Article
 from bot.errors import CitebotError
-from bot.insight import compute_stats, compute_unanswered
+from bot.insight import stats_from_log, unanswered_from_log
 from bot.live import ReloadResult
-from bot.store import DAY
 from bot.views import NO_MENTIONS, CitebotView, send_ephemeral
 
 if TYPE_CHECKING:
@@ -254,16 +252,12 @@ class AdminCog(commands.Cog):
         guild_id = interaction.guild_id
 
         def compute() -> render.Rendered:
-            now = time.time()
-            rows = self.bot.store.questions(
-                since=now - settings.log_retention_days * DAY, guild_id=guild_id
-            )
-            stats = compute_stats(
-                rows,
-                now=now,
+            stats = stats_from_log(
+                self.bot.store,
                 articles=len(engine.articles),
                 passages=engine.passage_count,
                 retention_days=settings.log_retention_days,
+                guild_id=guild_id,
             )
             titles = {
                 article_id: (a.title if (a := engine.article(article_id)) else article_id)
@@ -287,9 +281,7 @@ class AdminCog(commands.Cog):
         guild_id = interaction.guild_id
 
         def compute() -> render.Rendered:
-            now = time.time()
-            rows = self.bot.store.questions(since=now - days * DAY, guild_id=guild_id)
-            report = compute_unanswered(rows, now=now, days=days)
+            report = unanswered_from_log(self.bot.store, days=days, guild_id=guild_id)
             return render.render_unanswered(report, scope=_scope(interaction))
 
         shown = await asyncio.to_thread(compute)
