@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from support import subprocess_env
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -17,11 +17,7 @@ REPO = Path(__file__).resolve().parent.parent
 def citebot(
     *args: str, cwd: Path, stdin: str | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    full_env = {
-        k: v for k, v in os.environ.items() if not k.startswith("CITEBOT_") and k != "DISCORD_TOKEN"
-    }
-    full_env["PYTHONPATH"] = str(REPO)
-    full_env.update(env or {})
+    full_env = subprocess_env(**(env or {}))
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         cwd=cwd,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from support import subprocess_env
 
 from bot.store import DAY, Store
 
@@ -14,8 +15,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITEBOT_")}
-    env["PYTHONPATH"] = str(REPO)
+    env = subprocess_env()
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         cwd=cwd,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
 import signal
@@ -10,6 +9,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from support import subprocess_env
 
 REPO = Path(__file__).resolve().parent.parent
 KILLS = 20
@@ -33,9 +34,7 @@ while True:  # save after save, alternating names, until killed
 
 
 def citebot_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITEBOT_")}
-    env["PYTHONPATH"] = str(REPO)
-    return env
+    return subprocess_env()
 
 
 def test_kill_during_saves_leaves_only_complete_indexes(tmp_path: Path) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from support import subprocess_env
 
 from bot.answer import Answer, ArticleRef, Result
 from bot.errors import CitebotError
@@ -244,9 +244,7 @@ def test_eval_rejects_a_file_that_is_not_squad(tmp_path: Path) -> None:
 
 
 def _citebot(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITEBOT_")}
-    env.pop("DISCORD_TOKEN", None)
-    env["PYTHONPATH"] = str(REPO)
+    env = subprocess_env()
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         cwd=cwd,

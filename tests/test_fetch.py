@@ -207,4 +207,6 @@ def test_address_guard_tells_public_from_private(address: str, public: bool) -> 
 def test_log_form_of_a_url_drops_query_and_fragment() -> None:
     from bot.fetch import without_query
 
-    assert without_query("https://example.org/a/b?token=s3cret&x=1#frag") == "https://example.org/a/b"
+    assert (
+        without_query("https://example.org/a/b?token=s3cret&x=1#frag") == "https://example.org/a/b"
+    )

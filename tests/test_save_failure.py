@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import subprocess_env
 
 from bot import index as index_module
 from bot.answer import Engine
@@ -50,8 +51,7 @@ def small_files_only() -> None:
 
 def test_disk_refusing_the_index_write_warns_keeps_the_old_index_and_answers(tmp_path: Path):
     shutil.copytree(REPO / "corpus", tmp_path / "corpus")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITEBOT_")}
-    env.update(PYTHONPATH=str(REPO), PYTHONDONTWRITEBYTECODE="1")
+    env = subprocess_env(PYTHONDONTWRITEBYTECODE="1")
     subprocess.run(
         [sys.executable, "-m", "bot", "index"],
         cwd=tmp_path,

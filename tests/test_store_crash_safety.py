@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import sqlite3
@@ -10,6 +9,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from support import subprocess_env
 
 REPO = Path(__file__).resolve().parent.parent
 KILLS = 20
@@ -41,8 +42,7 @@ for thread in threads:
 def test_store_killed_during_writes_keeps_every_committed_row_and_stays_consistent(
     tmp_path: Path,
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITEBOT_")}
-    env["PYTHONPATH"] = str(REPO)
+    env = subprocess_env()
     rng = random.Random(5)
     committed: dict[int, tuple[int, int]] = {}
     for attempt in range(KILLS):

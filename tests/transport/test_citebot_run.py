@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 from emulator import DiscordEmulator
+from support import subprocess_env
 
 REPO = Path(__file__).resolve().parents[2]
 LAUNCHER = REPO / "tests" / "emulator" / "launch.py"
@@ -18,11 +18,8 @@ QUESTION = "who founded DeepSeek?"
 
 
 def citebot_env(emulator: DiscordEmulator, tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("CITEBOT_") and k != "DISCORD_TOKEN"
-    }
+    env = subprocess_env()
     env.update(
-        PYTHONPATH=str(REPO),
         EMULATOR_API_BASE=emulator.api_base,
         EMULATOR_GATEWAY=emulator.gateway_url,
         CITEBOT_CORPUS_DIR=str(REPO / "corpus"),
