@@ -119,6 +119,22 @@ def load_corpus(folder: Path, *, on_warning: Callable[[str], None] | None = None
     return Corpus(articles=articles, warnings=warnings)
 
 
+def corpus_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """Path, size and modification time of every file the loader would read.
+
+    Cheap (stat only): a running bot compares it to tell whether a rebuild would see
+    anything new.
+    """
+    signature = []
+    for path in _walk(Path(folder), lambda message: None):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        signature.append((path.relative_to(folder).as_posix(), stat.st_size, stat.st_mtime_ns))
+    return tuple(signature)
+
+
 def _walk(folder: Path, warn: Callable[[str], None]) -> Iterator[Path]:
     """Files below `folder` in a stable order; hidden entries and link loops are passed over.
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.answer import Engine
+from bot.corpus import corpus_signature
 from bot.errors import CitebotError
 from bot.settings import Settings
 
@@ -41,6 +42,8 @@ class LiveEngine:
         self.settings = settings
         self._engine = engine
         self._lock = asyncio.Lock()
+        # The corpus files as they were when the current engine was built.
+        self._built_from: tuple[tuple[str, int, int], ...] | None = None
         self.on_reload: Callable[[ReloadResult], Awaitable[None]] | None = None
 
     @property
@@ -53,10 +56,24 @@ class LiveEngine:
     def ready(self) -> bool:
         return self._engine is not None
 
-    async def reload(self) -> ReloadResult:
-        """Rebuild from the corpus folder off the event loop; one rebuild at a time."""
+    async def reload(self, *, only_if_changed: bool = False) -> ReloadResult:
+        """Rebuild from the corpus folder off the event loop; one rebuild at a time.
+
+        With `only_if_changed`, nothing is rebuilt when no file changed since the current
+        engine was built: the watcher's event for a file that `/citebot add` already
+        indexed costs a folder listing, not a second rebuild.
+        """
         async with self._lock:
             started = time.perf_counter()
+            signature = await asyncio.to_thread(corpus_signature, self.settings.corpus_dir)
+            current = self._engine
+            if only_if_changed and current is not None and signature == self._built_from:
+                return ReloadResult(
+                    ok=True,
+                    articles=len(current.articles),
+                    passages=current.passage_count,
+                    seconds=time.perf_counter() - started,
+                )
             warnings: list[str] = []
             try:
                 engine = await asyncio.to_thread(
@@ -67,7 +84,6 @@ class LiveEngine:
                     str(exc) if isinstance(exc, CitebotError) else f"{type(exc).__name__}: {exc}"
                 )
                 log.warning("reload failed, keeping the previous index: %s", reason)
-                current = self._engine
                 result = ReloadResult(
                     ok=False,
                     articles=len(current.articles) if current else 0,
@@ -78,6 +94,7 @@ class LiveEngine:
                 )
             else:
                 self._engine = engine
+                self._built_from = signature
                 result = ReloadResult(
                     ok=True,
                     articles=len(engine.articles),
@@ -111,7 +128,7 @@ class LiveEngine:
             recursive=True,
         ):
             log.info("corpus changed (%d files); rebuilding the index", len(changes))
-            await self.reload()
+            await self.reload(only_if_changed=True)
 
     def watch_in_thread(
         self, loop: asyncio.AbstractEventLoop, *, debounce_ms: int = 1500
@@ -187,7 +204,9 @@ class CorpusWatcher:
                     break
                 log.info("corpus changed (%d files); rebuilding the index", len(changes))
                 try:
-                    future = asyncio.run_coroutine_threadsafe(self.live.reload(), self.loop)
+                    future = asyncio.run_coroutine_threadsafe(
+                        self.live.reload(only_if_changed=True), self.loop
+                    )
                 except RuntimeError:  # the loop is closed: the bot is shutting down
                     break
                 while not self._stop.is_set():

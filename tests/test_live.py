@@ -78,3 +78,16 @@ async def test_watcher_picks_up_a_new_file(settings: Settings) -> None:
     finally:
         stop.set()
         await asyncio.wait_for(watcher, 5)
+
+
+async def test_watcher_reload_is_skipped_when_no_file_changed(settings: Settings) -> None:
+    live = LiveEngine(settings)
+    await live.reload()
+    built = live.engine
+    # What the watcher asks for after `/citebot add` has already indexed the new file.
+    await live.reload(only_if_changed=True)
+    assert live.engine is built
+    (settings.corpus_dir / "tapirs.md").write_text("# Tapirs\n\nTapirs have short trunks.")
+    await live.reload(only_if_changed=True)
+    assert live.engine is not built
+    assert live.engine.article("tapirs") is not None
