@@ -52,10 +52,6 @@ class LiveEngine:
             raise CitebotError("the articles are still loading; try again in a moment")
         return self._engine
 
-    @property
-    def ready(self) -> bool:
-        return self._engine is not None
-
     async def reload(self, *, only_if_changed: bool = False) -> ReloadResult:
         """Rebuild from the corpus folder off the event loop; one rebuild at a time.
 
