@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import math
 import re
 import time
 from collections.abc import Callable
@@ -16,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from bot.answer import Answer, Engine
-from bot.errors import CitebotError, QuestionError
+from bot.errors import OnCooldown, QuestionError, QuestionTooLong
 from bot.ratelimit import QuestionLimiter
 from bot.settings import Settings
 from bot.store import Store
@@ -37,19 +36,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 def clean_question(text: str) -> str:
     """The words of a Discord message: mention and emoji markup would only be searched as noise."""
     return _CONTROL.sub(" ", _DISCORD_MARKUP.sub(" ", text)).strip()
-
-
-class QuestionTooLong(CitebotError):
-    """A question over the configured length."""
-
-
-class OnCooldown(CitebotError):
-    """A user asked more often than the cooldown allows."""
-
-    def __init__(self, retry_after: float) -> None:
-        self.retry_after = retry_after
-        seconds = max(1, math.ceil(retry_after))
-        super().__init__(f"You're asking quickly: try again in {seconds} s.")
 
 
 @dataclass(frozen=True)

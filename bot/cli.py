@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.citation import citation
 from bot.errors import CitebotError, QuestionError
 from bot.settings import Settings
 
@@ -211,15 +212,13 @@ def _print_answer(answer: Any, console: Any) -> None:
             body.stylize("bold", start, end)
         excerpt.append_text(body)
         console.print(excerpt, highlight=False)
-        console.print(Text(f"   — {citation(result)}", style="dim"), highlight=False)
+        console.print(Text(f"   — {cite(result)}", style="dim"), highlight=False)
         console.print()
 
 
-def citation(result: Any) -> str:
+def cite(result: Any) -> str:
     """`Title, ¶4–5 · url`: how a terminal cites an excerpt."""
-    first, last = result.paragraphs
-    where = f"¶{first}" if first == last else f"¶{first}–{last}"
-    text = f"{result.title}, {where}"
+    text = citation(result.title, result.paragraphs, joiner=", ")
     return f"{text} · {result.url}" if result.url else text
 
 

@@ -19,9 +19,9 @@ from bot.answer import Engine
 from bot.asking import Asker
 from bot.errors import CitebotError
 from bot.live import CorpusWatcher, LiveEngine, ReloadResult
+from bot.replies import NO_MENTIONS, report_error
 from bot.settings import Settings
 from bot.store import DAY, GuildSettings, Store
-from bot.views import NO_MENTIONS, report_error
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class CitebotBot(commands.Bot):
         self._prune_task: asyncio.Task[None] | None = None
         self._guild_settings: dict[int, tuple[float, GuildSettings]] = {}
         #: Held while articles are added or removed, so duplicate checks see every change.
-        self.library_lock = asyncio.Lock()
+        self.corpus_lock = asyncio.Lock()
 
     # --- dependencies ----------------------------------------------------------------
 

@@ -46,10 +46,7 @@ from typing import Any
 
 import numpy as np
 
-try:  # The lead turns this into a CitebotError; until bot/errors.py exists, a plain Exception.
-    from bot.errors import CitebotError as _ErrorBase
-except ImportError:  # pragma: no cover - only before bot/errors.py exists
-    _ErrorBase = Exception  # type: ignore[misc,assignment]
+from bot.errors import IndexLoadError
 
 __all__ = ["BM25Index", "IndexLoadError"]
 
@@ -90,10 +87,6 @@ _EXACT_ALL = 4096
 _THRESHOLD_SAMPLE = 1024
 #: Size of the strided sample that bounds a top-k cut in long score arrays.
 _SAMPLE_FOR_CUT = 8192
-
-
-class IndexLoadError(_ErrorBase):
-    """A saved index is missing, incomplete, corrupt or of another version."""
 
 
 class BM25Index:

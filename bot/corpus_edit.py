@@ -1,4 +1,4 @@
-"""Adding and removing articles on disk, for admins working from Discord.
+"""Adding and removing articles in the corpus folder, for admins working from Discord.
 
 The corpus folder stays the one source of truth: an added article is an ordinary
 file in it (so `citebot index` and a restart see it too), and a removed one is
@@ -21,21 +21,11 @@ from pathlib import Path
 
 import yaml
 
-from bot.corpus import SUPPORTED_SUFFIXES, Article, SkipFile, parse_articles
-from bot.errors import CitebotError
+from bot.corpus import SUPPORTED_SUFFIXES, Article, parse_articles
+from bot.errors import CorpusEditError, DuplicateArticle, SkipFile
 
 ADDED_FOLDER = "added"
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
-
-
-class LibraryError(CitebotError):
-    """An add or remove that cannot be done; the message is for the admin."""
-
-
-class DuplicateArticle(LibraryError):
-    def __init__(self, message: str, existing: Article) -> None:
-        super().__init__(message)
-        self.existing = existing
 
 
 @dataclass(frozen=True)
@@ -83,7 +73,7 @@ def article_from_page(body: str, content_type: str, url: str) -> Article:
     try:
         [article] = list(parse_articles(body.encode("utf-8"), name))
     except SkipFile as exc:
-        raise LibraryError(f"nothing to add from that page: {exc}") from None
+        raise CorpusEditError(f"nothing to add from that page: {exc}") from None
     return dataclasses.replace(article, url=article.url or url)
 
 
@@ -114,14 +104,14 @@ def save_upload(
     """Save an uploaded article file as it is, after checking it loads like a corpus file."""
     suffix = Path(filename).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise LibraryError("only .md, .markdown, .txt, .html, .htm or .jsonl files can be added")
+        raise CorpusEditError("only .md, .markdown, .txt, .html, .htm or .jsonl files can be added")
     if len(data) > MAX_UPLOAD_BYTES:
-        raise LibraryError(f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+        raise CorpusEditError(f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
     warnings: list[str] = []
     try:
         articles = list(parse_articles(data, f"{ADDED_FOLDER}/{filename}", warnings.append))
     except SkipFile as exc:
-        raise LibraryError(f"{filename} cannot be used: {exc}") from None
+        raise CorpusEditError(f"{filename} cannot be used: {exc}") from None
     for article in articles:
         check_duplicate(article, existing)
     folder = corpus_dir / ADDED_FOLDER
@@ -139,7 +129,7 @@ def remove_article(corpus_dir: Path, data_dir: Path, article: Article) -> Remove
     source = file_part if jsonl_line is not None else article.source
     path = corpus_dir / source
     if not path.is_file():
-        raise LibraryError(f"the file of “{article.title}” is no longer in the corpus folder")
+        raise CorpusEditError(f"the file of “{article.title}” is no longer in the corpus folder")
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     trash = data_dir / "trash" / stamp / source
     trash.parent.mkdir(parents=True, exist_ok=True)
