@@ -18,9 +18,8 @@ import numpy as np
 from bot.corpus import Article, Corpus, Passage, load_corpus
 from bot.errors import CorpusError, QuestionError
 from bot.excerpt import choose_excerpt
-from bot.index import BM25Index
+from bot.index import BM25Index, load_or_build
 from bot.rerank import Candidate, Query, candidate, local_weights, sentences
-from bot.saved_index import load_or_build
 from bot.settings import Settings
 from bot.text import Analyzer
 

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 import re
 import shutil
-import tempfile
 import time
 import unicodedata
 from collections.abc import Sequence
@@ -21,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from bot import atomic
 from bot.corpus import SUPPORTED_SUFFIXES, Article, parse_articles
 from bot.errors import CorpusEditError, DuplicateArticle, SkipFile
 
@@ -94,7 +93,7 @@ def save_page_article(corpus_dir: Path, article: Article, existing: Sequence[Art
     )
     paragraphs = [article.text[p.start : p.end] for p in article.paragraphs]
     body = "\n\n".join(escape_markdown_paragraph(p) for p in paragraphs)
-    _write_atomic(path, f"---\n{front}---\n\n{body}\n".encode())
+    atomic.write_file(path, f"---\n{front}---\n\n{body}\n".encode())
     return Added(path, _reload_one(path, corpus_dir))
 
 
@@ -117,7 +116,7 @@ def save_upload(
     folder = corpus_dir / ADDED_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     path = _free_path(folder, slugify(Path(filename).stem), suffix)
-    _write_atomic(path, data)
+    atomic.write_file(path, data)
     relative = path.relative_to(corpus_dir).as_posix()
     return [Added(path, a) for a in parse_articles(data, relative, warnings.append)]
 
@@ -138,7 +137,7 @@ def remove_article(corpus_dir: Path, data_dir: Path, article: Article) -> Remove
         shutil.copy2(path, trash)
         kept = [text for number, text in enumerate(lines, start=1) if number != jsonl_line]
         if any(line.strip() for line in kept):
-            _write_atomic(path, "".join(kept).encode())
+            atomic.write_file(path, "".join(kept).encode())
         else:
             path.unlink()
     else:
@@ -176,19 +175,6 @@ def _free_path(folder: Path, stem: str, suffix: str) -> Path:
         path = folder / f"{stem}-{number}{suffix}"
         number += 1
     return path
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _reload_one(path: Path, corpus_dir: Path) -> Article:
