@@ -18,7 +18,7 @@ import numpy as np
 from bot.corpus import Article, Corpus, Passage, load_corpus
 from bot.errors import CorpusError, QuestionError
 from bot.excerpt import choose_excerpt
-from bot.index import BM25Index, load_or_build
+from bot.index import BM25Index, Hit, load_or_build
 from bot.rerank import Candidate, Query, candidate, local_weights, sentences
 from bot.settings import Settings
 from bot.text import Analyzer
@@ -180,7 +180,7 @@ class Engine:
         unseen = math.log((n + 0.5) / 0.5)
         return {term: (self.index.idf(term) or unseen) for term in dict.fromkeys(query)}
 
-    def _rerank(self, hits: list[tuple[int, float]], query: Query) -> list[Candidate]:
+    def _rerank(self, hits: list[Hit], query: Query) -> list[Candidate]:
         """The BM25 hits scored again by their best sentences, best first."""
         if not hits:
             return []
@@ -270,7 +270,7 @@ class Engine:
             )
         return results
 
-    def _closest(self, hits: list[tuple[int, float]]) -> list[ArticleRef]:
+    def _closest(self, hits: list[Hit]) -> list[ArticleRef]:
         refs: list[ArticleRef] = []
         seen: set[int] = set()
         for number, _ in hits:

@@ -10,12 +10,12 @@ import asyncio
 import functools
 import re
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from bot.answer import Answer, Engine
+from bot.answer import Answer
 from bot.errors import OnCooldown, QuestionError, QuestionTooLong
+from bot.live import LiveEngine
 from bot.ratelimit import QuestionLimiter
 from bot.settings import Settings
 from bot.store import Store
@@ -50,12 +50,12 @@ class Asker:
     def __init__(
         self,
         settings: Settings,
-        engine: Callable[[], Engine],
+        live: LiveEngine,
         store: Store,
         limiter: QuestionLimiter | None = None,
     ) -> None:
         self.settings = settings
-        self._engine = engine
+        self.live = live
         self.store = store
         self.limiter = limiter or QuestionLimiter(settings.cooldown_rate, settings.cooldown_seconds)
         # Searches take turns on one worker thread. They are CPU-bound Python that holds the
@@ -100,7 +100,7 @@ class Asker:
         `guild_id` is None in direct messages; `per_page` is the server's results setting.
         """
         started = time.perf_counter()
-        engine = self._engine()
+        engine = self.live.engine
         k = (per_page or self.per_page) * MAX_PAGES
         answer = await asyncio.get_running_loop().run_in_executor(
             self._search, functools.partial(engine.ask, question, k=k, article_id=article_id)

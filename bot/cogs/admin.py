@@ -23,7 +23,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import corpus_edit, fetch, render
-from bot.cogs._articles import article_choices, find_article
+from bot.cogs._articles import ArticleOption
 from bot.corpus import SUPPORTED_SUFFIXES, Article
 from bot.errors import CitebotError, CorpusEditError, DuplicateArticle, FetchError, NotAdmin
 from bot.insight import stats_from_log, unanswered_from_log
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 WARNINGS_SHOWN = 5
 
 
-def may_administer(interaction: discord.Interaction[Any], admin_role_id: int | None) -> bool:
+def may_administer(interaction: discord.Interaction[CitebotBot], admin_role_id: int | None) -> bool:
     """Manage Server (or Administrator) in this server, or the configured admin role."""
     if interaction.guild_id is None or not isinstance(interaction.user, discord.Member):
         return False
@@ -68,7 +68,7 @@ class AdminCog(commands.Cog):
     def __init__(self, bot: CitebotBot) -> None:
         self.bot = bot
 
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:  # type: ignore[override]
+    async def interaction_check(self, interaction: discord.Interaction[CitebotBot]) -> bool:  # type: ignore[override]
         """The run-time check behind `default_permissions`, which a server can loosen."""
         # A check failure is what the command tree reports; the reason travels as its cause.
         if interaction.guild_id is None:
@@ -91,7 +91,7 @@ class AdminCog(commands.Cog):
     )
     async def add(
         self,
-        interaction: discord.Interaction[Any],
+        interaction: discord.Interaction[CitebotBot],
         url: str | None = None,
         file: discord.Attachment | None = None,
     ) -> None:
@@ -141,7 +141,7 @@ class AdminCog(commands.Cog):
                 raise CitebotError(f"Nothing added: {exc}.") from None
             # The query string is left out of the log: it can carry someone's access token.
             log.info("added %s from %s", added.path, fetch.without_query(page.url))
-            return [added], await self.bot.reload_articles()
+            return [added], await self.bot.live.reload()
 
     async def _add_file(
         self, file: discord.Attachment
@@ -162,11 +162,11 @@ class AdminCog(commands.Cog):
             except CorpusEditError as exc:
                 raise CitebotError(f"Couldn't add {name}: {exc}.") from None
             log.info("added %s (%d articles) from an upload", added[0].path, len(added))
-            return added, await self.bot.reload_articles()
+            return added, await self.bot.live.reload()
 
     async def _send_added(
         self,
-        interaction: discord.Interaction[Any],
+        interaction: discord.Interaction[CitebotBot],
         added: list[corpus_edit.Added],
         result: ReloadResult,
         source: str,
@@ -194,10 +194,11 @@ class AdminCog(commands.Cog):
 
     @citebot.command(name="remove", description="Remove an article; its file goes to the trash.")
     @app_commands.describe(article="The article to remove (start typing its title)")
-    @app_commands.autocomplete(article=article_choices)
-    async def remove(self, interaction: discord.Interaction[Any], article: str) -> None:
+    async def remove(
+        self, interaction: discord.Interaction[CitebotBot], article: ArticleOption
+    ) -> None:
         engine = self.bot.engine
-        found = await asyncio.to_thread(find_article, engine, article)
+        found = article
         title = render.escape(render.truncate(" ".join(found.title.split()), 200))
         view = ConfirmRemove(
             functools.partial(self.remove_confirmed, found, title),
@@ -224,7 +225,7 @@ class AdminCog(commands.Cog):
             except CorpusEditError as exc:
                 raise CitebotError(f"Nothing removed: {exc}.") from None
             log.info("removed %s to %s", article.article_id, removed.trashed_to)
-            result = await self.bot.reload_articles()
+            result = await self.bot.live.reload()
         where = _relative(removed.trashed_to, settings.data_dir)
         text = (
             f"Removed “{title}”: its file is in `{render.code(where)}`; move it back to restore it."
@@ -234,9 +235,9 @@ class AdminCog(commands.Cog):
         return text
 
     @citebot.command(name="reload", description="Rebuild the index from the corpus folder now.")
-    async def reload(self, interaction: discord.Interaction[Any]) -> None:
+    async def reload(self, interaction: discord.Interaction[CitebotBot]) -> None:
         await interaction.response.defer(thinking=True, ephemeral=True)
-        result = await self.bot.reload_articles()
+        result = await self.bot.live.reload()
         if result.ok:
             text = (
                 f"Reloaded: {render.plural(result.articles, 'article')}, "
@@ -253,7 +254,7 @@ class AdminCog(commands.Cog):
     # --- insight ---------------------------------------------------------------------------
 
     @citebot.command(name="stats", description="Questions, found-rate, reply times and feedback.")
-    async def stats(self, interaction: discord.Interaction[Any]) -> None:
+    async def stats(self, interaction: discord.Interaction[CitebotBot]) -> None:
         await interaction.response.defer(thinking=True, ephemeral=True)
         engine, settings = self.bot.engine, self.bot.settings
         guild_id = interaction.guild_id
@@ -282,7 +283,9 @@ class AdminCog(commands.Cog):
     )
     @app_commands.describe(days="How many days back to look (default 7)")
     async def unanswered(
-        self, interaction: discord.Interaction[Any], days: app_commands.Range[int, 1, 365] = 7
+        self,
+        interaction: discord.Interaction[CitebotBot],
+        days: app_commands.Range[int, 1, 365] = 7,
     ) -> None:
         await interaction.response.defer(thinking=True, ephemeral=True)
         guild_id = interaction.guild_id
@@ -299,7 +302,7 @@ class AdminCog(commands.Cog):
     # --- per-server settings -----------------------------------------------------------------
 
     @settings_group.command(name="show", description="Show how Citebot behaves in this server.")
-    async def settings_show(self, interaction: discord.Interaction[Any]) -> None:
+    async def settings_show(self, interaction: discord.Interaction[CitebotBot]) -> None:
         await self._show_settings(interaction)
 
     @settings_group.command(
@@ -311,7 +314,7 @@ class AdminCog(commands.Cog):
     )
     async def settings_replies(
         self,
-        interaction: discord.Interaction[Any],
+        interaction: discord.Interaction[CitebotBot],
         private: bool | None = None,
         results: app_commands.Range[int, 1, 10] | None = None,
     ) -> None:
@@ -334,7 +337,7 @@ class AdminCog(commands.Cog):
     )
     async def settings_mentions(
         self,
-        interaction: discord.Interaction[Any],
+        interaction: discord.Interaction[CitebotBot],
         mode: Literal["add", "remove", "everywhere"],
         channel: discord.TextChannel | None = None,
     ) -> None:
@@ -366,7 +369,7 @@ class AdminCog(commands.Cog):
     )
     async def settings_answer_all(
         self,
-        interaction: discord.Interaction[Any],
+        interaction: discord.Interaction[CitebotBot],
         enabled: bool,
         channel: discord.TextChannel | None = None,
     ) -> None:
@@ -387,7 +390,7 @@ class AdminCog(commands.Cog):
         await self.bot.update_guild_settings(guild_id, answer_all_channels=tuple(listed))
         await self._show_settings(interaction)
 
-    async def _show_settings(self, interaction: discord.Interaction[Any]) -> None:
+    async def _show_settings(self, interaction: discord.Interaction[CitebotBot]) -> None:
         current = await self.bot.guild_settings(_guild_id(interaction))
         shown = render.render_guild_settings(
             current,
@@ -414,12 +417,12 @@ def _check_upload(file: discord.Attachment) -> None:
         )
 
 
-def _guild_id(interaction: discord.Interaction[Any]) -> int:
+def _guild_id(interaction: discord.Interaction[CitebotBot]) -> int:
     assert interaction.guild_id is not None  # interaction_check refused DMs already
     return interaction.guild_id
 
 
-def _scope(interaction: discord.Interaction[Any]) -> str:
+def _scope(interaction: discord.Interaction[CitebotBot]) -> str:
     guild = interaction.guild
     return guild.name if guild is not None and guild.name else "this server"
 

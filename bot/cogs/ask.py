@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from typing import TYPE_CHECKING, Any
@@ -12,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.asking import Asked
-from bot.cogs._articles import article_choices, find_article
+from bot.cogs._articles import ArticleOption
 from bot.errors import CitebotError
 from bot.replies import NO_MENTIONS, reply_to, report_message_error
 from bot.store import GuildSettings
@@ -46,20 +45,16 @@ class AskCog(commands.Cog):
         article="Search only this article (start typing its title)",
         private="Show the answer only to you (default: the server's choice, usually no)",
     )
-    @app_commands.autocomplete(article=article_choices)
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.allowed_installs(guilds=True, users=True)
     async def ask(
         self,
-        interaction: discord.Interaction[Any],
+        interaction: discord.Interaction[CitebotBot],
         question: str,
-        article: str | None = None,
+        article: ArticleOption | None = None,
         private: bool | None = None,
     ) -> None:
-        article_id = None
-        if article:
-            found = await asyncio.to_thread(find_article, self.bot.engine, article)
-            article_id = found.article_id
+        article_id = article.article_id if article is not None else None
         question = self.bot.asker.admit(interaction.user.id, question)
         server = await self._server_settings(interaction.guild_id)
         if private is None:
@@ -81,7 +76,7 @@ class AskCog(commands.Cog):
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.allowed_installs(guilds=True, users=True)
     async def ask_message(
-        self, interaction: discord.Interaction[Any], message: discord.Message
+        self, interaction: discord.Interaction[CitebotBot], message: discord.Message
     ) -> None:
         """Answer the question in the chosen message."""
         if not message.content.strip():
@@ -100,7 +95,7 @@ class AskCog(commands.Cog):
 
     async def _follow_up(
         self,
-        interaction: discord.Interaction[Any],
+        interaction: discord.Interaction[CitebotBot],
         asked: Asked,
         *,
         ephemeral: bool,
