@@ -39,7 +39,9 @@ def clean_question(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class Asked:
+class LoggedAnswer:
+    """An answer and the id it was logged under (feedback buttons vote on that id)."""
+
     answer: Answer
     answer_id: int
 
@@ -67,7 +69,7 @@ class Asker:
 
     @property
     def per_page(self) -> int:
-        return self.settings.results
+        return self.settings.per_page
 
     def admit(self, user_id: int, question: str) -> str:
         """The question, tidied, when it may be asked now; otherwise a user-facing error."""
@@ -94,7 +96,7 @@ class Asker:
         article_id: str | None = None,
         guild_id: int | None = None,
         per_page: int | None = None,
-    ) -> Asked:
+    ) -> LoggedAnswer:
         """Search in a worker thread, then log the question (also off the loop).
 
         `guild_id` is None in direct messages; `per_page` is the server's results setting.
@@ -103,7 +105,7 @@ class Asker:
         engine = self.live.engine
         k = (per_page or self.per_page) * MAX_PAGES
         answer = await asyncio.get_running_loop().run_in_executor(
-            self._search, functools.partial(engine.ask, question, k=k, article_id=article_id)
+            self._search, functools.partial(engine.answer, question, k=k, article_id=article_id)
         )
         reply_ms = (time.perf_counter() - started) * 1000
         answer_id = await asyncio.to_thread(
@@ -118,4 +120,4 @@ class Asker:
             top_article=answer.results[0].article_id if answer.found and answer.results else None,
             reply_ms=reply_ms,
         )
-        return Asked(answer, answer_id)
+        return LoggedAnswer(answer, answer_id)

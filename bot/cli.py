@@ -144,7 +144,7 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.question == "-":
         return _ask_batch(engine, args, sys.stdin, sys.stdout)
     try:
-        answer = engine.ask(args.question, k=args.k, article_id=args.article)
+        answer = engine.answer(args.question, k=args.k, article_id=args.article)
     except QuestionError as exc:
         raise CitebotError(str(exc)) from None
     if args.json:
@@ -161,7 +161,7 @@ def _ask_batch(engine: Any, args: argparse.Namespace, source: TextIO, out: TextI
         if not question:
             continue
         try:
-            answer = engine.ask(question, k=args.k, article_id=args.article)
+            answer = engine.answer(question, k=args.k, article_id=args.article)
             record = answer_to_json(answer)
         except QuestionError as exc:
             record = {"question": question, "found": False, "results": [], "error": str(exc)}
@@ -244,7 +244,7 @@ def _cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
         table.add_row(
             _escape(article.article_id),
             _escape(article.title),
-            str(engine.passages_of(article.article_id)),
+            str(engine.passage_count_of(article.article_id)),
         )
     _console(sys.stdout).print(table)
     return EXIT_OK

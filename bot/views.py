@@ -10,7 +10,7 @@ from typing import Any
 import discord
 
 from bot import render
-from bot.asking import Asked
+from bot.asking import LoggedAnswer
 from bot.corpus import Article
 from bot.replies import NO_MENTIONS, report_error, send_ephemeral
 from bot.store import Store, Vote
@@ -53,7 +53,7 @@ class AnswerView(CitebotView):
 
     def __init__(
         self,
-        asked: Asked,
+        asked: LoggedAnswer,
         *,
         asker_id: int,
         per_page: int,

@@ -112,5 +112,5 @@ async def test_reload_whose_index_save_fails_logs_a_warning_and_keeps_answering(
         for r in caplog.records
     )
     assert snapshot(saved) == before  # nothing half-written beside the old index
-    answer = live.engine.ask("Where does the okapi live?")
+    answer = live.engine.answer("Where does the okapi live?")
     assert answer.found and "Ituri" in answer.results[0].excerpt

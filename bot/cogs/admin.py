@@ -183,7 +183,7 @@ class AdminCog(commands.Cog):
         shown: list[tuple[Article, int]] = []
         for item in added:
             article = engine.article(item.article.article_id) or item.article
-            shown.append((article, engine.passages_of(article.article_id)))
+            shown.append((article, engine.passage_count_of(article.article_id)))
         rendered = render.render_added(shown, source=source)
         await interaction.followup.send(
             content=rendered.content or "",
@@ -207,7 +207,7 @@ class AdminCog(commands.Cog):
         )
         await interaction.response.send_message(
             content=f"Remove “{title}” (`{render.code(found.article_id[:200])}`, "
-            f"{render.plural(engine.passages_of(found.article_id), 'passage')})? "
+            f"{render.plural(engine.passage_count_of(found.article_id), 'passage')})? "
             "Its file moves to the trash folder in the data dir; nothing is deleted.",
             view=view,
             ephemeral=True,
@@ -394,7 +394,7 @@ class AdminCog(commands.Cog):
         current = await self.bot.guild_settings(_guild_id(interaction))
         shown = render.render_guild_settings(
             current,
-            default_results=self.bot.settings.results,
+            default_per_page=self.bot.settings.per_page,
             content_intent=self.bot.settings.message_content_intent,
         )
         await interaction.response.send_message(

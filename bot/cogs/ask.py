@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.asking import Asked
+from bot.asking import LoggedAnswer
 from bot.cogs._articles import ArticleOption
 from bot.errors import CitebotError
 from bot.replies import NO_MENTIONS, reply_to, report_message_error
@@ -96,7 +96,7 @@ class AskCog(commands.Cog):
     async def _follow_up(
         self,
         interaction: discord.Interaction[CitebotBot],
-        asked: Asked,
+        asked: LoggedAnswer,
         *,
         ephemeral: bool,
         per_page: int,
@@ -178,7 +178,7 @@ class AskCog(commands.Cog):
             await self._reply_with_answer(message, asked, per_page)
 
     async def _reply_with_answer(
-        self, message: discord.Message, asked: Asked, per_page: int
+        self, message: discord.Message, asked: LoggedAnswer, per_page: int
     ) -> None:
         view = AnswerView(
             asked,

@@ -54,7 +54,7 @@ class InfoCog(commands.Cog):
         self, interaction: discord.Interaction[CitebotBot], name: ArticleOption
     ) -> None:
         engine = self.bot.engine
-        shown = render.render_article(name, passages=engine.passages_of(name.article_id))
+        shown = render.render_article(name, passages=engine.passage_count_of(name.article_id))
         await interaction.response.send_message(embeds=shown.embeds, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="help", description="How to ask me questions, and what I know.")
@@ -65,7 +65,7 @@ class InfoCog(commands.Cog):
         shown = render.render_help(
             articles=len(engine.articles),
             passages=engine.passage_count,
-            results=settings.results,
+            per_page=settings.per_page,
             rate=settings.cooldown_rate,
             per=settings.cooldown_seconds,
         )

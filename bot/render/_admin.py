@@ -114,7 +114,7 @@ def render_unanswered(report: Unanswered, *, scope: str) -> Rendered:
 
 
 def render_guild_settings(
-    settings: GuildSettings, *, default_results: int, content_intent: bool
+    settings: GuildSettings, *, default_per_page: int, content_intent: bool
 ) -> Rendered:
     """`/citebot settings show`: how Citebot behaves in this server."""
     embed = discord.Embed(title="Citebot settings for this server", colour=INFO_COLOUR)
@@ -127,7 +127,7 @@ def render_guild_settings(
         name="/ask replies",
         value="private by default" if settings.private_replies else "public by default",
     )
-    results = settings.results or default_results
+    results = settings.results or default_per_page
     default = "" if settings.results else " (the bot's default)"
     embed.add_field(name="Excerpts per page", value=f"{results}{default}")
     every = _channels(settings.answer_all_channels, "no channel")

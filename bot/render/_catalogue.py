@@ -81,7 +81,7 @@ def render_article(article: Article, *, passages: int, opening_chars: int = 600)
     return Rendered(embeds=[embed])
 
 
-def render_help(*, articles: int, passages: int, results: int, rate: int, per: float) -> Rendered:
+def render_help(*, articles: int, passages: int, per_page: int, rate: int, per: float) -> Rendered:
     """How to ask, and what the bot knows."""
     description = "\n".join(
         [
@@ -104,7 +104,7 @@ def render_help(*, articles: int, passages: int, results: int, rate: int, per: f
             f"{plural(articles, 'article')} in {plural(passages, 'passage')}; "
             "`/articles` lists them and `/article` shows one.",
             f"Up to {plural(rate, 'question')} per {seconds(per)} per person; "
-            f"{plural(results, 'excerpt')} per page.",
+            f"{plural(per_page, 'excerpt')} per page.",
         ]
     )
     embed = discord.Embed(title="Citebot help", description=description, colour=INFO_COLOUR)
