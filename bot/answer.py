@@ -1,7 +1,7 @@
 """The answering API every front end uses: a question in, cited verbatim excerpts out.
 
 `Engine.open` loads the corpus and the saved index (building it when the corpus or
-the settings changed); `Engine.ask` is pure computation over immutable data, so
+the settings changed); `Engine.answer` is pure computation over immutable data, so
 the Discord layer can run many at once in worker threads.
 """
 
@@ -18,9 +18,8 @@ import numpy as np
 from bot.corpus import Article, Corpus, Passage, load_corpus
 from bot.errors import CorpusError, QuestionError
 from bot.excerpt import choose_excerpt
-from bot.index import BM25Index
+from bot.index import BM25Index, Hit, load_or_build
 from bot.rerank import Candidate, Query, candidate, local_weights, sentences
-from bot.saved_index import load_or_build
 from bot.settings import Settings
 from bot.text import Analyzer
 
@@ -72,14 +71,14 @@ class Engine:
         index: BM25Index,
         analyzer: Analyzer,
         *,
-        results: int = 3,
+        per_page: int = 3,
     ) -> None:
         self.corpus = corpus
         self.articles: Sequence[Article] = corpus.articles
         self.passages = passages
         self.index = index
         self.analyzer = analyzer
-        self.results = results
+        self.per_page = per_page
         self._by_id = {a.article_id: i for i, a in enumerate(self.articles)}
         self._title_terms = tuple(frozenset(analyzer.terms(a.title)) for a in self.articles)
         # Passages of one article are contiguous: [first, end) per article.
@@ -110,7 +109,7 @@ class Engine:
         passages, index = load_or_build(
             corpus, analyzer, settings, progress=progress, on_warning=on_warning
         )
-        return cls(corpus, passages, index, analyzer, results=settings.results)
+        return cls(corpus, passages, index, analyzer, per_page=settings.per_page)
 
     @property
     def passage_count(self) -> int:
@@ -120,7 +119,8 @@ class Engine:
         index = self._by_id.get(article_id)
         return None if index is None else self.articles[index]
 
-    def passages_of(self, article_id: str) -> int:
+    def passage_count_of(self, article_id: str) -> int:
+        """How many passages the article was split into (0 for an unknown id)."""
         index = self._by_id.get(article_id)
         if index is None:
             return 0
@@ -138,12 +138,14 @@ class Engine:
         matches.sort(key=lambda a: (not a.title.casefold().startswith(needle), a.title.casefold()))
         return matches[:limit]
 
-    def ask(self, question: str, *, k: int | None = None, article_id: str | None = None) -> Answer:
+    def answer(
+        self, question: str, *, k: int | None = None, article_id: str | None = None
+    ) -> Answer:
         """The best excerpts for `question`, or a not-found answer naming the closest articles."""
         started = time.perf_counter()
         if not question or not question.strip():
             raise QuestionError("Please ask a question: the message was empty.")
-        k = max(1, k or self.results)
+        k = max(1, k or self.per_page)
         doc_range = None
         if article_id is not None:
             index = self._by_id.get(article_id)
@@ -181,7 +183,7 @@ class Engine:
         unseen = math.log((n + 0.5) / 0.5)
         return {term: (self.index.idf(term) or unseen) for term in dict.fromkeys(query)}
 
-    def _rerank(self, hits: list[tuple[int, float]], query: Query) -> list[Candidate]:
+    def _rerank(self, hits: list[Hit], query: Query) -> list[Candidate]:
         """The BM25 hits scored again by their best sentences, best first."""
         if not hits:
             return []
@@ -271,7 +273,7 @@ class Engine:
             )
         return results
 
-    def _closest(self, hits: list[tuple[int, float]]) -> list[ArticleRef]:
+    def _closest(self, hits: list[Hit]) -> list[ArticleRef]:
         refs: list[ArticleRef] = []
         seen: set[int] = set()
         for number, _ in hits:

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import math
 import re
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from bot.answer import Answer, Engine
-from bot.errors import CitebotError, QuestionError
+from bot.answer import Answer
+from bot.errors import OnCooldown, QuestionError, QuestionTooLong
+from bot.live import LiveEngine
 from bot.ratelimit import QuestionLimiter
 from bot.settings import Settings
 from bot.store import Store
@@ -39,21 +38,10 @@ def clean_question(text: str) -> str:
     return _CONTROL.sub(" ", _DISCORD_MARKUP.sub(" ", text)).strip()
 
 
-class QuestionTooLong(CitebotError):
-    """A question over the configured length."""
-
-
-class OnCooldown(CitebotError):
-    """A user asked more often than the cooldown allows."""
-
-    def __init__(self, retry_after: float) -> None:
-        self.retry_after = retry_after
-        seconds = max(1, math.ceil(retry_after))
-        super().__init__(f"You're asking quickly: try again in {seconds} s.")
-
-
 @dataclass(frozen=True)
-class Asked:
+class LoggedAnswer:
+    """An answer and the id it was logged under (feedback buttons vote on that id)."""
+
     answer: Answer
     answer_id: int
 
@@ -64,12 +52,12 @@ class Asker:
     def __init__(
         self,
         settings: Settings,
-        engine: Callable[[], Engine],
+        live: LiveEngine,
         store: Store,
         limiter: QuestionLimiter | None = None,
     ) -> None:
         self.settings = settings
-        self._engine = engine
+        self.live = live
         self.store = store
         self.limiter = limiter or QuestionLimiter(settings.cooldown_rate, settings.cooldown_seconds)
         # Searches take turns on one worker thread. They are CPU-bound Python that holds the
@@ -81,7 +69,7 @@ class Asker:
 
     @property
     def per_page(self) -> int:
-        return self.settings.results
+        return self.settings.per_page
 
     def admit(self, user_id: int, question: str) -> str:
         """The question, tidied, when it may be asked now; otherwise a user-facing error."""
@@ -108,16 +96,16 @@ class Asker:
         article_id: str | None = None,
         guild_id: int | None = None,
         per_page: int | None = None,
-    ) -> Asked:
+    ) -> LoggedAnswer:
         """Search in a worker thread, then log the question (also off the loop).
 
         `guild_id` is None in direct messages; `per_page` is the server's results setting.
         """
         started = time.perf_counter()
-        engine = self._engine()
+        engine = self.live.engine
         k = (per_page or self.per_page) * MAX_PAGES
         answer = await asyncio.get_running_loop().run_in_executor(
-            self._search, functools.partial(engine.ask, question, k=k, article_id=article_id)
+            self._search, functools.partial(engine.answer, question, k=k, article_id=article_id)
         )
         reply_ms = (time.perf_counter() - started) * 1000
         answer_id = await asyncio.to_thread(
@@ -132,4 +120,4 @@ class Asker:
             top_article=answer.results[0].article_id if answer.found and answer.results else None,
             reply_ms=reply_ms,
         )
-        return Asked(answer, answer_id)
+        return LoggedAnswer(answer, answer_id)

@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.citation import citation
 from bot.errors import CitebotError, QuestionError
 from bot.settings import Settings
 
@@ -143,7 +144,7 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.question == "-":
         return _ask_batch(engine, args, sys.stdin, sys.stdout)
     try:
-        answer = engine.ask(args.question, k=args.k, article_id=args.article)
+        answer = engine.answer(args.question, k=args.k, article_id=args.article)
     except QuestionError as exc:
         raise CitebotError(str(exc)) from None
     if args.json:
@@ -160,7 +161,7 @@ def _ask_batch(engine: Any, args: argparse.Namespace, source: TextIO, out: TextI
         if not question:
             continue
         try:
-            answer = engine.ask(question, k=args.k, article_id=args.article)
+            answer = engine.answer(question, k=args.k, article_id=args.article)
             record = answer_to_json(answer)
         except QuestionError as exc:
             record = {"question": question, "found": False, "results": [], "error": str(exc)}
@@ -211,15 +212,13 @@ def _print_answer(answer: Any, console: Any) -> None:
             body.stylize("bold", start, end)
         excerpt.append_text(body)
         console.print(excerpt, highlight=False)
-        console.print(Text(f"   — {citation(result)}", style="dim"), highlight=False)
+        console.print(Text(f"   — {cite(result)}", style="dim"), highlight=False)
         console.print()
 
 
-def citation(result: Any) -> str:
+def cite(result: Any) -> str:
     """`Title, ¶4–5 · url`: how a terminal cites an excerpt."""
-    first, last = result.paragraphs
-    where = f"¶{first}" if first == last else f"¶{first}–{last}"
-    text = f"{result.title}, {where}"
+    text = citation(result.title, result.paragraphs, joiner=", ")
     return f"{text} · {result.url}" if result.url else text
 
 
@@ -245,7 +244,7 @@ def _cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
         table.add_row(
             _escape(article.article_id),
             _escape(article.title),
-            str(engine.passages_of(article.article_id)),
+            str(engine.passage_count_of(article.article_id)),
         )
     _console(sys.stdout).print(table)
     return EXIT_OK

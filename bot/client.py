@@ -17,11 +17,10 @@ from discord.ext import commands
 
 from bot.answer import Engine
 from bot.asking import Asker
-from bot.errors import CitebotError
-from bot.live import CorpusWatcher, LiveEngine, ReloadResult
+from bot.live import CorpusWatcher, LiveEngine
+from bot.replies import NO_MENTIONS, report_error
 from bot.settings import Settings
 from bot.store import DAY, GuildSettings, Store
-from bot.views import NO_MENTIONS, report_error
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +35,11 @@ EXIT_OK = 0
 EXIT_BAD_TOKEN = 2
 
 
-class CitebotTree(app_commands.CommandTree):
+class CitebotTree(app_commands.CommandTree["CitebotBot"]):
     """The one place app command errors are turned into replies."""
 
     async def on_error(
-        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+        self, interaction: discord.Interaction[CitebotBot], error: app_commands.AppCommandError
     ) -> None:
         await report_error(interaction, error)
 
@@ -70,29 +69,23 @@ class CitebotBot(commands.Bot):
             **options,
         )
         self.settings = settings
-        self._engine = engine
+        #: The one holder of the engine: everything asks it for the current one.
+        self.live = LiveEngine(settings, engine)
         self._store = store
         self._owns_store = store is None
         self._asker: Asker | None = None
-        self._live: LiveEngine | None = None
         self._watcher: CorpusWatcher | None = None
         self._prune_task: asyncio.Task[None] | None = None
         self._guild_settings: dict[int, tuple[float, GuildSettings]] = {}
         #: Held while articles are added or removed, so duplicate checks see every change.
-        self.library_lock = asyncio.Lock()
+        self.corpus_lock = asyncio.Lock()
 
     # --- dependencies ----------------------------------------------------------------
 
     @property
     def engine(self) -> Engine:
-        if self._engine is None:
-            raise CitebotError("The articles are still loading; try again in a moment.")
-        return self._engine
-
-    @engine.setter
-    def engine(self, engine: Engine) -> None:
-        """Swap in a rebuilt engine; questions already running finish on the old one."""
-        self._engine = engine
+        """The engine answering now (held by `live`); StillLoading before the first."""
+        return self.live.engine
 
     @property
     def store(self) -> Store:
@@ -107,22 +100,8 @@ class CitebotBot(commands.Bot):
         return self._asker
 
     @property
-    def live(self) -> LiveEngine:
-        if self._live is None:
-            raise RuntimeError("the live engine is made in setup_hook")
-        return self._live
-
-    @property
     def watcher(self) -> CorpusWatcher | None:
         return self._watcher
-
-    async def reload_articles(self) -> ReloadResult:
-        """Rebuild the index from the corpus folder and swap it in (one rebuild at a time)."""
-        return await self.live.reload()
-
-    async def _reloaded(self, result: ReloadResult) -> None:
-        if result.ok:
-            self.engine = self.live.engine
 
     async def guild_settings(self, guild_id: int) -> GuildSettings:
         """A server's settings, cached briefly so a busy channel does not read SQLite per message."""
@@ -157,23 +136,17 @@ class CitebotBot(commands.Bot):
     # --- start-up and shut-down ------------------------------------------------------
 
     async def setup_hook(self) -> None:
-        if self._engine is None:
-            self._engine = await asyncio.to_thread(
-                Engine.open, self.settings, on_warning=log.warning
-            )
-        engine = self._engine
+        engine = await self.live.open()
         log.info(
             "answering from %d articles (%d passages)", len(engine.articles), engine.passage_count
         )
         if self._store is None:
             self._store = await asyncio.to_thread(Store.open, self.settings.data_dir)
-        self._asker = Asker(self.settings, lambda: self.engine, self.store)
-        self._live = LiveEngine(self.settings, engine=engine)
-        self._live.on_reload = self._reloaded
+        self._asker = Asker(self.settings, self.live, self.store)
         await self.prune_log()
         self._prune_task = asyncio.create_task(self._prune_daily(), name="citebot-prune-log")
         if self.settings.watch_corpus:
-            self._watcher = self._live.watch_in_thread(
+            self._watcher = self.live.watch_in_thread(
                 asyncio.get_running_loop(), debounce_ms=self.settings.watch_debounce_ms
             )
             log.info("watching %s for changes", self.settings.corpus_dir)

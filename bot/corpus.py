@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.errors import CorpusError
+from bot.errors import CorpusError, SkipFile
 from bot.text import sentence_spans, word_count
 
 log = logging.getLogger(__name__)
@@ -73,10 +73,6 @@ class Corpus:
                 digest.update(part.encode())
                 digest.update(b"\0")
         return digest.hexdigest()
-
-
-class SkipFile(Exception):
-    """A file (or JSONL line) that cannot be used; the message says why."""
 
 
 # --- loading ---------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 The question set becomes an ordinary corpus (one JSONL article per title, its
 paragraphs in order) in a temporary folder, is indexed by the normal pipeline and
-every question goes through `Engine.ask`, the path `citebot ask` takes: what is
+every question goes through `Engine.answer`, the path `citebot ask` takes: what is
 measured is what users get.
 """
 
@@ -228,7 +228,7 @@ def _ask_all(
         )
         answers = []
         for number, question in enumerate(questions, start=1):
-            answers.append(engine.ask(question.question, k=DEPTH))
+            answers.append(engine.answer(question.question, k=DEPTH))
             if progress and (number % 50 == 0 or number == len(questions)):
                 progress(number, len(questions))
         return answers

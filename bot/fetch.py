@@ -20,7 +20,7 @@ from aiohttp.abc import ResolveResult
 from aiohttp.resolver import ThreadedResolver
 from yarl import URL
 
-from bot.errors import CitebotError
+from bot.errors import FetchError
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +29,6 @@ TIMEOUT_SECONDS = 15.0
 MAX_REDIRECTS = 5
 ACCEPTED_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 USER_AGENT = "Citebot/0.1 (+article fetcher for a Discord community bot)"
-
-
-class FetchError(CitebotError):
-    """A URL that cannot be added; the message is shown to the admin as it is."""
 
 
 @dataclass(frozen=True)

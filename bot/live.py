@@ -13,13 +13,13 @@ import concurrent.futures
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.answer import Engine
 from bot.corpus import corpus_signature
-from bot.errors import CitebotError
+from bot.errors import CitebotError, StillLoading
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,11 @@ class ReloadResult:
 
 
 class LiveEngine:
-    """Holds the current engine; `reload()` swaps in a fresh one or keeps the old."""
+    """The one holder of the current engine; `reload()` swaps in a fresh one or keeps the old.
+
+    Everything that answers (the bot, its asker, its cogs) asks this object for
+    `engine` at the moment it needs one, and keeps no copy.
+    """
 
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
@@ -44,13 +48,27 @@ class LiveEngine:
         self._lock = asyncio.Lock()
         # The corpus files as they were when the current engine was built.
         self._built_from: tuple[tuple[str, int, int], ...] | None = None
-        self.on_reload: Callable[[ReloadResult], Awaitable[None]] | None = None
 
     @property
     def engine(self) -> Engine:
+        """The engine to answer from now; StillLoading before the first one is built."""
         if self._engine is None:
-            raise CitebotError("the articles are still loading; try again in a moment")
+            raise StillLoading()
         return self._engine
+
+    @property
+    def loaded(self) -> bool:
+        """Whether an engine is ready (a bot builds its first one in `setup_hook`)."""
+        return self._engine is not None
+
+    async def open(self) -> Engine:
+        """Build the first engine off the event loop; unlike `reload`, a failure is raised."""
+        async with self._lock:
+            if self._engine is None:
+                self._engine = await asyncio.to_thread(
+                    Engine.open, self.settings, on_warning=log.warning
+                )
+            return self._engine
 
     async def reload(self, *, only_if_changed: bool = False) -> ReloadResult:
         """Rebuild from the corpus folder off the event loop; one rebuild at a time.
@@ -106,8 +124,6 @@ class LiveEngine:
                     result.passages,
                     result.seconds,
                 )
-        if self.on_reload is not None:
-            await self.on_reload(result)
         return result
 
     async def watch(self, *, debounce_ms: int = 1500, stop: asyncio.Event | None = None) -> None:

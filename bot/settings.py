@@ -46,7 +46,7 @@ class Settings:
 
     corpus_dir: Path = Path("corpus")
     data_dir: Path = Path(".citebot")
-    results: int = 3
+    per_page: int = 3
     language: str = "english"
     k1: float = 1.5
     b: float = 0.75
@@ -79,7 +79,7 @@ class Settings:
         settings = cls(
             corpus_dir=reader.get("CITEBOT_CORPUS_DIR", Path, cls.corpus_dir),
             data_dir=reader.get("CITEBOT_DATA_DIR", Path, cls.data_dir),
-            results=reader.get("CITEBOT_RESULTS", _int_between(1, 10), cls.results),
+            per_page=reader.get("CITEBOT_RESULTS", _int_between(1, 10), cls.per_page),
             language=reader.get("CITEBOT_LANGUAGE", _language, cls.language),
             k1=reader.get("CITEBOT_BM25_K1", _float_between(0.0, 10.0), cls.k1),
             b=reader.get("CITEBOT_BM25_B", _float_between(0.0, 1.0), cls.b),

@@ -1,91 +1,29 @@
-"""Buttons under answers and article lists, and the one way errors reach a user."""
+"""Buttons: under answers, under article lists, and the confirmation of `/citebot remove`."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import discord
-from discord import app_commands
 
 from bot import render
-from bot.asking import Asked
+from bot.asking import LoggedAnswer
 from bot.corpus import Article
-from bot.errors import CitebotError
+from bot.replies import NO_MENTIONS, report_error, send_ephemeral
 from bot.store import Store, Vote
 
 log = logging.getLogger(__name__)
 
-NO_MENTIONS = discord.AllowedMentions.none()
 #: Buttons stop after this many seconds; below the 15 minutes an interaction token lives,
 #: so a reply sent as an interaction followup can still be edited to disable them.
 VIEW_TIMEOUT = 600.0
+#: Seconds the Remove / Cancel buttons under `/citebot remove` wait for an answer.
+CONFIRM_TIMEOUT = 60.0
 
 VOTE_EMOJI = {"up": "👍", "down": "👎"}
-#: Unknown Webhook, Unknown Interaction: the interaction's token expired (or was never valid).
-EXPIRED_INTERACTION = frozenset({10015, 10062})
-
-
-async def send_ephemeral(interaction: discord.Interaction[Any], text: str) -> None:
-    """A short private note, as the response or as a followup when one was already sent."""
-    text = render._truncate(text, render.CONTENT_LIMIT)
-    if interaction.response.is_done():
-        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
-    else:
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
-
-
-def user_message(error: BaseException) -> str | None:
-    """The message a user sees for a known error, or None for an unexpected one."""
-    if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError):
-        error = error.__cause__ or error
-    if isinstance(error, CitebotError):
-        return str(error)
-    if isinstance(error, app_commands.NoPrivateMessage):
-        return "That command only works in a server."
-    if isinstance(error, app_commands.CheckFailure):
-        return "You can't use that command here."
-    return None
-
-
-async def report_error(interaction: discord.Interaction[Any], error: BaseException) -> None:
-    """Known errors become a short private note; the rest are logged with an id the user gets."""
-    cause = error.__cause__ if isinstance(error, app_commands.CommandInvokeError) else error
-    if isinstance(cause, discord.NotFound) and cause.code in EXPIRED_INTERACTION:
-        # Nothing can reach the user through a dead token; it is not a bug of ours either.
-        log.warning("the interaction for %s expired before the reply was sent", _what(interaction))
-        return
-    message = user_message(error)
-    if interaction.type is discord.InteractionType.autocomplete:
-        # Autocomplete cannot carry a message: an empty list of choices is all the user sees.
-        if message is None:
-            log.error("autocomplete failed in %s", _what(interaction), exc_info=error)
-        return
-    if message is None:
-        error_id = secrets.token_hex(4)
-        log.error(
-            "unexpected error %s in %s",
-            error_id,
-            _what(interaction),
-            exc_info=(type(error), error, error.__traceback__),
-        )
-        message = f"Sorry, something went wrong on my side (error id `{error_id}`)."
-    try:
-        await send_ephemeral(interaction, message)
-    except discord.HTTPException:
-        log.warning("could not tell the user about an error in %s", _what(interaction))
-
-
-def _what(interaction: discord.Interaction[Any]) -> str:
-    command = interaction.command
-    if command is not None:
-        return f"/{command.qualified_name}"
-    data: dict[str, Any] = dict(interaction.data or {})
-    custom_id = data.get("custom_id")
-    return f"component {custom_id}" if custom_id else f"interaction type {interaction.type}"
 
 
 class CitebotView(discord.ui.View):
@@ -115,7 +53,7 @@ class AnswerView(CitebotView):
 
     def __init__(
         self,
-        asked: Asked,
+        asked: LoggedAnswer,
         *,
         asker_id: int,
         per_page: int,
@@ -251,3 +189,60 @@ class ArticlesView(CitebotView):
     ) -> None:
         self.page = min(self.pages - 1, self.page + 1)
         await self._show(interaction)
+
+
+class ConfirmRemove(CitebotView):
+    """Remove / Cancel under `/citebot remove`, for the admin who asked; nothing on timeout."""
+
+    def __init__(
+        self,
+        remove: Callable[[], Awaitable[str]],
+        *,
+        title: str,
+        owner_id: int,
+        timeout: float = CONFIRM_TIMEOUT,
+    ) -> None:
+        super().__init__(timeout=timeout)
+        self.remove = remove
+        self.title = title
+        self.owner_id = owner_id
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        if interaction.user.id != self.owner_id:
+            await send_ephemeral(interaction, "Only the admin who asked can confirm this.")
+            return False
+        return True
+
+    @discord.ui.button(label="Remove", style=discord.ButtonStyle.danger)
+    async def confirm(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
+        self.stop()
+        await interaction.response.edit_message(
+            content=f"Removing “{self.title}”…", view=None, allowed_mentions=NO_MENTIONS
+        )
+        text = await self.remove()
+        await interaction.edit_original_response(
+            content=render.truncate(text, render.CONTENT_LIMIT), allowed_mentions=NO_MENTIONS
+        )
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
+        self.stop()
+        await interaction.response.edit_message(
+            content=f"Kept “{self.title}”.", view=None, allowed_mentions=NO_MENTIONS
+        )
+
+    async def on_timeout(self) -> None:
+        if self.message is None:
+            return
+        try:
+            await self.message.edit(
+                content=f"Kept “{self.title}”: no answer within {CONFIRM_TIMEOUT:.0f} s.",
+                view=None,
+                allowed_mentions=NO_MENTIONS,
+            )
+        except discord.HTTPException as exc:  # dismissed or expired: nothing to tidy
+            log.debug("could not update the remove prompt after timeout: %s", exc)

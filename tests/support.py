@@ -1,9 +1,14 @@
-"""Helpers shared by tests that run the real `citebot` in a subprocess."""
+"""Helpers shared by the tests: running the real `citebot`, checking Discord's message limits."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
+
+import discord
+
+from bot import render
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -16,3 +21,46 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env["PYTHONPATH"] = str(REPO)
     env.update(extra)
     return env
+
+
+def embed_problems(content: str | None, embeds: Sequence[discord.Embed]) -> list[str]:
+    """Every way `content` and `embeds` break Discord's limits (empty when they fit)."""
+    return payload_problems({"content": content, "embeds": [e.to_dict() for e in embeds]})
+
+
+def payload_problems(payload: dict[str, object]) -> list[str]:
+    """Limit violations in a message payload as sent to Discord (dict form)."""
+    problems: list[str] = []
+    content = payload.get("content")
+    if isinstance(content, str) and len(content) > render.CONTENT_LIMIT:
+        problems.append(f"content has {len(content)} characters (limit {render.CONTENT_LIMIT})")
+    embeds = payload.get("embeds") or []
+    assert isinstance(embeds, list)
+    if len(embeds) > render.EMBEDS_LIMIT:
+        problems.append(f"{len(embeds)} embeds (limit {render.EMBEDS_LIMIT})")
+    total = 0
+    for number, embed in enumerate(embeds):
+        assert isinstance(embed, dict)
+        checks = [
+            ("title", embed.get("title"), render.TITLE_LIMIT),
+            ("description", embed.get("description"), render.DESCRIPTION_LIMIT),
+            ("footer", (embed.get("footer") or {}).get("text"), render.FOOTER_LIMIT),
+            ("author", (embed.get("author") or {}).get("name"), render.AUTHOR_LIMIT),
+        ]
+        fields = embed.get("fields") or []
+        if len(fields) > render.FIELDS_LIMIT:
+            problems.append(
+                f"embed {number} has {len(fields)} fields (limit {render.FIELDS_LIMIT})"
+            )
+        for f in fields:
+            checks.append(("field name", f.get("name"), render.FIELD_NAME_LIMIT))
+            checks.append(("field value", f.get("value"), render.FIELD_VALUE_LIMIT))
+        for what, text, limit in checks:
+            if text is None:
+                continue
+            total += len(text)
+            if len(text) > limit:
+                problems.append(f"embed {number} {what} has {len(text)} characters (limit {limit})")
+    if total > render.EMBED_TOTAL_LIMIT:
+        problems.append(f"embeds hold {total} characters in all (limit {render.EMBED_TOTAL_LIMIT})")
+    return problems

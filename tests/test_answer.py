@@ -18,7 +18,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 
 
 def test_cost_question_returns_the_figure_with_its_citation(engine: Engine) -> None:
-    answer = engine.ask("How much did it cost to build DeepSeek's V3 model?")
+    answer = engine.answer("How much did it cost to build DeepSeek's V3 model?")
     assert answer.found
     top = answer.results[0]
     assert top.article_id == "deepseek-rise"
@@ -29,7 +29,7 @@ def test_cost_question_returns_the_figure_with_its_citation(engine: Engine) -> N
 
 
 def test_founder_question_names_liang_wenfeng(engine: Engine) -> None:
-    answer = engine.ask("Who founded DeepSeek?")
+    answer = engine.answer("Who founded DeepSeek?")
     assert answer.found
     assert "Liang Wenfeng" in answer.results[0].excerpt
 
@@ -43,7 +43,7 @@ def test_founder_question_names_liang_wenfeng(engine: Engine) -> None:
     ],
 )
 def test_off_topic_question_is_not_found(engine: Engine, question: str) -> None:
-    answer = engine.ask(question)
+    answer = engine.answer(question)
     assert not answer.found
     assert answer.results == ()
 
@@ -61,13 +61,13 @@ def test_off_topic_question_is_not_found(engine: Engine, question: str) -> None:
 def test_on_topic_question_is_found_in_the_right_article(
     engine: Engine, question: str, article_id: str
 ) -> None:
-    answer = engine.ask(question)
+    answer = engine.answer(question)
     assert answer.found
     assert article_id in {r.article_id for r in answer.results}
 
 
 def test_not_found_names_the_closest_articles_when_some_words_match(engine: Engine) -> None:
-    answer = engine.ask("What does DeepSeek think about Peruvian llama farming cooperatives?")
+    answer = engine.answer("What does DeepSeek think about Peruvian llama farming cooperatives?")
     assert not answer.found
     assert answer.closest and answer.closest[0].article_id
 
@@ -82,7 +82,7 @@ def test_every_excerpt_is_verbatim_short_and_highlighted(engine: Engine) -> None
         "What is a GPU?",
     ]
     for question in questions:
-        for result in engine.ask(question, k=5).results:
+        for result in engine.answer(question, k=5).results:
             article = engine.article(result.article_id)
             assert article is not None
             body = result.excerpt.strip("…")
@@ -96,7 +96,7 @@ def test_every_excerpt_is_verbatim_short_and_highlighted(engine: Engine) -> None
 
 
 def test_results_are_ranked_and_limited_to_k(engine: Engine) -> None:
-    answer = engine.ask("DeepSeek open source models", k=4)
+    answer = engine.answer("DeepSeek open source models", k=4)
     assert [r.rank for r in answer.results] == list(range(1, len(answer.results) + 1))
     assert len(answer.results) == 4
     scores = [r.score for r in answer.results]
@@ -104,7 +104,7 @@ def test_results_are_ranked_and_limited_to_k(engine: Engine) -> None:
 
 
 def test_search_within_one_article(engine: Engine) -> None:
-    answer = engine.ask("H100 export controls", article_id="deepseek-rise", k=5)
+    answer = engine.answer("H100 export controls", article_id="deepseek-rise", k=5)
     assert answer.found
     assert {r.article_id for r in answer.results} == {"deepseek-rise"}
     assert answer.articles_searched == 1
@@ -112,11 +112,11 @@ def test_search_within_one_article(engine: Engine) -> None:
 
 def test_empty_question_is_refused_with_a_helpful_message(engine: Engine) -> None:
     with pytest.raises(QuestionError, match="ask a question"):
-        engine.ask("   ")
+        engine.answer("   ")
 
 
 def test_stopword_only_question_is_answered_not_found(engine: Engine) -> None:
-    answer = engine.ask("what is it?")
+    answer = engine.answer("what is it?")
     assert not answer.found
 
 

@@ -24,7 +24,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 
 def ask_safely(engine: Engine, question: str) -> Answer | None:
     try:
-        answer = engine.ask(question)
+        answer = engine.answer(question)
     except QuestionError as exc:
         assert str(exc)  # a message a person can read
         return None
@@ -65,7 +65,7 @@ def test_awkward_questions_get_an_answer_or_a_polite_refusal(engine: Engine, que
 
 def test_question_wrapped_in_noise_still_finds_the_founder(engine: Engine) -> None:
     for question in NASTY[5:7] + NASTY[14:15]:
-        answer = engine.ask(question)
+        answer = engine.answer(question)
         assert answer.found, question
         assert "Liang Wenfeng" in " ".join(r.excerpt for r in answer.results), question
 

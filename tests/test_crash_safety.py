@@ -19,16 +19,16 @@ SAVE_LOOP = """
 import sys
 from pathlib import Path
 from bot.corpus import load_corpus
-from bot.saved_index import _save, build
+from bot.index import index_passages, save_cached
 from bot.settings import Settings
 from bot.text import Analyzer
 settings = Settings(corpus_dir=Path(sys.argv[1]), data_dir=Path(sys.argv[2]))
 corpus = load_corpus(settings.corpus_dir)
-passages, index = build(corpus, Analyzer(), settings)
+passages, index = index_passages(corpus, Analyzer(), settings)
 print('ready', flush=True)
 n = 0
 while True:  # save after save, alternating names, until killed
-    _save(settings.data_dir / 'index', 'ab'[n % 2] * 24, passages, index)
+    save_cached(settings.data_dir / 'index', 'ab'[n % 2] * 24, passages, index)
     n += 1
 """
 
@@ -39,7 +39,7 @@ def citebot_env() -> dict[str, str]:
 
 def test_kill_during_saves_leaves_only_complete_indexes(tmp_path: Path) -> None:
     from bot.corpus import load_corpus
-    from bot.saved_index import _load
+    from bot.index import load_cached
 
     shutil.copytree(REPO / "corpus", tmp_path / "corpus")
     corpus = load_corpus(tmp_path / "corpus")
@@ -61,7 +61,7 @@ def test_kill_during_saves_leaves_only_complete_indexes(tmp_path: Path) -> None:
         visible = [p for p in root.iterdir() if not p.name.startswith(".")]
         assert len(visible) >= 1, f"attempt {attempt}: no index left at all"
         for folder in visible:
-            passages, index = _load(
+            passages, index = load_cached(
                 folder, corpus, folder.name
             )  # raises if anything is half-written
             assert index.n_docs == len(passages) > 0

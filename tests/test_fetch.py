@@ -10,7 +10,8 @@ import pytest
 from aiohttp import web
 from aiohttp.abc import ResolveResult
 
-from bot.fetch import FetchError, address_is_public, check_url, fetch_page
+from bot.errors import FetchError
+from bot.fetch import address_is_public, check_url, fetch_page
 
 ARTICLE_HTML = """<html><head><title>Zebra facts</title></head><body>
 <nav>Home | About</nav><article><h1>Zebra facts</h1>

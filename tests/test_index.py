@@ -179,7 +179,7 @@ def test_corpus_without_words_builds_an_index_that_finds_nothing():
 
 
 def test_build_streams_documents_once_and_reports_progress(monkeypatch):
-    monkeypatch.setattr("bot.index.PROGRESS_EVERY", 100)
+    monkeypatch.setattr("bot.index._bm25.PROGRESS_EVERY", 100)
     seen: list[int] = []
     consumed = 0
 
@@ -225,7 +225,7 @@ def test_top_k_is_exact_on_a_corpus_large_enough_for_sampled_cuts():
 
 
 def test_top_positions_matches_a_stable_sort_with_many_ties():
-    from bot.index import _top_positions
+    from bot.index._selection import top_positions as _top_positions
 
     rng = np.random.default_rng(3)
     for n, distinct in ((200_000, 50), (100_000, 100_000), (70_000, 3), (1000, 10)):
@@ -420,7 +420,7 @@ def test_interrupted_save_leaves_the_previous_index_loadable(tmp_path: Path, mon
             crash()
         real_save(handle, data, **kwargs)
 
-    monkeypatch.setattr("bot.index.np.save", save_until_weights)
+    monkeypatch.setattr("bot.index._format.np.save", save_until_weights)
     with pytest.raises(KeyboardInterrupt):
         BM25Index.build(iter([["new"], ["new", "words"]])).save(path)
     monkeypatch.undo()

@@ -21,11 +21,13 @@ def settings(tmp_path: Path) -> Settings:
 async def test_reload_swaps_in_new_articles(settings: Settings) -> None:
     live = LiveEngine(settings)
     assert (await live.reload()).ok
-    assert not live.engine.ask("What colour are zebra stripes?").found
+    assert not live.engine.answer("What colour are zebra stripes?").found
     (settings.corpus_dir / "zebras.md").write_text("# Zebras\n\nZebra stripes are black and white.")
     result = await live.reload()
     assert result.ok and result.articles == 10
-    assert "black and white" in live.engine.ask("What colour are zebra stripes?").results[0].excerpt
+    assert (
+        "black and white" in live.engine.answer("What colour are zebra stripes?").results[0].excerpt
+    )
 
 
 async def test_failed_rebuild_keeps_the_old_index_and_says_why(settings: Settings) -> None:
@@ -38,7 +40,7 @@ async def test_failed_rebuild_keeps_the_old_index_and_says_why(settings: Setting
     assert not result.ok
     assert result.error is not None and "no usable articles" in result.error
     assert live.engine is before
-    assert live.engine.ask("Who founded DeepSeek?").found
+    assert live.engine.answer("Who founded DeepSeek?").found
 
 
 async def test_questions_in_flight_during_a_reload_all_finish(settings: Settings) -> None:
@@ -47,7 +49,7 @@ async def test_questions_in_flight_during_a_reload_all_finish(settings: Settings
 
     async def ask(n: int) -> bool:
         engine = live.engine  # what a handler captures when the question arrives
-        answer = await asyncio.to_thread(engine.ask, "Who founded DeepSeek?")
+        answer = await asyncio.to_thread(engine.answer, "Who founded DeepSeek?")
         return answer.found
 
     (settings.corpus_dir / "extra.md").write_text("# Extra\n\nAn extra article about llamas.")
@@ -74,7 +76,7 @@ async def test_watcher_picks_up_a_new_file(settings: Settings) -> None:
                 break
             await asyncio.sleep(0.1)
         assert live.engine.article("okapi") is not None
-        assert live.engine.ask("What is an okapi?").found
+        assert live.engine.answer("What is an okapi?").found
     finally:
         stop.set()
         await asyncio.wait_for(watcher, 5)

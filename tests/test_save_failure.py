@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 from support import subprocess_env
 
-from bot import index as index_module
+from bot import atomic
 from bot.answer import Engine
+from bot.index import _format
 from bot.live import LiveEngine
 from bot.settings import Settings
 
@@ -98,9 +99,9 @@ async def test_reload_whose_index_save_fails_logs_a_warning_and_keeps_answering(
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     if failing == "write":
-        monkeypatch.setattr(index_module.np, "save", disk_full)
+        monkeypatch.setattr(_format.np, "save", disk_full)
     else:
-        monkeypatch.setattr(index_module.os, "rename", disk_full)
+        monkeypatch.setattr(atomic.os, "rename", disk_full)
     with caplog.at_level(logging.WARNING, logger="bot.live"):
         result = await live.reload()
     monkeypatch.undo()
@@ -111,5 +112,5 @@ async def test_reload_whose_index_save_fails_logs_a_warning_and_keeps_answering(
         for r in caplog.records
     )
     assert snapshot(saved) == before  # nothing half-written beside the old index
-    answer = live.engine.ask("Where does the okapi live?")
+    answer = live.engine.answer("Where does the okapi live?")
     assert answer.found and "Ituri" in answer.results[0].excerpt

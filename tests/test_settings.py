@@ -12,7 +12,7 @@ def test_defaults_when_nothing_is_set() -> None:
     settings = Settings.from_env({})
     assert settings.corpus_dir == Path("corpus")
     assert settings.data_dir == Path(".citebot")
-    assert settings.results == 3
+    assert settings.per_page == 3
     assert settings.discord_token is None
 
 
@@ -28,7 +28,7 @@ def test_environment_values_are_parsed_into_types() -> None:
         }
     )
     assert settings.corpus_dir == Path("/srv/articles")
-    assert settings.results == 5
+    assert settings.per_page == 5
     assert settings.k1 == 1.2
     assert settings.guild_id == 123456789012345678
     assert settings.shard_ids == (0, 1)
@@ -63,7 +63,7 @@ def test_token_is_never_shown_by_repr_or_errors() -> None:
 def test_dotenv_file_is_read_and_environment_wins(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("CITEBOT_RESULTS=4\nCITEBOT_CORPUS_DIR=from-dotenv\n")
     settings = Settings.from_env({"CITEBOT_CORPUS_DIR": "from-env"})
-    assert settings.results == 4
+    assert settings.per_page == 4
     assert settings.corpus_dir == Path("from-env")
 
 

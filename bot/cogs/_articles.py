@@ -1,9 +1,9 @@
-"""Finding an article by what a user typed: autocomplete choices and lookup."""
+"""The `article:` option of every command that names one: autocompleted, then looked up."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -12,28 +12,45 @@ from bot.corpus import Article
 from bot.errors import CitebotError
 
 if TYPE_CHECKING:
+    from typing import Annotated
+
     from bot.answer import Engine
+    from bot.client import CitebotBot
 
 #: Discord shows at most 25 choices, each name and value at most 100 characters.
 MAX_CHOICES = 25
 CHOICE_LIMIT = 100
 
 
-async def article_choices(
-    interaction: discord.Interaction[Any], current: str
-) -> list[app_commands.Choice[str]]:
-    """Titles containing what the user typed so far (every article for an empty field)."""
-    engine: Engine = interaction.client.engine  # type: ignore[attr-defined]
-    matches = await asyncio.to_thread(engine.find_articles, current, MAX_CHOICES)
-    choices = []
-    for article in matches:
-        if len(article.article_id) > CHOICE_LIMIT:
-            continue  # cannot be sent as a choice value; still reachable by typing its title
-        name = " ".join(article.title.split()) or article.article_id
-        if len(name) > CHOICE_LIMIT:
-            name = name[: CHOICE_LIMIT - 1] + "…"
-        choices.append(app_commands.Choice(name=name, value=article.article_id))
-    return choices[:MAX_CHOICES]
+class ArticleTransformer(app_commands.Transformer["CitebotBot"]):
+    """Offers titles as the user types, and turns what was sent into the `Article`."""
+
+    async def transform(self, interaction: discord.Interaction[CitebotBot], value: str) -> Article:
+        """The article named by an id or title; a friendly error when none or several match."""
+        return await asyncio.to_thread(find_article, interaction.client.engine, value)
+
+    async def autocomplete(  # type: ignore[override]
+        self, interaction: discord.Interaction[CitebotBot], value: str
+    ) -> list[app_commands.Choice[str]]:
+        """Titles containing what the user typed so far (every article for an empty field)."""
+        engine = interaction.client.engine
+        matches = await asyncio.to_thread(engine.find_articles, value, MAX_CHOICES)
+        choices = []
+        for article in matches:
+            if len(article.article_id) > CHOICE_LIMIT:
+                continue  # cannot be sent as a choice value; still reachable by typing its title
+            name = " ".join(article.title.split()) or article.article_id
+            if len(name) > CHOICE_LIMIT:
+                name = name[: CHOICE_LIMIT - 1] + "…"
+            choices.append(app_commands.Choice(name=name, value=article.article_id))
+        return choices[:MAX_CHOICES]
+
+
+if TYPE_CHECKING:
+    ArticleOption = Annotated[Article, ArticleTransformer]
+else:
+    #: A command parameter typed `ArticleOption` autocompletes and arrives as an `Article`.
+    ArticleOption = app_commands.Transform[Article, ArticleTransformer]
 
 
 def find_article(engine: Engine, text: str) -> Article:

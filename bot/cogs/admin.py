@@ -13,6 +13,7 @@ subcommands: it is one thing an admin does, it reads the way the docs write it
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -21,29 +22,24 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import fetch, library, render
-from bot.cogs._articles import article_choices, find_article
+from bot import corpus_edit, fetch, render
+from bot.cogs._articles import ArticleOption
 from bot.corpus import SUPPORTED_SUFFIXES, Article
-from bot.errors import CitebotError
+from bot.errors import CitebotError, CorpusEditError, DuplicateArticle, FetchError, NotAdmin
 from bot.insight import stats_from_log, unanswered_from_log
 from bot.live import ReloadResult
-from bot.views import NO_MENTIONS, CitebotView, send_ephemeral
+from bot.replies import NO_MENTIONS, send_ephemeral
+from bot.views import ConfirmRemove
 
 if TYPE_CHECKING:
     from bot.client import CitebotBot
 
 log = logging.getLogger(__name__)
 
-#: Seconds the Remove / Cancel buttons wait for an answer.
-CONFIRM_TIMEOUT = 60.0
 WARNINGS_SHOWN = 5
 
 
-class NotAdmin(app_commands.CheckFailure, CitebotError):
-    """Someone who may not run Citebot's admin commands tried one."""
-
-
-def may_administer(interaction: discord.Interaction[Any], admin_role_id: int | None) -> bool:
+def may_administer(interaction: discord.Interaction[CitebotBot], admin_role_id: int | None) -> bool:
     """Manage Server (or Administrator) in this server, or the configured admin role."""
     if interaction.guild_id is None or not isinstance(interaction.user, discord.Member):
         return False
@@ -72,12 +68,15 @@ class AdminCog(commands.Cog):
     def __init__(self, bot: CitebotBot) -> None:
         self.bot = bot
 
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:  # type: ignore[override]
+    async def interaction_check(self, interaction: discord.Interaction[CitebotBot]) -> bool:  # type: ignore[override]
         """The run-time check behind `default_permissions`, which a server can loosen."""
+        # A check failure is what the command tree reports; the reason travels as its cause.
         if interaction.guild_id is None:
-            raise NotAdmin("Citebot's admin commands only work in a server.")
+            raise app_commands.CheckFailure() from NotAdmin(
+                "Citebot's admin commands only work in a server."
+            )
         if not may_administer(interaction, self.bot.settings.admin_role_id):
-            raise NotAdmin(
+            raise app_commands.CheckFailure() from NotAdmin(
                 "Only members with Manage Server (or the Citebot admin role) can use "
                 "`/citebot` commands."
             )
@@ -92,7 +91,7 @@ class AdminCog(commands.Cog):
     )
     async def add(
         self,
-        interaction: discord.Interaction[Any],
+        interaction: discord.Interaction[CitebotBot],
         url: str | None = None,
         file: discord.Attachment | None = None,
     ) -> None:
@@ -109,12 +108,12 @@ class AdminCog(commands.Cog):
         else:
             assert file is not None
             added, result = await self._add_file(file)
-            source = f"`{render._code(file.filename[:100])}`"
+            source = f"`{render.code(file.filename[:100])}`"
         await self._send_added(interaction, added, result, source)
 
-    async def _add_url(self, url: str) -> tuple[list[library.Added], ReloadResult]:
+    async def _add_url(self, url: str) -> tuple[list[corpus_edit.Added], ReloadResult]:
         settings = self.bot.settings
-        shown = f"`{render._code(url[:200])}`"
+        shown = f"`{render.code(url[:200])}`"
         try:
             page = await fetch.fetch_page(
                 url,
@@ -122,51 +121,53 @@ class AdminCog(commands.Cog):
                 max_bytes=fetch.MAX_BYTES,
                 timeout=fetch.TIMEOUT_SECONDS,
             )
-        except fetch.FetchError as exc:
+        except FetchError as exc:
             raise CitebotError(f"Couldn't add {shown}: {exc}.") from None
         try:
             article = await asyncio.to_thread(
-                library.article_from_page, page.body, page.content_type, page.url
+                corpus_edit.article_from_page, page.body, page.content_type, page.url
             )
-        except library.LibraryError as exc:
+        except CorpusEditError as exc:
             raise CitebotError(f"Couldn't add {shown}: {exc}.") from None
-        async with self.bot.library_lock:
+        async with self.bot.corpus_lock:
             try:
                 added = await asyncio.to_thread(
-                    library.save_page_article,
+                    corpus_edit.save_page_article,
                     settings.corpus_dir,
                     article,
                     self.bot.engine.articles,
                 )
-            except library.LibraryError as exc:
+            except CorpusEditError as exc:
                 raise CitebotError(f"Nothing added: {exc}.") from None
             # The query string is left out of the log: it can carry someone's access token.
             log.info("added %s from %s", added.path, fetch.without_query(page.url))
-            return [added], await self.bot.reload_articles()
+            return [added], await self.bot.live.reload()
 
-    async def _add_file(self, file: discord.Attachment) -> tuple[list[library.Added], ReloadResult]:
+    async def _add_file(
+        self, file: discord.Attachment
+    ) -> tuple[list[corpus_edit.Added], ReloadResult]:
         data = await file.read()
-        name = f"`{render._code(file.filename[:100])}`"
-        async with self.bot.library_lock:
+        name = f"`{render.code(file.filename[:100])}`"
+        async with self.bot.corpus_lock:
             try:
                 added = await asyncio.to_thread(
-                    library.save_upload,
+                    corpus_edit.save_upload,
                     self.bot.settings.corpus_dir,
                     file.filename,
                     data,
                     self.bot.engine.articles,
                 )
-            except library.DuplicateArticle as exc:
+            except DuplicateArticle as exc:
                 raise CitebotError(f"Nothing added: {exc}.") from None
-            except library.LibraryError as exc:
+            except CorpusEditError as exc:
                 raise CitebotError(f"Couldn't add {name}: {exc}.") from None
             log.info("added %s (%d articles) from an upload", added[0].path, len(added))
-            return added, await self.bot.reload_articles()
+            return added, await self.bot.live.reload()
 
     async def _send_added(
         self,
-        interaction: discord.Interaction[Any],
-        added: list[library.Added],
+        interaction: discord.Interaction[CitebotBot],
+        added: list[corpus_edit.Added],
         result: ReloadResult,
         source: str,
     ) -> None:
@@ -174,7 +175,7 @@ class AdminCog(commands.Cog):
             where = added[0].path.relative_to(self.bot.settings.corpus_dir).as_posix()
             await send_ephemeral(
                 interaction,
-                f"Saved as `{render._code(where)}`, but the index could not be rebuilt, so the "
+                f"Saved as `{render.code(where)}`, but the index could not be rebuilt, so the "
                 f"previous one is still answering: {result.error}",
             )
             return
@@ -182,7 +183,7 @@ class AdminCog(commands.Cog):
         shown: list[tuple[Article, int]] = []
         for item in added:
             article = engine.article(item.article.article_id) or item.article
-            shown.append((article, engine.passages_of(article.article_id)))
+            shown.append((article, engine.passage_count_of(article.article_id)))
         rendered = render.render_added(shown, source=source)
         await interaction.followup.send(
             content=rendered.content or "",
@@ -193,15 +194,20 @@ class AdminCog(commands.Cog):
 
     @citebot.command(name="remove", description="Remove an article; its file goes to the trash.")
     @app_commands.describe(article="The article to remove (start typing its title)")
-    @app_commands.autocomplete(article=article_choices)
-    async def remove(self, interaction: discord.Interaction[Any], article: str) -> None:
+    async def remove(
+        self, interaction: discord.Interaction[CitebotBot], article: ArticleOption
+    ) -> None:
         engine = self.bot.engine
-        found = await asyncio.to_thread(find_article, engine, article)
-        title = render.escape(render._truncate(" ".join(found.title.split()), 200))
-        view = ConfirmRemove(self, found, title=title, owner_id=interaction.user.id)
+        found = article
+        title = render.escape(render.truncate(" ".join(found.title.split()), 200))
+        view = ConfirmRemove(
+            functools.partial(self.remove_confirmed, found, title),
+            title=title,
+            owner_id=interaction.user.id,
+        )
         await interaction.response.send_message(
-            content=f"Remove “{title}” (`{render._code(found.article_id[:200])}`, "
-            f"{render._plural(engine.passages_of(found.article_id), 'passage')})? "
+            content=f"Remove “{title}” (`{render.code(found.article_id[:200])}`, "
+            f"{render.plural(engine.passage_count_of(found.article_id), 'passage')})? "
             "Its file moves to the trash folder in the data dir; nothing is deleted.",
             view=view,
             ephemeral=True,
@@ -211,29 +217,31 @@ class AdminCog(commands.Cog):
 
     async def remove_confirmed(self, article: Article, title: str) -> str:
         settings = self.bot.settings
-        async with self.bot.library_lock:
+        async with self.bot.corpus_lock:
             try:
                 removed = await asyncio.to_thread(
-                    library.remove_article, settings.corpus_dir, settings.data_dir, article
+                    corpus_edit.remove_article, settings.corpus_dir, settings.data_dir, article
                 )
-            except library.LibraryError as exc:
+            except CorpusEditError as exc:
                 raise CitebotError(f"Nothing removed: {exc}.") from None
             log.info("removed %s to %s", article.article_id, removed.trashed_to)
-            result = await self.bot.reload_articles()
+            result = await self.bot.live.reload()
         where = _relative(removed.trashed_to, settings.data_dir)
-        text = f"Removed “{title}”: its file is in `{render._code(where)}`; move it back to restore it."
+        text = (
+            f"Removed “{title}”: its file is in `{render.code(where)}`; move it back to restore it."
+        )
         if not result.ok:
             text += f" The index could not be rebuilt, so it is still quoted: {result.error}"
         return text
 
     @citebot.command(name="reload", description="Rebuild the index from the corpus folder now.")
-    async def reload(self, interaction: discord.Interaction[Any]) -> None:
+    async def reload(self, interaction: discord.Interaction[CitebotBot]) -> None:
         await interaction.response.defer(thinking=True, ephemeral=True)
-        result = await self.bot.reload_articles()
+        result = await self.bot.live.reload()
         if result.ok:
             text = (
-                f"Reloaded: {render._plural(result.articles, 'article')}, "
-                f"{render._plural(result.passages, 'passage')} in {result.seconds:.1f} s."
+                f"Reloaded: {render.plural(result.articles, 'article')}, "
+                f"{render.plural(result.passages, 'passage')} in {result.seconds:.1f} s."
             )
         else:
             text = f"The rebuild failed, so the previous index is still answering: {result.error}"
@@ -246,7 +254,7 @@ class AdminCog(commands.Cog):
     # --- insight ---------------------------------------------------------------------------
 
     @citebot.command(name="stats", description="Questions, found-rate, reply times and feedback.")
-    async def stats(self, interaction: discord.Interaction[Any]) -> None:
+    async def stats(self, interaction: discord.Interaction[CitebotBot]) -> None:
         await interaction.response.defer(thinking=True, ephemeral=True)
         engine, settings = self.bot.engine, self.bot.settings
         guild_id = interaction.guild_id
@@ -275,7 +283,9 @@ class AdminCog(commands.Cog):
     )
     @app_commands.describe(days="How many days back to look (default 7)")
     async def unanswered(
-        self, interaction: discord.Interaction[Any], days: app_commands.Range[int, 1, 365] = 7
+        self,
+        interaction: discord.Interaction[CitebotBot],
+        days: app_commands.Range[int, 1, 365] = 7,
     ) -> None:
         await interaction.response.defer(thinking=True, ephemeral=True)
         guild_id = interaction.guild_id
@@ -292,7 +302,7 @@ class AdminCog(commands.Cog):
     # --- per-server settings -----------------------------------------------------------------
 
     @settings_group.command(name="show", description="Show how Citebot behaves in this server.")
-    async def settings_show(self, interaction: discord.Interaction[Any]) -> None:
+    async def settings_show(self, interaction: discord.Interaction[CitebotBot]) -> None:
         await self._show_settings(interaction)
 
     @settings_group.command(
@@ -304,7 +314,7 @@ class AdminCog(commands.Cog):
     )
     async def settings_replies(
         self,
-        interaction: discord.Interaction[Any],
+        interaction: discord.Interaction[CitebotBot],
         private: bool | None = None,
         results: app_commands.Range[int, 1, 10] | None = None,
     ) -> None:
@@ -327,7 +337,7 @@ class AdminCog(commands.Cog):
     )
     async def settings_mentions(
         self,
-        interaction: discord.Interaction[Any],
+        interaction: discord.Interaction[CitebotBot],
         mode: Literal["add", "remove", "everywhere"],
         channel: discord.TextChannel | None = None,
     ) -> None:
@@ -359,7 +369,7 @@ class AdminCog(commands.Cog):
     )
     async def settings_answer_all(
         self,
-        interaction: discord.Interaction[Any],
+        interaction: discord.Interaction[CitebotBot],
         enabled: bool,
         channel: discord.TextChannel | None = None,
     ) -> None:
@@ -380,11 +390,11 @@ class AdminCog(commands.Cog):
         await self.bot.update_guild_settings(guild_id, answer_all_channels=tuple(listed))
         await self._show_settings(interaction)
 
-    async def _show_settings(self, interaction: discord.Interaction[Any]) -> None:
+    async def _show_settings(self, interaction: discord.Interaction[CitebotBot]) -> None:
         current = await self.bot.guild_settings(_guild_id(interaction))
         shown = render.render_guild_settings(
             current,
-            default_results=self.bot.settings.results,
+            default_per_page=self.bot.settings.per_page,
             content_intent=self.bot.settings.message_content_intent,
         )
         await interaction.response.send_message(
@@ -392,86 +402,27 @@ class AdminCog(commands.Cog):
         )
 
 
-class ConfirmRemove(CitebotView):
-    """Remove / Cancel under `/citebot remove`, for the admin who asked; nothing on timeout."""
-
-    def __init__(
-        self,
-        cog: AdminCog,
-        article: Article,
-        *,
-        title: str,
-        owner_id: int,
-        timeout: float = CONFIRM_TIMEOUT,
-    ) -> None:
-        super().__init__(timeout=timeout)
-        self.cog = cog
-        self.article = article
-        self.title = title
-        self.owner_id = owner_id
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        if interaction.user.id != self.owner_id:
-            await send_ephemeral(interaction, "Only the admin who asked can confirm this.")
-            return False
-        return True
-
-    @discord.ui.button(label="Remove", style=discord.ButtonStyle.danger)
-    async def confirm(
-        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
-    ) -> None:
-        self.stop()
-        await interaction.response.edit_message(
-            content=f"Removing “{self.title}”…", view=None, allowed_mentions=NO_MENTIONS
-        )
-        text = await self.cog.remove_confirmed(self.article, self.title)
-        await interaction.edit_original_response(
-            content=render._truncate(text, render.CONTENT_LIMIT), allowed_mentions=NO_MENTIONS
-        )
-
-    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
-    async def cancel(
-        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
-    ) -> None:
-        self.stop()
-        await interaction.response.edit_message(
-            content=f"Kept “{self.title}”.", view=None, allowed_mentions=NO_MENTIONS
-        )
-
-    async def on_timeout(self) -> None:
-        if self.message is None:
-            return
-        try:
-            await self.message.edit(
-                content=f"Kept “{self.title}”: no answer within {CONFIRM_TIMEOUT:.0f} s.",
-                view=None,
-                allowed_mentions=NO_MENTIONS,
-            )
-        except discord.HTTPException as exc:  # dismissed or expired: nothing to tidy
-            log.debug("could not update the remove prompt after timeout: %s", exc)
-
-
 def _check_upload(file: discord.Attachment) -> None:
     """Refuse a file by its name and size before downloading it."""
     suffix = Path(file.filename).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise CitebotError(
-            f"Couldn't add `{render._code(file.filename[:100])}`: only .md, .markdown, .txt, "
+            f"Couldn't add `{render.code(file.filename[:100])}`: only .md, .markdown, .txt, "
             ".html, .htm or .jsonl files can be added."
         )
-    if file.size > library.MAX_UPLOAD_BYTES:
+    if file.size > corpus_edit.MAX_UPLOAD_BYTES:
         raise CitebotError(
-            f"Couldn't add `{render._code(file.filename[:100])}`: it is larger than "
-            f"{library.MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
+            f"Couldn't add `{render.code(file.filename[:100])}`: it is larger than "
+            f"{corpus_edit.MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
         )
 
 
-def _guild_id(interaction: discord.Interaction[Any]) -> int:
+def _guild_id(interaction: discord.Interaction[CitebotBot]) -> int:
     assert interaction.guild_id is not None  # interaction_check refused DMs already
     return interaction.guild_id
 
 
-def _scope(interaction: discord.Interaction[Any]) -> str:
+def _scope(interaction: discord.Interaction[CitebotBot]) -> str:
     guild = interaction.guild
     return guild.name if guild is not None and guild.name else "this server"
 

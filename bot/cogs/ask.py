@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-import secrets
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.asking import Asked
-from bot.cogs._articles import article_choices, find_article
+from bot.asking import LoggedAnswer
+from bot.cogs._articles import ArticleOption
 from bot.errors import CitebotError
+from bot.replies import NO_MENTIONS, reply_to, report_message_error
 from bot.store import GuildSettings
-from bot.views import NO_MENTIONS, AnswerView
+from bot.views import AnswerView
 
 if TYPE_CHECKING:
     from bot.client import CitebotBot
 
 log = logging.getLogger(__name__)
-
-#: Missing Permissions; Cannot reply without permission to read message history.
-CANNOT_REPLY = frozenset({50013, 160002})
 
 
 class AskCog(commands.Cog):
@@ -49,20 +45,16 @@ class AskCog(commands.Cog):
         article="Search only this article (start typing its title)",
         private="Show the answer only to you (default: the server's choice, usually no)",
     )
-    @app_commands.autocomplete(article=article_choices)
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.allowed_installs(guilds=True, users=True)
     async def ask(
         self,
-        interaction: discord.Interaction[Any],
+        interaction: discord.Interaction[CitebotBot],
         question: str,
-        article: str | None = None,
+        article: ArticleOption | None = None,
         private: bool | None = None,
     ) -> None:
-        article_id = None
-        if article:
-            found = await asyncio.to_thread(find_article, self.bot.engine, article)
-            article_id = found.article_id
+        article_id = article.article_id if article is not None else None
         question = self.bot.asker.admit(interaction.user.id, question)
         server = await self._server_settings(interaction.guild_id)
         if private is None:
@@ -84,7 +76,7 @@ class AskCog(commands.Cog):
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.allowed_installs(guilds=True, users=True)
     async def ask_message(
-        self, interaction: discord.Interaction[Any], message: discord.Message
+        self, interaction: discord.Interaction[CitebotBot], message: discord.Message
     ) -> None:
         """Answer the question in the chosen message."""
         if not message.content.strip():
@@ -103,8 +95,8 @@ class AskCog(commands.Cog):
 
     async def _follow_up(
         self,
-        interaction: discord.Interaction[Any],
-        asked: Asked,
+        interaction: discord.Interaction[CitebotBot],
+        asked: LoggedAnswer,
         *,
         ephemeral: bool,
         per_page: int,
@@ -140,7 +132,7 @@ class AskCog(commands.Cog):
             source, text = "dm", message.content
         elif any(user.id == me.id for user in message.mentions):
             if not server.answers_mentions_in(_channel_key(message.channel)):
-                await self._reply(message, content=_mentions_elsewhere(server))
+                await reply_to(message, content=_mentions_elsewhere(server))
                 return
             source, text = "mention", strip_mention(message.content, me.id)
         elif (
@@ -162,15 +154,8 @@ class AskCog(commands.Cog):
                 guild_id=guild_id,
                 per_page=per_page,
             )
-        except CitebotError as exc:
-            await self._reply(message, content=str(exc))
-            return
-        except Exception:
-            error_id = secrets.token_hex(4)
-            log.exception("unexpected error %s answering a %s", error_id, source)
-            await self._reply(
-                message, content=f"Sorry, something went wrong on my side (error id `{error_id}`)."
-            )
+        except Exception as exc:  # noqa: BLE001 - every error gets a reply, as in commands
+            await report_message_error(message, exc, f"a {source} question")
             return
         await self._reply_with_answer(message, asked, per_page)
 
@@ -193,7 +178,7 @@ class AskCog(commands.Cog):
             await self._reply_with_answer(message, asked, per_page)
 
     async def _reply_with_answer(
-        self, message: discord.Message, asked: Asked, per_page: int
+        self, message: discord.Message, asked: LoggedAnswer, per_page: int
     ) -> None:
         view = AnswerView(
             asked,
@@ -202,7 +187,7 @@ class AskCog(commands.Cog):
             store=self.bot.store,
         )
         shown = view.render()
-        view.message = await self._reply(
+        view.message = await reply_to(
             message, content=shown.content, embeds=shown.embeds, view=view
         )
 
@@ -215,19 +200,6 @@ class AskCog(commands.Cog):
 
     def _per_page(self, server: GuildSettings) -> int:
         return server.results or self.bot.asker.per_page
-
-    async def _reply(self, message: discord.Message, **kwargs: Any) -> discord.Message | None:
-        """Reply to `message`; without Read Message History, post in its channel instead."""
-        try:
-            return await message.reply(mention_author=False, allowed_mentions=NO_MENTIONS, **kwargs)
-        except discord.HTTPException as exc:
-            if exc.code not in CANNOT_REPLY:
-                raise
-        try:
-            return await message.channel.send(allowed_mentions=NO_MENTIONS, **kwargs)
-        except discord.Forbidden:
-            log.info("no permission to answer in channel %s", message.channel.id)
-            return None
 
 
 def _channel_key(channel: Any) -> int:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot import render
-from bot.cogs._articles import article_choices, find_article
+from bot.cogs._articles import ArticleOption
 from bot.views import NO_MENTIONS, ArticlesView
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ class InfoCog(commands.Cog):
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.allowed_installs(guilds=True, users=True)
     async def articles(
-        self, interaction: discord.Interaction[Any], filter: str | None = None
+        self, interaction: discord.Interaction[CitebotBot], filter: str | None = None
     ) -> None:
         engine = self.bot.engine
         found = await asyncio.to_thread(engine.find_articles, filter or "", len(engine.articles))
@@ -48,24 +48,24 @@ class InfoCog(commands.Cog):
 
     @app_commands.command(name="article", description="Show one article: link, date and opening.")
     @app_commands.describe(name="The article (start typing its title)")
-    @app_commands.autocomplete(name=article_choices)
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.allowed_installs(guilds=True, users=True)
-    async def article(self, interaction: discord.Interaction[Any], name: str) -> None:
+    async def article(
+        self, interaction: discord.Interaction[CitebotBot], name: ArticleOption
+    ) -> None:
         engine = self.bot.engine
-        found = await asyncio.to_thread(find_article, engine, name)
-        shown = render.render_article(found, passages=engine.passages_of(found.article_id))
+        shown = render.render_article(name, passages=engine.passage_count_of(name.article_id))
         await interaction.response.send_message(embeds=shown.embeds, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="help", description="How to ask me questions, and what I know.")
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.allowed_installs(guilds=True, users=True)
-    async def help(self, interaction: discord.Interaction[Any]) -> None:
+    async def help(self, interaction: discord.Interaction[CitebotBot]) -> None:
         engine, settings = self.bot.engine, self.bot.settings
         shown = render.render_help(
             articles=len(engine.articles),
             passages=engine.passage_count,
-            results=settings.results,
+            per_page=settings.per_page,
             rate=settings.cooldown_rate,
             per=settings.cooldown_seconds,
         )

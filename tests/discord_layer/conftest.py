@@ -36,7 +36,7 @@ def settings(corpus_dir: Path, tmp_path: Path) -> Settings:
     return Settings(
         corpus_dir=corpus_dir,
         data_dir=tmp_path / "data",
-        results=2,
+        per_page=2,
         cooldown_rate=5,
         cooldown_seconds=60.0,
     )

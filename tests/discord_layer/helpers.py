@@ -6,8 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import simcord
-
-from bot.render import payload_problems
+from support import payload_problems
 
 MESSAGE_KEYS = ("content", "embeds", "components")
 

@@ -139,7 +139,7 @@ def settings(corpus_dir: Path, tmp_path: Path) -> Settings:
     return Settings(
         corpus_dir=corpus_dir,
         data_dir=tmp_path / "data",
-        results=2,
+        per_page=2,
         allow_private_urls=True,  # the test site is on 127.0.0.1
         watch_corpus=False,
     )
@@ -430,7 +430,7 @@ async def test_reload_while_twenty_questions_are_in_flight_fails_none(
     entered = threading.Semaphore(0)
     swapped = threading.Event()
     answered_by: list[Engine] = []
-    real_ask = old.ask
+    real_ask = old.answer
 
     def held_ask(*args, **kwargs):
         entered.release()
@@ -438,7 +438,7 @@ async def test_reload_while_twenty_questions_are_in_flight_fails_none(
         answered_by.append(old)
         return real_ask(*args, **kwargs)
 
-    monkeypatch.setattr(old, "ask", held_ask)
+    monkeypatch.setattr(old, "answer", held_ask)
     questions = [
         asyncio.create_task(
             bot.asker.answer("who founded DeepSeek?", user_id=n, source="slash", guild_id=1)

@@ -71,7 +71,7 @@ async def test_only_the_asker_can_page(env: simcord.Env):
 async def test_show_passage_sends_the_full_passages_privately(env: simcord.Env):
     channel, alice, bob, answer = await asked_in_channel(env)
     bot: CitebotBot = env.bot  # type: ignore[assignment]
-    expected = bot.engine.ask(QUESTION, k=2).results
+    expected = bot.engine.answer(QUESTION, k=2).results
 
     result = await bob.click(answer, label="Show passage")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import simcord
 
-from bot.asking import OnCooldown, QuestionTooLong
+from bot.errors import OnCooldown, QuestionTooLong
 from discord_layer.helpers import handled_errors
 
 QUESTION = "who founded DeepSeek?"

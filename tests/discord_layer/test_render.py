@@ -6,6 +6,7 @@ import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import embed_problems
 
 from bot import render
 from bot.answer import Answer, ArticleRef, Result
@@ -108,11 +109,11 @@ def test_a_full_page_of_long_excerpts_stays_within_discord_limits():
     ]
     shown = render.render_answer(answer(*results, question="q" * 600), per_page=10)
 
-    assert render.embed_problems(shown.content, shown.embeds) == []
+    assert embed_problems(shown.content, shown.embeds) == []
     assert len(shown.embeds[0].title) <= 256
     assert shown.embeds[0].description.count("`[") == 10  # every result kept, each cut to fit
     passages = render.render_passages(results)
-    assert render.embed_problems(passages.content, passages.embeds) == []
+    assert embed_problems(passages.content, passages.embeds) == []
 
 
 def test_pages_split_results_and_keep_their_ranks():
@@ -157,7 +158,7 @@ def test_any_excerpt_renders_verbatim_within_limits(text: str, spans: list[tuple
     shown = render.render_answer(answer(result(1, text, non_overlapping)), per_page=1)
 
     description = shown.embeds[0].description
-    assert render.embed_problems(shown.content, shown.embeds) == []
+    assert embed_problems(shown.content, shown.embeds) == []
     body = description.split("\n", 1)[1]
     # Verbatim, except that lines holding only spaces are shown empty.
     assert plain(body) == "\n".join(line if line.strip() else "" for line in text.split("\n"))

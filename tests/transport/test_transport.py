@@ -95,13 +95,13 @@ async def test_interactions_are_acknowledged_within_3_s_while_slow_searches_run(
     searches (6 s); run in worker threads, every deferral goes out at once.
     """
     engine = running_bot.engine
-    original_ask = engine.ask
+    original_ask = engine.answer
 
     def slow_ask(*args, **kwargs):  # a large index: every search takes a while
         time.sleep(0.5)
         return original_ask(*args, **kwargs)
 
-    engine.ask = slow_ask  # type: ignore[method-assign]
+    engine.answer = slow_ask  # type: ignore[method-assign]
     users = [pointed_at.create_user(f"user{n}") for n in range(12)]
 
     payloads = await asyncio.gather(

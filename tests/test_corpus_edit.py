@@ -8,15 +8,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.corpus import load_corpus, markdown_paragraphs
-from bot.library import (
-    DuplicateArticle,
-    LibraryError,
+from bot.corpus_edit import (
     article_from_page,
     escape_markdown_paragraph,
     remove_article,
     save_page_article,
     save_upload,
 )
+from bot.errors import CorpusEditError, DuplicateArticle
 
 PAGE = """<html><head><title>Zebra facts</title>
 <link rel="canonical" href="https://example.org/zebras"></head><body><nav>Home</nav>
@@ -83,7 +82,7 @@ def test_uploaded_files_are_saved_as_they_are(tmp_path: Path) -> None:
 def test_unusable_upload_is_refused_with_the_reason(
     tmp_path: Path, name: str, data: bytes, message: str
 ) -> None:
-    with pytest.raises(LibraryError, match=message):
+    with pytest.raises(CorpusEditError, match=message):
         save_upload(tmp_path / "corpus", name, data, existing=[])
     assert not (tmp_path / "corpus" / "added" / name).exists()
 

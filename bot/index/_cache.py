@@ -1,4 +1,4 @@
-"""Where a built index lives on disk, and when it may be trusted.
+"""The index cache: where a corpus's built index lives on disk, and when it may be trusted.
 
 An index is saved under a fingerprint of the corpus text and the settings that
 shape it, so a restart loads it in a blink and any change rebuilds it. A saved
@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,8 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from bot import __version__
+from bot.atomic import staged_folder
 from bot.corpus import Corpus, Passage, split_passages
-from bot.index import BM25Index, IndexLoadError
+from bot.errors import IndexLoadError
+from bot.index._bm25 import BM25Index
 from bot.settings import Settings
 from bot.text import Analyzer
 
@@ -36,7 +37,8 @@ STALE_SECONDS = 3600
 PASSAGE_COLUMNS = ("article", "start", "end", "first_paragraph", "last_paragraph")
 
 
-def fingerprint(corpus: Corpus, settings: Settings) -> str:
+def cache_key(corpus: Corpus, settings: Settings) -> str:
+    """What the saved index depends on: the corpus text, the settings that shape it, the code."""
     digest = hashlib.sha256()
     digest.update(corpus.fingerprint().encode())
     digest.update(json.dumps(settings.index_fingerprint_fields(), sort_keys=True).encode())
@@ -55,17 +57,17 @@ def load_or_build(
     """The saved index for this corpus and settings, built and saved first if needed."""
     warn = on_warning or (lambda message: log.warning("%s", message))
     root = settings.data_dir / "index"
-    key = fingerprint(corpus, settings)
+    key = cache_key(corpus, settings)
     folder = root / key
     if folder.exists():
         try:
-            return _load(folder, corpus, key)
+            return load_cached(folder, corpus, key)
         except (IndexLoadError, OSError, ValueError, KeyError) as exc:
             warn(f"saved index in {folder} is unusable ({exc}); rebuilding it")
             shutil.rmtree(folder, ignore_errors=True)
-    passages, index = build(corpus, analyzer, settings, progress=progress)
+    passages, index = index_passages(corpus, analyzer, settings, progress=progress)
     try:
-        _save(root, key, passages, index)
+        save_cached(root, key, passages, index)
     except OSError as exc:
         warn(
             f"could not save the index in {root} ({exc.strerror or exc}); it will be rebuilt next time"
@@ -73,13 +75,14 @@ def load_or_build(
     return passages, index
 
 
-def build(
+def index_passages(
     corpus: Corpus,
     analyzer: Analyzer,
     settings: Settings,
     *,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Passage], BM25Index]:
+    """Split the corpus into passages and build their BM25 index, in memory (nothing saved)."""
     passages: list[Passage] = []
     for number, article in enumerate(corpus.articles):
         passages.extend(
@@ -116,10 +119,10 @@ def build(
     return passages, index
 
 
-def _save(root: Path, key: str, passages: list[Passage], index: BM25Index) -> None:
-    root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
-    try:
+def save_cached(root: Path, key: str, passages: list[Passage], index: BM25Index) -> None:
+    """Save `passages` and `index` as `root/key` in one rename, then retire other keys."""
+    with staged_folder(root / key, keep_existing=True) as staging:
+        # Another process saving the same key first wins: theirs is as good as ours.
         index.save(staging / "bm25")
         table = np.array(
             [[getattr(p, c) for c in PASSAGE_COLUMNS] for p in passages], dtype=np.int64
@@ -128,15 +131,6 @@ def _save(root: Path, key: str, passages: list[Passage], index: BM25Index) -> No
         (staging / "meta.json").write_text(
             json.dumps({"fingerprint": key, "format": FORMAT_VERSION, "passages": len(passages)})
         )
-        _fsync_dir(staging)
-        try:
-            os.replace(staging, root / key)
-        except OSError:
-            if not (root / key).exists():
-                raise
-            # Another process saved the same index first: theirs is as good as ours.
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     _remove_old(root, keep=key)
 
 
@@ -161,7 +155,8 @@ def _remove_old(root: Path, *, keep: str) -> None:
         shutil.rmtree(retired, ignore_errors=True)
 
 
-def _load(folder: Path, corpus: Corpus, key: str) -> tuple[list[Passage], BM25Index]:
+def load_cached(folder: Path, corpus: Corpus, key: str) -> tuple[list[Passage], BM25Index]:
+    """The passages and index saved in `folder`, checked against `corpus` and `key`."""
     meta = json.loads((folder / "meta.json").read_text())
     if meta.get("fingerprint") != key or meta.get("format") != FORMAT_VERSION:
         raise IndexLoadError("it was built for another corpus or version")
@@ -178,10 +173,3 @@ def _load(folder: Path, corpus: Corpus, key: str) -> tuple[list[Passage], BM25In
         if not 0 <= passage.start < passage.end <= len(corpus.articles[passage.article].text):
             raise IndexLoadError("passage offsets fall outside their article")
     return passages, index
-
-
-def _fsync_dir(folder: Path) -> None:
-    for path in folder.rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())

@@ -1,4 +1,4 @@
-"""Adding and removing articles on disk, for admins working from Discord.
+"""Adding and removing articles in the corpus folder, for admins working from Discord.
 
 The corpus folder stays the one source of truth: an added article is an ordinary
 file in it (so `citebot index` and a restart see it too), and a removed one is
@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 import re
 import shutil
-import tempfile
 import time
 import unicodedata
 from collections.abc import Sequence
@@ -21,21 +19,12 @@ from pathlib import Path
 
 import yaml
 
-from bot.corpus import SUPPORTED_SUFFIXES, Article, SkipFile, parse_articles
-from bot.errors import CitebotError
+from bot import atomic
+from bot.corpus import SUPPORTED_SUFFIXES, Article, parse_articles
+from bot.errors import CorpusEditError, DuplicateArticle, SkipFile
 
 ADDED_FOLDER = "added"
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
-
-
-class LibraryError(CitebotError):
-    """An add or remove that cannot be done; the message is for the admin."""
-
-
-class DuplicateArticle(LibraryError):
-    def __init__(self, message: str, existing: Article) -> None:
-        super().__init__(message)
-        self.existing = existing
 
 
 @dataclass(frozen=True)
@@ -83,7 +72,7 @@ def article_from_page(body: str, content_type: str, url: str) -> Article:
     try:
         [article] = list(parse_articles(body.encode("utf-8"), name))
     except SkipFile as exc:
-        raise LibraryError(f"nothing to add from that page: {exc}") from None
+        raise CorpusEditError(f"nothing to add from that page: {exc}") from None
     return dataclasses.replace(article, url=article.url or url)
 
 
@@ -104,7 +93,7 @@ def save_page_article(corpus_dir: Path, article: Article, existing: Sequence[Art
     )
     paragraphs = [article.text[p.start : p.end] for p in article.paragraphs]
     body = "\n\n".join(escape_markdown_paragraph(p) for p in paragraphs)
-    _write_atomic(path, f"---\n{front}---\n\n{body}\n".encode())
+    atomic.write_file(path, f"---\n{front}---\n\n{body}\n".encode())
     return Added(path, _reload_one(path, corpus_dir))
 
 
@@ -114,20 +103,20 @@ def save_upload(
     """Save an uploaded article file as it is, after checking it loads like a corpus file."""
     suffix = Path(filename).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise LibraryError("only .md, .markdown, .txt, .html, .htm or .jsonl files can be added")
+        raise CorpusEditError("only .md, .markdown, .txt, .html, .htm or .jsonl files can be added")
     if len(data) > MAX_UPLOAD_BYTES:
-        raise LibraryError(f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+        raise CorpusEditError(f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
     warnings: list[str] = []
     try:
         articles = list(parse_articles(data, f"{ADDED_FOLDER}/{filename}", warnings.append))
     except SkipFile as exc:
-        raise LibraryError(f"{filename} cannot be used: {exc}") from None
+        raise CorpusEditError(f"{filename} cannot be used: {exc}") from None
     for article in articles:
         check_duplicate(article, existing)
     folder = corpus_dir / ADDED_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     path = _free_path(folder, slugify(Path(filename).stem), suffix)
-    _write_atomic(path, data)
+    atomic.write_file(path, data)
     relative = path.relative_to(corpus_dir).as_posix()
     return [Added(path, a) for a in parse_articles(data, relative, warnings.append)]
 
@@ -139,7 +128,7 @@ def remove_article(corpus_dir: Path, data_dir: Path, article: Article) -> Remove
     source = file_part if jsonl_line is not None else article.source
     path = corpus_dir / source
     if not path.is_file():
-        raise LibraryError(f"the file of “{article.title}” is no longer in the corpus folder")
+        raise CorpusEditError(f"the file of “{article.title}” is no longer in the corpus folder")
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     trash = data_dir / "trash" / stamp / source
     trash.parent.mkdir(parents=True, exist_ok=True)
@@ -148,7 +137,7 @@ def remove_article(corpus_dir: Path, data_dir: Path, article: Article) -> Remove
         shutil.copy2(path, trash)
         kept = [text for number, text in enumerate(lines, start=1) if number != jsonl_line]
         if any(line.strip() for line in kept):
-            _write_atomic(path, "".join(kept).encode())
+            atomic.write_file(path, "".join(kept).encode())
         else:
             path.unlink()
     else:
@@ -186,19 +175,6 @@ def _free_path(folder: Path, stem: str, suffix: str) -> Path:
         path = folder / f"{stem}-{number}{suffix}"
         number += 1
     return path
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _reload_one(path: Path, corpus_dir: Path) -> Article:

@@ -1,0 +1,379 @@
+"""The BM25 index: built once from token lists, then read-only (statistics, scores, top k).
+
+Scores are exactly those of ``rank_bm25.BM25Okapi``: each posting holds the term's
+whole contribution to the document's score, computed with the very operations
+rank-bm25 uses, so the values are bit for bit the ones it adds.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from array import array
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from bot.index import _format
+from bot.index._maxscore import Term, search
+from bot.index._selection import Hit
+
+PROGRESS_EVERY = 10_000
+#: Postings converted to weights per step while building (bounds temporary memory).
+_WEIGHT_CHUNK = 1 << 22
+#: Ranges at most this wide get a fresh score buffer instead of the per-thread one.
+_SMALL_RANGE = 1 << 16
+#: Terms in at least 1/_DENSE_DIVISOR of the documents also get a dense column of
+#: contributions (0 where absent): looking a candidate up is then one array access,
+#: and adding the whole term a vector add. At 1/4 a column takes at most 8/3 the
+#: space of the term's postings.
+_DENSE_DIVISOR = 4
+
+
+class BM25Index:
+    """An immutable BM25 (Okapi, rank-bm25 flavour) index over tokenised documents."""
+
+    n_docs: int
+    vocabulary_size: int
+
+    def __init__(
+        self,
+        *,
+        vocabulary: list[str],
+        offsets: np.ndarray,
+        doc_ids: np.ndarray,
+        weights: np.ndarray,
+        idf: np.ndarray,
+        max_weight: np.ndarray,
+        doc_len: np.ndarray,
+        dense_terms: np.ndarray,
+        dense: np.ndarray,
+        k1: float,
+        b: float,
+        epsilon: float,
+        avgdl: float,
+        average_idf: float,
+    ) -> None:
+        self.vocabulary = vocabulary
+        self._term_ids = {term: i for i, term in enumerate(vocabulary)}
+        self._offsets = offsets
+        self._doc_ids = doc_ids
+        self._weights = weights
+        self._idf = idf
+        self._max_weight = max_weight
+        self._doc_len = doc_len
+        self._dense_terms = dense_terms
+        self._dense = dense
+        self._dense_row = {int(t): row for row, t in enumerate(dense_terms.tolist())}
+        self.k1 = float(k1)
+        self.b = float(b)
+        self.epsilon = float(epsilon)
+        self.avgdl = float(avgdl)
+        self.average_idf = float(average_idf)
+        self.n_docs = int(doc_len.shape[0])
+        self.vocabulary_size = len(vocabulary)
+        self._local = threading.local()
+
+    # --- building ----------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        docs: Iterable[Sequence[str]],
+        *,
+        k1: float = 1.5,
+        b: float = 0.75,
+        epsilon: float = 0.25,
+        progress: Callable[[int], None] | None = None,
+    ) -> BM25Index:
+        """Index `docs` (token lists), reading them once, one at a time.
+
+        Only compact arrays are kept per document (term ids and counts), never the
+        token lists. `progress(n_done)` is called every few thousand documents and
+        once at the end.
+        """
+        if not (math.isfinite(k1) and k1 >= 0):
+            raise ValueError(f"k1 must be a finite number >= 0, not {k1!r}")
+        if not (math.isfinite(b) and 0 <= b <= 1):
+            raise ValueError(f"b must be between 0 and 1, not {b!r}")
+        if not math.isfinite(epsilon):
+            raise ValueError(f"epsilon must be a finite number, not {epsilon!r}")
+        counted = _Counted.read(docs, progress)
+        n_docs, n_terms = counted.n_docs, len(counted.vocabulary)
+        avgdl = counted.total_tokens / n_docs if n_docs else 0.0
+
+        terms = np.frombuffer(counted.term_ids, dtype=np.int32)
+        df = np.bincount(terms, minlength=n_terms).astype(np.int64)
+        offsets = np.zeros(n_terms + 1, dtype=np.int64)
+        np.cumsum(df, out=offsets[1:])
+        idf, average_idf = _rank_bm25_idf(df, n_docs, epsilon)
+
+        # Sort postings by term (stable: documents stay ascending within a term).
+        order = np.argsort(terms, kind="stable")
+        del terms
+        counted.term_ids = array("i")  # release the build buffer
+        docs_of = np.repeat(
+            np.arange(n_docs, dtype=np.int32), np.frombuffer(counted.distinct, dtype=np.int32)
+        )
+        counted.distinct = array("i")
+        doc_ids = docs_of[order]
+        del docs_of
+        tf = np.frombuffer(counted.counts, dtype=np.int32)[order]
+        del order
+        counted.counts = array("i")
+
+        lengths = np.frombuffer(counted.doc_len, dtype=np.int32).copy()
+        counted.doc_len = array("i")
+        weights = np.empty(doc_ids.shape[0], dtype=np.float64)
+        for lo in range(0, weights.shape[0], _WEIGHT_CHUNK):
+            hi = min(lo + _WEIGHT_CHUNK, weights.shape[0])
+            term_of = np.searchsorted(offsets, np.arange(lo, hi), side="right") - 1
+            weights[lo:hi] = _contributions(
+                idf[term_of], tf[lo:hi], lengths[doc_ids[lo:hi]], k1, b, avgdl
+            )
+        del tf
+        if n_terms:
+            max_weight = np.maximum.reduceat(weights, offsets[:-1])
+        else:
+            max_weight = np.zeros(0, dtype=np.float64)
+        dense_terms = np.flatnonzero(df * _DENSE_DIVISOR >= max(n_docs, 1)).astype(np.int32)
+        dense = np.zeros((dense_terms.shape[0], n_docs), dtype=np.float64)
+        for row, tid in enumerate(dense_terms.tolist()):
+            lo, hi = offsets[tid], offsets[tid + 1]
+            dense[row, doc_ids[lo:hi]] = weights[lo:hi]
+        return cls(
+            vocabulary=counted.vocabulary,
+            offsets=offsets,
+            doc_ids=doc_ids,
+            weights=weights,
+            idf=idf,
+            max_weight=max_weight,
+            doc_len=lengths,
+            dense_terms=dense_terms,
+            dense=dense,
+            k1=k1,
+            b=b,
+            epsilon=epsilon,
+            avgdl=avgdl,
+            average_idf=average_idf,
+        )
+
+    # --- statistics ----------------------------------------------------------------------
+
+    def idf(self, term: str) -> float | None:
+        """rank-bm25's idf of `term` (after the epsilon floor), None for an unknown term."""
+        tid = self._term_ids.get(term)
+        return None if tid is None else float(self._idf[tid])
+
+    def postings(self, term: str) -> np.ndarray:
+        """Ids of the documents holding `term`, ascending (a read-only view, no copy)."""
+        tid = self._term_ids.get(term)
+        if tid is None:
+            return self._doc_ids[:0]
+        return self._doc_ids[int(self._offsets[tid]) : int(self._offsets[tid + 1])]
+
+    def doc_freq(self, term: str) -> int:
+        """How many documents hold `term` (0 if unknown)."""
+        tid = self._term_ids.get(term)
+        if tid is None:
+            return 0
+        return int(self._offsets[tid + 1] - self._offsets[tid])
+
+    # --- scoring -------------------------------------------------------------------------
+
+    def get_scores(self, query: Sequence[str]) -> np.ndarray:
+        """Every document's score, as ``BM25Okapi.get_scores(query)`` returns it."""
+        scores = np.zeros(self.n_docs, dtype=np.float64)
+        for term in query:
+            tid = self._term_ids.get(term)
+            if tid is None:
+                continue
+            lo, hi = int(self._offsets[tid]), int(self._offsets[tid + 1])
+            scores[self._doc_ids[lo:hi]] += self._weights[lo:hi]
+        return scores
+
+    def top_k(
+        self, query: Sequence[str], k: int, *, doc_range: tuple[int, int] | None = None
+    ) -> list[Hit]:
+        """The best `k` documents, best first, ties by index.
+
+        Only documents scoring above 0 are returned. `doc_range` = (start, end)
+        restricts the search to documents start <= i < end.
+        """
+        if k <= 0:
+            return []
+        start, end = 0, self.n_docs
+        if doc_range is not None:
+            start, end = max(0, int(doc_range[0])), min(self.n_docs, int(doc_range[1]))
+        if end <= start:
+            return []
+        width = end - start
+        # A narrow range is searched in a buffer of its own, in positions from `start`.
+        local = not (start == 0 and end == self.n_docs) and width <= _SMALL_RANGE
+        terms, negative = self._query_terms(query, start, end, local=local)
+        if not terms:
+            return []
+        if local:
+            buffer = np.zeros(width, dtype=np.float64)
+            hits = search(terms, k, buffer, negative, 0, width)
+            return [Hit(doc + start, score) for doc, score in hits]
+        buffer = self._buffer()
+        try:
+            return search(terms, k, buffer, negative, start, end)
+        except BaseException:
+            self._local.buffer = None  # possibly dirty: the next query allocates afresh
+            raise
+
+    def _query_terms(
+        self, query: Sequence[str], start: int, end: int, *, local: bool
+    ) -> tuple[list[Term], bool]:
+        """The query's known terms restricted to [start, end), and whether any idf is
+        negative. A repeated term counts again; with `local`, ids count from `start`."""
+        multiplicity: dict[int, int] = {}
+        for term in query:
+            tid = self._term_ids.get(term)
+            if tid is not None:
+                multiplicity[tid] = multiplicity.get(tid, 0) + 1
+        terms: list[Term] = []
+        negative = False
+        whole = start == 0 and end == self.n_docs
+        for tid, count in multiplicity.items():
+            idf = self._idf[tid]
+            if idf == 0:
+                continue  # adds exactly 0 everywhere
+            negative |= bool(idf < 0)
+            lo, hi = int(self._offsets[tid]), int(self._offsets[tid + 1])
+            ids = self._doc_ids[lo:hi]
+            if not whole:
+                a, z = np.searchsorted(ids, (start, end))
+                lo, hi = lo + int(a), lo + int(z)
+                if lo == hi:
+                    continue
+                ids = self._doc_ids[lo:hi]
+                if local:
+                    ids = ids - np.int32(start)  # positions in a buffer of the range alone
+            bound = float(self._max_weight[tid]) * count
+            row = self._dense_row.get(tid)
+            column = None
+            if row is not None:
+                column = self._dense[row, start:end] if local else self._dense[row]
+            terms.append(Term(ids, self._weights[lo:hi], count, bound, column))
+        return terms, negative
+
+    def _buffer(self) -> np.ndarray:
+        """This thread's all-zero score buffer (queries leave it all zero again)."""
+        buffer = getattr(self._local, "buffer", None)
+        if buffer is None:
+            buffer = self._local.buffer = np.zeros(self.n_docs, dtype=np.float64)
+        return buffer
+
+    # --- persistence ---------------------------------------------------------------------
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The arrays a saved index holds, by file name (see `_format.ARRAY_FILES`)."""
+        return {
+            "offsets": self._offsets,
+            "doc_ids": self._doc_ids,
+            "weights": self._weights,
+            "idf": self._idf,
+            "max_weight": self._max_weight,
+            "doc_len": self._doc_len,
+            "dense_terms": self._dense_terms,
+            "dense": self._dense,
+        }
+
+    def save(self, path: Path) -> None:
+        """Write the index to the folder `path`, replacing it atomically.
+
+        Everything is written and flushed to a temporary folder beside `path`, which
+        is then renamed to `path`: a crash leaves either the old index or the new
+        one, never a mix (at worst a stray ``.<name>.tmp-*`` folder).
+        """
+        _format.save(self, Path(path))
+
+    @classmethod
+    def load(cls, path: Path) -> BM25Index:
+        """Open a saved index; arrays are memory-mapped read-only, not copied.
+
+        Raises IndexLoadError if anything is missing, truncated, inconsistent or of
+        another format version.
+        """
+        return cls(**_format.read(Path(path)))
+
+
+class _Counted:
+    """What one pass over the documents keeps: per document its distinct term ids and
+    their counts, as compact arrays, never the token lists."""
+
+    def __init__(self) -> None:
+        self.vocabulary: list[str] = []
+        self.term_ids = array("i")  # per document, its distinct terms in order of first use
+        self.counts = array("i")  # ... and how often each occurs in it
+        self.distinct = array("i")  # per document: how many distinct terms
+        self.doc_len = array("i")
+        self.total_tokens = 0
+        self.n_docs = 0
+
+    @classmethod
+    def read(
+        cls, docs: Iterable[Sequence[str]], progress: Callable[[int], None] | None
+    ) -> _Counted:
+        """Count every document of `docs`, reporting progress every few thousand."""
+        counted = cls()
+        vocab: dict[str, int] = {}
+        lookup = vocab.get
+        term_ids, counts, distinct, doc_len = (
+            counted.term_ids,
+            counted.counts,
+            counted.distinct,
+            counted.doc_len,
+        )
+        total_tokens = 0
+        n_done = 0
+        for doc in docs:
+            frequencies = Counter(doc)
+            keys = list(frequencies)
+            ids = list(map(lookup, keys))
+            if None in ids:
+                for i, term in enumerate(keys):
+                    if ids[i] is None:
+                        ids[i] = vocab[term] = len(vocab)
+            term_ids.extend(ids)  # type: ignore[arg-type]
+            counts.extend(frequencies.values())
+            distinct.append(len(keys))
+            length = len(doc)
+            doc_len.append(length)
+            total_tokens += length
+            n_done += 1
+            if progress is not None and n_done % PROGRESS_EVERY == 0:
+                progress(n_done)
+        if progress is not None and n_done % PROGRESS_EVERY:
+            progress(n_done)
+        counted.vocabulary = list(vocab)  # dicts keep insertion order: index = term id
+        counted.total_tokens = total_tokens
+        counted.n_docs = n_done
+        return counted
+
+
+def _rank_bm25_idf(df: np.ndarray, n_docs: int, epsilon: float) -> tuple[np.ndarray, float]:
+    """idf exactly as rank-bm25 computes it: math.log, summed in vocabulary order (first
+    appearance, like its dict), floored at epsilon * average idf; and that average."""
+    idf_list = [math.log(n_docs - f + 0.5) - math.log(f + 0.5) for f in df.tolist()]
+    idf_sum = 0.0
+    for value in idf_list:
+        idf_sum += value
+    n_terms = len(idf_list)
+    average_idf = idf_sum / n_terms if n_terms else 0.0
+    floor = epsilon * average_idf
+    return np.array([floor if v < 0 else v for v in idf_list], dtype=np.float64), average_idf
+
+
+def _contributions(
+    idf: np.ndarray, tf: np.ndarray, doc_len: np.ndarray, k1: float, b: float, avgdl: float
+) -> np.ndarray:
+    """idf * tf*(k1+1) / (tf + k1*(1 - b + b*dl/avgdl)), operation for operation as rank-bm25."""
+    tf = tf.astype(np.int64)
+    doc_len = doc_len.astype(np.int64)
+    return idf * (tf * (k1 + 1) / (tf + k1 * (1 - b + b * doc_len / avgdl)))

@@ -1,0 +1,141 @@
+"""Discord's limits and the text helpers every renderer shares: escape, cut, count, link."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from urllib.parse import quote as url_quote
+
+import discord
+
+# Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
+CONTENT_LIMIT = 2000
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FIELD_NAME_LIMIT = 256
+FIELD_VALUE_LIMIT = 1024
+FOOTER_LIMIT = 2048
+AUTHOR_LIMIT = 256
+FIELDS_LIMIT = 25
+EMBED_TOTAL_LIMIT = 6000
+EMBEDS_LIMIT = 10
+
+FOUND_COLOUR = discord.Colour.blurple()
+NOT_FOUND_COLOUR = discord.Colour.orange()
+INFO_COLOUR = discord.Colour.dark_teal()
+
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What to send: message content (may be None) and embeds."""
+
+    content: str | None = None
+    embeds: list[discord.Embed] = field(default_factory=list)
+
+
+def escape(text: str) -> str:
+    """Article text shown as it is: every Discord markdown character escaped."""
+    return discord.utils.escape_markdown(text)
+
+
+def code(text: str) -> str:
+    """Text safe inside an inline code span."""
+    return text.replace("`", "ˋ")
+
+
+def truncate(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, an ellipsis marking the cut."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + ELLIPSIS
+
+
+def plural(count: int, word: str) -> str:
+    """`1 article`, `2,000 articles`."""
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
+
+
+def fit(text: str, limit: int) -> str:
+    """Escaped `text` cut (at a space when possible) so that it fits in `limit`."""
+    rendered = escape(text)
+    if len(rendered) <= limit:
+        return rendered
+    low, high, best = 0, len(text), ELLIPSIS
+    while low <= high:
+        middle = (low + high) // 2
+        candidate = escape(cut_at_space(text, middle)) + ELLIPSIS
+        if len(candidate) <= limit:
+            best = candidate
+            low = middle + 1
+        else:
+            high = middle - 1
+    return best
+
+
+def cut_at_space(text: str, length: int) -> str:
+    """The first `length` characters, ending at a word's end when one is near."""
+    if length >= len(text):
+        return text
+    cut = text[:length]
+    space = cut.rfind(" ")
+    if space > length * 0.6:
+        cut = cut[:space]
+    return cut.rstrip()
+
+
+def quote(text: str) -> str:
+    """`text` as a Discord block quote, line by line."""
+    lines = text.split("\n")
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in lines)
+
+
+def title_of(question: str) -> str:
+    """A question as an embed title: one line, escaped, within the title limit."""
+    return fit(" ".join(question.split()), TITLE_LIMIT)
+
+
+def safe_url(url: str | None) -> str | None:
+    """An http(s) url that cannot break a markdown link, or None."""
+    if not url:
+        return None
+    url = url.strip()
+    if not url.lower().startswith(("http://", "https://")) or len(url) > 2000:
+        return None
+    return url_quote(url, safe=":/?#@!$&'*+,;=%~-._")
+
+
+def link(title: str, url: str | None) -> str:
+    """`[title](url)` with the title escaped, or the escaped title alone without a url."""
+    shown = escape(truncate(" ".join(title.split()), 200))
+    safe = safe_url(url)
+    if safe is None:
+        return shown
+    return "[{}]({})".format(shown.replace("[", "\\[").replace("]", "\\]"), safe)
+
+
+def elapsed(elapsed_ms: float) -> str:
+    """`12 ms`, or `<1 ms` for a search faster than that."""
+    return f"{elapsed_ms:.0f} ms" if elapsed_ms >= 1 else "<1 ms"
+
+
+def seconds(value: float) -> str:
+    """`minute`, `30 s`, `1.5 s`: a cooldown window as the help text says it."""
+    if value == 60:
+        return "minute"
+    if value.is_integer():
+        return f"{int(value)} s"
+    return f"{value:g} s"
+
+
+def field_lines(lines: Sequence[str]) -> str:
+    """As many whole lines as fit in one embed field."""
+    kept: list[str] = []
+    size = 0
+    for line in lines:
+        if size + len(line) + 1 > FIELD_VALUE_LIMIT:
+            break
+        kept.append(line)
+        size += len(line) + 1
+    return "\n".join(kept) or "–"
