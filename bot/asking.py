@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from bot.answer import Answer
+from bot.chat import strip_discord_markup
 from bot.errors import OnCooldown, QuestionError, QuestionTooLong
 from bot.live import LiveEngine
 from bot.ratelimit import QuestionLimiter
@@ -23,19 +23,10 @@ from bot.store import Store
 #: Pages of results kept per answer for "More results".
 MAX_PAGES = 3
 
-#: Discord markup that names someone or something rather than asking about it: user, role
-#: and channel mentions, slash-command mentions, custom emoji, timestamps, @everyone/@here.
-_DISCORD_MARKUP = re.compile(
-    r"<@[!&]?\d+>|<#\d+>|</[^<>:]{1,100}:\d+>|<a?:\w{1,32}:\d+>|<t:-?\d+(?::[tTdDfFR])?>"
-    r"|(?<![\w.])@(?:everyone|here)\b"
-)
-#: Control characters (NUL and friends) other than tabs and line breaks.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
 
 def clean_question(text: str) -> str:
     """The words of a Discord message: mention and emoji markup would only be searched as noise."""
-    return _CONTROL.sub(" ", _DISCORD_MARKUP.sub(" ", text)).strip()
+    return strip_discord_markup(text)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,496 @@
+"""Questions as people type them in a help channel, read into what is worth searching.
+
+A chat message is not a clean question: it opens with "hey guys", ends with "thx in
+advance", writes "dont" and "teh", and often carries a pasted snippet or a traceback.
+`QuestionReader.read` turns it into weighted parts: the prose (factor 1), a traceback's
+"SomeError: message" line (stronger evidence, since it names the problem), and the
+identifiers of pasted code (weaker evidence, since they pull toward any passage of code).
+File paths, line numbers, stack frames, greetings, filler, mentions, emoji and links are
+dropped. Typos are corrected toward the library's own words and common English, only
+when one correction is clearly the right one.
+"""
+
+from __future__ import annotations
+
+import heapq
+import importlib.resources
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+from symspellpy import SymSpell, Verbosity
+
+#: Weight factor of plain prose, of pasted code's identifiers, and of an error line.
+PROSE = 1.0
+CODE = 0.3
+ERROR = 1.5
+
+#: Library words are correction targets only when seen this often (a word seen once is
+#: as likely to be the article's own typo), and only the most frequent ones, so building
+#: the speller stays affordable for a library of a million passages.
+MIN_TARGET_COUNT = 2
+MAX_LIBRARY_TARGETS = 30_000
+#: Common English words a typo may be corrected to ("teh" -> "the"); the whole bundled
+#: dictionary (82,765 words) still tells a real English word from a typo.
+MAX_ENGLISH_TARGETS = 30_000
+#: A correction must beat the runner-up at the same distance by this factor in frequency.
+DOMINANCE = 20
+#: Counting stops being exhaustive past this many words (a sample of the rest is
+#: counted): the frequent words, which are the correction targets, are already known.
+COUNT_BUDGET_WORDS = 20_000_000
+
+# --- Discord markup, links, emoji -----------------------------------------------------
+
+#: Discord markup that names someone or something rather than asking about it: user, role
+#: and channel mentions, slash-command mentions, custom emoji, timestamps, @everyone/@here.
+DISCORD_MARKUP = re.compile(
+    r"<@[!&]?\d+>|<#\d+>|</[^<>:]{1,100}:\d+>|<a?:\w{1,32}:\d+>|<t:-?\d+(?::[tTdDfFR])?>"
+    r"|(?<![\w.])@(?:everyone|here)\b"
+)
+#: Control characters (NUL and friends) other than tabs and line breaks.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def strip_discord_markup(text: str) -> str:
+    """The words of a Discord message: mention and emoji markup would only be searched as noise."""
+    return CONTROL.sub(" ", DISCORD_MARKUP.sub(" ", text)).strip()
+
+
+_URL = re.compile(r"(?:\bhttps?://|\bwww\.)[^\s<>`]+|<https?://[^\s>]+>", re.IGNORECASE)
+# Pictographs, dingbats, symbols, flags, keycaps, skin tones, variation selectors, tags.
+_EMOJI = re.compile(
+    "[\u2190-\u21ff\u2300-\u23ff\u2460-\u27bf\u2900-\u297f\u2b00-\u2bff\u3030\u303d"
+    "\ufe0e\ufe0f\u20e3\U0001f000-\U0001faff\U000e0020-\U000e007f]+"
+)
+_SHORTCODE = re.compile(r"(?<![\w:]):[a-z0-9_+-]{2,32}:(?![\w:])", re.IGNORECASE)
+_EMOTICON = re.compile(r"(?<!\S)(?:[:;=8][-']?[()\[\]DPpOo3/\\|*]+|<3+|\^\^|[xX]D+|T_T|-_-)(?!\S)")
+
+# --- Filler ---------------------------------------------------------------------------
+
+_PEOPLE = r"(?:guys|gals|all|everyone|everybody|folks|y'?all|there|team|people|friends|fam|peeps|devs|mods|chat|frens|bros?)"
+_FILLER_PHRASES = [
+    # greetings, with whoever they greet
+    rf"\b(?:hey+|hi+|hello+|helo|heya|hiya|howdy|yo+|sup|greetings|hallo|good\s+(?:morning|afternoon|evening))\b(?:\s+{_PEOPLE}\b)?",
+    # thanks, with what usually follows
+    r"\b(?:thanks|thank\s+(?:you|u)|thx|thnx|thanx|thnks|tnx|tysm|tyvm|ty|tia|cheers|much\s+appreciated|appreciate\s+it)\b"
+    rf"(?:\s+(?:in\s+advance|a\s+lot|so\s+much|very\s+much|a\s+ton|for\s+(?:any|the|your)\s+help|{_PEOPLE})\b)*",
+    # apologies for asking
+    r"\bsorry\s+(?:if|for|in\s+case)\s+(?:this\s+|it\s*'?\s*s\s+|its\s+|that\s*'?\s*s\s+|thats\s+)?(?:is\s+|was\s+)?(?:an?\s+|the\s+|my\s+)?"
+    r"(?:really\s+|very\s+|super\s+)?(?:dumb|stupid|silly|noob|newbie|basic|obvious|beginner|simple|bad|weird)\s+(?:question|q)\b",
+    r"\bsorry\s+(?:to\s+bother|for\s+(?:the|my)\s+(?:bad\s+)?english|for\s+bothering)\b(?:\s+(?:you|u|guys|all|everyone))?",
+    r"\b(?:(?:a|another)\s+)?(?:dumb|stupid|silly|noob|newbie|quick|basic|beginner)\s+(?:question|q)\b(?:\s+but)?",
+    r"\bi\s+have\s+a\s+(?:quick\s+)?question\b",
+    # asking for help in general
+    r"\b(?:pls|plz|plox|please)\s+help(?:\s+(?:me|us))?\b|\bhelp\s+(?:pls|plz|please)\b|\bhalp\b",
+    r"\bany\s+(?:ideas?|help|suggestions?|tips?|thoughts?|clues?)\b(?:\s+(?:is|are|would\s+be)\s+(?:greatly\s+|much\s+|really\s+)?(?:appreciated|welcome|great|nice|helpful))?",
+    r"\b(?:can|could|would|will)\s+(?:someone|anyone|somebody|anybody|u|you|y'?all|you\s+guys)\s+(?:please\s+|pls\s+|plz\s+)?help(?:\s+(?:me|us))?(?:\s+out)?\b",
+    r"\b(?:does|do)\s+(?:anyone|anybody|someone|somebody|any\s+of\s+you|you\s+guys)\s+(?:here\s+)?know\b",
+    r"\b(?:anyone|anybody|someone|somebody)\s+(?:here\s+)?knows?\b",
+    r"\bany(?:one|body)\s+(?:here|around|online|\?)",
+    r"\bi\s+need\s+(?:some\s+)?help\b(?=\s*[,.!?:]|\s*$)",
+]
+_FILLER = re.compile("|".join(f"(?:{p})" for p in _FILLER_PHRASES), re.IGNORECASE)
+
+#: Chat words that carry no question; dropped unless the library itself uses the word.
+FILLER_WORDS = frozenset(
+    """lol lool lmao lmfao rofl haha hahaha hehe xd idk idc tbh imo imho btw fyi afaik iirc
+    ngl smh omg omfg pls plz plox ok okay okey k kk um umm uh uhh hmm hmmm welp ugh ah
+    oh ahh yea yeah yep nah bruh bro dude guys anyways anyway basically literally""".split()
+)
+
+#: Contractions written without their apostrophe, where the spelling is not also a word
+#: ("its", "well", "were", "hell", "ill", "id", "lets", "shed", "wed" are left alone).
+CONTRACTIONS = {
+    "dont": "do not", "doesnt": "does not", "didnt": "did not", "cant": "can not",
+    "cannot": "can not", "wont": "will not", "isnt": "is not", "arent": "are not",
+    "wasnt": "was not", "werent": "were not", "havent": "have not", "hasnt": "has not",
+    "hadnt": "had not", "shouldnt": "should not", "wouldnt": "would not",
+    "couldnt": "could not", "mustnt": "must not", "neednt": "need not", "aint": "is not",
+    "im": "i am", "ive": "i have", "youre": "you are", "youve": "you have",
+    "youll": "you will", "youd": "you would", "theyre": "they are", "theyve": "they have",
+    "theyll": "they will", "theyd": "they would", "weve": "we have", "itll": "it will",
+    "thats": "that is", "whats": "what is", "theres": "there is", "heres": "here is",
+    "wheres": "where is", "whos": "who is", "hows": "how is", "whys": "why is",
+    "whens": "when is", "whatre": "what are", "whered": "where did", "howd": "how did",
+    "shouldve": "should have", "wouldve": "would have", "couldve": "could have",
+    "mightve": "might have", "mustve": "must have", "dunno": "do not know",
+    "gonna": "going to", "wanna": "want to", "gotta": "got to", "kinda": "kind of",
+    "sorta": "sort of", "lemme": "let me", "gimme": "give me", "outta": "out of",
+}  # fmt: skip
+
+#: Chat spellings of common words; applied only when the library does not use the word.
+CHAT_WORDS = {
+    "u": "you", "ur": "your", "r": "are", "ya": "you", "yu": "you",
+    "wat": "what", "wut": "what", "wht": "what", "whta": "what", "tho": "though",
+    "thru": "through", "cuz": "because", "coz": "because", "bc": "because", "b4": "before",
+    "abt": "about", "rn": "right now", "smth": "something", "sth": "something",
+    "ppl": "people", "msg": "message", "msgs": "messages", "pic": "picture",
+    "pics": "pictures", "plz": "please", "pls": "please", "thnk": "think", "prolly": "probably",
+    "probs": "probably", "diff": "difference",
+    "alot": "a lot", "becuz": "because", "mins": "minutes", "sec": "second", "secs": "seconds",
+}  # fmt: skip
+
+# --- Tracebacks and code --------------------------------------------------------------
+
+_TRACEBACK_HEAD = re.compile(r"^\s*Traceback \(most recent call last\):?\s*$")
+_TRACEBACK_NOISE = re.compile(
+    r"^\s*(?:File\s+\"[^\"]*\"(?:,\s*line\s+\d+)?(?:,\s*in\s+\S+)?\s*$"
+    r"|During handling of the above exception, another exception occurred:?"
+    r"|The above exception was the direct cause of the following exception:?"
+    r"|\[?Previous line repeated \d+ more times?\]?"
+    r"|[\^~\s]*\^[\^~\s]*$)"
+)
+# A JavaScript stack frame or source position: "at f (/a/b.js:10:5)", "/a/b.js:10".
+_JS_FRAME = re.compile(
+    r"^\s*(?:at\s+.*(?::\d+(?::\d+)?\)?|\(native\)|\(<anonymous>\))"
+    r"|(?:[A-Za-z]:)?[\\/]?[\w.\-@\\/]+\.(?:m?js|cjs|ts|tsx|jsx|py):\d+(?::\d+)?"
+    r"|node:[\w/]+:\d+(?::\d+)?(?:\s*\(.*\))?"
+    r"|Node\.js v[\d.]+)\s*$"
+)
+_ERROR_NAME = r"(?:[A-Za-z_][\w]*\.)*(?:[A-Z]\w*)?(?:Error|Exception|Warning|Interrupt|Exit|Fault)(?:\[\d+\])?"
+# "KeyError: 'x'", "discord.errors.Forbidden: 403 ...", "Uncaught TypeError: x is not a function".
+_ERROR_LINE = re.compile(
+    rf"^\s*(?:Uncaught\s+(?:\(in promise\)\s+)?)?(?P<name>{_ERROR_NAME}|(?:[a-z_]\w*\.)+[A-Z]\w*)"
+    r"(?:\s*:\s*(?P<message>.*?))?\s*$"
+)
+# After a traceback, any "Name: message" line is its error, whatever the name.
+_ANY_ERROR_LINE = re.compile(r"^\s*(?P<name>[A-Za-z_][\w.]*)(?:\s*:\s*(?P<message>.*?))?\s*$")
+_PATH = re.compile(
+    r"""(?:[A-Za-z]:)?(?:[\\/][\w.\-@~ ]+){2,}[\\/]?|['"](?:[A-Za-z]:)?[\\/][^'"]*['"]"""
+    r"|\bline\s+\d+\b|(?<=:)\d+:\d+\b"
+)
+_FENCE = re.compile(r"```[\w+#.-]*[ \t]*\n?(.*?)(?:```|\Z)", re.DOTALL)
+_INLINE_CODE = re.compile(r"`([^`\n]+)`")
+_INLINE_NAME = re.compile(r"^[A-Za-z_][\w.]*(?:\(\))?$")
+_CODE_START = re.compile(
+    r"^\s*(?:>>>|\.\.\.\s|\$\s|In \[\d+\]:|Out\[\d+\]:"
+    r"|(?:async\s+)?def\s+\w+\s*\(|class\s+\w+\s*[(:]|@[\w.]+(?:\(.*\))?\s*$"
+    r"|import\s+[\w.]+(?:\s+as\s+\w+)?(?:\s*,\s*[\w.]+(?:\s+as\s+\w+)?)*\s*;?\s*$"
+    r"|from\s+[\w.]+\s+import\s+[\w*,\s()]+$"
+    r"|(?:const|let|var)\s+[\w{}\[\],\s]+=|function\s*\w*\s*\(|(?:module\.)?exports\b"
+    r"|require\(|return\b.*[;)]\s*$|await\s+[\w.]+\(|print\(|console\.\w+\("
+    r"|(?:if|elif|while|for|with)\b[^!?]*(?:[=<>()\[\]_]|\w\.\w)[^!?]*:\s*$|(?:try|else|finally)\s*:\s*$"
+    r"|except\b[\w.\s,()]*(?:\bas\s+\w+)?\s*:\s*$"
+    r"|[\w.\[\]'\"]+\s*(?:[+\-*/%|&]?=|:=)\s*[^=\s]"
+    r"|[\w.]+\(.*\)\s*;?\s*$)"
+)
+_CODE_END = re.compile(r"(?:[;{}]|\)\s*:)\s*$")
+_CODE_SYMBOLS = re.compile(r"[(){}\[\]=;<>]")
+_CODE_COMMENT = re.compile(r"(?:^|\s)(?:#|//)\s*(?P<comment>[^#/].*)$")
+_STRING_LITERAL = re.compile(r"""(?P<q>['"])(?P<body>[^'"\n]*)(?P=q)""")
+_IDENTIFIER = re.compile(r"[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*")
+_CODE_KEYWORDS = frozenset(
+    """def class import from as return if elif else for while in is not and or try except
+    finally raise with async await lambda pass break continue yield global nonlocal none
+    true false self cls print const let var function new this null undefined typeof
+    instanceof require module exports export default catch throw then switch case do
+    void static public private protected int str float bool dict list tuple set args
+    kwargs len range os sys re""".split()
+)
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+_VOCAB_WORD = re.compile(r"[^\W\d_]{2,}")
+_HAS_WORD = re.compile(r"[^\W_]")
+
+
+@dataclass(frozen=True)
+class ReadQuestion:
+    """A chat message read as a search: weighted parts and the typo fixes made."""
+
+    parts: tuple[tuple[str, float], ...]
+    corrections: tuple[tuple[str, str], ...] = ()
+
+    def text(self) -> str:
+        """The parts joined: what a person would read as the cleaned question."""
+        return " ".join(text for text, _ in self.parts)
+
+
+class QuestionReader:
+    """Built once per library (engine) from its vocabulary; thread-safe; read() is fast (< 1 ms typical)."""
+
+    def __init__(
+        self,
+        vocabulary: Mapping[str, int],
+        *,
+        known: Callable[[str], bool] | None = None,
+    ) -> None:
+        """`vocabulary`: the library's surface words (casefolded) and their counts.
+
+        `known`, when given, also says whether the library has a word (for example through
+        the index's terms), so a word the vocabulary missed is never "corrected".
+        """
+        self._english_words, self._english = _english()
+        self._library = frozenset(vocabulary)
+        self._counts = vocabulary
+        self._known_elsewhere = known
+        targets = heapq.nlargest(
+            MAX_LIBRARY_TARGETS,
+            (
+                (count, word)
+                for word, count in vocabulary.items()
+                if count >= MIN_TARGET_COUNT and len(word) >= 4 and word.isalpha()
+            ),
+        )
+        self._speller = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
+        for count, word in targets:
+            self._speller.create_dictionary_entry(word, count)
+        self._correct = lru_cache(maxsize=50_000)(self._raw_correct)
+
+    @classmethod
+    def from_texts(
+        cls, texts: Iterable[str], **kwargs: Callable[[str], bool] | None
+    ) -> QuestionReader:
+        """Count the words of the articles (a sample past a budget) and build a reader on them."""
+        return cls(count_words(texts), **kwargs)  # type: ignore[arg-type]
+
+    def knows(self, word: str) -> bool:
+        """Whether the library uses `word` (casefolded)."""
+        if word in self._library:
+            return True
+        return self._known_elsewhere is not None and self._known_elsewhere(word)
+
+    def read(self, question: str) -> ReadQuestion:
+        """The parts of `question` worth searching, each with its weight factor."""
+        parts: list[tuple[str, float]] = []
+        corrections: list[tuple[str, str]] = []
+        text = strip_discord_markup(question)
+        text = _URL.sub(" ", text)
+        position = 0
+        for fence in _FENCE.finditer(text):
+            self._read_lines(text[position : fence.start()], parts, corrections, in_code=False)
+            self._read_lines(fence.group(1), parts, corrections, in_code=True)
+            position = fence.end()
+        self._read_lines(text[position:], parts, corrections, in_code=False)
+        return ReadQuestion(tuple(_merge(parts)), tuple(dict.fromkeys(corrections)))
+
+    def _read_lines(
+        self,
+        text: str,
+        parts: list[tuple[str, float]],
+        corrections: list[tuple[str, str]],
+        *,
+        in_code: bool,
+    ) -> None:
+        in_traceback = False
+        previous_code = False
+        prose: list[str] = []
+
+        def flush_prose() -> None:
+            if prose:
+                cleaned = self._clean_prose(" ".join(prose), corrections)
+                if cleaned:
+                    parts.append((cleaned, PROSE))
+                prose.clear()
+
+        for line in text.splitlines():
+            if not line.strip():
+                previous_code = False
+                continue
+            if _TRACEBACK_HEAD.match(line):
+                flush_prose()
+                in_traceback = True
+                continue
+            if _TRACEBACK_NOISE.match(line) or _JS_FRAME.match(line):
+                continue
+            error = _ERROR_LINE.match(line)
+            if error is None and in_traceback and not line[:1].isspace():
+                error = _ANY_ERROR_LINE.match(line)
+            if error is not None:
+                flush_prose()
+                in_traceback = False
+                parts.append((_error_text(error.group("name"), error.group("message")), ERROR))
+                continue
+            if in_traceback and line[:1].isspace():
+                # The source lines a traceback quotes under each frame.
+                _add_code(line, parts)
+                continue
+            if in_code or _looks_like_code(line, previous_code):
+                flush_prose()
+                comment = _CODE_COMMENT.search(line)
+                if comment is not None and not in_traceback:
+                    cleaned = self._clean_prose(comment.group("comment"), corrections)
+                    if cleaned:
+                        parts.append((cleaned, PROSE))
+                    line = line[: comment.start()]
+                _add_code(line, parts)
+                previous_code = True
+                continue
+            previous_code = False
+            in_traceback = False
+            line = _INLINE_CODE.sub(lambda m: _inline(m, parts), line)
+            prose.append(line)
+        flush_prose()
+
+    def _clean_prose(self, text: str, corrections: list[tuple[str, str]]) -> str:
+        text = _EMOJI.sub(" ", text)
+        text = _SHORTCODE.sub(" ", text)
+        text = _EMOTICON.sub(" ", text)
+        text = _FILLER.sub(" ", text)
+
+        def word(match: re.Match[str]) -> str:
+            typed = match.group(0)
+            lower = typed.casefold().replace("’", "'")
+            if lower in CONTRACTIONS:
+                return CONTRACTIONS[lower]
+            if self.knows(lower):
+                return typed
+            if lower in FILLER_WORDS:
+                return ""
+            if lower in CHAT_WORDS:
+                return CHAT_WORDS[lower]
+            if "'" in lower or not _may_correct(typed):
+                return typed
+            fixed = self._correct(lower)
+            if fixed is None:
+                return typed
+            corrections.append((typed, fixed))
+            return fixed
+
+        text = _WORD.sub(word, text)
+        return _tidy(text)
+
+    def _raw_correct(self, word: str) -> str | None:
+        """The one confident correction of an unknown word, or None."""
+        if word in self._english_words or len(word) < 3:
+            return None
+        library = None
+        if len(word) >= 4:
+            library = _confident(self._speller, word, 1 if len(word) <= 7 else 2)
+        english = _confident(self._english, word, 1)
+        if library is not None and (english is None or library[1] <= english[1]):
+            return library[0]
+        return english[0] if english is not None else None
+
+
+def count_words(texts: Iterable[str], budget: int = COUNT_BUDGET_WORDS) -> Counter[str]:
+    """Casefolded words of `texts` with their counts; past `budget` words, a sample.
+
+    Past the budget only every 2nd, then 4th, 8th ... text is counted (and weighted up),
+    so a million passages cost about what the first few hundred thousand do.
+    """
+    counts: Counter[str] = Counter()
+    seen = 0
+    stride = 1
+    for i, text in enumerate(texts):
+        if i % stride:
+            continue
+        words = _VOCAB_WORD.findall(text.casefold())
+        if stride == 1:
+            counts.update(words)
+        else:
+            counts.update(dict.fromkeys(words, 0))
+            for word in words:
+                counts[word] += stride
+        seen += len(words)
+        if seen >= budget * stride:
+            stride *= 2
+    return counts
+
+
+def _confident(speller: SymSpell, word: str, distance: int) -> tuple[str, int] | None:
+    suggestions = speller.lookup(word, Verbosity.CLOSEST, max_edit_distance=distance)
+    if not suggestions or suggestions[0].distance == 0:
+        return None
+    best = suggestions[0]
+    if len(suggestions) > 1 and best.count < DOMINANCE * suggestions[1].count:
+        return None
+    return best.term, best.distance
+
+
+_english_lock = threading.Lock()
+_english_cache: tuple[frozenset[str], SymSpell] | None = None
+
+
+def _english() -> tuple[frozenset[str], SymSpell]:
+    """Every word of symspellpy's English dictionary, and a speller over the common ones."""
+    global _english_cache
+    with _english_lock:
+        if _english_cache is None:
+            path = importlib.resources.files("symspellpy") / "frequency_dictionary_en_82_765.txt"
+            entries = [line.split() for line in path.read_text(encoding="utf-8").splitlines()]
+            words = frozenset(entry[0] for entry in entries if entry)
+            speller = SymSpell(max_dictionary_edit_distance=1, prefix_length=7)
+            for word, count in entries[:MAX_ENGLISH_TARGETS]:
+                speller.create_dictionary_entry(word, int(count))
+            _english_cache = (words, speller)
+        return _english_cache
+
+
+def _may_correct(typed: str) -> bool:
+    """Acronyms ("NVLM") and mixed case ("iPhone", "camelCase") are names, not typos."""
+    return typed.isalpha() and (typed.islower() or (typed[0].isupper() and typed[1:].islower()))
+
+
+def _looks_like_code(line: str, previous_code: bool) -> bool:
+    if previous_code and line[:1] in (" ", "\t"):
+        return True
+    if _CODE_START.match(line) or _CODE_END.search(line):
+        return True
+    symbols = len(_CODE_SYMBOLS.findall(line))
+    return symbols >= 4 and symbols >= 0.1 * len(line.strip())
+
+
+def _add_code(line: str, parts: list[tuple[str, float]]) -> None:
+    """The identifiers (and string contents) of a line of code: weak evidence."""
+    line = _PATH.sub(" ", _URL.sub(" ", line))
+    names: list[str] = []
+    for literal in _STRING_LITERAL.finditer(line):
+        names.extend(_WORD.findall(literal.group("body")))
+    names.extend(
+        name
+        for name in _IDENTIFIER.findall(_STRING_LITERAL.sub(" ", line))
+        if name.casefold() not in _CODE_KEYWORDS and len(name) > 1
+    )
+    if names:
+        parts.append((" ".join(dict.fromkeys(names)), CODE))
+
+
+def _inline(match: re.Match[str], parts: list[tuple[str, float]]) -> str:
+    """Inline code: a name stays in the sentence; a snippet is code."""
+    body = match.group(1).strip()
+    if _INLINE_NAME.match(body):
+        return body
+    if _CODE_SYMBOLS.search(body) or len(body.split()) > 3:
+        _add_code(body, parts)
+        return " "
+    return body
+
+
+def _error_text(name: str, message: str | None) -> str:
+    message = _PATH.sub(" ", message or "")
+    return _tidy(f"{name}: {message}" if message.strip() else name)
+
+
+def _merge(parts: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Neighbouring parts of the same weight become one (code lines, prose lines)."""
+    merged: list[tuple[str, float]] = []
+    for text, factor in parts:
+        if merged and merged[-1][1] == factor:
+            if factor == CODE:
+                words = dict.fromkeys(merged[-1][0].split() + text.split())
+                merged[-1] = (" ".join(words), factor)
+            else:
+                merged[-1] = (f"{merged[-1][0]} {text}", factor)
+        else:
+            merged.append((text, factor))
+    return merged
+
+
+_LEADING_JUNK = re.compile(r"^[\s,;:.!?\-–—]+")
+_REPEATED = re.compile(r"([!?.,])[!?.,]*")
+_SPACE_BEFORE = re.compile(r"\s+([,.!?;:])")
+_EMPTY_CLAUSE = re.compile(r"([,;:])(?:\s*[,;:.!?])+")
+
+
+def _tidy(text: str) -> str:
+    """Whitespace and punctuation left behind by removals, tidied; '' when no word is left."""
+    text = " ".join(text.split())
+    text = _SPACE_BEFORE.sub(r"\1", text)
+    text = _REPEATED.sub(r"\1", text)
+    text = _EMPTY_CLAUSE.sub(lambda m: m.group(0)[-1], text)
+    text = _LEADING_JUNK.sub("", text).strip()
+    text = re.sub(r"^[,;:]+|[,;:]+$", "", text).strip()
+    return text if _HAS_WORD.search(text) else ""

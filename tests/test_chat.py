@@ -1,0 +1,255 @@
+"""Chat-style questions: what a help-channel message is read as before it is searched."""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from bot.chat import CODE, ERROR, PROSE, QuestionReader, ReadQuestion, count_words
+
+LIBRARY = """
+Help channels: a help post stays active for 30 minutes after the last message.
+The guild owner can mention a role. Permissions are set per channel, and the guild
+settings decide who may mention everyone. Install the package with pip, then set the
+environment variable before you run the bot. The message content intent must be
+enabled in the developer portal. A frobnicator turns widgets; the frobnicator is
+configured in settings. Zorblat and zorblit are two kinds of widgets. Tokenz is our
+product name, and tokens are secret.
+"""
+
+
+@pytest.fixture(scope="module")
+def reader() -> QuestionReader:
+    return QuestionReader.from_texts([LIBRARY] * 3)
+
+
+def prose(read: ReadQuestion) -> str:
+    return " ".join(text for text, factor in read.parts if factor == PROSE)
+
+
+def test_greetings_and_thanks_are_removed(reader: QuestionReader) -> None:
+    read = reader.read("hey guys, how long does a help post stay active? thx in advance!!")
+    assert read.text() == "how long does a help post stay active?"
+    assert reader.read("hi all what are permissions? thanks!!").text() == "what are permissions?"
+
+
+@pytest.mark.parametrize(
+    "filler",
+    ["lol", "idk", "pls help", "any ideas?", "sorry if dumb question", "tbh", "thank you so much"],
+)
+def test_chat_filler_is_removed(reader: QuestionReader, filler: str) -> None:
+    read = reader.read(f"{filler} how do i set permissions for a channel {filler}")
+    assert re.findall(r"\w+", read.text()) == "how do i set permissions for a channel".split()
+
+
+@pytest.mark.parametrize(
+    "message", ["hey guys thx", "any ideas?", "pls help", "hi all lol", "<@1> 👋"]
+)
+def test_filler_only_question_has_no_parts(reader: QuestionReader, message: str) -> None:
+    read = reader.read(message)
+    assert read.parts == ()
+    assert read.text() == ""
+
+
+def test_filler_word_the_library_uses_is_kept() -> None:
+    reader = QuestionReader({"lol": 12, "champions": 5})
+    assert reader.read("which lol champions are strong").text() == "which lol champions are strong"
+
+
+def test_contractions_without_apostrophes_are_expanded(reader: QuestionReader) -> None:
+    read = reader.read(
+        "thats odd, whats wrong, im sure theres a role but it doesnt work and i cant"
+    )
+    assert read.text() == (
+        "that is odd, what is wrong, i am sure there is a role but it does not work and i can not"
+    )
+    assert reader.read("ive tried, youre right, it wont start, isnt it").text() == (
+        "i have tried, you are right, it will not start, is not it"
+    )
+
+
+def test_words_that_are_also_contractions_stay(reader: QuestionReader) -> None:
+    question = "its settings were fine, well, the shell said hell no"
+    assert reader.read(question).text() == question
+
+
+def test_typo_is_corrected_toward_the_library_vocabulary(reader: QuestionReader) -> None:
+    read = reader.read("how do i set permisions for teh guild ownr")
+    assert read.text() == "how do i set permissions for the guild owner"
+    assert ("permisions", "permissions") in read.corrections
+    assert ("ownr", "owner") in read.corrections
+
+
+def test_common_english_typos_and_chat_spellings_are_corrected(reader: QuestionReader) -> None:
+    read = reader.read("wat is teh help channel")
+    assert read.text() == "what is the help channel"
+    assert ("teh", "the") in read.corrections
+
+
+def test_long_word_is_corrected_at_distance_two_short_word_only_at_one(
+    reader: QuestionReader,
+) -> None:
+    # "frobnixater" is two edits from the library's "frobnicator" (11 letters).
+    assert "frobnicator" in reader.read("what does the frobnixater do").text()
+    # "zorbqut" is two edits from "zorblat", too many for a 7-letter word.
+    assert reader.read("what is zorbqut").text() == "what is zorbqut"
+
+
+def test_ambiguous_typo_is_left_alone(reader: QuestionReader) -> None:
+    # One edit from both "zorblat" and "zorblit", seen as often: no confident choice.
+    read = reader.read("what is a zorblot")
+    assert read.text() == "what is a zorblot"
+    assert read.corrections == ()
+
+
+def test_real_english_and_library_words_are_never_corrected(reader: QuestionReader) -> None:
+    # "build" is one edit from the library's "guild"; "tokenz" is the library's own word.
+    read = reader.read("can i build tokenz")
+    assert read.text() == "can i build tokenz"
+    assert read.corrections == ()
+
+
+def test_word_seen_once_in_the_library_is_no_correction_target() -> None:
+    reader = QuestionReader({"zorblat": 1, "widgets": 4})
+    assert reader.read("what is zorblot").text() == "what is zorblot"
+
+
+def test_known_callback_keeps_words_the_vocabulary_missed() -> None:
+    reader = QuestionReader({"permissions": 9}, known=lambda word: word == "permisions")
+    assert reader.read("permisions").text() == "permisions"
+
+
+def test_acronyms_and_mixed_case_names_are_not_corrected(reader: QuestionReader) -> None:
+    assert reader.read("is OWNR or gUild a thing").text() == "is OWNR or gUild a thing"
+
+
+def test_traceback_paths_are_noise_and_error_line_is_strong(reader: QuestionReader) -> None:
+    read = reader.read(
+        "my bot crashes on start\n"
+        "Traceback (most recent call last):\n"
+        '  File "/home/me/bot/main.py", line 12, in <module>\n'
+        "    client.run(TOKEN)\n"
+        '  File "/usr/lib/python3.11/site-packages/discord/client.py", line 860, in run\n'
+        "    asyncio.run(runner())\n"
+        "discord.errors.LoginFailure: Improper token has been passed.\n"
+    )
+    assert read.parts[0] == ("my bot crashes on start", PROSE)
+    assert ("discord.errors.LoginFailure: Improper token has been passed.", ERROR) in read.parts
+    assert ERROR > PROSE > CODE
+    everything = read.text()
+    for noise in (
+        "Traceback",
+        "most recent",
+        "File",
+        "main.py",
+        "/home",
+        "line",
+        "860",
+        "<module>",
+    ):
+        assert noise not in everything
+    code = [text for text, factor in read.parts if factor == CODE]
+    assert code and "client.run" in code[0]
+
+
+def test_error_message_loses_its_paths(reader: QuestionReader) -> None:
+    read = reader.read(
+        "Traceback (most recent call last):\n"
+        '  File "x.py", line 1, in <module>\n'
+        "FileNotFoundError: [Errno 2] No such file or directory: '/home/me/config.json'\n"
+    )
+    assert read.parts == (("FileNotFoundError: [Errno 2] No such file or directory", ERROR),)
+
+
+def test_error_line_alone_is_strong(reader: QuestionReader) -> None:
+    read = reader.read("KeyError: 'token'\nwhen i run the bot")
+    assert read.parts == (("KeyError: 'token'", ERROR), ("when i run the bot", PROSE))
+
+
+def test_javascript_error_and_stack_frames(reader: QuestionReader) -> None:
+    read = reader.read(
+        "Uncaught TypeError: client.login is not a function\n"
+        "    at Object.<anonymous> (/home/u/bot/index.js:10:5)\n"
+        "    at Module._compile (node:internal/modules/cjs/loader:1105:14)\n"
+        "why does login fail"
+    )
+    assert read.parts == (
+        ("TypeError: client.login is not a function", ERROR),
+        ("why does login fail", PROSE),
+    )
+
+
+def test_pasted_code_identifiers_are_weak(reader: QuestionReader) -> None:
+    read = reader.read(
+        "```py\n"
+        "@bot.command()\n"
+        "async def ping_pong(ctx):\n"
+        '    await ctx.send("pong")\n'
+        "```\n"
+        "why does my ping command not reply"
+    )
+    assert read.parts[-1] == ("why does my ping command not reply", PROSE)
+    (code,) = [text for text, factor in read.parts if factor == CODE]
+    assert {"bot.command", "ping_pong", "ctx.send", "pong"} <= set(code.split())
+    assert not {"async", "def", "await"} & set(code.split())
+
+
+def test_code_lines_without_a_fence_are_weak(reader: QuestionReader) -> None:
+    read = reader.read(
+        "how do i get the message content intent\n"
+        "from discord.ext import commands\n"
+        "intents = discord.Intents.default()\n"
+        "myBot = commands.Bot(command_prefix='!', intents=intents)\n"
+    )
+    assert read.parts[0] == ("how do i get the message content intent", PROSE)
+    code = " ".join(text for text, factor in read.parts if factor == CODE)
+    assert {"discord.ext", "commands", "discord.Intents.default", "myBot"} <= set(code.split())
+
+
+def test_prose_that_looks_a_little_like_code_stays_prose(reader: QuestionReader) -> None:
+    question = "if i restart the bot (like twice) does the help post stay active?"
+    assert reader.read(question).parts == ((question, PROSE),)
+
+
+def test_code_comment_is_read_as_prose(reader: QuestionReader) -> None:
+    read = reader.read("```\nbot.run(token)  # this never starts\n```")
+    assert ("this never starts", PROSE) in read.parts
+    assert ("bot.run token", CODE) in read.parts
+
+
+def test_inline_name_stays_in_the_sentence_snippet_is_code(reader: QuestionReader) -> None:
+    read = reader.read("im using `bot.run()` and `await ctx.send(embed=e)` fails")
+    assert read.parts[0] == ("ctx.send embed", CODE)
+    assert read.parts[1] == ("i am using bot.run() and fails", PROSE)
+
+
+def test_discord_mentions_emoji_and_urls_are_stripped(reader: QuestionReader) -> None:
+    read = reader.read(
+        "<@123> <@!456> <@&789> in <#42> how do i mention a role 😭🙏 <:pepe:1234> "
+        "<a:dance:99> :sob: :) see https://example.org/docs?x=1 and www.example.com/a"
+    )
+    assert read.text() == "in how do i mention a role see and"
+
+
+def test_from_texts_counts_casefolded_words() -> None:
+    counts = count_words(["The Guild, the guild!", "GUILD owners 42"])
+    assert counts["guild"] == 3
+    assert counts["the"] == 2
+    assert "42" not in counts
+
+
+def test_count_words_samples_past_its_budget_and_weights_the_sample() -> None:
+    texts = ["alpha beta"] * 1000
+    counts = count_words(texts, budget=100)
+    # Every text is the same, so the weighted sample still counts about 1000 of each.
+    assert 900 <= counts["alpha"] <= 1100
+    assert counts["alpha"] == counts["beta"]
+
+
+def test_read_gives_the_same_answer_from_many_threads(reader: QuestionReader) -> None:
+    questions = ["wat is teh guild ownr", "thats permisions lol", "hey guys thx"] * 50
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        together = list(pool.map(reader.read, questions))
+    assert together == [reader.read(q) for q in questions]
