@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import CorpusError, SkipFile
+from bot.synonyms import SYNONYMS_FILE
 from bot.text import sentence_spans, word_count
 
 log = logging.getLogger(__name__)
@@ -116,13 +117,15 @@ def load_corpus(folder: Path, *, on_warning: Callable[[str], None] | None = None
 
 
 def corpus_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
-    """Path, size and modification time of every file the loader would read.
+    """Path, size and modification time of every file the loader would read, and the synonyms.
 
     Cheap (stat only): a running bot compares it to tell whether a rebuild would see
     anything new.
     """
     signature = []
-    for path in _walk(Path(folder), lambda message: None):
+    # The synonyms file is no article, but a change to it changes the library's answers.
+    synonyms = Path(folder) / SYNONYMS_FILE
+    for path in [synonyms, *_walk(Path(folder), lambda message: None)]:
         try:
             stat = path.stat()
         except OSError:
@@ -154,7 +157,7 @@ def _walk(folder: Path, warn: Callable[[str], None]) -> Iterator[Path]:
         seen_dirs.add(key)
         subfolders: list[Path] = []
         for entry in entries:
-            if entry.name.startswith("."):
+            if entry.name.startswith(".") or (current == folder and entry.name == SYNONYMS_FILE):
                 continue
             path = Path(entry.path)
             try:

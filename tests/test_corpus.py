@@ -196,3 +196,20 @@ def test_short_paragraphs_merge_and_long_ones_split_into_overlapping_windows(
         assert len(article.text[p.start : p.end].split()) <= 60
     for before, after in zip(windows, windows[1:], strict=False):
         assert after.start < before.end, "consecutive windows overlap by a sentence"
+
+
+def test_synonyms_file_at_the_root_is_not_an_article_but_counts_as_a_change(
+    tmp_path: Path,
+) -> None:
+    from bot.corpus import corpus_signature
+
+    write(tmp_path, "synonyms.txt", "server, guild\n")
+    write(tmp_path, "guides/synonyms.txt", "A guide that happens to be called synonyms.\n")
+    write(tmp_path, "intro.txt", "Intro\n\nServers are called guilds in the API.\n")
+    corpus = load_corpus(tmp_path)
+    assert sorted(a.source for a in corpus.articles) == ["guides/synonyms.txt", "intro.txt"]
+    assert not any("synonyms" in warning for warning in corpus.warnings)
+    before = corpus_signature(tmp_path)
+    assert "synonyms.txt" in [path for path, _, _ in before]
+    write(tmp_path, "synonyms.txt", "server, guild\nping, mention\n")
+    assert corpus_signature(tmp_path) != before
