@@ -32,7 +32,7 @@ ERROR = 1.5
 #: as likely to be the article's own typo), and only the most frequent ones, so building
 #: the speller stays affordable for a library of a million passages.
 MIN_TARGET_COUNT = 2
-MAX_LIBRARY_TARGETS = 30_000
+MAX_LIBRARY_TARGETS = 20_000
 #: Common English words a typo may be corrected to ("teh" -> "the"); the whole bundled
 #: dictionary (82,765 words) still tells a real English word from a typo.
 MAX_ENGLISH_TARGETS = 30_000
@@ -40,7 +40,7 @@ MAX_ENGLISH_TARGETS = 30_000
 DOMINANCE = 20
 #: Counting stops being exhaustive past this many words (a sample of the rest is
 #: counted): the frequent words, which are the correction targets, are already known.
-COUNT_BUDGET_WORDS = 20_000_000
+COUNT_BUDGET_WORDS = 3_000_000
 
 # --- Discord markup, links, emoji -----------------------------------------------------
 
@@ -192,7 +192,7 @@ _CODE_KEYWORDS = frozenset(
 )
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
-_VOCAB_WORD = re.compile(r"[^\W\d_]{2,}")
+_VOCAB_WORD = re.compile(r"\w\w+")  # faster than letters only; other keys are never asked
 _HAS_WORD = re.compile(r"[^\W_]")
 
 
@@ -346,6 +346,8 @@ class QuestionReader:
             fixed = self._correct(lower)
             if fixed is None:
                 return typed
+            if typed[0].isupper():
+                fixed = fixed[0].upper() + fixed[1:]
             corrections.append((typed, fixed))
             return fixed
 
@@ -368,11 +370,12 @@ class QuestionReader:
 def count_words(texts: Iterable[str], budget: int = COUNT_BUDGET_WORDS) -> Counter[str]:
     """Casefolded words of `texts` with their counts; past `budget` words, a sample.
 
-    Past the budget only every 2nd, then 4th, 8th ... text is counted (and weighted up),
-    so a million passages cost about what the first few hundred thousand do.
+    The first `budget` words are all counted; then every 2nd text (weighted x2) until the
+    texts seen cover twice the budget, every 4th until four times, and so on: a million
+    passages cost about twice what the first hundred thousand do.
     """
     counts: Counter[str] = Counter()
-    seen = 0
+    covered = 0
     stride = 1
     for i, text in enumerate(texts):
         if i % stride:
@@ -381,12 +384,13 @@ def count_words(texts: Iterable[str], budget: int = COUNT_BUDGET_WORDS) -> Count
         if stride == 1:
             counts.update(words)
         else:
-            counts.update(dict.fromkeys(words, 0))
-            for word in words:
-                counts[word] += stride
-        seen += len(words)
-        if seen >= budget * stride:
+            for word, count in Counter(words).items():
+                counts[word] += count * stride
+        covered += len(words) * stride
+        if covered >= budget * stride:
             stride *= 2
+    for word in [word for word in counts if not word.isalpha()]:
+        del counts[word]  # numbers and snake_case: never typo candidates, never looked up
     return counts
 
 

@@ -80,6 +80,7 @@ def test_typo_is_corrected_toward_the_library_vocabulary(reader: QuestionReader)
     assert read.text() == "how do i set permissions for the guild owner"
     assert ("permisions", "permissions") in read.corrections
     assert ("ownr", "owner") in read.corrections
+    assert reader.read("Permisions per channel?").text() == "Permissions per channel?"
 
 
 def test_common_english_typos_and_chat_spellings_are_corrected(reader: QuestionReader) -> None:
