@@ -33,9 +33,11 @@ ERROR = 1.5
 #: the speller stays affordable for a library of a million passages.
 MIN_TARGET_COUNT = 2
 MAX_LIBRARY_TARGETS = 20_000
-#: Common English words a typo may be corrected to ("teh" -> "the"); the whole bundled
-#: dictionary (82,765 words) still tells a real English word from a typo.
-MAX_ENGLISH_TARGETS = 30_000
+#: Common English words a typo may be corrected to ("teh" -> "the"). Only the most common:
+#: with more, names the dictionary lacks were "corrected" to rarer words (gunicorn ->
+#: unicorn, jupyter -> jupiter, zapier -> napier). The whole bundled dictionary (82,765
+#: words) still tells a real English word from a typo.
+MAX_ENGLISH_TARGETS = 5_000
 #: A correction must beat the runner-up at the same distance by this factor in frequency.
 DOMINANCE = 20
 #: Counting stops being exhaustive past this many words (a sample of the rest is
@@ -97,8 +99,8 @@ _FILLER = re.compile("|".join(f"(?:{p})" for p in _FILLER_PHRASES), re.IGNORECAS
 #: Chat words that carry no question; dropped unless the library itself uses the word.
 FILLER_WORDS = frozenset(
     """lol lool lmao lmfao rofl haha hahaha hehe xd idk idc tbh imo imho btw fyi afaik iirc
-    ngl smh omg omfg pls plz plox ok okay okey k kk um umm uh uhh hmm hmmm welp ugh ah
-    oh ahh yea yeah yep nah bruh bro dude guys anyways anyway basically literally""".split()
+    ngl smh omg omfg pls plz plox ok okay okey um umm uh uhh hmm hmmm welp ugh ah
+    oh ahh yea yeah yep nah bruh bro dude guys anyways anyway basically literally wtf""".split()
 )
 
 #: Contractions written without their apostrophe, where the spelling is not also a word
@@ -164,7 +166,7 @@ _PATH = re.compile(
 )
 _FENCE = re.compile(r"```[\w+#.-]*[ \t]*\n?(.*?)(?:```|\Z)", re.DOTALL)
 _INLINE_CODE = re.compile(r"`([^`\n]+)`")
-_INLINE_NAME = re.compile(r"^[A-Za-z_][\w.]*(?:\(\))?$")
+_INLINE_NAME = re.compile(r"^\{?[A-Za-z_][\w.]*\}?(?:\(\))?$")
 _CODE_START = re.compile(
     r"^\s*(?:>>>|\.\.\.\s|\$\s|In \[\d+\]:|Out\[\d+\]:"
     r"|(?:async\s+)?def\s+\w+\s*\(|class\s+\w+\s*[(:]|@[\w.]+(?:\(.*\))?\s*$"
@@ -191,7 +193,7 @@ _CODE_KEYWORDS = frozenset(
     kwargs len range os sys re""".split()
 )
 
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _VOCAB_WORD = re.compile(r"\w\w+")  # faster than letters only; other keys are never asked
 _HAS_WORD = re.compile(r"[^\W_]")
 
@@ -341,7 +343,7 @@ class QuestionReader:
                 return ""
             if lower in CHAT_WORDS:
                 return CHAT_WORDS[lower]
-            if "'" in lower or not _may_correct(typed):
+            if "'" in lower or not _may_correct(typed) or _in_a_name(match):
                 return typed
             fixed = self._correct(lower)
             if fixed is None:
@@ -395,7 +397,11 @@ def count_words(texts: Iterable[str], budget: int = COUNT_BUDGET_WORDS) -> Count
 
 
 def _confident(speller: SymSpell, word: str, distance: int) -> tuple[str, int] | None:
-    suggestions = speller.lookup(word, Verbosity.CLOSEST, max_edit_distance=distance)
+    suggestions = [
+        suggestion
+        for suggestion in speller.lookup(word, Verbosity.CLOSEST, max_edit_distance=distance)
+        if _plausible_typo(word, suggestion.term, suggestion.distance)
+    ]
     if not suggestions or suggestions[0].distance == 0:
         return None
     best = suggestions[0]
@@ -421,6 +427,62 @@ def _english() -> tuple[frozenset[str], SymSpell]:
                 speller.create_dictionary_entry(word, int(count))
             _english_cache = (words, speller)
         return _english_cache
+
+
+_QWERTY = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_ROW_OFFSET = (0.0, 0.25, 0.75)
+_KEY_AT = {key: (row, col) for row, keys in enumerate(_QWERTY) for col, key in enumerate(keys)}
+
+
+def _near_keys(a: str, b: str) -> bool:
+    """Whether two letters sit next to each other on a QWERTY keyboard."""
+    if a not in _KEY_AT or b not in _KEY_AT:
+        return True  # not a QWERTY letter: no evidence either way
+    (row_a, col_a), (row_b, col_b) = _KEY_AT[a], _KEY_AT[b]
+    # Rows are staggered by a quarter, then half a key: x is where a key's centre sits.
+    dx = abs((col_a + _ROW_OFFSET[row_a]) - (col_b + _ROW_OFFSET[row_b]))
+    return dx == 1 if row_a == row_b else abs(row_a - row_b) == 1 and dx <= 0.75
+
+
+def _plausible_typo(typed: str, fixed: str, budget: int = 2) -> bool:
+    """Whether slips of the hand turn `fixed` into `typed` within `budget` edits.
+
+    A letter missed, doubled or swapped with its neighbour, or a key next to the right
+    one; a letter far from the right key makes another name ("gunicorn" is no typo of
+    "uvicorn").
+    """
+    i = 0
+    while i < len(typed) and i < len(fixed) and typed[i] == fixed[i]:
+        i += 1
+    if i == len(typed) and i == len(fixed):
+        return True
+    if budget == 0:
+        return False
+    rest_typed, rest_fixed = typed[i:], fixed[i:]
+    if rest_typed[:1] and rest_fixed[:1] and _near_keys(rest_typed[0], rest_fixed[0]):
+        if _plausible_typo(rest_typed[1:], rest_fixed[1:], budget - 1):
+            return True
+    if rest_typed[:2] == rest_fixed[1::-1] and len(rest_typed) >= 2:
+        if _plausible_typo(rest_typed[2:], rest_fixed[2:], budget - 1):
+            return True
+    return (
+        bool(rest_typed)
+        and _plausible_typo(rest_typed[1:], rest_fixed, budget - 1)
+        or (bool(rest_fixed) and _plausible_typo(rest_typed, rest_fixed[1:], budget - 1))
+    )
+
+
+_NAME_JOINERS = frozenset("./\\_-@")
+
+
+def _in_a_name(match: re.Match[str]) -> bool:
+    """Part of a file, path, package or dotted name (".env", "pydantic-settings")."""
+    text, start, end = match.string, match.start(), match.end()
+    before = text[start - 1] if start else ""
+    after = text[end : end + 2]
+    return before in _NAME_JOINERS or (
+        len(after) == 2 and after[0] in _NAME_JOINERS and after[1].isalnum()
+    )
 
 
 def _may_correct(typed: str) -> bool:
@@ -464,7 +526,7 @@ def _inline(match: re.Match[str], parts: list[tuple[str, float]]) -> str:
 
 
 def _error_text(name: str, message: str | None) -> str:
-    message = _PATH.sub(" ", message or "")
+    message = _EMPTY_BRACKETS.sub(" ", _PATH.sub(" ", message or ""))
     return _tidy(f"{name}: {message}" if message.strip() else name)
 
 
@@ -484,8 +546,9 @@ def _merge(parts: list[tuple[str, float]]) -> list[tuple[str, float]]:
 
 
 _LEADING_JUNK = re.compile(r"^[\s,;:.!?\-–—]+")
-_REPEATED = re.compile(r"([!?.,])[!?.,]*")
-_SPACE_BEFORE = re.compile(r"\s+([,.!?;:])")
+_REPEATED = re.compile(r"([!?])[!?]+|(,)[\s,]*,")
+_SPACE_BEFORE = re.compile(r"\s+([,.!?;:])(?=[\s,.!?;:]|$)")
+_EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]|\{\s*\}|''|\"\"")
 _EMPTY_CLAUSE = re.compile(r"([,;:])(?:\s*[,;:.!?])+")
 
 
@@ -493,7 +556,7 @@ def _tidy(text: str) -> str:
     """Whitespace and punctuation left behind by removals, tidied; '' when no word is left."""
     text = " ".join(text.split())
     text = _SPACE_BEFORE.sub(r"\1", text)
-    text = _REPEATED.sub(r"\1", text)
+    text = _REPEATED.sub(lambda m: m.group(1) or m.group(2), text)
     text = _EMPTY_CLAUSE.sub(lambda m: m.group(0)[-1], text)
     text = _LEADING_JUNK.sub("", text).strip()
     text = re.sub(r"^[,;:]+|[,;:]+$", "", text).strip()
