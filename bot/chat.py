@@ -226,7 +226,6 @@ class QuestionReader:
         """
         self._english_words, self._english = _english()
         self._library = frozenset(vocabulary)
-        self._counts = vocabulary
         self._known_elsewhere = known
         targets = heapq.nlargest(
             MAX_LIBRARY_TARGETS,
@@ -243,10 +242,10 @@ class QuestionReader:
 
     @classmethod
     def from_texts(
-        cls, texts: Iterable[str], **kwargs: Callable[[str], bool] | None
+        cls, texts: Iterable[str], *, known: Callable[[str], bool] | None = None
     ) -> QuestionReader:
         """Count the words of the articles (a sample past a budget) and build a reader on them."""
-        return cls(count_words(texts), **kwargs)  # type: ignore[arg-type]
+        return cls(count_words(texts), known=known)
 
     def knows(self, word: str) -> bool:
         """Whether the library uses `word` (casefolded)."""
