@@ -61,49 +61,51 @@ class Synonyms:
 
     @classmethod
     def load(cls, path: Path | str, warn: Callable[[str], None] | None = None) -> Synonyms:
-        """Read a synonyms file; a missing file is no synonyms, a bad line one warning."""
+        """Read a synonyms file; a missing file is no synonyms, a bad line one warning.
+
+        Each warning is logged, kept in `warnings` and, when given, passed to `warn`.
+        """
         path = Path(path)
-        warnings: list[str] = []
-
-        def complain(message: str) -> None:
-            message = f"{path.name}: {message}"
-            warnings.append(message)
-            log.warning("%s", message)
-            if warn is not None:
-                warn(message)
-
         try:
             if path.stat().st_size > MAX_BYTES:
-                complain(f"larger than {MAX_BYTES // (1024 * 1024)} MB, not read")
-                return cls(warnings=tuple(warnings))
+                problem = f"larger than {MAX_BYTES // (1024 * 1024)} MB, not read"
+                return cls.parse([], name=path.name, problems=[problem], warn=warn)
             text = path.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
             return cls.empty()
         except UnicodeDecodeError:
-            complain("not UTF-8 text, not read")
-            return cls(warnings=tuple(warnings))
+            return cls.parse([], name=path.name, problems=["not UTF-8 text, not read"], warn=warn)
         except OSError as exc:
-            complain(f"cannot read it ({exc.strerror or exc})")
-            return cls(warnings=tuple(warnings))
-        return cls.parse(text.splitlines(), complain, warnings)
+            problem = f"cannot read it ({exc.strerror or exc})"
+            return cls.parse([], name=path.name, problems=[problem], warn=warn)
+        return cls.parse(text.splitlines(), name=path.name, warn=warn)
 
     @classmethod
     def parse(
         cls,
         lines: Iterable[str],
-        complain: Callable[[str], None] | None = None,
-        warnings: list[str] | None = None,
+        *,
+        name: str = SYNONYMS_FILE,
+        problems: Iterable[str] = (),
+        warn: Callable[[str], None] | None = None,
     ) -> Synonyms:
-        """Synonyms from lines in the file's format (for tests and settings)."""
-        if warnings is None:
-            warnings = []
-        if complain is None:
-            complain = warnings.append
+        """Synonyms from lines in the file's format; `problems` met while reading are kept."""
+        warnings: list[str] = []
+
+        def note(problem: str) -> None:
+            message = f"{name}: {problem}"
+            warnings.append(message)
+            log.warning("%s", message)
+            if warn is not None:
+                warn(message)
+
+        for problem in problems:
+            note(problem)
         rules: dict[Key, dict[str, None]] = {}
 
         def add(source: str, targets: list[str]) -> None:
-            bag = rules.setdefault(_key(source), {})
             own = _key(source)
+            bag = rules.setdefault(own, {})
             for target in targets:
                 if _key(target) != own:
                     bag[target] = None
@@ -114,7 +116,7 @@ class Synonyms:
                 continue
             problem, groups = _parse_line(line)
             if problem:
-                complain(f"line {number}: {problem}; line skipped")
+                note(f"line {number}: {problem}; line skipped")
                 continue
             if len(groups) == 2:
                 left, right = groups
