@@ -23,6 +23,7 @@ EXIT_ERROR = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one `citebot` command; its exit code (2 for a user-facing error)."""
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -171,6 +172,7 @@ def _ask_batch(engine: Any, args: argparse.Namespace, source: TextIO, out: TextI
 
 
 def answer_to_json(answer: Any) -> dict[str, Any]:
+    """An answer as the JSON object `citebot ask --json` prints."""
     return {
         "question": answer.question,
         "found": answer.found,

@@ -40,6 +40,7 @@ class Removed:
 
 
 def same_url(a: str | None, b: str | None) -> bool:
+    """Whether two urls name one page (scheme, www., fragment and trailing slash aside)."""
     if not a or not b:
         return False
     return _url_key(a) == _url_key(b)
@@ -163,6 +164,7 @@ def _escape_block(marker: str) -> str:
 
 
 def slugify(text: str) -> str:
+    """A short ASCII file name for a title, so added files read well in the corpus folder."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug[:60].rstrip("-") or "article"

@@ -164,14 +164,17 @@ def unanswered_from_log(
 
 
 def percent(rate: float | None) -> str:
+    """A rate as a whole percentage, or a dash when there is nothing to count."""
     return "–" if rate is None else f"{rate:.0%}"
 
 
 def milliseconds(value: float | None) -> str:
+    """A duration in whole milliseconds, or a dash when nothing was measured."""
     return "–" if value is None else f"{value:,.0f} ms"
 
 
 def format_stats(stats: Stats, title: Callable[[str], str] = lambda article_id: article_id) -> str:
+    """`citebot stats` as plain text; `title` names a cited article."""
     lines = [
         f"articles        {stats.articles:,} ({stats.passages:,} passages)",
         f"questions       {stats.questions_day:,} in 24 h · {stats.questions_week:,} in 7 days · "
@@ -187,6 +190,7 @@ def format_stats(stats: Stats, title: Callable[[str], str] = lambda article_id: 
 
 
 def format_unanswered(report: Unanswered) -> str:
+    """`citebot unanswered` as plain text."""
     if not report.most_frequent:
         return f"No unanswered questions in the last {report.days} days."
     lines = [f"{report.total:,} unanswered in the last {report.days} days", "", "most frequent"]
@@ -197,6 +201,7 @@ def format_unanswered(report: Unanswered) -> str:
 
 
 def one_line(text: str) -> str:
+    """`text` with every run of white space (line breaks too) as one space."""
     return " ".join(text.split())
 
 

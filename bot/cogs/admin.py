@@ -435,4 +435,5 @@ def _relative(path: Path, folder: Path) -> str:
 
 
 async def setup(bot: CitebotBot) -> None:
+    """Loaded by `load_extension`: adds the admin commands."""
     await bot.add_cog(AdminCog(bot))

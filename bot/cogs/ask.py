@@ -204,8 +204,10 @@ class AskCog(commands.Cog):
 
 def _channel_key(channel: Any) -> int:
     """The channel a setting names: a thread follows its parent channel."""
-    parent_id = getattr(channel, "parent_id", None)
-    return parent_id if isinstance(channel, discord.Thread) and parent_id else channel.id
+    if isinstance(channel, discord.Thread) and channel.parent_id:
+        return channel.parent_id
+    key: int = channel.id
+    return key
 
 
 def _mentions_elsewhere(server: GuildSettings) -> str:
@@ -220,4 +222,5 @@ def strip_mention(content: str, user_id: int) -> str:
 
 
 async def setup(bot: CitebotBot) -> None:
+    """Loaded by `load_extension`: adds the ways of asking."""
     await bot.add_cog(AskCog(bot))

@@ -11,7 +11,8 @@ from discord.ext import commands
 
 from bot import render
 from bot.cogs._articles import ArticleOption
-from bot.views import NO_MENTIONS, ArticlesView
+from bot.replies import NO_MENTIONS
+from bot.views import ArticlesView
 
 if TYPE_CHECKING:
     from bot.client import CitebotBot
@@ -75,4 +76,5 @@ class InfoCog(commands.Cog):
 
 
 async def setup(bot: CitebotBot) -> None:
+    """Loaded by `load_extension`: adds the catalogue commands."""
     await bot.add_cog(InfoCog(bot))
