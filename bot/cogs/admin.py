@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -29,6 +30,7 @@ from bot.errors import CitebotError, CorpusEditError, DuplicateArticle, FetchErr
 from bot.insight import stats_from_log, unanswered_from_log
 from bot.live import ReloadResult
 from bot.replies import NO_MENTIONS, send_ephemeral
+from bot.store import GuildSettings
 from bot.views import ConfirmRemove
 
 if TYPE_CHECKING:
@@ -273,10 +275,7 @@ class AdminCog(commands.Cog):
             }
             return render.render_stats(stats, titles=titles, scope=_scope(interaction))
 
-        shown = await asyncio.to_thread(compute)
-        await interaction.followup.send(
-            embeds=shown.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+        await _send_computed(interaction, compute)
 
     @citebot.command(
         name="unanswered", description="Questions answered “not found” or voted 👎, recent first."
@@ -294,10 +293,7 @@ class AdminCog(commands.Cog):
             report = unanswered_from_log(self.bot.store, days=days, guild_id=guild_id)
             return render.render_unanswered(report, scope=_scope(interaction))
 
-        shown = await asyncio.to_thread(compute)
-        await interaction.followup.send(
-            embeds=shown.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+        await _send_computed(interaction, compute)
 
     # --- per-server settings -----------------------------------------------------------------
 
@@ -323,9 +319,7 @@ class AdminCog(commands.Cog):
             changes["private_replies"] = private
         if results is not None:
             changes["results"] = results
-        if changes:
-            await self.bot.update_guild_settings(_guild_id(interaction), **changes)
-        await self._show_settings(interaction)
+        await self._change_settings(interaction, **changes)
 
     @settings_group.command(
         name="mentions", description="Choose the channels where mentions are answered."
@@ -341,10 +335,7 @@ class AdminCog(commands.Cog):
         mode: Literal["add", "remove", "everywhere"],
         channel: discord.TextChannel | None = None,
     ) -> None:
-        guild_id = _guild_id(interaction)
-        current = await self.bot.guild_settings(guild_id)
-        target = channel.id if channel is not None else interaction.channel_id
-        assert target is not None
+        current, target = await self._settings_and_channel(interaction, channel)
         listed = list(current.mention_channels)
         if mode == "everywhere":
             listed = []
@@ -357,8 +348,7 @@ class AdminCog(commands.Cog):
                     "where they should be answered; the others are then left alone."
                 )
             listed = [c for c in listed if c != target]
-        await self.bot.update_guild_settings(guild_id, mention_channels=tuple(listed))
-        await self._show_settings(interaction)
+        await self._change_settings(interaction, mention_channels=tuple(listed))
 
     @settings_group.command(
         name="answer-all", description="Answer every message in a channel (needs an extra intent)."
@@ -373,7 +363,6 @@ class AdminCog(commands.Cog):
         enabled: bool,
         channel: discord.TextChannel | None = None,
     ) -> None:
-        guild_id = _guild_id(interaction)
         if enabled and not self.bot.settings.message_content_intent:
             raise CitebotError(
                 "I can't read messages that don't mention me: that needs Discord's privileged "
@@ -381,13 +370,27 @@ class AdminCog(commands.Cog):
                 "Portal (your app → Bot → Message Content Intent) and restart me with "
                 "CITEBOT_MESSAGE_CONTENT_INTENT=1."
             )
-        current = await self.bot.guild_settings(guild_id)
-        target = channel.id if channel is not None else interaction.channel_id
-        assert target is not None
+        current, target = await self._settings_and_channel(interaction, channel)
         listed = [c for c in current.answer_all_channels if c != target]
         if enabled:
             listed.append(target)
-        await self.bot.update_guild_settings(guild_id, answer_all_channels=tuple(listed))
+        await self._change_settings(interaction, answer_all_channels=tuple(listed))
+
+    async def _settings_and_channel(
+        self, interaction: discord.Interaction[CitebotBot], channel: discord.TextChannel | None
+    ) -> tuple[GuildSettings, int]:
+        """This server's settings, and the channel a command names (default: this one)."""
+        current = await self.bot.guild_settings(_guild_id(interaction))
+        target = channel.id if channel is not None else interaction.channel_id
+        assert target is not None  # commands here run in a server's channels
+        return current, target
+
+    async def _change_settings(
+        self, interaction: discord.Interaction[CitebotBot], **changes: Any
+    ) -> None:
+        """Store the changes (if any) and show the server's settings as they are now."""
+        if changes:
+            await self.bot.update_guild_settings(_guild_id(interaction), **changes)
         await self._show_settings(interaction)
 
     async def _show_settings(self, interaction: discord.Interaction[CitebotBot]) -> None:
@@ -415,6 +418,16 @@ def _check_upload(file: discord.Attachment) -> None:
             f"Couldn't add `{render.code(file.filename[:100])}`: it is larger than "
             f"{corpus_edit.MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
         )
+
+
+async def _send_computed(
+    interaction: discord.Interaction[CitebotBot], compute: Callable[[], render.Rendered]
+) -> None:
+    """Render from the log off the event loop, then send it privately (after a deferral)."""
+    shown = await asyncio.to_thread(compute)
+    await interaction.followup.send(
+        embeds=shown.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
+    )
 
 
 def _guild_id(interaction: discord.Interaction[CitebotBot]) -> int:

@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import render
 from bot.asking import LoggedAnswer
 from bot.cogs._articles import ArticleOption
 from bot.errors import CitebotError
@@ -101,13 +102,7 @@ class AskCog(commands.Cog):
         ephemeral: bool,
         per_page: int,
     ) -> None:
-        view = AnswerView(
-            asked,
-            asker_id=interaction.user.id,
-            per_page=per_page,
-            store=self.bot.store,
-        )
-        shown = view.render()
+        view, shown = self._answer_view(asked, interaction.user.id, per_page)
         view.message = await interaction.followup.send(
             content=shown.content or "",
             embeds=shown.embeds,
@@ -180,16 +175,17 @@ class AskCog(commands.Cog):
     async def _reply_with_answer(
         self, message: discord.Message, asked: LoggedAnswer, per_page: int
     ) -> None:
-        view = AnswerView(
-            asked,
-            asker_id=message.author.id,
-            per_page=per_page,
-            store=self.bot.store,
-        )
-        shown = view.render()
+        view, shown = self._answer_view(asked, message.author.id, per_page)
         view.message = await reply_to(
             message, content=shown.content, embeds=shown.embeds, view=view
         )
+
+    def _answer_view(
+        self, asked: LoggedAnswer, asker_id: int, per_page: int
+    ) -> tuple[AnswerView, render.Rendered]:
+        """The buttons under an answer, and its first page: the same for every way of asking."""
+        view = AnswerView(asked, asker_id=asker_id, per_page=per_page, store=self.bot.store)
+        return view, view.render()
 
     # --- per-server settings -------------------------------------------------------------
 
