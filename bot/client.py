@@ -208,7 +208,11 @@ class ShardedCitebotBot(CitebotBot, commands.AutoShardedBot):
 
 
 def create_bot(
-    settings: Settings, *, engine: Engine | None = None, store: Store | None = None
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    store: Store | None = None,
+    **options: Any,
 ) -> CitebotBot:
     """The bot the settings ask for: sharded when a shard count is set."""
     if settings.shard_count is not None:
@@ -218,8 +222,9 @@ def create_bot(
             store=store,
             shard_count=settings.shard_count,
             shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,
+            **options,
         )
-    return CitebotBot(settings, engine=engine, store=store)
+    return CitebotBot(settings, engine=engine, store=store, **options)
 
 
 # --- `citebot run` -------------------------------------------------------------------------

@@ -1,8 +1,10 @@
-"""Helpers shared by the tests: running the real `citebot`, checking Discord's message limits."""
+"""Helpers shared by the tests (and benchmarks): running the real `citebot`, checking Discord's limits."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,6 +23,34 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env["PYTHONPATH"] = str(REPO)
     env.update(extra)
     return env
+
+
+def citebot_command(*args: str) -> list[str]:
+    """The command line that runs this checkout's `citebot` with `args`."""
+    return [sys.executable, "-m", "bot", *args]
+
+
+def run_citebot(
+    *args: str,
+    cwd: Path,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+    check: bool = False,
+    **options: object,
+) -> subprocess.CompletedProcess[str]:
+    """Run the real `citebot` to the end, output as text; `env` adds to `subprocess_env()`."""
+    return subprocess.run(
+        citebot_command(*args),
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=subprocess_env(**(env or {})),
+        timeout=timeout,
+        check=check,
+        **options,
+    )
 
 
 def embed_problems(content: str | None, embeds: Sequence[discord.Embed]) -> list[str]:
