@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import discord
+import numpy as np
 
 from bot import render
 
@@ -94,3 +95,25 @@ def payload_problems(payload: dict[str, object]) -> list[str]:
     if total > render.EMBED_TOTAL_LIMIT:
         problems.append(f"embeds hold {total} characters in all (limit {render.EMBED_TOTAL_LIMIT})")
     return problems
+
+
+def zipf_corpus(seed: int, n_docs: int, vocabulary: int = 2000, lo: int = 5, hi: int = 40):
+    """Documents whose words follow a Zipf law, like real text (a few very common words)."""
+    rng = np.random.default_rng(seed)
+    weights = 1.0 / np.arange(1, vocabulary + 1) ** 1.1
+    weights /= weights.sum()
+    lengths = rng.integers(lo, hi + 1, size=n_docs)
+    tokens = rng.choice(vocabulary, size=int(lengths.sum()), p=weights)
+    docs, at = [], 0
+    for length in lengths:
+        docs.append([f"t{t}" for t in tokens[at : at + length]])
+        at += length
+    return docs, weights
+
+
+def zipf_queries(seed: int, weights: np.ndarray, count: int, lo: int = 1, hi: int = 8):
+    rng = np.random.default_rng(seed)
+    return [
+        [f"t{t}" for t in rng.choice(len(weights), size=int(rng.integers(lo, hi + 1)), p=weights)]
+        for _ in range(count)
+    ]
