@@ -146,3 +146,55 @@ def test_empty_corpus_is_a_clear_error(tmp_path: Path) -> None:
     run = run_citebot("ask", "anything", cwd=tmp_path)
     assert run.returncode == 2
     assert "no usable articles" in run.stderr
+
+
+def test_version_names_the_installed_release(workdir: Path) -> None:
+    from bot import __version__
+
+    run = run_citebot("--version", cwd=workdir)
+    assert run.returncode == 0
+    assert run.stdout.strip() == f"citebot {__version__}"
+
+
+def test_articles_ids_are_whole_in_a_narrow_table_and_in_plain_lines(workdir: Path) -> None:
+    ids = sorted(
+        p.relative_to(workdir / "corpus").with_suffix("").as_posix()
+        for p in (workdir / "corpus").rglob("*.*")
+    )
+    table = run_citebot("articles", cwd=workdir, env={"COLUMNS": "60"})
+    plain = run_citebot("articles", "--plain", cwd=workdir)
+    assert table.returncode == 0 and plain.returncode == 0, table.stderr + plain.stderr
+    first_cells = [line.split()[0] for line in table.stdout.splitlines()[1:] if line[:1].strip()]
+    assert sorted(first_cells) == ids  # every id whole on its own line, none cut with "…"
+    rows = [line.split("\t") for line in plain.stdout.splitlines()]
+    assert sorted(row[0] for row in rows) == ids
+    assert ["deepseek-rise", "DeepSeek's rise"] in [row[:2] for row in rows]
+    assert all(len(row) == 3 and row[2].isdigit() for row in rows)
+
+
+def test_ask_on_a_terminal_prompts_and_answers_each_question(workdir: Path) -> None:
+    import os
+    import pty
+    import subprocess
+
+    from support import citebot_command, subprocess_env
+
+    controller, terminal = pty.openpty()
+    try:
+        os.write(controller, b"Who founded DeepSeek?\n\x04")  # a question, then Ctrl-D
+        run = subprocess.run(
+            citebot_command("ask"),
+            cwd=workdir,
+            stdin=terminal,
+            capture_output=True,
+            text=True,
+            env=subprocess_env(),
+            timeout=120,
+        )
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.count("question>") == 2  # asked, answered, asked again, then Ctrl-D
+    assert "Liang Wenfeng" in run.stdout
+    assert not run.stdout.lstrip().startswith("{")  # a person reads it: not JSON lines
