@@ -29,12 +29,16 @@ MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Added:
+    """An article now in the corpus folder, and the file that holds it."""
+
     path: Path
     article: Article
 
 
 @dataclass(frozen=True)
 class Removed:
+    """An article taken out of the corpus, and where its file went (restore by moving it back)."""
+
     article_id: str
     trashed_to: Path
 

@@ -37,10 +37,12 @@ class Stats:
 
     @property
     def found_rate(self) -> float | None:
+        """Share of questions answered, None before any."""
         return self.found / self.questions_all if self.questions_all else None
 
     @property
     def helpful_rate(self) -> float | None:
+        """Share of votes that were 👍, None before any."""
         votes = self.up + self.down
         return self.up / votes if votes else None
 

@@ -27,6 +27,7 @@ class Secret:
         self._value = value
 
     def reveal(self) -> str:
+        """The secret itself, for the one call that needs it."""
         return self._value
 
     def __repr__(self) -> str:

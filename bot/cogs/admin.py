@@ -97,6 +97,7 @@ class AdminCog(commands.Cog):
         url: str | None = None,
         file: discord.Attachment | None = None,
     ) -> None:
+        """`/citebot add url:` or `file:`: save the article, rebuild, show it."""
         if (url is None) == (file is None):
             raise CitebotError(
                 "Give either `url:` (a web page) or `file:` (an article file), one at a time."
@@ -199,6 +200,7 @@ class AdminCog(commands.Cog):
     async def remove(
         self, interaction: discord.Interaction[CitebotBot], article: ArticleOption
     ) -> None:
+        """`/citebot remove`: ask to confirm before the file goes to the trash."""
         engine = self.bot.engine
         found = article
         title = render.escape(render.truncate(" ".join(found.title.split()), 200))
@@ -218,6 +220,7 @@ class AdminCog(commands.Cog):
         view.message = await interaction.original_response()
 
     async def remove_confirmed(self, article: Article, title: str) -> str:
+        """Move the article's file to the trash and rebuild; what to tell the admin."""
         settings = self.bot.settings
         async with self.bot.corpus_lock:
             try:
@@ -238,6 +241,7 @@ class AdminCog(commands.Cog):
 
     @citebot.command(name="reload", description="Rebuild the index from the corpus folder now.")
     async def reload(self, interaction: discord.Interaction[CitebotBot]) -> None:
+        """`/citebot reload`: rebuild from the corpus folder now."""
         await interaction.response.defer(thinking=True, ephemeral=True)
         result = await self.bot.live.reload()
         if result.ok:
@@ -257,6 +261,7 @@ class AdminCog(commands.Cog):
 
     @citebot.command(name="stats", description="Questions, found-rate, reply times and feedback.")
     async def stats(self, interaction: discord.Interaction[CitebotBot]) -> None:
+        """`/citebot stats`: this server's questions, found-rate, reply times, feedback."""
         await interaction.response.defer(thinking=True, ephemeral=True)
         engine, settings = self.bot.engine, self.bot.settings
         guild_id = interaction.guild_id
@@ -286,6 +291,7 @@ class AdminCog(commands.Cog):
         interaction: discord.Interaction[CitebotBot],
         days: app_commands.Range[int, 1, 365] = 7,
     ) -> None:
+        """`/citebot unanswered`: what the articles did not answer."""
         await interaction.response.defer(thinking=True, ephemeral=True)
         guild_id = interaction.guild_id
 
@@ -299,6 +305,7 @@ class AdminCog(commands.Cog):
 
     @settings_group.command(name="show", description="Show how Citebot behaves in this server.")
     async def settings_show(self, interaction: discord.Interaction[CitebotBot]) -> None:
+        """`/citebot settings show`."""
         await self._show_settings(interaction)
 
     @settings_group.command(
@@ -314,6 +321,7 @@ class AdminCog(commands.Cog):
         private: bool | None = None,
         results: app_commands.Range[int, 1, 10] | None = None,
     ) -> None:
+        """`/citebot settings replies`: private or public by default, excerpts per page."""
         changes: dict[str, Any] = {}
         if private is not None:
             changes["private_replies"] = private
@@ -335,6 +343,7 @@ class AdminCog(commands.Cog):
         mode: Literal["add", "remove", "everywhere"],
         channel: discord.TextChannel | None = None,
     ) -> None:
+        """`/citebot settings mentions`: the channels where mentions are answered."""
         current, target = await self._settings_and_channel(interaction, channel)
         listed = list(current.mention_channels)
         if mode == "everywhere":
@@ -363,6 +372,7 @@ class AdminCog(commands.Cog):
         enabled: bool,
         channel: discord.TextChannel | None = None,
     ) -> None:
+        """`/citebot settings answer-all`: a channel where every message is a question."""
         if enabled and not self.bot.settings.message_content_intent:
             raise CitebotError(
                 "I can't read messages that don't mention me: that needs Discord's privileged "

@@ -33,9 +33,11 @@ class AskCog(commands.Cog):
         self.menu = app_commands.ContextMenu(name="Ask Citebot", callback=self.ask_message)
 
     async def cog_load(self) -> None:
+        """Add the message menu, which a cog cannot declare with a decorator."""
         self.bot.tree.add_command(self.menu)
 
     async def cog_unload(self) -> None:
+        """Take the message menu away with the cog."""
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
 
     # --- /ask ----------------------------------------------------------------------------
@@ -55,6 +57,7 @@ class AskCog(commands.Cog):
         article: ArticleOption | None = None,
         private: bool | None = None,
     ) -> None:
+        """`/ask`: answer with cited excerpts, privately if asked or the server's default."""
         article_id = article.article_id if article is not None else None
         question = self.bot.asker.admit(interaction.user.id, question)
         server = await self._server_settings(interaction.guild_id)
@@ -116,6 +119,7 @@ class AskCog(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
+        """DMs and mentions are questions; so is every message in an answer-all channel."""
         me = self.bot.user
         if me is None or message.author.bot or message.author.id == me.id:
             return

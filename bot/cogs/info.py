@@ -31,6 +31,7 @@ class InfoCog(commands.Cog):
     async def articles(
         self, interaction: discord.Interaction[CitebotBot], filter: str | None = None
     ) -> None:
+        """`/articles`: the article list, privately, paged for the person who asked."""
         engine = self.bot.engine
         found = await asyncio.to_thread(engine.find_articles, filter or "", len(engine.articles))
         view = ArticlesView(
@@ -54,6 +55,7 @@ class InfoCog(commands.Cog):
     async def article(
         self, interaction: discord.Interaction[CitebotBot], name: ArticleOption
     ) -> None:
+        """`/article`: one article's link, date, counts and opening."""
         engine = self.bot.engine
         shown = render.render_article(name, passages=engine.passage_count_of(name.article_id))
         await interaction.response.send_message(embeds=shown.embeds, allowed_mentions=NO_MENTIONS)
@@ -62,6 +64,7 @@ class InfoCog(commands.Cog):
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.allowed_installs(guilds=True, users=True)
     async def help(self, interaction: discord.Interaction[CitebotBot]) -> None:
+        """`/help`: how to ask, and what the bot knows."""
         engine, settings = self.bot.engine, self.bot.settings
         shown = render.render_help(
             articles=len(engine.articles),
