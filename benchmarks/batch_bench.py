@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+from support import run_citebot  # noqa: E402
+
 EVAL = REPO.parent / "shared" / "eval" / "squad-dev-v1.1-public.json"
 
 
@@ -44,43 +46,19 @@ def main() -> None:
     parser.add_argument("--passages", type=int, default=100_000)
     parser.add_argument("--questions", type=int, default=1000)
     args = parser.parse_args()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITEBOT_")}
-    env["PYTHONPATH"] = str(REPO)
     with tempfile.TemporaryDirectory(prefix="citebot-batch-") as scratch:
         root = Path(scratch)
         questions = make_corpus(root / "corpus", args.passages)[: args.questions]
         started = time.perf_counter()
-        index = subprocess.run(
-            [sys.executable, "-m", "bot", "index"],
-            cwd=root,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        index = run_citebot("index", cwd=root, check=True, timeout=None)
         build_s = time.perf_counter() - started
         stdin = "\n".join(questions) + "\n"
         started = time.perf_counter()
-        run = subprocess.run(
-            [sys.executable, "-m", "bot", "ask", "-"],
-            cwd=root,
-            env=env,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        run = run_citebot("ask", "-", cwd=root, stdin=stdin, check=True, timeout=None)
         batch_s = time.perf_counter() - started
         answers = [json.loads(line) for line in run.stdout.splitlines()]
         started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "bot", "ask", "-"],
-            cwd=root,
-            env=env,
-            input="",
-            capture_output=True,
-            check=True,
-        )
+        run_citebot("ask", "-", cwd=root, stdin="", check=True, timeout=None)
         startup_s = time.perf_counter() - started
     per_question = sorted(a["elapsed_ms"] for a in answers)
     print(f"corpus: {index.stdout.strip()}")

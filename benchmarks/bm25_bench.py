@@ -521,20 +521,29 @@ def markdown_for_size(size: str, results: dict) -> str:
             "(reading the cache, ids to strings); the others get materialised lists."
         )
     if cite is not None:
-        ref = results.get("rank-bm25", {}).get("serve", {}).get("results")
-        if ref is not None:
-            same = sum(same_top(c, r) for c, r in zip(cite, ref, strict=False))
-            agreement.append(
-                f"Citebot top-10 identical to rank-bm25 (modulo ties within 1e-6, scores within "
-                f"1e-9): {same}/{len(ref)} queries ({100 * same / max(1, len(ref)):.0f}%)."
-            )
-        full = results.get("citebot", {}).get("serve", {}).get("exhaustive")
-        if full is not None:
-            same = sum(same_top(c, r) for c, r in zip(cite, full, strict=True))
-            agreement.append(
-                f"Citebot top-10 identical to the exhaustive ranking of its get_scores "
-                f"(rank-bm25's scores) on all queries: {same}/{len(full)}."
-            )
+        references = [
+            # (engine, result key, same length?, how the agreement reads)
+            (
+                "rank-bm25",
+                "results",
+                False,
+                "Citebot top-10 identical to rank-bm25 (modulo ties within 1e-6, scores within "
+                "1e-9): {same}/{n} queries ({percent:.0f}%).",
+            ),
+            (
+                "citebot",
+                "exhaustive",
+                True,
+                "Citebot top-10 identical to the exhaustive ranking of its get_scores "
+                "(rank-bm25's scores) on all queries: {same}/{n}.",
+            ),
+        ]
+        for name, key, strict, sentence in references:
+            ref = results.get(name, {}).get("serve", {}).get(key)
+            if ref is not None:
+                same = sum(same_top(c, r) for c, r in zip(cite, ref, strict=strict))
+                n = len(ref)
+                agreement.append(sentence.format(same=same, n=n, percent=100 * same / max(1, n)))
         for other in ("bm25s", "tantivy"):
             res = results.get(other, {}).get("serve", {}).get("results")
             if res is not None:

@@ -33,22 +33,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
 from emulator import DiscordEmulator  # noqa: E402
+from emulator.crowd import BUNDLED_QUESTIONS  # noqa: E402
 
-QUESTIONS = [
-    "who founded DeepSeek?",
-    "what does BM25 stand for?",
-    "why do AI models run on GPUs?",
-    "what are export controls on AI chips?",
-    "how does the bot answer a direct message?",
-    "what is an open-weight model?",
-    "what does retrieval augmented generation do?",
-    "when did information retrieval start?",
-    "how should I phrase a question?",
-    "what is term frequency saturation?",
-    "which chips were restricted?",
-    "how are slash commands registered?",
-    "lasagna recipe with zucchini",  # not found
-]
+QUESTIONS = list(BUNDLED_QUESTIONS)
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -46,20 +46,17 @@ CACHE = REPO / "benchmarks" / ".cache"
 sys.path.insert(0, str(REPO / "tests"))
 
 from emulator import DiscordEmulator  # noqa: E402
-from emulator.crowd import all_replies, ask_crowd, cooldowns_per_user  # noqa: E402
+from emulator.crowd import (  # noqa: E402
+    BUNDLED_QUESTIONS,
+    all_replies,
+    ask_crowd,
+    cooldowns_per_user,
+)
 
 QUESTIONS = [
-    "who founded DeepSeek?",
-    "what does BM25 stand for?",
-    "why do AI models run on GPUs?",
-    "what are export controls on AI chips?",
-    "how does the bot answer a direct message?",
-    "what is an open-weight model?",
-    "what does retrieval augmented generation do?",
-    "when did information retrieval start?",
-    "what is term frequency saturation?",
-    "which chips were restricted?",
-    "lasagna recipe with zucchini",  # not found
+    q
+    for q in BUNDLED_QUESTIONS
+    if q not in ("how should I phrase a question?", "how are slash commands registered?")
 ]
 ARTICLES_PER_FILE = 2_500  # ~10 MB of JSONL: under the corpus reader's 20 MB a file
 PARAGRAPHS_PER_ARTICLE = 8

@@ -60,6 +60,7 @@ class Asker:
 
     @property
     def per_page(self) -> int:
+        """Results per page when a server has not chosen its own."""
         return self.settings.per_page
 
     def admit(self, user_id: int, question: str) -> str:

@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot import __version__
 from bot.citation import citation
 from bot.errors import CitebotError, QuestionError
 from bot.settings import Settings
@@ -23,6 +24,7 @@ EXIT_ERROR = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one `citebot` command; its exit code (2 for a user-facing error)."""
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -51,9 +53,15 @@ def _parser() -> argparse.ArgumentParser:
         prog="citebot",
         description="Answers questions about a collection of articles with verbatim, cited excerpts.",
     )
+    parser.add_argument("--version", action="version", version=f"citebot {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def corpus_options(p: argparse.ArgumentParser) -> None:
+    def command(
+        name: str, help: str, handler: Callable[[argparse.Namespace, Settings], int]
+    ) -> argparse.ArgumentParser:
+        """A subcommand that reads the corpus and data folders (options --corpus, --data-dir)."""
+        p = sub.add_parser(name, help=help)
+        p.set_defaults(handler=handler)
         p.add_argument(
             "--corpus",
             type=Path,
@@ -64,48 +72,49 @@ def _parser() -> argparse.ArgumentParser:
             type=Path,
             help="where the index is saved (default: CITEBOT_DATA_DIR or .citebot/)",
         )
+        return p
 
-    ask = sub.add_parser("ask", help="answer a question from the articles")
+    ask = command("ask", "answer a question from the articles", _cmd_ask)
     ask.add_argument(
         "question",
         nargs="?",
         default="-",
-        help="the question, or - to read one per line from stdin",
+        help="the question, or - to read one per line from stdin (asked one by one on a terminal)",
     )
-    corpus_options(ask)
     ask.add_argument(
         "-k", type=int, default=None, help="how many excerpts (default: CITEBOT_RESULTS or 3)"
     )
     ask.add_argument("--article", help="search only this article (its id, see `citebot articles`)")
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
-    ask.set_defaults(handler=_cmd_ask)
 
-    index = sub.add_parser("index", help="build or refresh the saved index")
-    corpus_options(index)
-    index.set_defaults(handler=_cmd_index)
-
-    articles = sub.add_parser("articles", help="list the articles: id, title, passages")
-    corpus_options(articles)
-    articles.set_defaults(handler=_cmd_articles)
-
-    run = sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
-    corpus_options(run)
-    run.set_defaults(handler=_cmd_run)
-
-    stats = sub.add_parser("stats", help="what the bot was asked: questions, found-rate, feedback")
-    corpus_options(stats)
-    stats.add_argument("--guild", type=int, help="only this Discord server (its id)")
-    stats.set_defaults(handler=_cmd_stats)
-
-    unanswered = sub.add_parser(
-        "unanswered", help="questions answered 'not found' or voted 👎, most frequent first"
+    command("index", "build or refresh the saved index", _cmd_index)
+    articles = command("articles", "list the articles: id, title, passages", _cmd_articles)
+    articles.add_argument(
+        "--plain",
+        action="store_true",
+        help="one article a line: id, title, passages (tab-separated)",
     )
-    corpus_options(unanswered)
+    command("run", "run the Discord bot (needs DISCORD_TOKEN)", _cmd_run)
+
+    preview = command(
+        "preview", "draw the answer to a question as Discord shows it, to a PNG", _cmd_preview
+    )
+    preview.add_argument("question", help="the question to answer")
+    preview.add_argument(
+        "--out", type=Path, default=Path("answer.png"), help="the PNG to write (default answer.png)"
+    )
+
+    stats = command("stats", "what the bot was asked: questions, found-rate, feedback", _cmd_stats)
+    stats.add_argument("--guild", type=int, help="only this Discord server (its id)")
+    unanswered = command(
+        "unanswered",
+        "questions answered 'not found' or voted 👎, most frequent first",
+        _cmd_unanswered,
+    )
     unanswered.add_argument(
         "--days", type=int, default=7, help="how many days back to look (default 7)"
     )
     unanswered.add_argument("--guild", type=int, help="only this Discord server (its id)")
-    unanswered.set_defaults(handler=_cmd_unanswered)
 
     evaluate = sub.add_parser("eval", help="measure answer quality on a SQuAD-format question set")
     evaluate.add_argument("file", type=Path, help="SQuAD v1.1 JSON file")
@@ -141,6 +150,8 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     engine = _open_engine(settings, console=err)
     if args.article is not None and engine.article(args.article) is None:
         raise CitebotError(f"no article with the id '{args.article}' (see `citebot articles`)")
+    if args.question == "-" and sys.stdin.isatty():
+        return _ask_on_terminal(engine, args, sys.stdin, err)
     if args.question == "-":
         return _ask_batch(engine, args, sys.stdin, sys.stdout)
     try:
@@ -152,6 +163,27 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     else:
         _print_answer(answer, _console(sys.stdout))
     return EXIT_OK
+
+
+def _ask_on_terminal(engine: Any, args: argparse.Namespace, source: TextIO, err: Any) -> int:
+    """Someone at the terminal: a prompt, the answer, the next prompt, until an empty line."""
+    out = _console(sys.stdout)
+    err.print("Ask a question about the articles (an empty line or Ctrl-D ends).")
+    while True:
+        err.print("[bold]question>[/] ", end="")
+        question = source.readline().strip()
+        if not question:
+            err.print()
+            return EXIT_OK
+        try:
+            answer = engine.answer(question, k=args.k, article_id=args.article)
+        except QuestionError as exc:
+            err.print(_escape(str(exc)))
+            continue
+        if args.json:
+            print(json.dumps(answer_to_json(answer), ensure_ascii=False), flush=True)
+        else:
+            _print_answer(answer, out)
 
 
 def _ask_batch(engine: Any, args: argparse.Namespace, source: TextIO, out: TextIO) -> int:
@@ -171,6 +203,7 @@ def _ask_batch(engine: Any, args: argparse.Namespace, source: TextIO, out: TextI
 
 
 def answer_to_json(answer: Any) -> dict[str, Any]:
+    """An answer as the JSON object `citebot ask --json` prints."""
     return {
         "question": answer.question,
         "found": answer.found,
@@ -239,14 +272,35 @@ def _cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
     from rich.table import Table
 
     engine = _open_engine(settings, console=_console(sys.stderr))
-    table = Table("id", "title", "passages", box=None, pad_edge=False)
-    for article in engine.articles:
-        table.add_row(
-            _escape(article.article_id),
-            _escape(article.title),
-            str(engine.passage_count_of(article.article_id)),
-        )
+    rows = [
+        (a.article_id, " ".join(a.title.split()), str(engine.passage_count_of(a.article_id)))
+        for a in engine.articles
+    ]
+    if args.plain:
+        for row in rows:
+            print("\t".join(row))
+        return EXIT_OK
+    # Ids are what people copy: their column never wraps or cuts; titles wrap instead.
+    table = Table(box=None, pad_edge=False)
+    table.add_column("id", no_wrap=True, overflow="fold")
+    table.add_column("title", overflow="fold")
+    table.add_column("passages", justify="right", no_wrap=True)
+    for article_id, title, passages in rows:
+        table.add_row(_escape(article_id), _escape(title), passages)
     _console(sys.stdout).print(table)
+    return EXIT_OK
+
+
+def _cmd_preview(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.preview import save_answer_image
+
+    engine = _open_engine(settings, console=_console(sys.stderr))
+    try:
+        answer = engine.answer(args.question)
+    except QuestionError as exc:
+        raise CitebotError(str(exc)) from None
+    out = save_answer_image(answer, args.out, per_page=settings.per_page)
+    print(f"wrote {out} ({'an answer' if answer.found else 'not found'}: {args.question})")
     return EXIT_OK
 
 

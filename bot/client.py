@@ -41,6 +41,7 @@ class CitebotTree(app_commands.CommandTree["CitebotBot"]):
     async def on_error(
         self, interaction: discord.Interaction[CitebotBot], error: app_commands.AppCommandError
     ) -> None:
+        """Every app command error ends here, as a short private reply."""
         await report_error(interaction, error)
 
 
@@ -89,18 +90,21 @@ class CitebotBot(commands.Bot):
 
     @property
     def store(self) -> Store:
+        """The SQLite store, opened in `setup_hook` unless one was given."""
         if self._store is None:
             raise RuntimeError("the store opens in setup_hook")
         return self._store
 
     @property
     def asker(self) -> Asker:
+        """The one way questions are admitted, answered and logged."""
         if self._asker is None:
             raise RuntimeError("the asker is made in setup_hook")
         return self._asker
 
     @property
     def watcher(self) -> CorpusWatcher | None:
+        """The corpus watcher, when CITEBOT_WATCH_CORPUS is on."""
         return self._watcher
 
     async def guild_settings(self, guild_id: int) -> GuildSettings:
@@ -114,11 +118,13 @@ class CitebotBot(commands.Bot):
         return found
 
     async def update_guild_settings(self, guild_id: int, **changes: Any) -> GuildSettings:
+        """Store a server's changed settings and keep them in the cache."""
         updated = await asyncio.to_thread(self.store.update_guild_settings, guild_id, **changes)
         self._guild_settings[guild_id] = (time.monotonic() + GUILD_SETTINGS_TTL, updated)
         return updated
 
     async def prune_log(self) -> int:
+        """Forget logged questions older than the retention period; how many."""
         days = self.settings.log_retention_days
         pruned = await asyncio.to_thread(self.store.prune, older_than_days=days)
         if pruned:
@@ -136,6 +142,7 @@ class CitebotBot(commands.Bot):
     # --- start-up and shut-down ------------------------------------------------------
 
     async def setup_hook(self) -> None:
+        """Start-up: the engine off the loop, the store, the watcher, the cogs, the command sync."""
         engine = await self.live.open()
         log.info(
             "answering from %d articles (%d passages)", len(engine.articles), engine.passage_count
@@ -157,6 +164,7 @@ class CitebotBot(commands.Bot):
             log.info("invite me with %s", self.invite_url())
 
     async def close(self) -> None:
+        """Stop the watcher and the pruning, then disconnect and close the store."""
         if self._watcher is not None:
             watcher, self._watcher = self._watcher, None
             await asyncio.to_thread(watcher.stop)
@@ -172,12 +180,14 @@ class CitebotBot(commands.Bot):
         """Messages are questions, not prefix commands: the Ask cog listens for them."""
 
     async def on_ready(self) -> None:
+        """Log who the bot is and where."""
         assert self.user is not None
         log.info("logged in as %s (id %s) in %d servers", self.user, self.user.id, len(self.guilds))
 
     # --- commands --------------------------------------------------------------------
 
     def command_payload(self, guild: discord.abc.Snowflake | None = None) -> list[dict[str, Any]]:
+        """The app commands as Discord receives them (what a sync sends)."""
         return [c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)]
 
     async def sync_commands(self) -> bool:
@@ -199,6 +209,7 @@ class CitebotBot(commands.Bot):
         return True
 
     def invite_url(self) -> str:
+        """The link that adds the bot to a server with the permissions it needs."""
         assert self.application_id is not None
         return discord.utils.oauth_url(self.application_id, permissions=PERMISSIONS, scopes=SCOPES)
 
@@ -208,7 +219,11 @@ class ShardedCitebotBot(CitebotBot, commands.AutoShardedBot):
 
 
 def create_bot(
-    settings: Settings, *, engine: Engine | None = None, store: Store | None = None
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    store: Store | None = None,
+    **options: Any,
 ) -> CitebotBot:
     """The bot the settings ask for: sharded when a shard count is set."""
     if settings.shard_count is not None:
@@ -218,8 +233,9 @@ def create_bot(
             store=store,
             shard_count=settings.shard_count,
             shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,
+            **options,
         )
-    return CitebotBot(settings, engine=engine, store=store)
+    return CitebotBot(settings, engine=engine, store=store, **options)
 
 
 # --- `citebot run` -------------------------------------------------------------------------

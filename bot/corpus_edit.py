@@ -29,17 +29,22 @@ MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Added:
+    """An article now in the corpus folder, and the file that holds it."""
+
     path: Path
     article: Article
 
 
 @dataclass(frozen=True)
 class Removed:
+    """An article taken out of the corpus, and where its file went (restore by moving it back)."""
+
     article_id: str
     trashed_to: Path
 
 
 def same_url(a: str | None, b: str | None) -> bool:
+    """Whether two urls name one page (scheme, www., fragment and trailing slash aside)."""
     if not a or not b:
         return False
     return _url_key(a) == _url_key(b)
@@ -163,6 +168,7 @@ def _escape_block(marker: str) -> str:
 
 
 def slugify(text: str) -> str:
+    """A short ASCII file name for a title, so added files read well in the corpus folder."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug[:60].rstrip("-") or "article"

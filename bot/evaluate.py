@@ -127,6 +127,7 @@ _PUNCTUATION = frozenset(string.punctuation)
 
 
 def contains_answer(excerpt: str, answers: Sequence[str]) -> bool:
+    """Whether the excerpt shows one of the accepted answers (SQuAD-normalised)."""
     shown = normalize_answer(excerpt)
     return any(normalize_answer(a) in shown for a in answers if normalize_answer(a))
 
@@ -238,6 +239,7 @@ def _ask_all(
 
 
 def run_eval_command(args: Any, settings: Settings) -> int:
+    """`citebot eval`: ask the question set, print the metrics as a table or JSON."""
     from rich.console import Console
     from rich.progress import Progress
     from rich.table import Table

@@ -37,10 +37,12 @@ class Stats:
 
     @property
     def found_rate(self) -> float | None:
+        """Share of questions answered, None before any."""
         return self.found / self.questions_all if self.questions_all else None
 
     @property
     def helpful_rate(self) -> float | None:
+        """Share of votes that were 👍, None before any."""
         votes = self.up + self.down
         return self.up / votes if votes else None
 
@@ -164,14 +166,17 @@ def unanswered_from_log(
 
 
 def percent(rate: float | None) -> str:
+    """A rate as a whole percentage, or a dash when there is nothing to count."""
     return "–" if rate is None else f"{rate:.0%}"
 
 
 def milliseconds(value: float | None) -> str:
+    """A duration in whole milliseconds, or a dash when nothing was measured."""
     return "–" if value is None else f"{value:,.0f} ms"
 
 
 def format_stats(stats: Stats, title: Callable[[str], str] = lambda article_id: article_id) -> str:
+    """`citebot stats` as plain text; `title` names a cited article."""
     lines = [
         f"articles        {stats.articles:,} ({stats.passages:,} passages)",
         f"questions       {stats.questions_day:,} in 24 h · {stats.questions_week:,} in 7 days · "
@@ -187,6 +192,7 @@ def format_stats(stats: Stats, title: Callable[[str], str] = lambda article_id: 
 
 
 def format_unanswered(report: Unanswered) -> str:
+    """`citebot unanswered` as plain text."""
     if not report.most_frequent:
         return f"No unanswered questions in the last {report.days} days."
     lines = [f"{report.total:,} unanswered in the last {report.days} days", "", "most frequent"]
@@ -197,6 +203,7 @@ def format_unanswered(report: Unanswered) -> str:
 
 
 def one_line(text: str) -> str:
+    """`text` with every run of white space (line breaks too) as one space."""
     return " ".join(text.split())
 
 

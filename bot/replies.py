@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 NO_MENTIONS = discord.AllowedMentions.none()
 #: Unknown Webhook, Unknown Interaction: the interaction's token expired (or was never valid).
 EXPIRED_INTERACTION = frozenset({10015, 10062})
+#: Missing Permissions; Cannot reply without permission to read message history.
+CANNOT_REPLY = frozenset({50013, 160002})
 
 
 def user_message(error: BaseException) -> str | None:
@@ -100,10 +102,6 @@ async def reply_to(message: discord.Message, **kwargs: Any) -> discord.Message |
 async def report_message_error(message: discord.Message, error: BaseException, where: str) -> None:
     """Tell the author of a message-question about an error, the way commands do."""
     await reply_to(message, content=reply_text(error, where))
-
-
-#: Missing Permissions; Cannot reply without permission to read message history.
-CANNOT_REPLY = frozenset({50013, 160002})
 
 
 def _what(interaction: discord.Interaction[Any]) -> str:

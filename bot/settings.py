@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from bot.errors import SettingsError
 
 T = TypeVar("T")
+_Number = TypeVar("_Number", int, float)
 
 
 class Secret:
@@ -26,6 +27,7 @@ class Secret:
         self._value = value
 
     def reveal(self) -> str:
+        """The secret itself, for the one call that needs it."""
         return self._value
 
     def __repr__(self) -> str:
@@ -169,26 +171,25 @@ class _Reader:
 
 
 def _int_between(low: int, high: int) -> Callable[[str], int]:
-    def parse(raw: str) -> int:
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ValueError(f"must be a whole number from {low} to {high}") from None
-        if not low <= value <= high:
-            raise ValueError(f"must be a whole number from {low} to {high}")
-        return value
-
-    return parse
+    return _number_between(int, low, high, f"a whole number from {low} to {high}")
 
 
 def _float_between(low: float, high: float) -> Callable[[str], float]:
-    def parse(raw: str) -> float:
+    return _number_between(float, low, high, f"a number from {low:g} to {high:g}")
+
+
+def _number_between(
+    convert: Callable[[str], _Number], low: _Number, high: _Number, what: str
+) -> Callable[[str], _Number]:
+    """A reader of numbers within [low, high]; its error says `must be {what}`."""
+
+    def parse(raw: str) -> _Number:
         try:
-            value = float(raw)
+            value = convert(raw)
         except ValueError:
-            raise ValueError(f"must be a number from {low:g} to {high:g}") from None
+            raise ValueError(f"must be {what}") from None
         if not low <= value <= high:
-            raise ValueError(f"must be a number from {low:g} to {high:g}")
+            raise ValueError(f"must be {what}")
         return value
 
     return parse

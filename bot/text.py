@@ -196,4 +196,5 @@ def _is_abbreviation(text: str, sentence_start: int, dot: int) -> bool:
 
 
 def word_count(text: str) -> int:
+    """Words as passage sizes count them: runs of non-space characters."""
     return len(text.split())

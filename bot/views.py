@@ -10,6 +10,7 @@ from typing import Any
 import discord
 
 from bot import render
+from bot.answer import Result
 from bot.asking import LoggedAnswer
 from bot.corpus import Article
 from bot.replies import NO_MENTIONS, report_error, send_ephemeral
@@ -23,7 +24,7 @@ VIEW_TIMEOUT = 600.0
 #: Seconds the Remove / Cancel buttons under `/citebot remove` wait for an answer.
 CONFIRM_TIMEOUT = 60.0
 
-VOTE_EMOJI = {"up": "👍", "down": "👎"}
+VOTE_EMOJI: dict[Vote, str] = {"up": "👍", "down": "👎"}
 
 
 class CitebotView(discord.ui.View):
@@ -31,12 +32,19 @@ class CitebotView(discord.ui.View):
 
     message: discord.Message | discord.WebhookMessage | discord.InteractionMessage | None = None
 
+    def __init__(self, *, owner_id: int, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        #: The user the view was made for: the asker, or the admin who asked.
+        self.owner_id = owner_id
+
     async def on_error(
         self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any]
     ) -> None:
+        """Report an error in a button the way the command tree reports one in a command."""
         await report_error(interaction, error)
 
     async def on_timeout(self) -> None:
+        """Grey the buttons out, so nobody presses one that no longer answers."""
         for item in self.children:
             if isinstance(item, discord.ui.Button | discord.ui.Select):
                 item.disabled = True
@@ -47,8 +55,41 @@ class CitebotView(discord.ui.View):
         except discord.HTTPException as exc:  # deleted message, expired token: nothing to tidy
             log.debug("could not disable buttons after timeout: %s", exc)
 
+    async def owner_only(self, interaction: discord.Interaction[Any], refusal: str) -> bool:
+        """True for the view's owner; anyone else is told `refusal`, privately."""
+        if interaction.user.id == self.owner_id:
+            return True
+        await send_ephemeral(interaction, refusal)
+        return False
 
-class AnswerView(CitebotView):
+
+class PagedView(CitebotView):
+    """Pages of something, one shown at a time; subclasses draw a page in `render()`."""
+
+    def __init__(self, *, owner_id: int, per_page: int, pages: int, timeout: float) -> None:
+        super().__init__(owner_id=owner_id, timeout=timeout)
+        self.per_page = per_page
+        self.page = 0
+        self.pages = pages
+
+    def render(self) -> render.Rendered:
+        """The current page, ready to send."""
+        raise NotImplementedError
+
+    def _sync(self) -> None:
+        """Enable the buttons that lead somewhere from the current page."""
+
+    async def turn_to(self, interaction: discord.Interaction[Any], page: int) -> None:
+        """Show `page` (kept within the pages) in place of the current one."""
+        self.page = min(max(page, 0), self.pages - 1)
+        self._sync()
+        shown = self.render()
+        await interaction.response.edit_message(
+            content=shown.content, embeds=shown.embeds, view=self, allowed_mentions=NO_MENTIONS
+        )
+
+
+class AnswerView(PagedView):
     """More results (asker only), Show passage (private), and 👍 / 👎 feedback."""
 
     def __init__(
@@ -60,23 +101,24 @@ class AnswerView(CitebotView):
         store: Store,
         timeout: float = VIEW_TIMEOUT,
     ) -> None:
-        super().__init__(timeout=timeout)
+        pages = render.page_count(asked.answer, per_page)
+        super().__init__(owner_id=asker_id, per_page=per_page, pages=pages, timeout=timeout)
         self.answer = asked.answer
         self.answer_id = asked.answer_id
-        self.asker_id = asker_id
-        self.per_page = per_page
         self.store = store
-        self.page = 0
-        self.pages = render.page_count(self.answer, per_page)
         if not self.answer.found:
             self.remove_item(self.more)
             self.remove_item(self.passage)
+        for vote in VOTE_EMOJI:
+            self.add_item(_VoteButton(vote))
         self._sync()
 
     def render(self) -> render.Rendered:
+        """The current page of excerpts."""
         return render.render_answer(self.answer, page=self.page, per_page=self.per_page)
 
-    def shown(self) -> Sequence[Any]:
+    def shown(self) -> Sequence[Result]:
+        """The results on the current page."""
         start = self.page * self.per_page
         return self.answer.results[start : start + self.per_page]
 
@@ -87,40 +129,23 @@ class AnswerView(CitebotView):
     async def more(
         self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
     ) -> None:
-        if interaction.user.id != self.asker_id:
-            await send_ephemeral(
-                interaction, "Only the person who asked can page through these results."
-            )
-            return
-        self.page = min(self.page + 1, self.pages - 1)
-        self._sync()
-        shown = self.render()
-        await interaction.response.edit_message(
-            content=shown.content, embeds=shown.embeds, view=self, allowed_mentions=NO_MENTIONS
-        )
+        """The next page, for the person who asked."""
+        refusal = "Only the person who asked can page through these results."
+        if await self.owner_only(interaction, refusal):
+            await self.turn_to(interaction, self.page + 1)
 
     @discord.ui.button(label="Show passage", style=discord.ButtonStyle.secondary)
     async def passage(
         self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
     ) -> None:
+        """The whole passages behind the page, privately, for whoever pressed."""
         shown = render.render_passages(self.shown())
         await interaction.response.send_message(
             content=shown.content, embeds=shown.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
         )
 
-    @discord.ui.button(emoji="👍", style=discord.ButtonStyle.secondary)
-    async def upvote(
-        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
-    ) -> None:
-        await self._vote(interaction, "up")
-
-    @discord.ui.button(emoji="👎", style=discord.ButtonStyle.secondary)
-    async def downvote(
-        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
-    ) -> None:
-        await self._vote(interaction, "down")
-
-    async def _vote(self, interaction: discord.Interaction[Any], vote: Vote) -> None:
+    async def vote(self, interaction: discord.Interaction[Any], vote: Vote) -> None:
+        """Record whoever pressed 👍 or 👎 (one vote a person, changeable) and thank them."""
         outcome = await asyncio.to_thread(
             self.store.vote, self.answer_id, interaction.user.id, vote
         )
@@ -133,7 +158,20 @@ class AnswerView(CitebotView):
         await send_ephemeral(interaction, text)
 
 
-class ArticlesView(CitebotView):
+class _VoteButton(discord.ui.Button[AnswerView]):
+    """👍 or 👎 under an answer."""
+
+    def __init__(self, vote: Vote) -> None:
+        super().__init__(emoji=VOTE_EMOJI[vote], style=discord.ButtonStyle.secondary)
+        self.vote = vote
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Vote on the answer this button is under."""
+        assert self.view is not None  # a button gets presses only once it is in a view
+        await self.view.vote(interaction, self.vote)
+
+
+class ArticlesView(PagedView):
     """Previous / Next through the article list, for the person who asked for it."""
 
     def __init__(
@@ -145,16 +183,14 @@ class ArticlesView(CitebotView):
         query: str | None,
         timeout: float = VIEW_TIMEOUT,
     ) -> None:
-        super().__init__(timeout=timeout)
+        pages = max(1, -(-len(articles) // per_page))
+        super().__init__(owner_id=owner_id, per_page=per_page, pages=pages, timeout=timeout)
         self.articles = articles
-        self.owner_id = owner_id
-        self.per_page = per_page
         self.query = query
-        self.page = 0
-        self.pages = max(1, -(-len(articles) // per_page))
         self._sync()
 
     def render(self) -> render.Rendered:
+        """The current page of the list."""
         return render.render_article_list(
             self.articles, page=self.page, per_page=self.per_page, query=self.query
         )
@@ -164,31 +200,22 @@ class ArticlesView(CitebotView):
         self.next.disabled = self.page >= self.pages - 1
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        if interaction.user.id != self.owner_id:
-            await send_ephemeral(interaction, "Use `/articles` to get a list of your own.")
-            return False
-        return True
-
-    async def _show(self, interaction: discord.Interaction[Any]) -> None:
-        self._sync()
-        shown = self.render()
-        await interaction.response.edit_message(
-            content=shown.content, embeds=shown.embeds, view=self, allowed_mentions=NO_MENTIONS
-        )
+        """Only the person who listed the articles turns the pages."""
+        return await self.owner_only(interaction, "Use `/articles` to get a list of your own.")
 
     @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
     async def previous(
         self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
     ) -> None:
-        self.page = max(0, self.page - 1)
-        await self._show(interaction)
+        """The page before."""
+        await self.turn_to(interaction, self.page - 1)
 
     @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary)
     async def next(
         self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
     ) -> None:
-        self.page = min(self.pages - 1, self.page + 1)
-        await self._show(interaction)
+        """The page after."""
+        await self.turn_to(interaction, self.page + 1)
 
 
 class ConfirmRemove(CitebotView):
@@ -202,21 +229,19 @@ class ConfirmRemove(CitebotView):
         owner_id: int,
         timeout: float = CONFIRM_TIMEOUT,
     ) -> None:
-        super().__init__(timeout=timeout)
+        super().__init__(owner_id=owner_id, timeout=timeout)
         self.remove = remove
         self.title = title
-        self.owner_id = owner_id
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        if interaction.user.id != self.owner_id:
-            await send_ephemeral(interaction, "Only the admin who asked can confirm this.")
-            return False
-        return True
+        """Only the admin who asked to remove the article confirms it."""
+        return await self.owner_only(interaction, "Only the admin who asked can confirm this.")
 
     @discord.ui.button(label="Remove", style=discord.ButtonStyle.danger)
     async def confirm(
         self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
     ) -> None:
+        """Remove the article, then say where its file went."""
         self.stop()
         await interaction.response.edit_message(
             content=f"Removing “{self.title}”…", view=None, allowed_mentions=NO_MENTIONS
@@ -230,12 +255,14 @@ class ConfirmRemove(CitebotView):
     async def cancel(
         self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
     ) -> None:
+        """Keep the article."""
         self.stop()
         await interaction.response.edit_message(
             content=f"Kept “{self.title}”.", view=None, allowed_mentions=NO_MENTIONS
         )
 
     async def on_timeout(self) -> None:
+        """No answer in time: the article stays, and the prompt says so."""
         if self.message is None:
             return
         try:

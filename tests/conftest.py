@@ -6,7 +6,12 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
+from rank_bm25 import BM25Okapi
+from support import zipf_corpus
+
+from bot.index import BM25Index
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED_CORPUS = REPO / "corpus"
@@ -27,3 +32,10 @@ def bundled_corpus(tmp_path: Path) -> Path:
     target = tmp_path / "bundled-corpus"
     shutil.copytree(BUNDLED_CORPUS, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def zipf_index() -> tuple[list[list[str]], np.ndarray, BM25Okapi, BM25Index]:
+    """3,000 documents of Zipf-distributed words, indexed by rank-bm25 and by Citebot."""
+    docs, weights = zipf_corpus(seed=7, n_docs=3000)
+    return docs, weights, BM25Okapi(docs), BM25Index.build(iter(docs))

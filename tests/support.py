@@ -1,12 +1,15 @@
-"""Helpers shared by the tests: running the real `citebot`, checking Discord's message limits."""
+"""Helpers shared by the tests (and benchmarks): running the real `citebot`, checking Discord's limits."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import discord
+import numpy as np
 
 from bot import render
 
@@ -21,6 +24,34 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env["PYTHONPATH"] = str(REPO)
     env.update(extra)
     return env
+
+
+def citebot_command(*args: str) -> list[str]:
+    """The command line that runs this checkout's `citebot` with `args`."""
+    return [sys.executable, "-m", "bot", *args]
+
+
+def run_citebot(
+    *args: str,
+    cwd: Path,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+    check: bool = False,
+    **options: object,
+) -> subprocess.CompletedProcess[str]:
+    """Run the real `citebot` to the end, output as text; `env` adds to `subprocess_env()`."""
+    return subprocess.run(
+        citebot_command(*args),
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=subprocess_env(**(env or {})),
+        timeout=timeout,
+        check=check,
+        **options,
+    )
 
 
 def embed_problems(content: str | None, embeds: Sequence[discord.Embed]) -> list[str]:
@@ -64,3 +95,25 @@ def payload_problems(payload: dict[str, object]) -> list[str]:
     if total > render.EMBED_TOTAL_LIMIT:
         problems.append(f"embeds hold {total} characters in all (limit {render.EMBED_TOTAL_LIMIT})")
     return problems
+
+
+def zipf_corpus(seed: int, n_docs: int, vocabulary: int = 2000, lo: int = 5, hi: int = 40):
+    """Documents whose words follow a Zipf law, like real text (a few very common words)."""
+    rng = np.random.default_rng(seed)
+    weights = 1.0 / np.arange(1, vocabulary + 1) ** 1.1
+    weights /= weights.sum()
+    lengths = rng.integers(lo, hi + 1, size=n_docs)
+    tokens = rng.choice(vocabulary, size=int(lengths.sum()), p=weights)
+    docs, at = [], 0
+    for length in lengths:
+        docs.append([f"t{t}" for t in tokens[at : at + length]])
+        at += length
+    return docs, weights
+
+
+def zipf_queries(seed: int, weights: np.ndarray, count: int, lo: int = 1, hi: int = 8):
+    rng = np.random.default_rng(seed)
+    return [
+        [f"t{t}" for t in rng.choice(len(weights), size=int(rng.integers(lo, hi + 1)), p=weights)]
+        for _ in range(count)
+    ]

@@ -4,29 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from support import subprocess_env
+from support import run_citebot
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def citebot(
-    *args: str, cwd: Path, stdin: str | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    full_env = subprocess_env(**(env or {}))
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=120,
-    )
 
 
 @pytest.fixture
@@ -36,7 +19,7 @@ def workdir(tmp_path: Path) -> Path:
 
 
 def test_ask_prints_numbered_excerpts_with_citations(workdir: Path) -> None:
-    run = citebot("ask", "Who founded DeepSeek?", cwd=workdir)
+    run = run_citebot("ask", "Who founded DeepSeek?", cwd=workdir)
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("1. ")
     assert "Liang Wenfeng" in run.stdout
@@ -44,7 +27,7 @@ def test_ask_prints_numbered_excerpts_with_citations(workdir: Path) -> None:
 
 
 def test_ask_json_has_the_documented_shape(workdir: Path) -> None:
-    run = citebot(
+    run = run_citebot(
         "ask",
         "How much did it cost to build DeepSeek's V3 model?",
         "--json",
@@ -73,7 +56,7 @@ def test_ask_json_has_the_documented_shape(workdir: Path) -> None:
 
 
 def test_off_topic_question_says_the_articles_do_not_cover_it(workdir: Path) -> None:
-    run = citebot("ask", "What is the capital of Peru?", cwd=workdir)
+    run = run_citebot("ask", "What is the capital of Peru?", cwd=workdir)
     assert run.returncode == 0, run.stderr
     assert "don't cover this" in run.stdout
     assert "citebot articles" in run.stdout
@@ -81,7 +64,7 @@ def test_off_topic_question_says_the_articles_do_not_cover_it(workdir: Path) -> 
 
 def test_batch_mode_answers_one_json_line_per_question(workdir: Path) -> None:
     questions = "Who founded DeepSeek?\n\nWhat is the capital of Peru?\nWhat is BM25?\n"
-    run = citebot("ask", "-", cwd=workdir, stdin=questions)
+    run = run_citebot("ask", "-", cwd=workdir, stdin=questions)
     assert run.returncode == 0, run.stderr
     lines = [json.loads(line) for line in run.stdout.splitlines()]
     assert [line["question"] for line in lines] == [
@@ -93,21 +76,21 @@ def test_batch_mode_answers_one_json_line_per_question(workdir: Path) -> None:
 
 
 def test_index_is_saved_then_reused_then_rebuilt_after_a_change(workdir: Path) -> None:
-    first = citebot("index", cwd=workdir)
+    first = run_citebot("index", cwd=workdir)
     assert first.returncode == 0, first.stderr
     assert "articles" in first.stdout and "passages" in first.stdout
     saved = sorted((workdir / ".citebot" / "index").iterdir())
     assert len(saved) == 1
     stamp = (saved[0] / "meta.json").stat().st_mtime_ns
 
-    again = citebot("ask", "Who founded DeepSeek?", cwd=workdir)
+    again = run_citebot("ask", "Who founded DeepSeek?", cwd=workdir)
     assert again.returncode == 0
     assert (saved[0] / "meta.json").stat().st_mtime_ns == stamp, (
         "second run must reuse the saved index"
     )
 
     (workdir / "corpus" / "new.md").write_text("# Zebras\n\nZebras have black and white stripes.\n")
-    changed = citebot("ask", "What stripes do zebras have?", cwd=workdir)
+    changed = run_citebot("ask", "What stripes do zebras have?", cwd=workdir)
     assert changed.returncode == 0, changed.stderr
     assert "black and white stripes" in changed.stdout
     rebuilt = sorted((workdir / ".citebot" / "index").iterdir())
@@ -115,25 +98,25 @@ def test_index_is_saved_then_reused_then_rebuilt_after_a_change(workdir: Path) -
 
 
 def test_corrupt_saved_index_is_rebuilt_with_a_warning(workdir: Path) -> None:
-    assert citebot("index", cwd=workdir).returncode == 0
+    assert run_citebot("index", cwd=workdir).returncode == 0
     [saved] = (workdir / ".citebot" / "index").iterdir()
     for path in saved.rglob("*.npy"):
         path.write_bytes(b"garbage")
-    run = citebot("ask", "Who founded DeepSeek?", cwd=workdir)
+    run = run_citebot("ask", "Who founded DeepSeek?", cwd=workdir)
     assert run.returncode == 0, run.stderr
     assert "Liang Wenfeng" in run.stdout
     assert "rebuilding" in run.stderr
 
 
 def test_articles_lists_ids_titles_and_passages(workdir: Path) -> None:
-    run = citebot("articles", cwd=workdir)
+    run = run_citebot("articles", cwd=workdir)
     assert run.returncode == 0, run.stderr
     assert "deepseek-rise" in run.stdout and "DeepSeek's rise" in run.stdout
 
 
 def test_malformed_article_is_skipped_with_a_warning_and_the_rest_answers(workdir: Path) -> None:
     (workdir / "corpus" / "broken.md").write_text("---\ntitle: [oops\n---\ntext")
-    run = citebot("ask", "Who founded DeepSeek?", cwd=workdir)
+    run = run_citebot("ask", "Who founded DeepSeek?", cwd=workdir)
     assert run.returncode == 0
     assert "broken.md" in run.stderr and "front matter" in run.stderr
     assert "Liang Wenfeng" in run.stdout
@@ -151,7 +134,7 @@ def test_malformed_article_is_skipped_with_a_warning_and_the_rest_answers(workdi
 def test_errors_are_one_clear_line_and_a_nonzero_exit(
     workdir: Path, args: tuple[str, ...], env: dict[str, str], message: str
 ) -> None:
-    run = citebot(*args, cwd=workdir, env=env)
+    run = run_citebot(*args, cwd=workdir, env=env)
     assert run.returncode == 2
     assert message in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
@@ -160,6 +143,58 @@ def test_errors_are_one_clear_line_and_a_nonzero_exit(
 
 def test_empty_corpus_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "corpus").mkdir()
-    run = citebot("ask", "anything", cwd=tmp_path)
+    run = run_citebot("ask", "anything", cwd=tmp_path)
     assert run.returncode == 2
     assert "no usable articles" in run.stderr
+
+
+def test_version_names_the_installed_release(workdir: Path) -> None:
+    from bot import __version__
+
+    run = run_citebot("--version", cwd=workdir)
+    assert run.returncode == 0
+    assert run.stdout.strip() == f"citebot {__version__}"
+
+
+def test_articles_ids_are_whole_in_a_narrow_table_and_in_plain_lines(workdir: Path) -> None:
+    ids = sorted(
+        p.relative_to(workdir / "corpus").with_suffix("").as_posix()
+        for p in (workdir / "corpus").rglob("*.*")
+    )
+    table = run_citebot("articles", cwd=workdir, env={"COLUMNS": "60"})
+    plain = run_citebot("articles", "--plain", cwd=workdir)
+    assert table.returncode == 0 and plain.returncode == 0, table.stderr + plain.stderr
+    first_cells = [line.split()[0] for line in table.stdout.splitlines()[1:] if line[:1].strip()]
+    assert sorted(first_cells) == ids  # every id whole on its own line, none cut with "…"
+    rows = [line.split("\t") for line in plain.stdout.splitlines()]
+    assert sorted(row[0] for row in rows) == ids
+    assert ["deepseek-rise", "DeepSeek's rise"] in [row[:2] for row in rows]
+    assert all(len(row) == 3 and row[2].isdigit() for row in rows)
+
+
+def test_ask_on_a_terminal_prompts_and_answers_each_question(workdir: Path) -> None:
+    import os
+    import pty
+    import subprocess
+
+    from support import citebot_command, subprocess_env
+
+    controller, terminal = pty.openpty()
+    try:
+        os.write(controller, b"Who founded DeepSeek?\n\x04")  # a question, then Ctrl-D
+        run = subprocess.run(
+            citebot_command("ask"),
+            cwd=workdir,
+            stdin=terminal,
+            capture_output=True,
+            text=True,
+            env=subprocess_env(),
+            timeout=120,
+        )
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.count("question>") == 2  # asked, answered, asked again, then Ctrl-D
+    assert "Liang Wenfeng" in run.stdout
+    assert not run.stdout.lstrip().startswith("{")  # a person reads it: not JSON lines

@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from support import subprocess_env
+from support import run_citebot
 
 from bot.store import DAY, Store
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = subprocess_env()
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def write_session(data_dir: Path) -> None:
@@ -64,7 +50,7 @@ def test_cli_stats_reads_the_bots_store(tmp_path: Path, bundled_corpus: Path):
     data = tmp_path / "data"
     write_session(data)
 
-    done = run(
+    done = run_citebot(
         "stats",
         "--guild",
         "1",
@@ -83,7 +69,9 @@ def test_cli_stats_reads_the_bots_store(tmp_path: Path, bundled_corpus: Path):
     assert "p50 30 ms · p99 60 ms" in out
     assert "2 👍 · 1 👎 (67% helpful)" in out
     assert out.index("DeepSeek's rise (deepseek-rise)") < out.index("How BM25 ranking works")
-    everyone = run("stats", "--data-dir", str(data), "--corpus", str(bundled_corpus), cwd=tmp_path)
+    everyone = run_citebot(
+        "stats", "--data-dir", str(data), "--corpus", str(bundled_corpus), cwd=tmp_path
+    )
     assert "7 in all" in everyone.stdout  # without --guild: DMs and every server
 
 
@@ -91,8 +79,10 @@ def test_cli_unanswered_lists_most_frequent_and_most_recent(tmp_path: Path):
     data = tmp_path / "data"
     write_session(data)
 
-    week = run("unanswered", "--guild", "1", "--data-dir", str(data), cwd=tmp_path)
-    month = run("unanswered", "--days", "30", "--guild", "1", "--data-dir", str(data), cwd=tmp_path)
+    week = run_citebot("unanswered", "--guild", "1", "--data-dir", str(data), cwd=tmp_path)
+    month = run_citebot(
+        "unanswered", "--days", "30", "--guild", "1", "--data-dir", str(data), cwd=tmp_path
+    )
 
     assert week.returncode == 0, week.stderr
     lines = week.stdout.splitlines()
@@ -106,7 +96,7 @@ def test_cli_unanswered_lists_most_frequent_and_most_recent(tmp_path: Path):
 
 
 def test_cli_stats_without_a_store_says_so(tmp_path: Path):
-    done = run("stats", "--data-dir", str(tmp_path / "nothing"), cwd=tmp_path)
+    done = run_citebot("stats", "--data-dir", str(tmp_path / "nothing"), cwd=tmp_path)
 
     assert done.returncode == 2
     assert "no question log" in done.stderr

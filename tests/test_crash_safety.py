@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from support import subprocess_env
+from support import citebot_command, run_citebot, subprocess_env
 
 REPO = Path(__file__).resolve().parent.parent
 KILLS = 20
@@ -33,10 +33,6 @@ while True:  # save after save, alternating names, until killed
 """
 
 
-def citebot_env() -> dict[str, str]:
-    return subprocess_env()
-
-
 def test_kill_during_saves_leaves_only_complete_indexes(tmp_path: Path) -> None:
     from bot.corpus import load_corpus
     from bot.index import load_cached
@@ -47,7 +43,7 @@ def test_kill_during_saves_leaves_only_complete_indexes(tmp_path: Path) -> None:
     for attempt in range(KILLS):
         process = subprocess.Popen(
             [sys.executable, "-c", SAVE_LOOP, str(tmp_path / "corpus"), str(tmp_path / "data")],
-            env=citebot_env(),
+            env=subprocess_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -69,17 +65,11 @@ def test_kill_during_saves_leaves_only_complete_indexes(tmp_path: Path) -> None:
 
 def test_index_save_killed_at_random_moments_never_leaves_a_broken_index(tmp_path: Path) -> None:
     shutil.copytree(REPO / "corpus", tmp_path / "corpus")
-    env = citebot_env()
+    env = subprocess_env()
     rng = random.Random(20261129)
     # How long a whole `citebot index` takes here, so kills land across all of it.
     started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "bot", "index"],
-        cwd=tmp_path,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    run_citebot("index", cwd=tmp_path, check=True)
     full = time.perf_counter() - started
 
     for attempt in range(KILLS // 4):
@@ -88,7 +78,7 @@ def test_index_save_killed_at_random_moments_never_leaves_a_broken_index(tmp_pat
             f"# Note {attempt}\n\nNote number {attempt} about okapis."
         )
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "index"],
+            citebot_command("index"),
             cwd=tmp_path,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -98,14 +88,7 @@ def test_index_save_killed_at_random_moments_never_leaves_a_broken_index(tmp_pat
         process.send_signal(signal.SIGKILL)
         process.wait()
 
-        run = subprocess.run(
-            [sys.executable, "-m", "bot", "ask", "Who founded DeepSeek?"],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        run = run_citebot("ask", "Who founded DeepSeek?", cwd=tmp_path, timeout=60)
         assert run.returncode == 0, run.stderr
         assert "unusable" not in run.stderr, (
             f"attempt {attempt}: a half-written index was found: {run.stderr}"
@@ -128,7 +111,7 @@ async def test_cli_index_and_a_running_bot_never_corrupt_each_others_index(tmp_p
     settings = Settings(corpus_dir=tmp_path / "corpus", data_dir=tmp_path / ".citebot")
     live = LiveEngine(settings)
     assert (await live.reload()).ok
-    env = citebot_env()
+    env = subprocess_env()
     for round_number in range(3):
         # The corpus changes, then the CLI and the bot rebuild the same index at once.
         (tmp_path / "corpus" / f"round-{round_number}.md").write_text(

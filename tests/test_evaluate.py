@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from support import subprocess_env
+from support import run_citebot
 
 from bot.answer import Answer, ArticleRef, Result
 from bot.errors import CitebotError
@@ -243,20 +241,8 @@ def test_eval_rejects_a_file_that_is_not_squad(tmp_path: Path) -> None:
 # --- the real command ----------------------------------------------------------------------
 
 
-def _citebot(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = subprocess_env()
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-
-
 def test_eval_command_prints_metrics_as_json(squad_file: Path, tmp_path: Path) -> None:
-    run = _citebot("eval", str(squad_file), "--json", cwd=tmp_path)
+    run = run_citebot("eval", str(squad_file), "--json", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     metrics = json.loads(run.stdout)
     assert set(metrics) == {
@@ -278,7 +264,7 @@ def test_eval_command_prints_metrics_as_json(squad_file: Path, tmp_path: Path) -
 
 
 def test_eval_command_holdout_json(squad_file: Path, tmp_path: Path) -> None:
-    run = _citebot("eval", str(squad_file), "--json", "--holdout", cwd=tmp_path)
+    run = run_citebot("eval", str(squad_file), "--json", "--holdout", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout) == {
         "indexed_articles": 2,

@@ -10,12 +10,10 @@ import os
 import resource
 import shutil
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from support import subprocess_env
+from support import run_citebot
 
 from bot import atomic
 from bot.answer import Engine
@@ -52,24 +50,17 @@ def small_files_only() -> None:
 
 def test_disk_refusing_the_index_write_warns_keeps_the_old_index_and_answers(tmp_path: Path):
     shutil.copytree(REPO / "corpus", tmp_path / "corpus")
-    env = subprocess_env(PYTHONDONTWRITEBYTECODE="1")
-    subprocess.run(
-        [sys.executable, "-m", "bot", "index"],
-        cwd=tmp_path,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    env = {"PYTHONDONTWRITEBYTECODE": "1"}
+    run_citebot("index", cwd=tmp_path, env=env, check=True)
     saved = tmp_path / ".citebot" / "index"
     before = snapshot(saved)
     add_article(tmp_path / "corpus")
 
-    run = subprocess.run(
-        [sys.executable, "-m", "bot", "ask", "Where does the okapi live?"],
+    run = run_citebot(
+        "ask",
+        "Where does the okapi live?",
         cwd=tmp_path,
         env=env,
-        capture_output=True,
-        text=True,
         timeout=60,
         preexec_fn=small_files_only,
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -29,6 +30,7 @@ from bot.errors import CitebotError, CorpusEditError, DuplicateArticle, FetchErr
 from bot.insight import stats_from_log, unanswered_from_log
 from bot.live import ReloadResult
 from bot.replies import NO_MENTIONS, send_ephemeral
+from bot.store import GuildSettings
 from bot.views import ConfirmRemove
 
 if TYPE_CHECKING:
@@ -95,6 +97,7 @@ class AdminCog(commands.Cog):
         url: str | None = None,
         file: discord.Attachment | None = None,
     ) -> None:
+        """`/citebot add url:` or `file:`: save the article, rebuild, show it."""
         if (url is None) == (file is None):
             raise CitebotError(
                 "Give either `url:` (a web page) or `file:` (an article file), one at a time."
@@ -197,6 +200,7 @@ class AdminCog(commands.Cog):
     async def remove(
         self, interaction: discord.Interaction[CitebotBot], article: ArticleOption
     ) -> None:
+        """`/citebot remove`: ask to confirm before the file goes to the trash."""
         engine = self.bot.engine
         found = article
         title = render.escape(render.truncate(" ".join(found.title.split()), 200))
@@ -216,6 +220,7 @@ class AdminCog(commands.Cog):
         view.message = await interaction.original_response()
 
     async def remove_confirmed(self, article: Article, title: str) -> str:
+        """Move the article's file to the trash and rebuild; what to tell the admin."""
         settings = self.bot.settings
         async with self.bot.corpus_lock:
             try:
@@ -236,6 +241,7 @@ class AdminCog(commands.Cog):
 
     @citebot.command(name="reload", description="Rebuild the index from the corpus folder now.")
     async def reload(self, interaction: discord.Interaction[CitebotBot]) -> None:
+        """`/citebot reload`: rebuild from the corpus folder now."""
         await interaction.response.defer(thinking=True, ephemeral=True)
         result = await self.bot.live.reload()
         if result.ok:
@@ -255,6 +261,7 @@ class AdminCog(commands.Cog):
 
     @citebot.command(name="stats", description="Questions, found-rate, reply times and feedback.")
     async def stats(self, interaction: discord.Interaction[CitebotBot]) -> None:
+        """`/citebot stats`: this server's questions, found-rate, reply times, feedback."""
         await interaction.response.defer(thinking=True, ephemeral=True)
         engine, settings = self.bot.engine, self.bot.settings
         guild_id = interaction.guild_id
@@ -273,10 +280,7 @@ class AdminCog(commands.Cog):
             }
             return render.render_stats(stats, titles=titles, scope=_scope(interaction))
 
-        shown = await asyncio.to_thread(compute)
-        await interaction.followup.send(
-            embeds=shown.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+        await _send_computed(interaction, compute)
 
     @citebot.command(
         name="unanswered", description="Questions answered “not found” or voted 👎, recent first."
@@ -287,6 +291,7 @@ class AdminCog(commands.Cog):
         interaction: discord.Interaction[CitebotBot],
         days: app_commands.Range[int, 1, 365] = 7,
     ) -> None:
+        """`/citebot unanswered`: what the articles did not answer."""
         await interaction.response.defer(thinking=True, ephemeral=True)
         guild_id = interaction.guild_id
 
@@ -294,15 +299,13 @@ class AdminCog(commands.Cog):
             report = unanswered_from_log(self.bot.store, days=days, guild_id=guild_id)
             return render.render_unanswered(report, scope=_scope(interaction))
 
-        shown = await asyncio.to_thread(compute)
-        await interaction.followup.send(
-            embeds=shown.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+        await _send_computed(interaction, compute)
 
     # --- per-server settings -----------------------------------------------------------------
 
     @settings_group.command(name="show", description="Show how Citebot behaves in this server.")
     async def settings_show(self, interaction: discord.Interaction[CitebotBot]) -> None:
+        """`/citebot settings show`."""
         await self._show_settings(interaction)
 
     @settings_group.command(
@@ -318,14 +321,13 @@ class AdminCog(commands.Cog):
         private: bool | None = None,
         results: app_commands.Range[int, 1, 10] | None = None,
     ) -> None:
+        """`/citebot settings replies`: private or public by default, excerpts per page."""
         changes: dict[str, Any] = {}
         if private is not None:
             changes["private_replies"] = private
         if results is not None:
             changes["results"] = results
-        if changes:
-            await self.bot.update_guild_settings(_guild_id(interaction), **changes)
-        await self._show_settings(interaction)
+        await self._change_settings(interaction, **changes)
 
     @settings_group.command(
         name="mentions", description="Choose the channels where mentions are answered."
@@ -341,10 +343,8 @@ class AdminCog(commands.Cog):
         mode: Literal["add", "remove", "everywhere"],
         channel: discord.TextChannel | None = None,
     ) -> None:
-        guild_id = _guild_id(interaction)
-        current = await self.bot.guild_settings(guild_id)
-        target = channel.id if channel is not None else interaction.channel_id
-        assert target is not None
+        """`/citebot settings mentions`: the channels where mentions are answered."""
+        current, target = await self._settings_and_channel(interaction, channel)
         listed = list(current.mention_channels)
         if mode == "everywhere":
             listed = []
@@ -357,8 +357,7 @@ class AdminCog(commands.Cog):
                     "where they should be answered; the others are then left alone."
                 )
             listed = [c for c in listed if c != target]
-        await self.bot.update_guild_settings(guild_id, mention_channels=tuple(listed))
-        await self._show_settings(interaction)
+        await self._change_settings(interaction, mention_channels=tuple(listed))
 
     @settings_group.command(
         name="answer-all", description="Answer every message in a channel (needs an extra intent)."
@@ -373,7 +372,7 @@ class AdminCog(commands.Cog):
         enabled: bool,
         channel: discord.TextChannel | None = None,
     ) -> None:
-        guild_id = _guild_id(interaction)
+        """`/citebot settings answer-all`: a channel where every message is a question."""
         if enabled and not self.bot.settings.message_content_intent:
             raise CitebotError(
                 "I can't read messages that don't mention me: that needs Discord's privileged "
@@ -381,13 +380,27 @@ class AdminCog(commands.Cog):
                 "Portal (your app → Bot → Message Content Intent) and restart me with "
                 "CITEBOT_MESSAGE_CONTENT_INTENT=1."
             )
-        current = await self.bot.guild_settings(guild_id)
-        target = channel.id if channel is not None else interaction.channel_id
-        assert target is not None
+        current, target = await self._settings_and_channel(interaction, channel)
         listed = [c for c in current.answer_all_channels if c != target]
         if enabled:
             listed.append(target)
-        await self.bot.update_guild_settings(guild_id, answer_all_channels=tuple(listed))
+        await self._change_settings(interaction, answer_all_channels=tuple(listed))
+
+    async def _settings_and_channel(
+        self, interaction: discord.Interaction[CitebotBot], channel: discord.TextChannel | None
+    ) -> tuple[GuildSettings, int]:
+        """This server's settings, and the channel a command names (default: this one)."""
+        current = await self.bot.guild_settings(_guild_id(interaction))
+        target = channel.id if channel is not None else interaction.channel_id
+        assert target is not None  # commands here run in a server's channels
+        return current, target
+
+    async def _change_settings(
+        self, interaction: discord.Interaction[CitebotBot], **changes: Any
+    ) -> None:
+        """Store the changes (if any) and show the server's settings as they are now."""
+        if changes:
+            await self.bot.update_guild_settings(_guild_id(interaction), **changes)
         await self._show_settings(interaction)
 
     async def _show_settings(self, interaction: discord.Interaction[CitebotBot]) -> None:
@@ -417,6 +430,16 @@ def _check_upload(file: discord.Attachment) -> None:
         )
 
 
+async def _send_computed(
+    interaction: discord.Interaction[CitebotBot], compute: Callable[[], render.Rendered]
+) -> None:
+    """Render from the log off the event loop, then send it privately (after a deferral)."""
+    shown = await asyncio.to_thread(compute)
+    await interaction.followup.send(
+        embeds=shown.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
+    )
+
+
 def _guild_id(interaction: discord.Interaction[CitebotBot]) -> int:
     assert interaction.guild_id is not None  # interaction_check refused DMs already
     return interaction.guild_id
@@ -435,4 +458,5 @@ def _relative(path: Path, folder: Path) -> str:
 
 
 async def setup(bot: CitebotBot) -> None:
+    """Loaded by `load_extension`: adds the admin commands."""
     await bot.add_cog(AdminCog(bot))

@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import render
 from bot.asking import LoggedAnswer
 from bot.cogs._articles import ArticleOption
 from bot.errors import CitebotError
@@ -32,9 +33,11 @@ class AskCog(commands.Cog):
         self.menu = app_commands.ContextMenu(name="Ask Citebot", callback=self.ask_message)
 
     async def cog_load(self) -> None:
+        """Add the message menu, which a cog cannot declare with a decorator."""
         self.bot.tree.add_command(self.menu)
 
     async def cog_unload(self) -> None:
+        """Take the message menu away with the cog."""
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
 
     # --- /ask ----------------------------------------------------------------------------
@@ -54,6 +57,7 @@ class AskCog(commands.Cog):
         article: ArticleOption | None = None,
         private: bool | None = None,
     ) -> None:
+        """`/ask`: answer with cited excerpts, privately if asked or the server's default."""
         article_id = article.article_id if article is not None else None
         question = self.bot.asker.admit(interaction.user.id, question)
         server = await self._server_settings(interaction.guild_id)
@@ -101,13 +105,7 @@ class AskCog(commands.Cog):
         ephemeral: bool,
         per_page: int,
     ) -> None:
-        view = AnswerView(
-            asked,
-            asker_id=interaction.user.id,
-            per_page=per_page,
-            store=self.bot.store,
-        )
-        shown = view.render()
+        view, shown = self._answer_view(asked, interaction.user.id, per_page)
         view.message = await interaction.followup.send(
             content=shown.content or "",
             embeds=shown.embeds,
@@ -121,6 +119,7 @@ class AskCog(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
+        """DMs and mentions are questions; so is every message in an answer-all channel."""
         me = self.bot.user
         if me is None or message.author.bot or message.author.id == me.id:
             return
@@ -180,16 +179,17 @@ class AskCog(commands.Cog):
     async def _reply_with_answer(
         self, message: discord.Message, asked: LoggedAnswer, per_page: int
     ) -> None:
-        view = AnswerView(
-            asked,
-            asker_id=message.author.id,
-            per_page=per_page,
-            store=self.bot.store,
-        )
-        shown = view.render()
+        view, shown = self._answer_view(asked, message.author.id, per_page)
         view.message = await reply_to(
             message, content=shown.content, embeds=shown.embeds, view=view
         )
+
+    def _answer_view(
+        self, asked: LoggedAnswer, asker_id: int, per_page: int
+    ) -> tuple[AnswerView, render.Rendered]:
+        """The buttons under an answer, and its first page: the same for every way of asking."""
+        view = AnswerView(asked, asker_id=asker_id, per_page=per_page, store=self.bot.store)
+        return view, view.render()
 
     # --- per-server settings -------------------------------------------------------------
 
@@ -204,8 +204,10 @@ class AskCog(commands.Cog):
 
 def _channel_key(channel: Any) -> int:
     """The channel a setting names: a thread follows its parent channel."""
-    parent_id = getattr(channel, "parent_id", None)
-    return parent_id if isinstance(channel, discord.Thread) and parent_id else channel.id
+    if isinstance(channel, discord.Thread) and channel.parent_id:
+        return channel.parent_id
+    key: int = channel.id
+    return key
 
 
 def _mentions_elsewhere(server: GuildSettings) -> str:
@@ -220,4 +222,5 @@ def strip_mention(content: str, user_id: int) -> str:
 
 
 async def setup(bot: CitebotBot) -> None:
+    """Loaded by `load_extension`: adds the ways of asking."""
     await bot.add_cog(AskCog(bot))

@@ -11,7 +11,8 @@ from discord.ext import commands
 
 from bot import render
 from bot.cogs._articles import ArticleOption
-from bot.views import NO_MENTIONS, ArticlesView
+from bot.replies import NO_MENTIONS
+from bot.views import ArticlesView
 
 if TYPE_CHECKING:
     from bot.client import CitebotBot
@@ -30,6 +31,7 @@ class InfoCog(commands.Cog):
     async def articles(
         self, interaction: discord.Interaction[CitebotBot], filter: str | None = None
     ) -> None:
+        """`/articles`: the article list, privately, paged for the person who asked."""
         engine = self.bot.engine
         found = await asyncio.to_thread(engine.find_articles, filter or "", len(engine.articles))
         view = ArticlesView(
@@ -53,6 +55,7 @@ class InfoCog(commands.Cog):
     async def article(
         self, interaction: discord.Interaction[CitebotBot], name: ArticleOption
     ) -> None:
+        """`/article`: one article's link, date, counts and opening."""
         engine = self.bot.engine
         shown = render.render_article(name, passages=engine.passage_count_of(name.article_id))
         await interaction.response.send_message(embeds=shown.embeds, allowed_mentions=NO_MENTIONS)
@@ -61,6 +64,7 @@ class InfoCog(commands.Cog):
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.allowed_installs(guilds=True, users=True)
     async def help(self, interaction: discord.Interaction[CitebotBot]) -> None:
+        """`/help`: how to ask, and what the bot knows."""
         engine, settings = self.bot.engine, self.bot.settings
         shown = render.render_help(
             articles=len(engine.articles),
@@ -75,4 +79,5 @@ class InfoCog(commands.Cog):
 
 
 async def setup(bot: CitebotBot) -> None:
+    """Loaded by `load_extension`: adds the catalogue commands."""
     await bot.add_cog(InfoCog(bot))

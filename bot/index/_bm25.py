@@ -143,6 +143,13 @@ class BM25Index:
         for row, tid in enumerate(dense_terms.tolist()):
             lo, hi = offsets[tid], offsets[tid + 1]
             dense[row, doc_ids[lo:hi]] = weights[lo:hi]
+        parameters = {
+            "k1": k1,
+            "b": b,
+            "epsilon": epsilon,
+            "avgdl": avgdl,
+            "average_idf": average_idf,
+        }
         return cls(
             vocabulary=counted.vocabulary,
             offsets=offsets,
@@ -153,11 +160,7 @@ class BM25Index:
             doc_len=lengths,
             dense_terms=dense_terms,
             dense=dense,
-            k1=k1,
-            b=b,
-            epsilon=epsilon,
-            avgdl=avgdl,
-            average_idf=average_idf,
+            **parameters,
         )
 
     # --- statistics ----------------------------------------------------------------------

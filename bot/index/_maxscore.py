@@ -55,7 +55,7 @@ class Term:
     def of(self, docs: np.ndarray) -> np.ndarray:
         """The term's contribution to each of `docs` (sorted), 0 where absent."""
         if self.column is not None:
-            values = self.column[docs]
+            values: np.ndarray = self.column[docs]
             return values * self.count if self.count != 1 else values
         out = np.zeros(docs.shape[0], dtype=np.float64)
         if self.df == 0 or docs.shape[0] == 0:

@@ -18,11 +18,11 @@ from bot.render._text import (
     NOT_FOUND_COLOUR,
     TITLE_LIMIT,
     Rendered,
-    cut_at_space,
     elapsed,
     escape,
     fit,
     link,
+    longest_cut,
     plural,
     quote,
     safe_url,
@@ -110,20 +110,12 @@ def _marked_excerpt(excerpt: str, highlights: Sequence[tuple[int, int]], limit: 
     rendered = quote(_bold(excerpt, highlights))
     if len(rendered) <= limit:
         return rendered
-    # Cut the raw text (never the markup) until the rendered form fits.
-    low, high = 0, len(excerpt)
-    best = quote(ELLIPSIS)
-    while low <= high:
-        middle = (low + high) // 2
-        cut = cut_at_space(excerpt, middle)
+
+    def shaped(cut: str) -> str:
         kept = [(s, e) for s, e in highlights if e <= len(cut)]
-        candidate = quote(_bold(cut + ELLIPSIS, kept))
-        if len(candidate) <= limit:
-            best = candidate
-            low = middle + 1
-        else:
-            high = middle - 1
-    return best
+        return quote(_bold(cut + ELLIPSIS, kept))
+
+    return longest_cut(excerpt, limit, shaped, fallback=quote(ELLIPSIS))
 
 
 def _bold(text: str, highlights: Sequence[tuple[int, int]]) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote as url_quote
 
@@ -62,10 +62,17 @@ def fit(text: str, limit: int) -> str:
     rendered = escape(text)
     if len(rendered) <= limit:
         return rendered
-    low, high, best = 0, len(text), ELLIPSIS
+    return longest_cut(text, limit, lambda cut: escape(cut) + ELLIPSIS, fallback=ELLIPSIS)
+
+
+def longest_cut(text: str, limit: int, shaped: Callable[[str], str], *, fallback: str) -> str:
+    """The longest `shaped(cut)` that fits in `limit`, `cut` being `text` cut at a space
+    when possible; `fallback` when none fits. Cutting the raw text, never the markup,
+    keeps escapes and bold markers whole."""
+    low, high, best = 0, len(text), fallback
     while low <= high:
         middle = (low + high) // 2
-        candidate = escape(cut_at_space(text, middle)) + ELLIPSIS
+        candidate = shaped(cut_at_space(text, middle))
         if len(candidate) <= limit:
             best = candidate
             low = middle + 1

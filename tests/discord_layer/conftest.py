@@ -12,7 +12,7 @@ import simcord
 from bot.answer import Engine
 from bot.client import CitebotBot, create_bot
 from bot.settings import Settings
-from discord_layer.helpers import problems
+from discord_layer.helpers import unsent_problems
 
 BUNDLED_CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 
@@ -51,9 +51,5 @@ def simcord_bot(settings: Settings, engine: Engine) -> CitebotBot:
 async def env(simcord_env: simcord.Env) -> AsyncIterator[simcord.Env]:
     """The simulated Discord; afterwards, every payload the bot sent is checked."""
     yield simcord_env
-    found = [
-        problem
-        for entry in simcord_env.http_requests
-        for problem in problems(entry.method, entry.path, entry.json)
-    ]
+    found = unsent_problems(simcord_env.http_requests)
     assert not found, "\n".join(found)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import simcord
@@ -32,6 +32,11 @@ def problems(method: str, path: str, body: Any) -> list[str]:
         elif mentions.get("users") or mentions.get("roles") or mentions.get("replied_user"):
             found.append(f"{where}: allowed_mentions lets someone be pinged: {mentions!r}")
     return found
+
+
+def unsent_problems(requests: Iterable[Any]) -> list[str]:
+    """Every limit or mention problem in the requests a bot sent (simcord's or the emulator's)."""
+    return [problem for r in requests for problem in problems(r.method, r.path, r.json)]
 
 
 def handled_errors(env: simcord.Env) -> list[type[BaseException]]:

@@ -6,7 +6,6 @@ import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bot.ratelimit import QuestionLimiter
 from bot.store import Store
 
 
@@ -47,16 +46,3 @@ def test_worker_threads_can_log_at_once(tmp_path: Path):
         ids = list(pool.map(lambda n: log(store, n), range(200)))
 
     assert sorted(ids) == list(range(1, 201))
-
-
-def test_limiter_allows_rate_per_window_and_says_when_to_retry():
-    now = [0.0]
-    limiter = QuestionLimiter(rate=2, per=60, clock=lambda: now[0])
-
-    assert limiter.hit(1) == 0 and limiter.hit(1) == 0
-    assert limiter.hit(1) == 60
-    assert limiter.hit(2) == 0  # per user
-    now[0] = 45.0
-    assert limiter.hit(1) == 15
-    now[0] = 60.0
-    assert limiter.hit(1) == 0

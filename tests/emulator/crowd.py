@@ -15,6 +15,22 @@ from typing import Any
 from emulator.server import DiscordEmulator
 
 COOLDOWN_PREFIX = "You're asking quickly"
+#: Questions about the bundled corpus, for crowds and benchmarks; the last is not answered there.
+BUNDLED_QUESTIONS = (
+    "who founded DeepSeek?",
+    "what does BM25 stand for?",
+    "why do AI models run on GPUs?",
+    "what are export controls on AI chips?",
+    "how does the bot answer a direct message?",
+    "what is an open-weight model?",
+    "what does retrieval augmented generation do?",
+    "when did information retrieval start?",
+    "how should I phrase a question?",
+    "what is term frequency saturation?",
+    "which chips were restricted?",
+    "how are slash commands registered?",
+    "lasagna recipe with zucchini",
+)
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,13 @@ import asyncio
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import discord.gateway
 import discord.http
 import pytest
 import yarl
-from discord_layer.helpers import problems
+from discord_layer.helpers import unsent_problems
 from emulator import DiscordEmulator
 
 from bot.answer import Engine
@@ -34,11 +35,7 @@ def emulator() -> Iterator[DiscordEmulator]:
     server = DiscordEmulator(heartbeat_interval_ms=200).start()
     try:
         yield server
-        found = [
-            problem
-            for request in server.requests
-            for problem in problems(request.method, request.path, request.json)
-        ]
+        found = unsent_problems(server.requests)
         assert not found, "\n".join(found)
     finally:
         server.stop()
@@ -60,9 +57,18 @@ def settings(corpus_dir: Path, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def running_bot(pointed_at: DiscordEmulator, settings: Settings) -> AsyncIterator[CitebotBot]:
+def bot_options() -> dict[str, Any]:
+    """discord.py options for the bot; a test module overrides this fixture to set one."""
+    return {}
+
+
+@pytest.fixture
+async def running_bot(
+    pointed_at: DiscordEmulator, settings: Settings, bot_options: dict[str, Any]
+) -> AsyncIterator[CitebotBot]:
     """The real bot, started with the emulator's token, connected and with commands synced."""
-    bot = create_bot(settings, engine=await asyncio.to_thread(Engine.open, settings))
+    engine = await asyncio.to_thread(Engine.open, settings)
+    bot = create_bot(settings, engine=engine, **bot_options)
     task = asyncio.create_task(bot.start(pointed_at.token))
     await pointed_at.wait_until(lambda: pointed_at.identifies and pointed_at.commands)
     await pointed_at.wait_until(lambda: bot.get_guild(pointed_at.guild_id))

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from emulator import DiscordEmulator
 
-from bot.answer import Engine
 from bot.client import CitebotBot
-from bot.settings import Settings
 from transport.test_transport import QUESTION, answered, embed_text
 
 #: Seconds without any gateway traffic after which the bot calls a connection dead
@@ -25,24 +23,20 @@ HEARTBEAT_TIMEOUT = 1.0
 
 
 @pytest.fixture
-async def bot(pointed_at: DiscordEmulator, settings: Settings) -> AsyncIterator[CitebotBot]:
-    """The real bot, connected to the emulator, with a short heartbeat timeout."""
-    engine = await asyncio.to_thread(Engine.open, settings)
-    bot = CitebotBot(settings, engine=engine, heartbeat_timeout=HEARTBEAT_TIMEOUT)
+def bot_options() -> dict[str, Any]:
+    """A short heartbeat timeout, so a silent connection is called dead quickly."""
+    return {"heartbeat_timeout": HEARTBEAT_TIMEOUT}
+
+
+@pytest.fixture
+def bot(running_bot: CitebotBot) -> CitebotBot:
+    """The running bot, identifying again at once after a fault."""
 
     async def identify_without_waiting(shard_id: int | None, *, initial: bool = False) -> None:
         """discord.py waits 5 s before identifying again; the protocol is the same without."""
 
-    bot.before_identify_hook = identify_without_waiting  # type: ignore[method-assign]
-    task = asyncio.create_task(bot.start(pointed_at.token))
-    await pointed_at.wait_until(lambda: pointed_at.identifies and pointed_at.commands)
-    await pointed_at.wait_until(lambda: bot.get_guild(pointed_at.guild_id))
-    try:
-        yield bot
-    finally:
-        await bot.close()
-        await task
-    assert task.exception() is None
+    running_bot.before_identify_hook = identify_without_waiting  # type: ignore[method-assign]
+    return running_bot
 
 
 async def dm_is_answered(emulator: DiscordEmulator, name: str) -> dict:

@@ -1,4 +1,4 @@
-"""The buttons under an answer: paging, passages, feedback, and what happens on timeout."""
+"""The views: the buttons under an answer (paging, passages, feedback) and their timeout."""
 
 from __future__ import annotations
 

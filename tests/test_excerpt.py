@@ -1,0 +1,67 @@
+"""Excerpts: the sentences of a passage that answer, verbatim, with the question's words marked."""
+
+from __future__ import annotations
+
+from bot.excerpt import choose_excerpt
+from bot.rerank import Query
+from bot.text import Analyzer
+
+
+def query_of(question: str, analyzer: Analyzer) -> Query:
+    terms = analyzer.terms(question)
+    return Query.of(question, terms, dict.fromkeys(terms, 1.0))
+
+
+def test_excerpt_is_verbatim_and_marks_the_question_words():
+    analyzer = Analyzer()
+    text = (
+        "Okapis live in the Ituri rainforest of central Africa. They eat leaves and fruit. "
+        "Their closest living relative is the giraffe."
+    )
+    excerpt = choose_excerpt(
+        text, 0, len(text), query_of("Where do okapis live?", analyzer), analyzer
+    )
+    assert excerpt.text in text
+    assert excerpt.text.startswith("Okapis live in the Ituri rainforest")
+    marked = {excerpt.text[start:end].casefold() for start, end in excerpt.highlights}
+    assert {"okapis", "live"} <= marked
+
+
+def test_excerpt_comes_from_the_passage_it_is_given_only():
+    analyzer = Analyzer()
+    outside = "Okapis live in zoos too. "
+    passage = "Wild okapis live in the Ituri rainforest. They are shy and rarely seen."
+    text = outside + passage
+    start = len(outside)
+    excerpt = choose_excerpt(
+        text, start, len(text), query_of("Where do okapis live?", analyzer), analyzer
+    )
+    assert excerpt.text in passage
+    assert "zoos" not in excerpt.text
+
+
+def test_excerpt_shows_the_start_of_the_next_sentence_in_the_room_left():
+    analyzer = Analyzer()
+    first = "Tesla moved to Paris in 1882 to work for the Continental Edison Company. "
+    second = "He worked there on " + "the installation of lighting systems and dynamos " * 10 + "."
+    text = first + second
+    terms = analyzer.terms("When did Tesla move to Paris?")
+    query = Query.of("When did Tesla move to Paris?", terms, dict.fromkeys(terms, 1.0))
+    excerpt = choose_excerpt(text, 0, len(text), query, analyzer, max_chars=200)
+    assert excerpt.text.startswith(first + "He worked there")
+    assert excerpt.text.endswith("…") and len(excerpt.text) <= 200
+    assert text.startswith(excerpt.text[:-1])
+    short = choose_excerpt(text, 0, len(text), query, analyzer, max_chars=100)
+    assert short.text == first.strip()  # under 40 characters of room: whole sentences only
+
+
+def test_excerpt_at_the_end_of_a_passage_shows_the_end_of_the_sentence_before():
+    analyzer = Analyzer()
+    before = "The company " + "built lighting systems and dynamos for the city " * 10 + "today. "
+    last = "Tesla moved to Paris in 1882 to work for the Continental Edison Company."
+    text = before + last
+    terms = analyzer.terms("When did Tesla move to Paris?")
+    query = Query.of("When did Tesla move to Paris?", terms, dict.fromkeys(terms, 1.0))
+    excerpt = choose_excerpt(text, 0, len(text), query, analyzer, max_chars=200)
+    assert excerpt.text.startswith("…") and excerpt.text.endswith(last)
+    assert len(excerpt.text) <= 200 and text.endswith(excerpt.text[1:])

@@ -1,0 +1,52 @@
+"""`citebot preview`: the answer's real embed payload drawn as a PNG, as Discord would show it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from PIL import Image
+from support import run_citebot
+
+from bot.preview import parse_inline
+
+REPO = Path(__file__).resolve().parent.parent
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def test_preview_writes_a_png_of_an_answer_from_the_bundled_corpus(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "corpus", tmp_path / "corpus")
+    out = tmp_path / "shots" / "answer.png"
+
+    run = run_citebot("preview", "Who founded DeepSeek?", "--out", str(out), cwd=tmp_path)
+
+    assert run.returncode == 0, run.stderr
+    assert str(out) in run.stdout
+    assert out.read_bytes()[:8] == PNG_SIGNATURE
+    with Image.open(out) as image:
+        width, height = image.size
+        colours = image.convert("RGB").getcolors(maxcolors=1 << 16)
+    assert width == 760 and 300 <= height <= 2000  # three excerpts, a header and buttons
+    assert out.stat().st_size > 20_000  # text was drawn, not an empty frame
+    assert colours is None or len(colours) > 50  # anti-aliased text in several colours
+
+
+def test_preview_of_an_unanswered_question_still_draws_the_reply(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "corpus", tmp_path / "corpus")
+    out = tmp_path / "nothing.png"
+
+    run = run_citebot("preview", "lasagna recipe with zucchini", "--out", str(out), cwd=tmp_path)
+
+    assert run.returncode == 0, run.stderr
+    assert "not found" in run.stdout
+    with Image.open(out) as image:
+        assert image.size[0] == 760 and image.size[1] >= 150
+
+
+def test_inline_markdown_is_read_the_way_discord_shows_it() -> None:
+    runs = parse_inline(r"`[1]` [DeepSeek\'s \[rise\] — ¶4](https://x.y) **founded** by\*")
+
+    assert "".join(r.text for r in runs) == "[1] DeepSeek's [rise] — ¶4 founded by*"
+    assert [r.text for r in runs if r.code] == ["[1]"]
+    assert "".join(r.text for r in runs if r.link) == "DeepSeek's [rise] — ¶4"
+    assert [r.text for r in runs if r.bold] == ["founded"]

@@ -1,0 +1,47 @@
+"""The re-ranker's in-article weights and article share, by hand."""
+
+import math
+
+from bot.rerank import Query, Sentence, candidate, local_weights
+
+
+def test_local_weights_favour_terms_few_passages_of_the_article_hold():
+    query = Query.of(
+        "When did Tesla move to Paris?",
+        ["tesla", "move", "pari"],
+        dict.fromkeys(["tesla", "move", "pari"], 1.0),
+    )
+    local = local_weights(query, 10, {"tesla": 10, "pari": 1})
+    assert local["tesla"] == math.log(0.5 / 10.5 + 1)
+    assert local["pari"] == math.log(9.5 / 1.5 + 1)
+    assert local["move"] == math.log(10.5 / 0.5 + 1)  # held by none: weighs most
+    assert local["tesla"] < local["pari"] < local["move"]
+
+
+def test_article_share_and_local_weights_raise_a_candidate():
+    weights = {"tesla": 1.0, "pari": 1.0}
+    query = Query.of("Tesla Paris", ["tesla", "pari"], weights)
+    sents = (Sentence(0, 10, frozenset({"pari"}), 0.5, 0.0, False),)
+    plain = candidate(0, 5.0, 5.0, sents, frozenset(), query)
+    shared = candidate(0, 5.0, 5.0, sents, frozenset(), query, article_share=0.5)
+    assert shared.score > plain.score
+    rare_local, common_local = {"tesla": 0.1, "pari": 2.0}, {"tesla": 2.0, "pari": 0.1}
+    rare = candidate(
+        0,
+        5.0,
+        5.0,
+        (sents[0]._replace(local=2.0 / 2.1),),
+        frozenset(),
+        query,
+        local=rare_local,
+    )
+    common = candidate(
+        0,
+        5.0,
+        5.0,
+        (sents[0]._replace(local=0.1 / 2.1),),
+        frozenset(),
+        query,
+        local=common_local,
+    )
+    assert rare.score > common.score
