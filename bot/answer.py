@@ -12,10 +12,11 @@ import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import numpy as np
 
-from bot.corpus import Article, Corpus, Passage, load_corpus
+from bot.corpus import SECTION_WEIGHT, Article, Corpus, Passage, context_text, load_corpus
 from bot.errors import CorpusError, QuestionError
 from bot.excerpt import choose_excerpt
 from bot.index import BM25Index, Hit, load_or_build
@@ -42,6 +43,8 @@ class Result:
     excerpt: str
     passage: str
     highlights: tuple[tuple[int, int], ...]
+    section: str | None = None  # the headings above the excerpt: "Setup › Windows"
+    link: str | None = None  # the article's url, at the section's anchor when known
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,8 @@ class Engine:
         analyzer: Analyzer,
         *,
         per_page: int = 3,
+        url_template: str | None = None,
+        anchor_style: str = "github",
     ) -> None:
         self.corpus = corpus
         self.articles: Sequence[Article] = corpus.articles
@@ -79,8 +84,11 @@ class Engine:
         self.index = index
         self.analyzer = analyzer
         self.per_page = per_page
+        self.url_template = url_template
+        self.anchor_style = anchor_style
         self._by_id = {a.article_id: i for i, a in enumerate(self.articles)}
-        self._title_terms = tuple(frozenset(analyzer.terms(a.title)) for a in self.articles)
+        self._title_terms = tuple(frozenset(analyzer.terms(context_text(a))) for a in self.articles)
+        self._section_terms: dict[tuple[int, int], frozenset[str]] = {}
         # Passages of one article are contiguous: [first, end) per article.
         self._article_ranges: dict[int, tuple[int, int]] = {}
         for number, passage in enumerate(passages):
@@ -109,7 +117,15 @@ class Engine:
         passages, index = load_or_build(
             corpus, analyzer, settings, progress=progress, on_warning=on_warning
         )
-        return cls(corpus, passages, index, analyzer, per_page=settings.per_page)
+        return cls(
+            corpus,
+            passages,
+            index,
+            analyzer,
+            per_page=settings.per_page,
+            url_template=settings.url_template,
+            anchor_style=settings.anchor_style,
+        )
 
     @property
     def passage_count(self) -> int:
@@ -118,6 +134,13 @@ class Engine:
     def article(self, article_id: str) -> Article | None:
         index = self._by_id.get(article_id)
         return None if index is None else self.articles[index]
+
+    def article_url(self, article: Article) -> str | None:
+        """The article's own url, else its address by CITEBOT_URL_TEMPLATE (files only)."""
+        if article.url or not self.url_template or ":" in article.source:
+            return article.url
+        path = article.source.rsplit(".", 1)[0] if "." in article.source else article.source
+        return self.url_template.replace("{path}", quote(path, safe="/-_.~"))
 
     def passage_count_of(self, article_id: str) -> int:
         """How many passages the article was split into (0 for an unknown id)."""
@@ -200,7 +223,7 @@ class Engine:
             sents = sentences(
                 text, passage.start, passage.end, query, self.analyzer, local[passage.article]
             )
-            title = self._title_terms[passage.article]
+            title = self._title_terms[passage.article] | self._headings(passage)
             ranked.append(
                 candidate(
                     number,
@@ -215,6 +238,19 @@ class Engine:
             )
         ranked.sort(key=lambda c: -c.score)
         return ranked
+
+    def _headings(self, passage: Passage) -> frozenset[str]:
+        """The terms of the headings above a passage, which count as its title does."""
+        article = self.articles[passage.article]
+        key = (passage.article, article.paragraphs[passage.last_paragraph - 1].section)
+        terms = self._section_terms.get(key)
+        if terms is None:
+            path = article.sections[key[1]].path
+            terms = (
+                frozenset(self.analyzer.terms(" ".join(path))) if SECTION_WEIGHT else frozenset()
+            )
+            self._section_terms[key] = terms
+        return terms
 
     def _local_weights(self, articles: Iterable[int], query: Query) -> dict[int, dict[str, float]]:
         """The question's terms weighed, in each of `articles`, by how few of the
@@ -258,13 +294,17 @@ class Engine:
                 scored=scored,
                 local=by_number[start_number].local,
             )
+            url = self.article_url(article)
+            section, link = self._where(article, first, last, excerpt.text, start)
             results.append(
                 Result(
                     rank=len(results) + 1,
                     score=score,
                     article_id=article.article_id,
                     title=article.title,
-                    url=article.url,
+                    url=url,
+                    section=section,
+                    link=link,
                     paragraphs=(first.first_paragraph, last.last_paragraph),
                     excerpt=excerpt.text,
                     passage=article.text[start:end],
@@ -272,6 +312,26 @@ class Engine:
                 )
             )
         return results
+
+    def _where(
+        self, article: Article, first: Passage, last: Passage, excerpt: str, start: int
+    ) -> tuple[str | None, str | None]:
+        """The section an excerpt stands in, and the link to it."""
+        # The excerpt's own first paragraph: a passage can open with its section's heading.
+        offset = article.text.find(excerpt.strip("…"), start)
+        number = last.last_paragraph
+        if offset != -1:
+            for paragraph in article.paragraphs[first.first_paragraph - 1 : last.last_paragraph]:
+                if paragraph.end >= offset:
+                    number = paragraph.number
+                    break
+        label = article.section_of(number).label or None
+        url = self.article_url(article)
+        link = url
+        anchor = article.anchor(number, self.anchor_style)
+        if url and anchor and "#" not in url:
+            link = f"{url}#{quote(anchor, safe='-_.~')}"
+        return label, link
 
     def _closest(self, hits: list[Hit]) -> list[ArticleRef]:
         refs: list[ArticleRef] = []
@@ -282,7 +342,7 @@ class Engine:
                 continue
             seen.add(article_index)
             article = self.articles[article_index]
-            refs.append(ArticleRef(article.article_id, article.title, article.url))
+            refs.append(ArticleRef(article.article_id, article.title, self.article_url(article)))
             if len(refs) == 3:
                 break
         return refs

@@ -12,7 +12,8 @@ import json
 import logging
 import os
 import re
-from collections.abc import Callable, Iterator
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from bot.text import sentence_spans, word_count
 
 log = logging.getLogger(__name__)
 
-MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdx"})
 TEXT_SUFFIXES = frozenset({".txt"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 JSONL_SUFFIXES = frozenset({".jsonl"})
@@ -31,11 +32,42 @@ SUPPORTED_SUFFIXES = MARKDOWN_SUFFIXES | TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_S
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
+#: Paragraph kinds: prose, a heading, a line that leads into the text that answers it
+#: ("Q: …", a short paragraph all in bold), a fenced code block (kept line by line),
+#: a table row.
+TEXT, HEADING, LEAD, CODE, ROW = "text", "heading", "lead", "code", "row"
+
+
 @dataclass(frozen=True)
 class Paragraph:
     number: int  # 1-based, as cited: ¶number
     start: int
     end: int
+    kind: str = TEXT
+    section: int = 0  # index into Article.sections
+
+
+@dataclass(frozen=True)
+class Section:
+    """Where a paragraph stands in the article's headings, and how to link to it."""
+
+    path: tuple[str, ...] = ()  # heading texts from the outermost in, the title excluded
+    anchor: str | None = None  # the heading's id on the page (without "#")
+
+    @property
+    def label(self) -> str:
+        """The path as people read it: "Help Channels › How long does a post stay active?"."""
+        return " › ".join(self.path)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One paragraph as a parser found it, before the article's text is laid out."""
+
+    text: str
+    kind: str = TEXT
+    level: int = 0  # heading level (1-6)
+    anchor: str | None = None  # an explicit id for a heading
 
 
 @dataclass(frozen=True)
@@ -48,6 +80,61 @@ class Article:
     author: str | None = None
     date: str | None = None
     source: str = ""  # path relative to the corpus folder (with ":line" for JSONL)
+    sections: tuple[Section, ...] = (Section(),)
+    description: str | None = None  # front matter description/summary: searched like the title
+
+    def section_of(self, paragraph_number: int) -> Section:
+        """The section a (1-based) paragraph belongs to."""
+        return self.sections[self.paragraphs[paragraph_number - 1].section]
+
+    def anchor(self, paragraph_number: int, style: str = "github") -> str | None:
+        """The id of the heading above a paragraph on the rendered page: the heading's
+        own id when it has one, else its slug by `style` ("github" or "python-markdown")."""
+        number = self.paragraphs[paragraph_number - 1].section
+        if number == 0:
+            return None
+        section = self.sections[number]
+        if section.anchor:
+            return section.anchor
+        slug = _SLUGIFIERS.get(style, _github_slug)
+        wanted = slug(section.path[-1])
+        # Repeated headings are numbered in page order: setup, setup-1 (setup_1).
+        repeats = sum(
+            1
+            for earlier in self.sections[1:number]
+            if not earlier.anchor and slug(earlier.path[-1]) == wanted
+        )
+        if repeats == 0:
+            return wanted or None
+        return f"{wanted}{'_' if style == 'python-markdown' else '-'}{repeats}"
+
+
+def _plain_heading(text: str) -> str:
+    """A heading's text as the slug rules see it: code spans without their backticks."""
+    return re.sub(r"`+ ?([^`]*?) ?`+", r"\1", text)
+
+
+def _github_slug(text: str) -> str:
+    """GitHub's heading ids (github-slugger): lower case, punctuation dropped, each
+    space a hyphen; letters of every script kept."""
+    text = _plain_heading(text).strip().lower()
+    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+
+
+def _python_markdown_slug(text: str) -> str:
+    """Python-Markdown's toc ids (markdown.extensions.toc.slugify): ASCII only, runs
+    of spaces and hyphens become one hyphen."""
+    text = unicodedata.normalize("NFKD", _plain_heading(text))
+    text = text.encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"[^\w\s-]", "", text).strip().lower()
+    return re.sub(r"[-\s]+", "-", text)
+
+
+_SLUGIFIERS: dict[str, Callable[[str], str]] = {
+    "github": _github_slug,
+    "python-markdown": _python_markdown_slug,
+}
+ANCHOR_STYLES = tuple(_SLUGIFIERS)
 
 
 @dataclass(frozen=True)
@@ -70,10 +157,24 @@ class Corpus:
         """Changes whenever anything an index is built from changes."""
         digest = hashlib.sha256()
         for article in self.articles:
-            for part in (article.article_id, article.title, article.text):
+            parts = [article.article_id, article.title, article.text, article.description or ""]
+            parts += [section.label for section in article.sections]
+            parts += [f"{p.kind}:{p.section}" for p in article.paragraphs]
+            for part in parts:
                 digest.update(part.encode())
                 digest.update(b"\0")
         return digest.hexdigest()
+
+
+#: How many times a passage's section path (its headings) counts toward its index terms,
+#: as the title counts once (measured: see BENCHMARKS.md).
+SECTION_WEIGHT = 1
+
+
+def context_text(article: Article) -> str:
+    """What counts toward every passage of an article besides its own text: the title
+    and the front matter's description."""
+    return f"{article.title}\n{article.description}" if article.description else article.title
 
 
 # --- loading ---------------------------------------------------------------------------
@@ -219,7 +320,7 @@ def parse_articles(
     suffix = path.suffix.lower()
     article_id = _article_id(relative)
     if suffix in MARKDOWN_SUFFIXES:
-        yield _markdown_article(raw, article_id, relative, path)
+        yield _markdown_article(raw, article_id, relative, path, warn, mdx=suffix == ".mdx")
     elif suffix in TEXT_SUFFIXES:
         yield _text_article(raw, article_id, relative, path)
     elif suffix in HTML_SUFFIXES:
@@ -244,36 +345,109 @@ def _title_from_path(path: Path) -> str:
 def _make_article(
     article_id: str,
     title: str,
-    paragraphs: list[str],
+    blocks: Sequence[str | Block],
     source: str,
     *,
     url: str | None = None,
     author: str | None = None,
     date: str | None = None,
+    description: str | None = None,
 ) -> Article:
-    cleaned = [" ".join(p.split()) for p in paragraphs]
-    cleaned = [p for p in cleaned if p]
-    if not cleaned:
+    """Lay blocks out as the article's text: paragraphs apart by a blank line, code
+    blocks fenced with their line breaks, everything else on one line."""
+    texts: list[str] = []
+    kinds: list[str] = []
+    section_of: list[int] = []
+    sections: list[Section] = [Section()]
+    stack: list[tuple[int, str]] = []  # (level, heading) of the open headings
+    for block in blocks:
+        if isinstance(block, str):
+            block = Block(block)
+        if block.kind == CODE:
+            text = _fenced(block.text)
+        else:
+            text = " ".join(block.text.split())
+        if not text:
+            continue
+        if block.kind == HEADING:
+            level = block.level or 1
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            stack.append((level, text))
+            sections.append(Section(tuple(h for _, h in stack), block.anchor))
+        texts.append(text)
+        kinds.append(block.kind)
+        section_of.append(len(sections) - 1)
+    if not any(kind != HEADING for kind in kinds):
         raise SkipFile("no text left after removing markup")
     spans: list[Paragraph] = []
     offset = 0
-    for number, paragraph in enumerate(cleaned, start=1):
-        spans.append(Paragraph(number, offset, offset + len(paragraph)))
-        offset += len(paragraph) + 2
+    for number, (text, kind, section) in enumerate(
+        zip(texts, kinds, section_of, strict=True), start=1
+    ):
+        spans.append(Paragraph(number, offset, offset + len(text), kind, section))
+        offset += len(text) + 2
     return Article(
         article_id=article_id,
         title=" ".join(title.split()) or article_id,
-        text="\n\n".join(cleaned),
+        text="\n\n".join(texts),
         paragraphs=tuple(spans),
         url=url or None,
         author=author or None,
         date=date or None,
         source=source,
+        sections=tuple(sections),
+        description=" ".join(description.split()) if description else None,
     )
+
+
+def _fenced(code: str) -> str:
+    """A code block as Markdown shows it: fenced, its lines kept, blank edges dropped."""
+    lines = [line.rstrip() for line in code.replace("\r\n", "\n").split("\n")]
+    info = ""
+    if lines and lines[0].startswith(FENCE_INFO):
+        info = lines.pop(0)[len(FENCE_INFO) :]
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if not lines:
+        return ""
+    body = "\n".join(lines)
+    fence = "```"
+    while fence in body:
+        fence += "`"
+    return f"{fence}{info}\n{body}\n{fence}"
+
+
+#: Marks a code block's language on its first line, for `_fenced`.
+FENCE_INFO = "\0info:"
 
 
 def _split_paragraphs(text: str) -> list[str]:
     return [p for p in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n")) if p.strip()]
+
+
+_ATX_LINE = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
+_SETEXT = re.compile(r"^(.+)\n(=+|-+)[ \t]*$")
+
+
+def _text_blocks(paragraphs: list[str]) -> list[str | Block]:
+    """Plain text paragraphs, with clear headings ("# Setup", or a line underlined
+    with === or ---) read as headings."""
+    blocks: list[str | Block] = []
+    for paragraph in paragraphs:
+        stripped = paragraph.strip()
+        atx = _ATX_LINE.match(stripped) if "\n" not in stripped else None
+        setext = _SETEXT.match(stripped)
+        if atx:
+            blocks.append(Block(atx.group(2), HEADING, len(atx.group(1))))
+        elif setext and "\n" not in setext.group(1).strip():
+            level = 1 if setext.group(2).startswith("=") else 2
+            blocks.append(Block(setext.group(1), HEADING, level))
+        else:
+            blocks.append(Block(paragraph, LEAD if _LEAD_LINE.match(stripped) else TEXT))
+    return blocks
 
 
 def _text_article(raw: str, article_id: str, relative: str, path: Path) -> Article:
@@ -283,7 +457,7 @@ def _text_article(raw: str, article_id: str, relative: str, path: Path) -> Artic
     if len(first_lines) == 1 and len(paragraphs) > 1 and _looks_like_title(first_lines[0]):
         title = first_lines[0].strip().lstrip("#").strip()
         paragraphs = paragraphs[1:]
-    return _make_article(article_id, title, paragraphs, relative)
+    return _make_article(article_id, title, _text_blocks(paragraphs), relative)
 
 
 def _looks_like_title(line: str) -> bool:
@@ -293,20 +467,35 @@ def _looks_like_title(line: str) -> bool:
     )
 
 
-def _markdown_article(raw: str, article_id: str, relative: str, path: Path) -> Article:
+def _markdown_article(
+    raw: str,
+    article_id: str,
+    relative: str,
+    path: Path,
+    warn: Callable[[str], None] | None = None,
+    *,
+    mdx: bool = False,
+) -> Article:
     meta, body = _front_matter(raw)
-    paragraphs, first_heading = markdown_paragraphs(body)
+    blocks, first_heading = markdown_blocks(body, mdx=mdx, warn=warn, where=relative)
     title = _meta_str(meta, "title") or first_heading or _title_from_path(path)
-    if first_heading and paragraphs and paragraphs[0] == first_heading and title == first_heading:
-        paragraphs = paragraphs[1:]  # the H1 is the title, not a paragraph
+    if (
+        first_heading
+        and blocks
+        and blocks[0].kind == HEADING
+        and blocks[0].level == 1
+        and title == first_heading
+    ):
+        blocks = blocks[1:]  # the H1 is the title, not a paragraph
     return _make_article(
         article_id,
         title,
-        paragraphs,
+        blocks,
         relative,
         url=_meta_url(meta),
         author=_meta_str(meta, "author"),
         date=_meta_str(meta, "date"),
+        description=_meta_str(meta, "description") or _meta_str(meta, "summary"),
     )
 
 
@@ -352,44 +541,313 @@ def _meta_url(meta: dict[str, Any]) -> str | None:
 
 
 def markdown_paragraphs(body: str) -> tuple[list[str], str | None]:
-    """Paragraph texts with Markdown syntax removed, and the first H1 heading if any.
+    """Paragraph texts with Markdown syntax removed, and the first H1 heading if any."""
+    blocks, first_heading = markdown_blocks(body)
+    return [block.text for block in blocks], first_heading
 
-    markdown-it-py (CommonMark) parses the syntax so that emphasis, links, code
-    spans and lists are read the way a Markdown viewer reads them.
+
+#: Deeper nesting than markdown-it-py allows is flattened first (its parser stops at the
+#: limit and drops the rest without a word; the limit keeps its recursion off the stack limit).
+MAX_NESTING = 40
+
+
+def markdown_blocks(
+    body: str,
+    *,
+    mdx: bool = False,
+    warn: Callable[[str], None] | None = None,
+    where: str = "",
+) -> tuple[list[Block], str | None]:
+    """The blocks of a Markdown (or MDX) body, and its first H1 heading if any.
+
+    markdown-it-py (CommonMark, with tables) parses the syntax so that emphasis, links,
+    code, lists and tables are read the way a Markdown viewer reads them. Before that,
+    markup that only a site generator understands is taken out of the way (see
+    `_prepare_markdown`), so the text it wraps is read as text.
     """
     from markdown_it import MarkdownIt
 
-    tokens = MarkdownIt("commonmark").parse(body)
-    paragraphs: list[str] = []
+    parser = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING}).enable("table")
+    if mdx:
+        parser.disable("code")  # MDX has no indented code blocks
+    prepared = _prepare_markdown(body, mdx=mdx)
+    tokens = parser.parse(prepared)
+    if tokens and max(t.level for t in tokens) >= MAX_NESTING - 1:
+        if warn is not None:
+            warn(
+                f"{where}: lists or quotes nested deeper than Markdown readers go; "
+                "read flattened so no text is lost"
+            )
+        prepared = "\n".join(_NESTING.sub("", line) for line in prepared.split("\n"))
+        tokens = parser.parse(prepared)
+    return _blocks_from_tokens(tokens)
+
+
+_NESTING = re.compile(r"^[\s>]+")
+
+
+def _blocks_from_tokens(tokens: list[Any]) -> tuple[list[Block], str | None]:
+    blocks: list[Block] = []
     first_heading: str | None = None
-    in_h1 = False
-    for token in tokens:
-        if token.type == "heading_open":
-            in_h1 = token.tag == "h1"
-        elif token.type == "inline":
+    heading_level = 0
+    pending_anchor: str | None = None
+    table: list[list[str]] | None = None
+    header: list[str] = []
+    for position, token in enumerate(tokens):
+        kind = token.type
+        if kind == "heading_open":
+            heading_level = int(token.tag[1])
+        elif kind == "heading_close":
+            heading_level = 0
+        elif kind == "table_open":
+            table, header = [], []
+        elif kind == "tr_open" and table is not None:
+            table.append([])
+        elif kind == "thead_close" and table:
+            header = table.pop()
+        elif kind == "table_close" and table is not None:
+            blocks.extend(Block(row, ROW) for row in _table_rows(header, table))
+            table = None
+        elif kind == "inline":
             text = _inline_text(token.children or [])
+            if table is not None:
+                if table:
+                    table[-1].append(" ".join(text.split()))
+                continue
+            if heading_level:
+                text, anchor = _heading_anchor(text)
+                anchor = anchor or pending_anchor
+                pending_anchor = None
+                if text.strip():
+                    blocks.append(Block(text, HEADING, heading_level, anchor))
+                    if heading_level == 1 and first_heading is None:
+                        first_heading = " ".join(text.split())
+                continue
             if text.strip():
-                paragraphs.append(text)
-                if in_h1 and first_heading is None:
-                    first_heading = " ".join(text.split())
-            in_h1 = False
-        elif token.type in ("fence", "code_block") and token.content.strip():
-            paragraphs.append(token.content)
-    return paragraphs, first_heading
+                blocks.append(Block(text, _paragraph_kind(text, tokens, position)))
+            else:
+                pending_anchor = _inline_anchor(token.children or []) or pending_anchor
+        elif kind in ("fence", "code_block") and token.content.strip():
+            info = (token.info or "").split()
+            language = info[0] if info and re.fullmatch(r"[\w+#.-]+", info[0]) else ""
+            blocks.append(Block(f"{FENCE_INFO}{language}\n{token.content}", CODE))
+        elif kind == "html_block":
+            text, anchor = _html_block_text(token.content)
+            if text:
+                blocks.append(Block(text))
+            elif anchor:
+                pending_anchor = anchor
+    return blocks, first_heading
+
+
+def _table_rows(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Each row as "Header: cell; Header: cell", so it reads (and ranks) as text."""
+    out = []
+    for row in rows:
+        cells = []
+        for column, cell in enumerate(row):
+            if not cell:
+                continue
+            name = header[column] if column < len(header) else ""
+            cells.append(f"{name}: {cell}" if name else cell)
+        if cells:
+            out.append("; ".join(cells))
+    return out
+
+
+_LEAD_LINE = re.compile(r"^(?:\*\*|__)?\s*(?:Q|Question)\s*\d*\s*[:.)]\s*\S", re.I)
+
+
+def _inline_anchor(children: list[Any]) -> str | None:
+    """The id of a text-less inline anchor such as `<a id="setup"></a>`."""
+    for child in children:
+        if child.type == "html_inline":
+            match = re.search(r"""\b(?:id|name)\s*=\s*["']([^"']+)["']""", child.content)
+            if match:
+                return match.group(1)
+    return None
+
+
+def _paragraph_kind(text: str, tokens: list[Any], position: int) -> str:
+    """A question line ("Q: …") or a short paragraph all in bold (a question, an
+    accordion's title) leads into the text that answers it."""
+    stripped = text.strip()
+    if _LEAD_LINE.match(stripped):
+        return LEAD
+    children = [c for c in tokens[position].children or [] if c.type != "text" or c.content]
+    if (
+        (stripped.endswith("?") or len(stripped.split()) <= 12)
+        and len(stripped.split()) <= 25
+        and children
+        and children[0].type == "strong_open"
+        and children[-1].type == "strong_close"
+    ):
+        return LEAD
+    return TEXT
+
+
+_HEADING_ID = re.compile(r"\s*\{:?\s*#([\w:.-]+)[^{}]*\}\s*$")
+
+
+def _heading_anchor(text: str) -> tuple[str, str | None]:
+    """A heading's text and its explicit id (`## Setup {#setup}`), if it has one."""
+    match = _HEADING_ID.search(text)
+    if match is None:
+        return text, None
+    return text[: match.start()], match.group(1)
+
+
+#: Site-generator markup that no reader sees: kramdown attribute lists (`{: .note }`),
+#: Liquid/Jinja tags (`{% … %}`, `{{ … }}`) and MDX comments (`{/* … */}`).
+_GENERATOR_MARKUP = re.compile(r"\{:[^{}\n]*\}|\{%.*?%\}|\{\{.*?\}\}|\{/\*.*?\*/\}", re.S)
 
 
 def _inline_text(children: list[Any]) -> str:
     parts: list[str] = []
     for child in children:
-        if child.type in ("text", "code_inline"):
+        if child.type == "text":
             parts.append(child.content)
+        elif child.type == "code_inline":
+            parts.append(_code_span(child.content))
         elif child.type in ("softbreak", "hardbreak"):
             parts.append(" ")
-        elif child.type == "image":
-            parts.append(_inline_text(child.children or []))
-        elif child.type == "html_inline":
+        # Images (their alt text is not read on the page), raw HTML and link targets
+        # are left out; link text is a text token and stays.
+    return _GENERATOR_MARKUP.sub("", "".join(parts))
+
+
+def _code_span(code: str) -> str:
+    """Inline code as Markdown writes it, so it still reads as code."""
+    code = " ".join(code.split())
+    if not code:
+        return ""
+    if "`" not in code:
+        return f"`{code}`"
+    return f"`` {code} ``"
+
+
+def _html_block_text(html: str) -> tuple[str, str | None]:
+    """The text a reader sees in a raw HTML block (comments, scripts and tags left
+    out), and the id of a text-less anchor such as `<a id="setup"></a>`."""
+    import lxml.html
+    from lxml import etree
+
+    try:
+        fragment = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return "", None
+    for element in fragment.iter(etree.Comment, "script", "style", "template"):
+        if element.getparent() is not None:
+            element.drop_tree()
+    text = " ".join(fragment.text_content().split())
+    text = _GENERATOR_MARKUP.sub("", text).strip()
+    anchor = None
+    if not text:
+        for element in fragment.iter():
+            ident = element.get("id") or element.get("name")
+            if ident:
+                anchor = ident
+                break
+    return text, anchor
+
+
+_FENCE_OPEN = re.compile(r"^[ \t]*(`{3,}|~{3,})")
+#: A line holding nothing but HTML tags or comments: CommonMark would start an HTML block
+#: there and swallow the lines after it (a heading, a paragraph) as raw HTML.
+_TAGS_ONLY = re.compile(r"^[ \t]*(?:<!--.*?-->|</?[A-Za-z][\w.:-]*(?:\s[^<>]*)?/?>[ \t]*)+$")
+_GENERATOR_LINE = re.compile(r"^[ \t]*(?:\{:[^{}]*\}|\{%.*%\})[ \t]*$")
+_COMPONENT = re.compile(
+    r"""<(/?)([A-Z][\w.]*)
+    ((?:\s+[^\s=<>/"'{}]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|\{(?:[^{}]|\{[^{}]*\})*\}|[^\s>"'{}]+))?)*)
+    \s*(/?)>""",
+    re.X | re.S,
+)
+_COMPONENT_START = re.compile(r"^[ \t]*<[A-Z][\w.]*(?:\s|$)")
+_TITLE_ATTRIBUTE = re.compile(r"""\btitle\s*=\s*(?:"([^"]*)"|'([^']*)'|\{["'`]([^"'`]*)["'`]\})""")
+_MODULE_LINE = re.compile(r"^(?:import|export)\s")
+
+
+def _prepare_markdown(body: str, *, mdx: bool) -> str:
+    """Take site-generator markup out of the way of the Markdown parser.
+
+    Outside code fences: attribute-list and template-tag lines go; a line of bare HTML
+    tags is set apart by blank lines so it cannot swallow its neighbours. In MDX,
+    `import`/`export` statements and self-closing components go, component tags
+    (`<Note>`, `<Accordion title="…">`, `<Tab>` …) become paragraph breaks (a
+    `title` becomes a paragraph of its own) and the content they wrap is un-indented,
+    so it is read as the Markdown it is.
+    """
+    lines = body.replace("\r\n", "\n").split("\n")
+    out: list[str] = []
+    fence: str | None = None
+    dedent: list[int | None] = []  # content indent per open component (None: not seen yet)
+    in_module = False
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if mdx and dedent:
+            if dedent[-1] is None and line.strip():
+                dedent[-1] = len(line) - len(line.lstrip(" \t"))
+            cut = dedent[-1] or 0
+            head = len(line) - len(line.lstrip(" \t"))
+            line = line[min(cut, head) :]
+        if fence is not None:
+            out.append(line)
+            stripped = line.strip()
+            if stripped.startswith(fence) and not stripped.strip(fence[0]):
+                fence = None
             continue
-    return "".join(parts)
+        opening = _FENCE_OPEN.match(line)
+        if opening:
+            fence = opening.group(1)
+            out.append(line)
+            continue
+        if mdx:
+            if in_module:
+                in_module = bool(line.strip())
+                continue
+            if _MODULE_LINE.match(line):
+                in_module = bool(line.strip()) and not line.rstrip().endswith(";")
+                continue
+            if _COMPONENT_START.match(line) and not _COMPONENT.search(line):
+                # An opening tag over several lines: read up to its ">" (a few lines at most).
+                joined, j = line, i
+                while j < min(len(lines), i + 30) and not _COMPONENT.search(joined):
+                    joined += "\n" + lines[j]
+                    j += 1
+                if _COMPONENT.search(joined):
+                    line, i = joined, j
+            line = _MDX_COMMENT.sub("", line)
+            rest = _COMPONENT.sub("", line)
+            if _COMPONENT.search(line) and not rest.strip():
+                out.append("")
+                for tag in _COMPONENT.finditer(line):
+                    closing, self_closing = tag.group(1), tag.group(4)
+                    if self_closing:
+                        continue
+                    if closing:
+                        if dedent:
+                            dedent.pop()
+                        continue
+                    title = _TITLE_ATTRIBUTE.search(tag.group(3))
+                    if title and title.group(title.lastindex or 1).strip():
+                        # The title of an accordion, card or tab reads as a bold lead line.
+                        out.extend([f"**{title.group(title.lastindex or 1).strip()}**", ""])
+                    dedent.append(None)
+                out.append("")
+                continue
+            line = rest
+        if _GENERATOR_LINE.match(line):
+            continue
+        if _TAGS_ONLY.match(line):
+            out.extend(["", line, ""])
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
+_MDX_COMMENT = re.compile(r"\{/\*.*?\*/\}", re.S)
 
 
 def _html_article(raw: str, article_id: str, relative: str, path: Path) -> Article:
@@ -401,6 +859,7 @@ def _html_article(raw: str, article_id: str, relative: str, path: Path) -> Artic
         with_metadata=True,
         include_comments=False,
         include_tables=True,
+        include_formatting=True,
         favor_recall=True,
         # Dates from the page's metadata only: a year in the body is not a publication date.
         date_extraction_params={"extensive_search": False, "original_date": True},
@@ -408,25 +867,109 @@ def _html_article(raw: str, article_id: str, relative: str, path: Path) -> Artic
     if document is None:
         raise SkipFile("no main text found in the HTML")
     data = document.as_dict() if hasattr(document, "as_dict") else dict(document)
-    text = data.get("text") or ""
-    paragraphs = [line for line in text.splitlines() if line.strip()]
-    if not paragraphs:
+    body = getattr(document, "body", None)
+    if body is not None and len(body):
+        blocks = _html_blocks(body, _heading_ids(raw))
+    else:
+        text = data.get("text") or ""
+        blocks = [Block(line) for line in text.splitlines() if line.strip()]
+    if not blocks:
         raise SkipFile("no main text found in the HTML")
     title = data.get("title") or _title_from_path(path)
-    if len(paragraphs) > 1 and " ".join(paragraphs[0].split()) == " ".join(title.split()):
-        paragraphs = paragraphs[1:]  # the page's heading repeats its title
+    if len(blocks) > 1 and " ".join(blocks[0].text.split()) == " ".join(title.split()):
+        blocks = blocks[1:]  # the page's heading repeats its title
     url = data.get("url")
     if not (isinstance(url, str) and re.match(r"https?://\S+$", url)):
         url = None
+    description = data.get("description")
     return _make_article(
         article_id,
         title,
-        paragraphs,
+        blocks,
         relative,
         url=url,
         author=data.get("author"),
         date=data.get("date"),
+        description=description if isinstance(description, str) else None,
     )
+
+
+_PERMALINK = re.compile(r"[\s¶#§🔗]+$")
+
+
+def _heading_key(text: str) -> str:
+    return " ".join(_PERMALINK.sub("", text).split()).casefold()
+
+
+def _heading_ids(raw: str) -> dict[str, str]:
+    """Heading text → its id on the page (on the heading, an anchor in it, or its section)."""
+    import lxml.html
+    from lxml import etree
+
+    try:
+        root = lxml.html.document_fromstring(raw)
+    except (etree.ParserError, ValueError):
+        return {}
+    ids: dict[str, str] = {}
+    for heading in root.iter("h1", "h2", "h3", "h4", "h5", "h6"):
+        ident = heading.get("id")
+        if not ident:
+            inner = heading.xpath(".//*[@id or @name]")
+            ident = inner[0].get("id") or inner[0].get("name") if inner else None
+        parent = heading.getparent()
+        if not ident and parent is not None and parent.tag == "section":
+            ident = parent.get("id")
+        key = _heading_key(heading.text_content())
+        if ident and key and key not in ids:
+            ids[key] = ident
+    return ids
+
+
+def _html_blocks(body: Any, ids: dict[str, str]) -> list[Block]:
+    """Blocks of trafilatura's cleaned tree: headings, paragraphs, lists, code, tables."""
+    blocks: list[Block] = []
+    for element in body:
+        tag = element.tag
+        if tag == "head":
+            text = _PERMALINK.sub("", _html_inline(element))
+            rend = element.get("rend") or ""
+            level = int(rend[1]) if re.fullmatch(r"h[1-6]", rend) else 2
+            blocks.append(Block(text, HEADING, level, ids.get(_heading_key(text))))
+        elif tag == "code":
+            blocks.append(Block(FENCE_INFO + "\n" + "".join(element.itertext()), CODE))
+        elif tag == "list":
+            blocks.extend(Block(_html_inline(item)) for item in element.iter("item"))
+        elif tag == "table":
+            rows = [
+                [_html_inline(cell) for cell in row.iter("cell")] for row in element.iter("row")
+            ]
+            head = [
+                _html_inline(cell)
+                for row in element.iter("row")
+                for cell in row.iter("cell")
+                if cell.get("role") == "head"
+            ]
+            if head and rows and len(rows[0]) == len(head):
+                rows = rows[1:]
+            blocks.extend(Block(row, ROW) for row in _table_rows(head, rows))
+        elif tag != "graphic":
+            text = _html_inline(element)
+            blocks.append(Block(text, LEAD if _LEAD_LINE.match(text.strip()) else TEXT))
+    return blocks
+
+
+def _html_inline(element: Any) -> str:
+    """An element's text, inline code in backticks."""
+    parts = [element.text or ""]
+    for child in element:
+        if child.tag == "code":
+            parts.append(_code_span("".join(child.itertext())))
+        elif child.tag == "lb":
+            parts.append(" ")
+        else:
+            parts.append(_html_inline(child))
+        parts.append(child.tail or "")
+    return " ".join("".join(parts).split())
 
 
 def _jsonl_articles(
@@ -483,25 +1026,39 @@ def split_passages(
     """Paragraph-based passages: short paragraphs merged, long ones split into windows.
 
     Windows of a long paragraph end at sentence boundaries and overlap by one
-    sentence, so an answer that straddles a boundary is still whole in one passage.
+    sentence, so an answer that straddles a boundary is still whole in one passage;
+    a sentence longer than a window is cut at word boundaries, so no passage runs
+    past `max_words` (plus the heading or question line that leads into it).
+    A heading starts a passage of its own section, and a heading or a question
+    line ("Q: …") never ends a passage: it stays with the text that answers it.
     """
-    units: list[tuple[int, int, int]] = []  # (start, end, paragraph number)
+    units: list[tuple[int, int, int, bool]] = []  # (start, end, paragraph number, leads)
     for paragraph in article.paragraphs:
         text = article.text[paragraph.start : paragraph.end]
+        leads = paragraph.kind in (HEADING, LEAD) and word_count(text) <= max_words // 2
         if word_count(text) <= max_words:
-            units.append((paragraph.start, paragraph.end, paragraph.number))
+            units.append((paragraph.start, paragraph.end, paragraph.number, leads))
             continue
         for start, end in _windows(article.text, paragraph.start, paragraph.end, max_words):
-            units.append((start, end, paragraph.number))
+            units.append((start, end, paragraph.number, False))
+
+    def section(unit: tuple[int, int, int, bool]) -> int:
+        return article.paragraphs[unit[2] - 1].section
 
     passages: list[Passage] = []
-    current: list[tuple[int, int, int]] = []
+    current: list[tuple[int, int, int, bool]] = []
     words = 0
     for unit in units:
         unit_words = word_count(article.text[unit[0] : unit[1]])
         same_paragraph_window = current and current[-1][2] == unit[2]
+        answered = current and not all(u[3] for u in current)
         if current and (
-            words >= min_words or words + unit_words > max_words or same_paragraph_window
+            (unit[3] and answered)  # a heading or question line opens a new passage
+            or (answered and section(unit) != section(current[-1]))
+            or (
+                not current[-1][3]
+                and (words >= min_words or words + unit_words > max_words or same_paragraph_window)
+            )
         ):
             passages.append(_passage(article_index, current))
             current, words = [], 0
@@ -513,6 +1070,8 @@ def split_passages(
             passages
             and words < min_words
             and passages[-1].last_paragraph != current[0][2]
+            and section(current[0]) == article.paragraphs[passages[-1].last_paragraph - 1].section
+            and not current[0][3]
             and word_count(article.text[passages[-1].start : current[-1][1]]) <= max_words
         ):
             last = passages.pop()
@@ -526,12 +1085,17 @@ def split_passages(
     return passages
 
 
-def _passage(article_index: int, units: list[tuple[int, int, int]]) -> Passage:
+def _passage(article_index: int, units: list[tuple[int, int, int, bool]]) -> Passage:
     return Passage(article_index, units[0][0], units[-1][1], units[0][2], units[-1][2])
 
 
 def _windows(text: str, start: int, end: int, max_words: int) -> list[tuple[int, int]]:
-    sentences = sentence_spans(text, start, end)
+    sentences: list[tuple[int, int]] = []
+    for s, e in sentence_spans(text, start, end):
+        if word_count(text[s:e]) > max_words:
+            sentences.extend(_word_chunks(text, s, e, max_words))
+        else:
+            sentences.append((s, e))
     counts = [word_count(text[s:e]) for s, e in sentences]
     windows: list[tuple[int, int]] = []
     i = 0
@@ -546,3 +1110,29 @@ def _windows(text: str, start: int, end: int, max_words: int) -> list[tuple[int,
             break
         i = j if j > i else j + 1  # overlap by one sentence when the window has several
     return windows
+
+
+_WORD = re.compile(r"\S+")
+
+
+def _word_chunks(text: str, start: int, end: int, max_words: int) -> list[tuple[int, int]]:
+    """text[start:end] in pieces of at most half a window of words, cut between words
+    (at a line end where the piece's second half has one, so code keeps whole lines)."""
+    size = max(1, max_words // 2)  # windows of two pieces overlap by one, as sentences do
+    chunks: list[tuple[int, int]] = []
+    piece: list[tuple[int, int]] = []
+    for match in _WORD.finditer(text, start, end):
+        piece.append((match.start(), match.end()))
+        if len(piece) <= size:
+            continue
+        # The piece is full: end it at its last line break in the second half, if any.
+        cut = size - 1
+        for k in range(size - 1, size // 2, -1):
+            if "\n" in text[piece[k][1] : piece[k + 1][0]]:
+                cut = k
+                break
+        chunks.append((piece[0][0], piece[cut][1]))
+        piece = piece[cut + 1 :]
+    if piece:
+        chunks.append((piece[0][0], piece[-1][1]))
+    return chunks

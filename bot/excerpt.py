@@ -82,8 +82,16 @@ def choose_excerpt(
 def _cut(
     text: str, s: int, e: int, weights: Mapping[str, float], analyzer: Analyzer, max_chars: int
 ) -> Excerpt:
-    """A window of one long sentence around its first question term, at word boundaries."""
+    """A window of one long sentence around its first question term, at word boundaries.
+
+    A code block is cut at line ends instead, from its opening fence, so it is still
+    shown as code.
+    """
     budget = max_chars - 2 * len(ELLIPSIS)
+    if text.startswith(("```", "~~~"), s):
+        hi = text.rfind("\n", s, s + budget)
+        hi = hi if hi > s else min(e, s + budget)
+        return _with_highlights(text, s, hi, weights, analyzer, prefix="", suffix="\n" + ELLIPSIS)
     anchor = s
     for token in analyzer.tokens(text[s:e]):
         if token.term in weights:

@@ -7,6 +7,7 @@ so tests and tools can import every module without a token or a `.env`.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -69,6 +70,8 @@ class Settings:
     watch_debounce_ms: int = 1500
     log_retention_days: int = 90
     message_content_intent: bool = False
+    url_template: str | None = None
+    anchor_style: str = "github"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -120,6 +123,8 @@ class Settings:
             message_content_intent=reader.get(
                 "CITEBOT_MESSAGE_CONTENT_INTENT", _bool, cls.message_content_intent
             ),
+            url_template=reader.get("CITEBOT_URL_TEMPLATE", _url_template, None),
+            anchor_style=reader.get("CITEBOT_ANCHOR_STYLE", _anchor_style, cls.anchor_style),
         )
         if settings.passage_min_words > settings.passage_max_words:
             raise SettingsError(
@@ -227,6 +232,24 @@ def _language(raw: str) -> str:
     if language not in Stemmer.algorithms():
         raise ValueError("must be a Snowball language such as english, french or german")
     return language
+
+
+def _url_template(raw: str) -> str:
+    template = raw.strip()
+    if not re.match(r"https?://[^\s{}]+", template) or "{path}" not in template:
+        raise ValueError(
+            "must be an http(s) address with {path} in it, e.g. https://example.org/docs/{path}/"
+        )
+    if re.search(r"[{}]", template.replace("{path}", "")):
+        raise ValueError("may hold no placeholder but {path}")
+    return template
+
+
+def _anchor_style(raw: str) -> str:
+    style = raw.strip().lower()
+    if style not in {"github", "python-markdown"}:
+        raise ValueError("must be github or python-markdown (how the site makes heading ids)")
+    return style
 
 
 def _log_level(raw: str) -> str:

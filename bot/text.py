@@ -144,6 +144,9 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
     for block_start, block_end in _blocks(text, start, end):
+        if text.startswith(("```", "~~~"), block_start):
+            spans.append((block_start, block_end))  # a code block is read whole
+            continue
         sentence_start = block_start
         for match in _SENTENCE_END.finditer(text, block_start, block_end):
             stop = match.end()
@@ -167,13 +170,20 @@ _VISIBLE = re.compile(r"\S")
 
 
 def _blocks(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    """Paragraph-like blocks separated by blank lines, trimmed of white space."""
+    """Paragraph-like blocks separated by blank lines, trimmed of white space; a
+    fenced code block is one block, blank lines and all."""
     position = start
     while position < end:
+        first = _VISIBLE.search(text, position, end)
+        if first is not None and (fence := _FENCE.match(text, first.start(), end)):
+            closing = _fence_end(text, fence.group(1), fence.end(), end)
+            if closing is not None:
+                yield first.start(), closing
+                position = closing
+                continue
         gap = _BLANK_LINE.search(text, position, end)
         stop = gap.start() if gap else end
-        first = _VISIBLE.search(text, position, stop)
-        if first is not None:
+        if first is not None and first.start() < stop:
             last = stop
             while text[last - 1].isspace():
                 last -= 1
@@ -181,6 +191,16 @@ def _blocks(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         if gap is None:
             break
         position = gap.end()
+
+
+_FENCE = re.compile(r"(`{3,}|~{3,})[^\n`]*\n")
+
+
+def _fence_end(text: str, fence: str, position: int, end: int) -> int | None:
+    """Where the code block whose body starts at `position` ends (after its closing fence)."""
+    closing = re.compile(rf"^{re.escape(fence)}{re.escape(fence[0])}*[ \t]*$", re.M)
+    match = closing.search(text, position, end)
+    return match.end() if match else None
 
 
 def _is_abbreviation(text: str, sentence_start: int, dot: int) -> bool:

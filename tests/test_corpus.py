@@ -34,7 +34,7 @@ def test_markdown_front_matter_gives_title_url_author_and_date(tmp_path: Path) -
     assert (article.author, article.date) == ("Ann", "2025-01-27")
     assert article.text.split("\n\n") == [
         "Heading one",
-        "DeepSeek was founded by Liang Wenfeng in 2023.",
+        "DeepSeek was founded by Liang Wenfeng in `2023`.",  # inline code stays code
         "first item",
         "second item",
     ]

@@ -23,7 +23,7 @@ import numpy as np
 
 from bot import __version__
 from bot.atomic import staged_folder
-from bot.corpus import Corpus, Passage, split_passages
+from bot.corpus import SECTION_WEIGHT, Corpus, Passage, context_text, split_passages
 from bot.errors import IndexLoadError
 from bot.index._bm25 import BM25Index
 from bot.settings import Settings
@@ -31,7 +31,7 @@ from bot.text import Analyzer
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: passages follow headings; section paths in the terms
 #: Staging folders older than this were left by a process that died mid-save.
 STALE_SECONDS = 3600
 PASSAGE_COLUMNS = ("article", "start", "end", "first_paragraph", "last_paragraph")
@@ -42,7 +42,7 @@ def cache_key(corpus: Corpus, settings: Settings) -> str:
     digest = hashlib.sha256()
     digest.update(corpus.fingerprint().encode())
     digest.update(json.dumps(settings.index_fingerprint_fields(), sort_keys=True).encode())
-    digest.update(f"{FORMAT_VERSION}:{__version__}".encode())
+    digest.update(f"{FORMAT_VERSION}:{__version__}:{SECTION_WEIGHT}".encode())
     return digest.hexdigest()[:24]
 
 
@@ -96,15 +96,19 @@ def index_passages(
     total = len(passages)
 
     def documents() -> Iterator[list[str]]:
-        # The title counts once toward each of its passages: a question naming the
-        # article's subject finds it, without the title outweighing the passage text.
+        # The title (and the description) counts once toward each of its passages: a
+        # question naming the article's subject finds it, without the title outweighing
+        # the passage text. The headings above a passage count as the title does.
         title_terms: dict[int, list[str]] = {}
         for passage in passages:
             article = corpus.articles[passage.article]
             if passage.article not in title_terms:
-                title_terms = {passage.article: analyzer.terms(article.title)}
-            yield title_terms[passage.article] + analyzer.terms(
-                article.text[passage.start : passage.end]
+                title_terms = {passage.article: analyzer.terms(context_text(article))}
+            section = article.section_of(passage.last_paragraph)
+            yield (
+                title_terms[passage.article]
+                + analyzer.terms(" ".join(section.path)) * SECTION_WEIGHT
+                + analyzer.terms(article.text[passage.start : passage.end])
             )
 
     index = BM25Index.build(
