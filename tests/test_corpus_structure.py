@@ -1,0 +1,378 @@
+"""Documentation as people write it: headings, FAQs, code, tables, MDX components.
+
+Each test loads real files from tmp_path and checks what a reader would see: the
+article's text, the passages a search can return, and the section a citation names.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.answer import Engine
+from bot.corpus import CODE, HEADING, Article, load_corpus, split_passages
+from bot.settings import Settings
+from bot.text import word_count
+
+
+def write(folder: Path, name: str, content: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content, encoding="utf-8")
+    return path
+
+
+def only_article(folder: Path, warnings: list[str] | None = None) -> Article:
+    sink = warnings if warnings is not None else []
+    [article] = load_corpus(folder, on_warning=sink.append).articles
+    return article
+
+
+def paragraphs(article: Article) -> list[str]:
+    return [article.text[p.start : p.end] for p in article.paragraphs]
+
+
+def passage_texts(article: Article, **sizes: int) -> list[str]:
+    return [article.text[p.start : p.end] for p in split_passages(article, 0, **sizes)]
+
+
+def engine_for(folder: Path, tmp_path: Path, **settings: object) -> Engine:
+    # A few unrelated articles, so word weights mean what they mean in a real library.
+    for n, topic in enumerate(["gardening tomatoes", "baking bread", "repairing bicycles"]):
+        write(folder, f"zz-other-{n}.md", f"# On {topic}\n\n{FILLER}All about {topic}.\n")
+    return Engine.open(
+        Settings(corpus_dir=folder, data_dir=tmp_path / "data", **settings),  # type: ignore[arg-type]
+        on_warning=lambda message: None,
+    )
+
+
+FILLER = (
+    "The forum keeps every post readable for anyone who joins later, and the staff tidy it "
+    "once a week so that old threads do not crowd out the new ones. "
+)
+
+
+# --- sections and passages --------------------------------------------------------------
+
+
+def test_markdown_headings_give_each_paragraph_its_section_path(tmp_path: Path) -> None:
+    write(
+        tmp_path / "c",
+        "help.md",
+        "# Help\n\nIntro text.\n\n## Help Channels\n\nHow channels work.\n\n"
+        "### How long does my help post stay active?\n\nThirty minutes of quiet.\n\n"
+        "## Other\n\nSomething else.\n",
+    )
+    article = only_article(tmp_path / "c")
+    assert article.title == "Help"
+    by_text = {
+        article.text[p.start : p.end]: article.sections[p.section].label for p in article.paragraphs
+    }
+    assert by_text["Intro text."] == ""
+    assert by_text["How channels work."] == "Help Channels"
+    assert by_text["Thirty minutes of quiet."] == (
+        "Help Channels › How long does my help post stay active?"
+    )
+    assert by_text["Something else."] == "Other"
+
+
+def test_a_heading_or_faq_question_never_ends_a_passage(tmp_path: Path) -> None:
+    faq = "\n\n".join(
+        f"**Q: Why can't I do thing {n}?**\n\nBecause rule {n} says so. {FILLER}" for n in range(4)
+    )
+    write(
+        tmp_path / "c",
+        "faq.md",
+        # 35 words before the first question: with the heading and the question line the
+        # passage reaches its minimum size exactly on the question.
+        f"# FAQ\n\n{FILLER}Read these answers first.\n\n## Uploads\n\n{faq}\n\n"
+        "## Why is my post closed?\n\n"
+        "Posts close after thirty minutes without a message.\n",
+    )
+    article = only_article(tmp_path / "c")
+    passages = passage_texts(article, min_words=40, max_words=150)
+    for text in passages:
+        last = text.rsplit("\n\n", 1)[-1]
+        assert not last.startswith(("Q:", "Uploads", "Why is my post closed?")), passages
+    # Each question is in the same passage as its answer.
+    for n in range(4):
+        [holding] = [t for t in passages if f"thing {n}?" in t]
+        assert f"Because rule {n} says so." in holding
+    [closed] = [t for t in passages if "Why is my post closed?" in t]
+    assert "Posts close after thirty minutes" in closed
+
+
+def test_a_question_is_answered_from_under_its_heading_with_the_section_cited(
+    tmp_path: Path,
+) -> None:
+    write(
+        tmp_path / "c",
+        "help.md",
+        f"# Help channels\n\n{FILLER * 2}\n\n## Claiming a channel\n\n{FILLER}\n\n"
+        "## How long does my help post stay active?\n\n"
+        "A post goes dormant after 30 minutes without a message.\n\n## Etiquette\n\nBe kind.\n",
+    )
+    answer = engine_for(tmp_path / "c", tmp_path).ask("How long does my help post stay active?")
+    assert answer.found
+    top = answer.results[0]
+    assert "30 minutes" in top.excerpt
+    assert top.section == "How long does my help post stay active?"
+
+
+def test_plain_text_with_clear_headings_gets_sections(tmp_path: Path) -> None:
+    write(
+        tmp_path / "c",
+        "notes.txt",
+        "Setup notes\n\nInstall\n=======\n\nRun the installer.\n\n## Upgrading\n\nRun it again.\n",
+    )
+    article = only_article(tmp_path / "c")
+    labels = {
+        article.text[p.start : p.end]: article.sections[p.section].label for p in article.paragraphs
+    }
+    assert labels["Run the installer."] == "Install"
+    assert labels["Run it again."] == "Install › Upgrading"
+
+
+def test_html_headings_keep_their_ids(tmp_path: Path) -> None:
+    write(
+        tmp_path / "c",
+        "guide.html",
+        "<html><head><title>Guide</title></head><body><nav>Home | About</nav><main><article>"
+        "<h1>Guide</h1><p>This guide explains how the installer works on every system.</p>"
+        '<h2 id="install-it">Install it</h2><p>Run the installer and wait for it to finish, '
+        "which takes about a minute on most machines.</p>"
+        '<h2><a id="faq-anchor"></a>Questions</h2><p>Ask in the help forum when anything '
+        "goes wrong during the installation.</p></article></main></body></html>",
+    )
+    article = only_article(tmp_path / "c")
+    number = {article.text[p.start : p.end]: p.number for p in article.paragraphs}
+    install = number[
+        "Run the installer and wait for it to finish, which takes about a minute on most machines."
+    ]
+    assert article.section_of(install).label == "Install it"
+    assert article.anchor(install) == "install-it"
+    ask = number["Ask in the help forum when anything goes wrong during the installation."]
+    assert article.anchor(ask) == "faq-anchor"
+
+
+# --- citations -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("style", "expected"),
+    [
+        ("github", ["whats-new-in-v2--ünïcode", "setup", "setup-1"]),
+        ("python-markdown", ["whats-new-in-v2-unicode", "setup", "setup_1"]),
+    ],
+)
+def test_section_anchors_follow_the_sites_slug_rules(
+    tmp_path: Path, style: str, expected: list[str]
+) -> None:
+    write(
+        tmp_path / "c",
+        "page.md",
+        "# Page\n\n## What's new in `v2` — ünïcode!\n\nOne.\n\n## Setup\n\nTwo.\n\n"
+        "## Setup\n\nThree.\n\n## Custom {#my-id}\n\nFour.\n",
+    )
+    article = only_article(tmp_path / "c")
+    anchors = [article.anchor(p.number, style) for p in article.paragraphs if p.kind != HEADING]
+    assert anchors == [*expected, "my-id"]
+
+
+def test_url_template_links_every_file_to_its_section_and_front_matter_url_wins(
+    tmp_path: Path,
+) -> None:
+    corpus = tmp_path / "c"
+    write(
+        corpus,
+        "guides/help channels.md",
+        "# Help\n\n## Dormant posts\n\nA post goes dormant after thirty quiet minutes.\n",
+    )
+    write(
+        corpus,
+        "own.md",
+        "---\ntitle: Own\nurl: https://own.example/page\n---\n\n## Quotas\n\n"
+        "Each member may open five posts a day.\n",
+    )
+    engine = engine_for(corpus, tmp_path, url_template="https://example.org/docs/{path}/")
+    [dormant] = engine.ask("How many quiet minutes before a post goes dormant?", k=1).results
+    assert dormant.url == "https://example.org/docs/guides/help%20channels/"
+    assert dormant.link == "https://example.org/docs/guides/help%20channels/#dormant-posts"
+    assert dormant.section == "Dormant posts"
+    [quota] = engine.ask("How many posts may each member open a day?", k=1).results
+    assert quota.link == "https://own.example/page#quotas"
+
+
+def test_without_a_url_there_is_no_link(tmp_path: Path) -> None:
+    write(tmp_path / "c", "a.md", "# A\n\n## Dormant posts\n\nPosts go dormant after an hour.\n")
+    [result] = engine_for(tmp_path / "c", tmp_path).ask("When do posts go dormant?", k=1).results
+    assert (result.url, result.link, result.section) == (None, None, "Dormant posts")
+
+
+def test_description_front_matter_is_searchable_like_the_title(tmp_path: Path) -> None:
+    write(
+        tmp_path / "c",
+        "a.md",
+        "---\ntitle: Channels\ndescription: Everything about the walrus operator.\n---\n\n"
+        "Assignment expressions name a value inside a condition.\n",
+    )
+    write(tmp_path / "c", "b.md", "# Other\n\nNothing about it here, only cats.\n")
+    answer = engine_for(tmp_path / "c", tmp_path).ask("walrus operator")
+    assert answer.found
+    assert answer.results[0].article_id == "a"
+
+
+# --- faithful text ----------------------------------------------------------------------
+
+
+def test_code_blocks_keep_their_lines_and_stay_one_piece(tmp_path: Path) -> None:
+    code = (
+        "# Discard changes\n$ git checkout -- path/to/file.py\n\n# Discard ALL\n$ git checkout -- ."
+    )
+    write(
+        tmp_path / "c",
+        "git.md",
+        f"# Git\n\nTo throw away local edits to a tracked file, check it out again.\n\n"
+        f"```bash\n{code}\n```\n\nUse `git status` first.\n",
+    )
+    article = only_article(tmp_path / "c")
+    [block] = [p for p in article.paragraphs if p.kind == CODE]
+    assert article.text[block.start : block.end] == f"```bash\n{code}\n```"
+    assert "Use `git status` first." in paragraphs(article)
+    answer = engine_for(tmp_path / "c", tmp_path).ask("How do I discard changes to a file in git?")
+    excerpt = answer.results[0].excerpt
+    assert "# Discard changes\n$ git checkout -- path/to/file.py\n" in excerpt
+    assert excerpt.strip("…") in article.text
+
+
+def test_site_generator_markup_and_raw_html_do_not_leak(tmp_path: Path) -> None:
+    write(
+        tmp_path / "c",
+        "page.md",
+        "# Page\n\nPosts go dormant after a while.\n{: .notification .is-warning }\n\n"
+        "{% include banner.html %}\n\n<!-- an editor's note -->\n\n"
+        "![Channel dormant message](dormant.png)\nYou'll see a message when it happens.\n\n"
+        "Read [the staff guide](https://example.org/staff) for {{ site.name }} details.\n\n"
+        '<div class="box">\nText inside a box.\n</div>\n',
+    )
+    texts = paragraphs(only_article(tmp_path / "c"))
+    assert texts == [
+        "Posts go dormant after a while.",
+        "You'll see a message when it happens.",
+        "Read the staff guide for details.",
+        "Text inside a box.",
+    ]
+
+
+MDX = """---
+title: Webhooks
+---
+import { Card } from '@/components/card'
+export const meta = {
+  a: 1
+}
+
+# Webhooks
+
+<Note>
+  Webhooks need the **Manage Webhooks** permission.
+</Note>
+
+<Accordion title="Rate limits">
+    Each webhook can send five requests per second.
+
+    ```js
+    const x = 1;
+
+    send(x);
+    ```
+</Accordion>
+
+<CardGroup cols={2}>
+  <Card
+    title="Delete"
+    href="/delete"
+  >
+    Delete a webhook from the channel settings.
+  </Card>
+</CardGroup>
+
+<Snippet file="x.mdx" />
+<a id="run"></a>
+## Execute
+
+<Tip>Use `wait=true` to get the message back.</Tip>
+"""
+
+
+def test_mdx_component_text_is_kept_and_its_markup_dropped(tmp_path: Path) -> None:
+    write(tmp_path / "c", "webhooks.mdx", MDX)
+    article = only_article(tmp_path / "c")
+    assert article.title == "Webhooks"
+    assert paragraphs(article) == [
+        "Webhooks need the Manage Webhooks permission.",
+        "Rate limits",
+        "Each webhook can send five requests per second.",
+        "```js\nconst x = 1;\n\nsend(x);\n```",
+        "Delete",
+        "Delete a webhook from the channel settings.",
+        "Execute",
+        "Use `wait=true` to get the message back.",
+    ]
+    [execute] = [p for p in article.paragraphs if article.text[p.start : p.end] == "Execute"]
+    assert article.anchor(execute.number) == "run"  # the anchor line did not swallow it
+    # The accordion's title stays with the text under it.
+    [holding] = [
+        t for t in passage_texts(article, min_words=1, max_words=150) if "Rate limits" in t
+    ]
+    assert "five requests per second" in holding
+
+
+def test_tables_become_rows_that_name_their_columns_and_rank_as_text(tmp_path: Path) -> None:
+    write(
+        tmp_path / "c",
+        "api.md",
+        "# List messages\n\n| Parameter | Type | Description |\n|---|---|---|\n"
+        "| limit | int | How many messages to return, at most 100 |\n"
+        "| before | snowflake | Only messages sent before this id |\n",
+    )
+    write(tmp_path / "c", "other.md", "# Other\n\nMessages are stored for a year.\n")
+    article = only_article_of(tmp_path / "c", "api")
+    assert paragraphs(article) == [
+        "Parameter: limit; Type: int; Description: How many messages to return, at most 100",
+        "Parameter: before; Type: snowflake; Description: Only messages sent before this id",
+    ]
+    answer = engine_for(tmp_path / "c", tmp_path).ask("How many messages can the list return?")
+    assert answer.results[0].excerpt.startswith("Parameter: limit")
+
+
+def only_article_of(folder: Path, article_id: str) -> Article:
+    [article] = [a for a in load_corpus(folder).articles if a.article_id == article_id]
+    return article
+
+
+# --- bounded input (issue 14) ---------------------------------------------------------------
+
+
+def test_a_paragraph_without_sentence_ends_is_cut_into_capped_passages(tmp_path: Path) -> None:
+    words = " ".join(f"word{n}" for n in range(3000))
+    write(tmp_path / "c", "wall.txt", f"Wall\n\n{words}\n")
+    article = only_article(tmp_path / "c")
+    passages = split_passages(article, 0, min_words=40, max_words=150)
+    assert all(word_count(article.text[p.start : p.end]) <= 150 for p in passages)
+    # Cut between words, and nothing lost.
+    covered = " ".join(article.text[p.start : p.end] for p in passages).split()
+    assert set(covered) == set(words.split())
+
+
+def test_deep_nesting_keeps_its_text_and_says_so(tmp_path: Path) -> None:
+    lists = "".join("  " * depth + f"- item{depth}\n" for depth in range(14))
+    quotes = "".join("> " * depth + f"quote{depth}\n\n" for depth in range(1, 60))
+    write(tmp_path / "c", "deep.md", f"# Deep\n\n{lists}\n{quotes}")
+    warnings: list[str] = []
+    article = only_article(tmp_path / "c", warnings)
+    words = set(article.text.split())
+    assert {f"item{d}" for d in range(14)} <= words
+    assert {f"quote{d}" for d in range(1, 60)} <= words
+    assert any("deep.md" in w and "nested" in w for w in warnings), warnings
