@@ -113,7 +113,7 @@ def test_a_question_is_answered_from_under_its_heading_with_the_section_cited(
         "## How long does my help post stay active?\n\n"
         "A post goes dormant after 30 minutes without a message.\n\n## Etiquette\n\nBe kind.\n",
     )
-    answer = engine_for(tmp_path / "c", tmp_path).ask("How long does my help post stay active?")
+    answer = engine_for(tmp_path / "c", tmp_path).answer("How long does my help post stay active?")
     assert answer.found
     top = answer.results[0]
     assert "30 minutes" in top.excerpt
@@ -196,17 +196,17 @@ def test_url_template_links_every_file_to_its_section_and_front_matter_url_wins(
         "Each member may open five posts a day.\n",
     )
     engine = engine_for(corpus, tmp_path, url_template="https://example.org/docs/{path}/")
-    [dormant] = engine.ask("How many quiet minutes before a post goes dormant?", k=1).results
+    [dormant] = engine.answer("How many quiet minutes before a post goes dormant?", k=1).results
     assert dormant.url == "https://example.org/docs/guides/help%20channels/"
     assert dormant.link == "https://example.org/docs/guides/help%20channels/#dormant-posts"
     assert dormant.section == "Dormant posts"
-    [quota] = engine.ask("How many posts may each member open a day?", k=1).results
+    [quota] = engine.answer("How many posts may each member open a day?", k=1).results
     assert quota.link == "https://own.example/page#quotas"
 
 
 def test_without_a_url_there_is_no_link(tmp_path: Path) -> None:
     write(tmp_path / "c", "a.md", "# A\n\n## Dormant posts\n\nPosts go dormant after an hour.\n")
-    [result] = engine_for(tmp_path / "c", tmp_path).ask("When do posts go dormant?", k=1).results
+    [result] = engine_for(tmp_path / "c", tmp_path).answer("When do posts go dormant?", k=1).results
     assert (result.url, result.link, result.section) == (None, None, "Dormant posts")
 
 
@@ -218,7 +218,7 @@ def test_description_front_matter_is_searchable_like_the_title(tmp_path: Path) -
         "Assignment expressions name a value inside a condition.\n",
     )
     write(tmp_path / "c", "b.md", "# Other\n\nNothing about it here, only cats.\n")
-    answer = engine_for(tmp_path / "c", tmp_path).ask("walrus operator")
+    answer = engine_for(tmp_path / "c", tmp_path).answer("walrus operator")
     assert answer.found
     assert answer.results[0].article_id == "a"
 
@@ -240,7 +240,7 @@ def test_code_blocks_keep_their_lines_and_stay_one_piece(tmp_path: Path) -> None
     [block] = [p for p in article.paragraphs if p.kind == CODE]
     assert article.text[block.start : block.end] == f"```bash\n{code}\n```"
     assert "Use `git status` first." in paragraphs(article)
-    answer = engine_for(tmp_path / "c", tmp_path).ask("How do I discard changes to a file in git?")
+    answer = engine_for(tmp_path / "c", tmp_path).answer("How do I discard changes to a file in git?")
     excerpt = answer.results[0].excerpt
     assert "# Discard changes\n$ git checkout -- path/to/file.py\n" in excerpt
     assert excerpt.strip("…") in article.text
@@ -343,7 +343,7 @@ def test_tables_become_rows_that_name_their_columns_and_rank_as_text(tmp_path: P
         "Parameter: limit; Type: int; Description: How many messages to return, at most 100",
         "Parameter: before; Type: snowflake; Description: Only messages sent before this id",
     ]
-    answer = engine_for(tmp_path / "c", tmp_path).ask("How many messages can the list return?")
+    answer = engine_for(tmp_path / "c", tmp_path).answer("How many messages can the list return?")
     assert answer.results[0].excerpt.startswith("Parameter: limit")
 
 
