@@ -217,6 +217,8 @@ def answer_to_json(answer: Any) -> dict[str, Any]:
                 "paragraphs": list(r.paragraphs),
                 "excerpt": r.excerpt,
                 "passage": r.passage,
+                "section": r.section,
+                "link": r.link,
             }
             for r in answer.results
         ],
@@ -250,9 +252,10 @@ def _print_answer(answer: Any, console: Any) -> None:
 
 
 def cite(result: Any) -> str:
-    """`Title, ¶4–5 · url`: how a terminal cites an excerpt."""
-    text = citation(result.title, result.paragraphs, joiner=", ")
-    return f"{text} · {result.url}" if result.url else text
+    """`Title › Section, ¶4–5 · url#section`: how a terminal cites an excerpt."""
+    text = citation(result.title, result.paragraphs, joiner=", ", section=result.section)
+    url = result.link or result.url
+    return f"{text} · {url}" if url else text
 
 
 def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -23,7 +24,8 @@ def test_ask_prints_numbered_excerpts_with_citations(workdir: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("1. ")
     assert "Liang Wenfeng" in run.stdout
-    assert "— DeepSeek's rise, ¶" in run.stdout
+    # The citation: the article, the section the excerpt stands in, its paragraphs.
+    assert re.search(r"— DeepSeek's rise( › [^\n]+)?, ¶", run.stdout), run.stdout
 
 
 def test_ask_json_has_the_documented_shape(workdir: Path) -> None:
@@ -50,9 +52,54 @@ def test_ask_json_has_the_documented_shape(workdir: Path) -> None:
         "paragraphs",
         "excerpt",
         "passage",
+        "section",
+        "link",
     }
     assert first["rank"] == 1 and len(first["paragraphs"]) == 2
     assert "$6" in first["excerpt"]
+
+
+GIT_PAGE = """# Git
+
+Git keeps every version of your files, so nothing you commit is ever lost for good.
+
+## Undoing changes
+
+To throw away what you changed in a file since the last commit, check it out again:
+
+```bash
+# Discard changes
+$ git checkout -- path/to/file.py
+
+# Discard ALL changes
+$ git checkout -- .
+```
+"""
+
+
+def test_code_excerpts_keep_their_lines_and_cite_the_section_with_its_link(
+    workdir: Path,
+) -> None:
+    tmp_path = workdir
+    (tmp_path / "corpus" / "tools").mkdir(parents=True)
+    (tmp_path / "corpus" / "tools" / "git.md").write_text(GIT_PAGE, encoding="utf-8")
+    env = {"CITEBOT_URL_TEMPLATE": "https://example.org/docs/{path}/"}
+    question = "How do I discard changes to a file with git checkout?"
+
+    shown = citebot("ask", question, "-k", "1", cwd=tmp_path, env=env)
+    as_json = citebot("ask", question, "-k", "1", "--json", cwd=tmp_path, env=env)
+
+    assert shown.returncode == 0, shown.stderr
+    assert "# Discard changes\n$ git checkout -- path/to/file.py\n" in shown.stdout
+    assert (
+        "— Git › Undoing changes, ¶" in shown.stdout
+        and "· https://example.org/docs/tools/git/#undoing-changes" in shown.stdout
+    ), shown.stdout
+    [result] = json.loads(as_json.stdout)["results"]
+    assert result["section"] == "Undoing changes"
+    assert result["url"] == "https://example.org/docs/tools/git/"
+    assert result["link"] == "https://example.org/docs/tools/git/#undoing-changes"
+    assert "$ git checkout -- path/to/file.py\n\n# Discard ALL changes" in result["excerpt"]
 
 
 def test_off_topic_question_says_the_articles_do_not_cover_it(workdir: Path) -> None:

@@ -63,7 +63,7 @@ def test_cli_stats_reads_the_bots_store(tmp_path: Path, bundled_corpus: Path):
 
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert "9 (114 passages)" in out
+    assert "9 (120 passages)" in out
     assert "3 in 24 h · 5 in 7 days · 6 in all (the log keeps 90 days)" in out
     assert "50% (3 of 6)" in out
     assert "p50 30 ms · p99 60 ms" in out

@@ -240,7 +240,9 @@ def test_code_blocks_keep_their_lines_and_stay_one_piece(tmp_path: Path) -> None
     [block] = [p for p in article.paragraphs if p.kind == CODE]
     assert article.text[block.start : block.end] == f"```bash\n{code}\n```"
     assert "Use `git status` first." in paragraphs(article)
-    answer = engine_for(tmp_path / "c", tmp_path).answer("How do I discard changes to a file in git?")
+    answer = engine_for(tmp_path / "c", tmp_path).answer(
+        "How do I discard changes to a file in git?"
+    )
     excerpt = answer.results[0].excerpt
     assert "# Discard changes\n$ git checkout -- path/to/file.py\n" in excerpt
     assert excerpt.strip("…") in article.text

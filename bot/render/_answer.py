@@ -18,9 +18,10 @@ from bot.render._text import (
     NOT_FOUND_COLOUR,
     TITLE_LIMIT,
     Rendered,
+    article_markdown,
     elapsed,
     escape,
-    fit,
+    fit_article,
     link,
     longest_cut,
     plural,
@@ -73,8 +74,8 @@ def render_passages(results: Sequence[Result]) -> Rendered:
     for result, title in zip(shown, titles, strict=True):
         embed = discord.Embed(
             title=title,
-            url=safe_url(result.url),
-            description=fit(result.passage, share),
+            url=safe_url(result.link or result.url),
+            description=fit_article(result.passage, share),
             colour=FOUND_COLOUR,
         )
         embeds.append(embed)
@@ -91,9 +92,10 @@ def _result_block(result: Result, limit: int) -> str:
 
 
 def _citation(result: Result, *, link: bool = True) -> str:
-    """`[1]` Title — ¶4–5, the title part linked to the article when its url is known."""
+    """`[1]` Title › Section — ¶4–5, linked to the section (or the article) when its url
+    is known."""
     text = _citation_text(result)
-    url = safe_url(result.url) if link else None
+    url = safe_url(result.link or result.url) if link else None
     label = f"`[{result.rank}]`"
     if url is None:
         return f"{label} {escape(text)}"
@@ -102,18 +104,22 @@ def _citation(result: Result, *, link: bool = True) -> str:
 
 
 def _citation_text(result: Result) -> str:
-    return citation(truncate(" ".join(result.title.split()), 150), result.paragraphs)
+    section = truncate(" ".join(result.section.split()), 100) if result.section else None
+    return citation(
+        truncate(" ".join(result.title.split()), 150), result.paragraphs, section=section
+    )
 
 
 def _marked_excerpt(excerpt: str, highlights: Sequence[tuple[int, int]], limit: int) -> str:
-    """The excerpt as a block quote, escaped, with highlighted spans in bold, within `limit`."""
-    rendered = quote(_bold(excerpt, highlights))
+    """The excerpt as a block quote, escaped, with highlighted spans in bold, within `limit`;
+    code stays code (see `article_markdown`)."""
+    rendered = article_markdown(excerpt, highlights, bold=_bold)
     if len(rendered) <= limit:
         return rendered
 
     def shaped(cut: str) -> str:
         kept = [(s, e) for s, e in highlights if e <= len(cut)]
-        return quote(_bold(cut + ELLIPSIS, kept))
+        return article_markdown(cut + ELLIPSIS, kept, bold=_bold)
 
     return longest_cut(excerpt, limit, shaped, fallback=quote(ELLIPSIS))
 

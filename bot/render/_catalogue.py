@@ -15,12 +15,12 @@ from bot.render._text import (
     INFO_COLOUR,
     TITLE_LIMIT,
     Rendered,
+    article_markdown,
     code,
     cut_at_space,
     escape,
     link,
     plural,
-    quote,
     safe_url,
     seconds,
     truncate,
@@ -68,7 +68,7 @@ def render_article(article: Article, *, passages: int, opening_chars: int = 600)
     embed = discord.Embed(
         title=truncate(" ".join(article.title.split()), TITLE_LIMIT),
         url=safe_url(article.url),
-        description=quote(escape(opening)) if opening else None,
+        description=article_markdown(opening) if opening else None,
         colour=INFO_COLOUR,
     )
     embed.add_field(name="Id", value=f"`{code(article.article_id)[: FIELD_VALUE_LIMIT - 2]}`")

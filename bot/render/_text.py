@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote as url_quote
@@ -79,6 +80,92 @@ def longest_cut(text: str, limit: int, shaped: Callable[[str], str], *, fallback
         else:
             high = middle - 1
     return best
+
+
+def fit_article(text: str, limit: int) -> str:
+    """Article text as `article_markdown` shows it, cut so that it fits in `limit`."""
+    rendered = article_markdown(text, quoted=False)
+    if len(rendered) <= limit:
+        return rendered
+    return longest_cut(
+        text, limit, lambda cut: article_markdown(cut + ELLIPSIS, quoted=False), fallback=ELLIPSIS
+    )
+
+
+#: A fenced code block in article text (the corpus fences every code block), closed or
+#: cut short with "…".
+_FENCED = re.compile(
+    r"^```([\w+#.-]*)\n(.*?)(?:(?P<close>\n```)(?=\n|\Z)|(?P<cut>\n…)\Z)", re.M | re.S
+)
+_INLINE_CODE = re.compile(r"(?<!`)`[^`\n]+`(?!`)")
+
+
+def article_markdown(
+    text: str,
+    highlights: Sequence[tuple[int, int]] = (),
+    *,
+    bold: Callable[[str, Sequence[tuple[int, int]]], str] | None = None,
+    quoted: bool = True,
+) -> str:
+    """Article text for Discord: prose escaped (and quoted, with `bold` marking the
+    highlighted spans), code blocks as code blocks and code spans as code spans,
+    shown as they are: never escaped, never bolded inside.
+    """
+    out: list[str] = []
+    position = 0
+    for block in _FENCED.finditer(text):
+        if "```" in block.group(2):
+            continue  # not a block Discord would draw as the article has it: prose
+        before = text[position : block.start()]
+        if before:
+            out.append(_prose(text, position, block.start() - 1, highlights, bold, quoted) + "\n")
+        if block.group("close"):
+            out.append(block.group(0))
+        else:  # cut short: closed here, the "…" after it
+            out.append(f"```{block.group(1)}\n{block.group(2)}\n```\n{ELLIPSIS}")
+        position = block.end()
+        if text.startswith("\n", position):
+            out.append("\n")
+            position += 1
+    if position < len(text) or not out:
+        out.append(_prose(text, position, len(text), highlights, bold, quoted))
+    return "".join(out)
+
+
+def _prose(
+    text: str,
+    start: int,
+    end: int,
+    highlights: Sequence[tuple[int, int]],
+    bold: Callable[[str, Sequence[tuple[int, int]]], str] | None,
+    quoted: bool,
+) -> str:
+    """text[start:end] outside code blocks: escaped, its code spans kept as code."""
+    parts: list[str] = []
+    position = start
+    for span in _INLINE_CODE.finditer(text, start, end):
+        parts.append(_escaped(text, position, span.start(), highlights, bold))
+        parts.append(span.group())
+        position = span.end()
+    parts.append(_escaped(text, position, end, highlights, bold))
+    rendered = "".join(parts)
+    return quote(rendered) if quoted else rendered
+
+
+def _escaped(
+    text: str,
+    start: int,
+    end: int,
+    highlights: Sequence[tuple[int, int]],
+    bold: Callable[[str, Sequence[tuple[int, int]]], str] | None,
+) -> str:
+    piece = text[start:end]
+    if bold is None:
+        return escape(piece)
+    inside = [
+        (max(s, start) - start, min(e, end) - start) for s, e in highlights if s < end and e > start
+    ]
+    return bold(piece, inside)
 
 
 def cut_at_space(text: str, length: int) -> str:

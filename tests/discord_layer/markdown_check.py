@@ -10,6 +10,7 @@ _ESCAPED = re.compile(r"\\.", re.S)
 _URL = re.compile(r"https?://\S+")
 _LINK = re.compile(r"\[(?:[^\[\]\\]|\\.)*\]\((?:[^()\s]|\([^()\s]*\))*\)")
 _CODE = re.compile(r"`[^`\n]+`")
+_CODE_BLOCK = re.compile(r"^```[\w+#.-]*\n.*?\n```$", re.S | re.M)
 _BOLD = re.compile(r"\*\*[^*\n]+\*\*")
 _QUOTE = re.compile(r"^>( |$)", re.M)
 MARKERS = "*_~|`"
@@ -18,11 +19,12 @@ MARKERS = "*_~|`"
 def stray_markup(text: str) -> list[str]:
     """Markdown markers that could pair up and format text the bot did not mean to format.
 
-    The bot's own markup (bold terms, inline code, links, block quotes) and escaped
+    The bot's own markup (bold terms, code, links, block quotes) and escaped
     characters are removed first; what is left must hold at most one of each marker
     (one alone cannot pair), and no line may open a heading or a list of its own.
     """
-    rest = _ESCAPED.sub("", text)
+    rest = _CODE_BLOCK.sub("", text)
+    rest = _ESCAPED.sub("", rest)
     rest = _LINK.sub("", rest)
     rest = _URL.sub("", rest)
     rest = _CODE.sub("", rest)

@@ -109,7 +109,7 @@ async def test_article_shows_title_link_date_passages_and_opening(env: simcord.E
     assert fields["Paragraphs"] == "2"
     assert int(fields["Passages"]) >= 1
     # The opening is quoted verbatim with the article's own markdown escaped.
-    assert r"with \*stars\* and \_underscores\_ in it." in embed.description
+    assert "with `*stars*` and `_underscores_` in it." in embed.description  # code stays code
 
 
 async def test_article_by_an_unknown_name_says_how_to_find_one(env: simcord.Env):

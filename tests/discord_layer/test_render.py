@@ -10,6 +10,7 @@ from support import embed_problems
 
 from bot import render
 from bot.answer import Answer, ArticleRef, Result
+from discord_layer.markdown_check import payload_markup_problems
 
 MARKDOWN_HEAVY = (
     "*bold* _it_ __u__ ~~s~~ ||spoiler|| `code` \\ [link](https://x.y) <@123> @everyone"
@@ -42,7 +43,13 @@ def answer(*results: Result, question="what is it?", closest=()) -> Answer:
 
 
 def plain(markup: str) -> str:
-    """Undo our rendering of an excerpt: quote marks, our bold, and the escapes."""
+    """Undo our rendering of an excerpt: quote marks, our bold, and the escapes; code
+    blocks and code spans are shown as they are, so they are taken as they are."""
+    pieces = re.split(r"(^```[\w+#.-]*\n.*?\n```$)", markup, flags=re.M | re.S)
+    return "".join(piece if i % 2 else _plain_prose(piece) for i, piece in enumerate(pieces))
+
+
+def _plain_prose(markup: str) -> str:
     lines = [line[2:] if line.startswith("> ") else line.lstrip(">") for line in markup.split("\n")]
     text = "\n".join(lines)
     out, i = [], 0
@@ -52,6 +59,9 @@ def plain(markup: str) -> str:
             i += 2
         elif text.startswith("**", i):
             i += 2
+        elif text[i] == "`" and (span := re.match(r"`[^`\n]+`(?!`)", text[i:])):
+            out.append(span.group())
+            i += span.end()
         else:
             out.append(text[i])
             i += 1
@@ -89,7 +99,7 @@ def test_article_markdown_is_escaped_and_only_our_bold_is_markup():
     description = shown.embeds[0].description
     body = description.split("\n", 1)[1]
     assert r"\*bold\*" in body and r"\_it\_" in body and r"\~\~s\~\~" in body
-    assert r"\|\|spoiler\|\|" in body and r"\`code\`" in body
+    assert r"\|\|spoiler\|\|" in body and " `code` " in body  # inline code stays code
     assert r"> \# Heading" in body and r"> \> quoted" in body and r"> \- **item**" in body
     assert re.findall(r"(?<!\\)\*\*(.+?)(?<!\\)\*\*", body) == ["item"]
     assert plain(body) == text
@@ -164,3 +174,53 @@ def test_any_excerpt_renders_verbatim_within_limits(text: str, spans: list[tuple
     assert plain(body) == "\n".join(line if line.strip() else "" for line in text.split("\n"))
     bold = re.findall(r"(?<!\\)\*\*(.+?)(?<!\\)\*\*", body)
     assert len(bold) <= len(non_overlapping)
+
+
+def test_citation_names_the_section_and_links_to_it():
+    cited = Result(
+        rank=1,
+        score=1.0,
+        article_id="help",
+        title="Help channels",
+        url="https://example.org/help/",
+        paragraphs=(4, 4),
+        excerpt="Posts go dormant after 30 minutes.",
+        passage="Posts go dormant after 30 minutes.",
+        highlights=(),
+        section="Help Channels › How long does my post stay active?",
+        link="https://example.org/help/#how-long-does-my-post-stay-active",
+    )
+
+    description = render.render_answer(answer(cited)).embeds[0].description
+
+    assert description.startswith(
+        "`[1]` [Help channels › Help Channels › How long does my post stay active? — ¶4]"
+        "(https://example.org/help/#how-long-does-my-post-stay-active)\n"
+    )
+
+
+CODE_EXCERPT = (
+    "Check it out again:\n\n```bash\n# Discard *changes*\n$ git checkout -- path/to/file_1.py\n"
+    "\n# Discard ALL\n$ git checkout -- .\n```"
+)
+
+
+def test_a_code_block_in_an_excerpt_is_a_code_block_never_bolded_or_escaped():
+    highlights = [(0, 5), (CODE_EXCERPT.index("checkout"), CODE_EXCERPT.index("checkout") + 8)]
+    shown = render.render_answer(answer(result(1, CODE_EXCERPT, highlights)))
+
+    description = shown.embeds[0].description
+    assert description.split("\n", 1)[1] == (
+        "> **Check** it out again:\n>\n```bash\n# Discard *changes*\n"
+        "$ git checkout -- path/to/file_1.py\n\n# Discard ALL\n$ git checkout -- .\n```"
+    )
+    assert embed_problems(shown.content, shown.embeds) == []
+    assert payload_markup_problems(shown.embeds[0].to_dict()) == []
+
+
+def test_a_code_block_cut_short_is_closed_before_the_ellipsis():
+    cut = "```python\nfor item in items:\n    print(item)\n…"
+    description = render.render_answer(answer(result(1, cut))).embeds[0].description
+    assert description.split("\n", 1)[1] == (
+        "```python\nfor item in items:\n    print(item)\n```\n…"
+    )
