@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from bot import atomic
-from bot.corpus import SUPPORTED_SUFFIXES, Article, parse_articles
+from bot.corpus import CODE, HEADING, SUPPORTED_SUFFIXES, Article, Paragraph, parse_articles
 from bot.errors import CorpusEditError, DuplicateArticle, SkipFile
 
 ADDED_FOLDER = "added"
@@ -96,8 +96,7 @@ def save_page_article(corpus_dir: Path, article: Article, existing: Sequence[Art
     front = yaml.safe_dump(
         {k: v for k, v in meta.items() if v}, allow_unicode=True, sort_keys=False
     )
-    paragraphs = [article.text[p.start : p.end] for p in article.paragraphs]
-    body = "\n\n".join(escape_markdown_paragraph(p) for p in paragraphs)
+    body = "\n\n".join(_markdown_paragraph(article, p) for p in article.paragraphs)
     atomic.write_file(path, f"---\n{front}---\n\n{body}\n".encode())
     return Added(path, _reload_one(path, corpus_dir))
 
@@ -155,6 +154,21 @@ def remove_article(corpus_dir: Path, data_dir: Path, article: Article) -> Remove
 
 _MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]<>#~|&])")
 _MARKDOWN_BLOCK_START = re.compile(r"^(\s*)([-+=>]|\d+[.)])")
+
+
+def _markdown_paragraph(article: Article, paragraph: Paragraph) -> str:
+    """One paragraph as Markdown that loads back as it is: headings stay headings (with
+    their ids), code blocks stay fenced, everything else is escaped."""
+    text = article.text[paragraph.start : paragraph.end]
+    if paragraph.kind == CODE:
+        return text
+    if paragraph.kind == HEADING:
+        section = article.sections[paragraph.section]
+        anchor = section.anchor
+        marker = "#" * min(6, len(section.path) + 1)  # the title is the page's only H1
+        ident = f" {{#{anchor}}}" if anchor and re.fullmatch(r"[\w:.-]+", anchor) else ""
+        return f"{marker} {escape_markdown_paragraph(text)}{ident}"
+    return escape_markdown_paragraph(text)
 
 
 def escape_markdown_paragraph(text: str) -> str:

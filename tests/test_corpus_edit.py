@@ -36,6 +36,36 @@ def test_fetched_page_is_saved_as_markdown_that_loads_back_verbatim(tmp_path: Pa
     assert "Zebras have *black* and white stripes & live in Africa." in loaded.text
 
 
+DOCS_PAGE = """<html><head><title>Git guide</title></head><body><nav>Home</nav><article>
+<h1>Git guide</h1><p>Git keeps every version of your files, so nothing committed is lost.</p>
+<h2 id="undo">Undoing *changes*</h2><p>Check the file out again to discard what you changed.</p>
+<pre><code># Discard changes
+$ git checkout -- path/to/file.py
+
+# Discard ALL
+$ git checkout -- .</code></pre>
+<h3>Everything</h3><p>Use a dot for the whole tree.</p></article></body></html>"""
+
+
+def test_a_fetched_page_keeps_its_headings_and_code_when_saved(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    article = article_from_page(DOCS_PAGE, "text/html", "https://example.org/git")
+    save_page_article(corpus, article, existing=[])
+    [loaded] = load_corpus(corpus).articles
+    assert loaded.text == article.text
+    assert "# Discard changes\n$ git checkout -- path/to/file.py\n\n# Discard ALL" in loaded.text
+    assert (
+        [s.label for s in loaded.sections]
+        == [s.label for s in article.sections]
+        == [
+            "",
+            "Undoing *changes*",
+            "Undoing *changes* › Everything",
+        ]
+    )
+    assert loaded.sections[1].anchor == "undo"
+
+
 def test_page_without_canonical_link_keeps_the_fetched_url(tmp_path: Path) -> None:
     page = PAGE.replace('<link rel="canonical" href="https://example.org/zebras">', "")
     article = article_from_page(page, "text/html", "https://example.org/fetched")
