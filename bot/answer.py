@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -137,7 +138,7 @@ class Engine:
 
     def article_url(self, article: Article) -> str | None:
         """The article's own url, else its address by CITEBOT_URL_TEMPLATE (files only)."""
-        if article.url or not self.url_template or ":" in article.source:
+        if article.url or not self.url_template or re.search(r":\d+$", article.source):
             return article.url
         path = article.source.rsplit(".", 1)[0] if "." in article.source else article.source
         return self.url_template.replace("{path}", quote(path, safe="/-_.~"))
