@@ -42,6 +42,10 @@ def test_environment_values_are_parsed_into_types() -> None:
         ("CITEBOT_BM25_B", "2", "CITEBOT_BM25_B must be a number from 0 to 1"),
         ("CITEBOT_LANGUAGE", "klingon", "CITEBOT_LANGUAGE must be a Snowball language"),
         ("CITEBOT_GUILD_ID", "my-server", "CITEBOT_GUILD_ID must be a Discord id"),
+        ("CITEBOT_URL_TEMPLATE", "https://example.org/docs/", "must be an http"),
+        ("CITEBOT_URL_TEMPLATE", "ftp://example.org/{path}", "must be an http"),
+        ("CITEBOT_URL_TEMPLATE", "https://example.org/{lang}/{path}", "no placeholder but"),
+        ("CITEBOT_ANCHOR_STYLE", "sphinx", "must be github or python-markdown"),
     ],
 )
 def test_bad_setting_names_the_variable_and_what_it_expects(
@@ -70,3 +74,15 @@ def test_dotenv_file_is_read_and_environment_wins(tmp_path: Path) -> None:
 def test_passage_window_bounds_must_be_ordered() -> None:
     with pytest.raises(SettingsError, match="CITEBOT_PASSAGE_MIN_WORDS"):
         Settings.from_env({"CITEBOT_PASSAGE_MIN_WORDS": "200", "CITEBOT_PASSAGE_MAX_WORDS": "100"})
+
+
+def test_url_template_and_anchor_style_are_read() -> None:
+    settings = Settings.from_env(
+        {
+            "CITEBOT_URL_TEMPLATE": "https://example.org/docs/{path}/",
+            "CITEBOT_ANCHOR_STYLE": "Python-Markdown",
+        }
+    )
+    assert settings.url_template == "https://example.org/docs/{path}/"
+    assert settings.anchor_style == "python-markdown"
+    assert Settings.from_env({}).url_template is None
