@@ -701,7 +701,9 @@ def _heading_anchor(text: str) -> tuple[str, str | None]:
 
 #: Site-generator markup that no reader sees: kramdown attribute lists (`{: .note }`),
 #: Liquid/Jinja tags (`{% … %}`, `{{ … }}`) and MDX comments (`{/* … */}`).
-_GENERATOR_MARKUP = re.compile(r"\{:[^{}\n]*\}|\{%.*?%\}|\{\{.*?\}\}|\{/\*.*?\*/\}", re.S)
+_GENERATOR_MARKUP = re.compile(
+    r"\{:[^{}\n]*\}|\{%.*?%\}|\{\{.*?\}\}|\{/\*.*?\*/\}|\{\*.*?\*\}|\{!.*?!\}", re.S
+)
 
 
 def _inline_text(children: list[Any]) -> str:
@@ -757,7 +759,14 @@ _FENCE_OPEN = re.compile(r"^[ \t]*(`{3,}|~{3,})")
 #: A line holding nothing but HTML tags or comments: CommonMark would start an HTML block
 #: there and swallow the lines after it (a heading, a paragraph) as raw HTML.
 _TAGS_ONLY = re.compile(r"^[ \t]*(?:<!--.*?-->|</?[A-Za-z][\w.:-]*(?:\s[^<>]*)?/?>[ \t]*)+$")
-_GENERATOR_LINE = re.compile(r"^[ \t]*(?:\{:[^{}]*\}|\{%.*%\})[ \t]*$")
+_GENERATOR_LINE = re.compile(r"^[ \t]*(?:\{:[^{}]*\}|\{%.*%\}|\{\*.*\*\}|\{!.*!\})[ \t]*$")
+#: Admonition markers: `/// note | Title` … `///` (pymdownx blocks), `:::tip Title` … `:::`
+#: (Docusaurus), `!!! note "Title"` with an indented body (Python-Markdown, MkDocs).
+_BLOCK_MARKER = re.compile(
+    r"^[ \t]*(?:///|:::)[ \t]*(?:[\w-]+)?[ \t]*(?:\|[ \t]*(?P<title>.*?))?[ \t]*$"
+)
+_DOCUSAURUS_TITLE = re.compile(r"^[ \t]*:::[ \t]*[\w-]+[ \t]+(?P<title>[^|].*?)[ \t]*$")
+_ADMONITION = re.compile(r"^(?:!!!|\?\?\?\+?)[ \t]*[\w-]+(?:[ \t]+\"(?P<title>[^\"]*)\")?[ \t]*$")
 _COMPONENT = re.compile(
     r"""<(/?)([A-Z][\w.]*)
     ((?:\s+[^\s=<>/"'{}]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|\{(?:[^{}]|\{[^{}]*\})*\}|[^\s>"'{}]+))?)*)
@@ -784,10 +793,16 @@ def _prepare_markdown(body: str, *, mdx: bool) -> str:
     fence: str | None = None
     dedent: list[int | None] = []  # content indent per open component (None: not seen yet)
     in_module = False
+    in_admonition = False  # inside the indented body of a `!!! note` admonition
     i = 0
     while i < len(lines):
         line = lines[i]
         i += 1
+        if in_admonition and line.strip():
+            if line.startswith(("    ", "\t")):
+                line = line[1:] if line.startswith("\t") else line[4:]
+            else:
+                in_admonition = False
         if mdx and dedent:
             if dedent[-1] is None and line.strip():
                 dedent[-1] = len(line) - len(line.lstrip(" \t"))
@@ -841,6 +856,15 @@ def _prepare_markdown(body: str, *, mdx: bool) -> str:
                 continue
             line = rest
         if _GENERATOR_LINE.match(line):
+            continue
+        marker = (
+            _BLOCK_MARKER.match(line) or _DOCUSAURUS_TITLE.match(line) or _ADMONITION.match(line)
+        )
+        if marker:
+            # The marker goes; a title stays, as a bold line leading into the block.
+            title = (marker.group("title") or "").strip()
+            out.extend(["", f"**{title}**", ""] if title else [""])
+            in_admonition = in_admonition or line.startswith(("!!!", "???"))
             continue
         if _TAGS_ONLY.match(line):
             out.extend(["", line, ""])

@@ -378,3 +378,24 @@ def test_deep_nesting_keeps_its_text_and_says_so(tmp_path: Path) -> None:
     assert {f"item{d}" for d in range(14)} <= words
     assert {f"quote{d}" for d in range(1, 60)} <= words
     assert any("deep.md" in w and "nested" in w for w in warnings), warnings
+
+
+def test_admonitions_and_snippet_includes_leave_their_text_not_their_markers(
+    tmp_path: Path,
+) -> None:
+    write(
+        tmp_path / "c",
+        "tips.md",
+        "# Tips\n\n/// tip | Use the CLI\n\nRun the dev server.\n\n///\n\n"
+        "{* ../../docs_src/app.py hl[1] *}\n\n"
+        '!!! warning "Careful"\n    Indented warning text.\n\n    ```python\n    x = 1\n    ```\n\n'
+        "After the warning.\n",
+    )
+    assert paragraphs(only_article(tmp_path / "c")) == [
+        "Use the CLI",
+        "Run the dev server.",
+        "Careful",
+        "Indented warning text.",
+        "```python\nx = 1\n```",
+        "After the warning.",
+    ]
