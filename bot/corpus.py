@@ -862,8 +862,8 @@ def _prepare_markdown(body: str, *, mdx: bool) -> str:
         )
         if marker:
             # The marker goes; a title stays, as a bold line leading into the block.
-            title = (marker.group("title") or "").strip()
-            out.extend(["", f"**{title}**", ""] if title else [""])
+            lead = (marker.group("title") or "").strip()
+            out.extend(["", f"**{lead}**", ""] if lead else [""])
             in_admonition = in_admonition or line.startswith(("!!!", "???"))
             continue
         if _TAGS_ONLY.match(line):
