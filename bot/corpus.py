@@ -964,7 +964,7 @@ def _html_blocks(body: Any, ids: dict[str, str]) -> list[Block]:
         elif tag == "code":
             blocks.append(Block(FENCE_INFO + "\n" + "".join(element.itertext()), CODE))
         elif tag == "list":
-            blocks.extend(Block(_html_inline(item)) for item in element.iter("item"))
+            blocks.extend(_html_list(element))
         elif tag == "table":
             rows = [
                 [_html_inline(cell) for cell in row.iter("cell")] for row in element.iter("row")
@@ -984,11 +984,23 @@ def _html_blocks(body: Any, ids: dict[str, str]) -> list[Block]:
     return blocks
 
 
+def _html_list(element: Any) -> list[Block]:
+    """One block per list item, nested lists after their item (each item once)."""
+    blocks: list[Block] = []
+    for item in element.findall("item"):
+        blocks.append(Block(_html_inline(item)))
+        for inner in item.findall("list"):
+            blocks.extend(_html_list(inner))
+    return blocks
+
+
 def _html_inline(element: Any) -> str:
-    """An element's text, inline code in backticks."""
+    """An element's text, inline code in backticks (nested lists left to `_html_list`)."""
     parts = [element.text or ""]
     for child in element:
-        if child.tag == "code":
+        if child.tag == "list":
+            pass
+        elif child.tag == "code":
             parts.append(_code_span("".join(child.itertext())))
         elif child.tag == "lb":
             parts.append(" ")
