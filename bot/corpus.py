@@ -1066,7 +1066,8 @@ def split_passages(
     Windows of a long paragraph end at sentence boundaries and overlap by one
     sentence, so an answer that straddles a boundary is still whole in one passage;
     a sentence longer than a window is cut at word boundaries, so no passage runs
-    past `max_words` (plus the heading or question line that leads into it).
+    past `max_words` (plus the heading or question line that leads into it). A code
+    block stays whole up to CODE_WINDOWS windows, since a slice of code reads badly.
     A heading starts a passage of its own section, and a heading or a question
     line ("Q: …") never ends a passage: it stays with the text that answers it.
     """
@@ -1074,7 +1075,8 @@ def split_passages(
     for paragraph in article.paragraphs:
         text = article.text[paragraph.start : paragraph.end]
         leads = paragraph.kind in (HEADING, LEAD) and word_count(text) <= max_words // 2
-        if word_count(text) <= max_words:
+        limit = max_words * CODE_WINDOWS if paragraph.kind == CODE else max_words
+        if word_count(text) <= limit:
             units.append((paragraph.start, paragraph.end, paragraph.number, leads))
             continue
         for start, end in _windows(article.text, paragraph.start, paragraph.end, max_words):
@@ -1121,6 +1123,10 @@ def split_passages(
         else:
             passages.append(_passage(article_index, current))
     return passages
+
+
+#: How many windows' worth of words a code block may hold and still be one passage.
+CODE_WINDOWS = 4
 
 
 def _passage(article_index: int, units: list[tuple[int, int, int, bool]]) -> Passage:

@@ -65,10 +65,14 @@ def choose_excerpt(
         # Room left: the start of the next sentence, cut at a word, since the
         # answer often follows the words that echo the question.
         following = scored[last + 1].start
-        space = text.rfind(" ", following, min(scored[last + 1].end, s + max_chars - len(ELLIPSIS)))
+        room = min(scored[last + 1].end, s + max_chars - len(ELLIPSIS) - 1)
+        if _is_code(text, following):  # the start of a code block: whole lines of it
+            space, suffix = text.rfind("\n", following, room), "\n" + ELLIPSIS
+        else:
+            space, suffix = text.rfind(" ", following, room), ELLIPSIS
         if space - following >= MIN_FILL_CHARS:
-            return _with_highlights(text, s, space, weights, analyzer, prefix="", suffix=ELLIPSIS)
-    elif first > 0:
+            return _with_highlights(text, s, space, weights, analyzer, prefix="", suffix=suffix)
+    elif first > 0 and not _is_code(text, scored[first - 1].start):
         # At the passage's end: the end of the sentence before.
         previous = scored[first - 1]
         space = text.find(" ", max(previous.start, e - max_chars + len(ELLIPSIS)), previous.end)
@@ -88,7 +92,7 @@ def _cut(
     shown as code.
     """
     budget = max_chars - 2 * len(ELLIPSIS)
-    if text.startswith(("```", "~~~"), s):
+    if _is_code(text, s):
         hi = text.rfind("\n", s, s + budget)
         hi = hi if hi > s else min(e, s + budget)
         return _with_highlights(text, s, hi, weights, analyzer, prefix="", suffix="\n" + ELLIPSIS)
@@ -114,6 +118,11 @@ def _cut(
         prefix=ELLIPSIS if lo > s else "",
         suffix=ELLIPSIS if hi < e else "",
     )
+
+
+def _is_code(text: str, start: int) -> bool:
+    """Whether the sentence at `start` is a code block (the corpus fences them)."""
+    return text.startswith("```", start)
 
 
 def _with_highlights(

@@ -399,3 +399,22 @@ def test_admonitions_and_snippet_includes_leave_their_text_not_their_markers(
         "```python\nx = 1\n```",
         "After the warning.",
     ]
+
+
+def test_an_excerpt_shows_whole_lines_of_a_long_code_block(tmp_path: Path) -> None:
+    lines = [f"settings.option_{n} = load_value('option_{n}', default={n})" for n in range(20)]
+    code = "\n".join(lines)
+    write(
+        tmp_path / "c",
+        "config.md",
+        "# Configuration\n\nThe configuration loader reads every option from the settings file "
+        f"at start-up, as below.\n\n```python\n{code}\n```\n",
+    )
+    answer = engine_for(tmp_path / "c", tmp_path).answer(
+        "How does the configuration loader read options?"
+    )
+    excerpt = answer.results[0].excerpt
+    assert "```python\n" in excerpt and excerpt.endswith("\n…"), excerpt
+    shown = excerpt[excerpt.index("```python\n") + len("```python\n") : -len("\n…")]
+    assert shown.split("\n") == lines[: len(shown.split("\n"))]
+    assert len(excerpt) <= 400
