@@ -710,14 +710,14 @@ def _inline_text(children: list[Any]) -> str:
     parts: list[str] = []
     for child in children:
         if child.type == "text":
-            parts.append(child.content)
+            parts.append(_GENERATOR_MARKUP.sub("", child.content))
         elif child.type == "code_inline":
             parts.append(_code_span(child.content))
         elif child.type in ("softbreak", "hardbreak"):
             parts.append(" ")
         # Images (their alt text is not read on the page), raw HTML and link targets
         # are left out; link text is a text token and stays.
-    return _GENERATOR_MARKUP.sub("", "".join(parts))
+    return "".join(parts)
 
 
 def _code_span(code: str) -> str:

@@ -255,14 +255,15 @@ def test_site_generator_markup_and_raw_html_do_not_leak(tmp_path: Path) -> None:
         "# Page\n\nPosts go dormant after a while.\n{: .notification .is-warning }\n\n"
         "{% include banner.html %}\n\n<!-- an editor's note -->\n\n"
         "![Channel dormant message](dormant.png)\nYou'll see a message when it happens.\n\n"
-        "Read [the staff guide](https://example.org/staff) for {{ site.name }} details.\n\n"
+        "Read [the staff guide](https://example.org/staff) for {{ site.name }} details. "
+        "Write `{{ name }}` in a template.\n\n"
         '<div class="box">\nText inside a box.\n</div>\n',
     )
     texts = paragraphs(only_article(tmp_path / "c"))
     assert texts == [
         "Posts go dormant after a while.",
         "You'll see a message when it happens.",
-        "Read the staff guide for details.",
+        "Read the staff guide for details. Write `{{ name }}` in a template.",
         "Text inside a box.",
     ]
 
