@@ -740,7 +740,7 @@ def _html_block_text(html: str) -> tuple[str, str | None]:
         fragment = lxml.html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError):
         return "", None
-    for element in fragment.iter(etree.Comment, "script", "style", "template"):
+    for element in list(fragment.iter(etree.Comment, "script", "style", "template")):
         if element.getparent() is not None:
             element.drop_tree()
     text = " ".join(fragment.text_content().split())
