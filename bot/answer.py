@@ -112,7 +112,7 @@ class Engine:
         if not corpus.articles:
             raise CorpusError(
                 f"no usable articles in {settings.corpus_dir} "
-                "(add .md, .txt, .html or .jsonl files)"
+                "(add .md, .mdx, .txt, .html or .jsonl files)"
             )
         analyzer = Analyzer(settings.language)
         passages, index = load_or_build(

@@ -107,7 +107,9 @@ def save_upload(
     """Save an uploaded article file as it is, after checking it loads like a corpus file."""
     suffix = Path(filename).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise CorpusEditError("only .md, .markdown, .txt, .html, .htm or .jsonl files can be added")
+        raise CorpusEditError(
+            "only .md, .markdown, .mdx, .txt, .html, .htm or .jsonl files can be added"
+        )
     if len(data) > MAX_UPLOAD_BYTES:
         raise CorpusEditError(f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
     warnings: list[str] = []

@@ -89,7 +89,7 @@ class AdminCog(commands.Cog):
     @citebot.command(name="add", description="Add an article from a web page or a file.")
     @app_commands.describe(
         url="A web page to add (http or https); its main text becomes the article",
-        file="An article file to add: .md, .txt, .html or .jsonl, up to 2 MB",
+        file="An article file to add: .md, .mdx, .txt, .html or .jsonl, up to 2 MB",
     )
     async def add(
         self,
@@ -420,8 +420,8 @@ def _check_upload(file: discord.Attachment) -> None:
     suffix = Path(file.filename).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise CitebotError(
-            f"Couldn't add `{render.code(file.filename[:100])}`: only .md, .markdown, .txt, "
-            ".html, .htm or .jsonl files can be added."
+            f"Couldn't add `{render.code(file.filename[:100])}`: only .md, .markdown, .mdx, "
+            ".txt, .html, .htm or .jsonl files can be added."
         )
     if file.size > corpus_edit.MAX_UPLOAD_BYTES:
         raise CitebotError(

@@ -369,8 +369,8 @@ async def test_attachments_of_other_types_or_too_large_are_refused(env: simcord.
     )
 
     assert pdf.response.content == (
-        "Couldn't add `paper.pdf`: only .md, .markdown, .txt, .html, .htm or .jsonl files can be "
-        "added."
+        "Couldn't add `paper.pdf`: only .md, .markdown, .mdx, .txt, .html, .htm or .jsonl files "
+        "can be added."
     )
     assert huge.response.content == "Couldn't add `huge.txt`: it is larger than 2 MB."
     assert added_files(settings) == []
