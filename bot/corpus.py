@@ -589,57 +589,103 @@ _NESTING = re.compile(r"^[\s>]+")
 
 
 def _blocks_from_tokens(tokens: list[Any]) -> tuple[list[Block], str | None]:
-    blocks: list[Block] = []
-    first_heading: str | None = None
-    heading_level = 0
-    pending_anchor: str | None = None
-    table: list[list[str]] | None = None
-    header: list[str] = []
+    reader = _TokenReader(tokens)
     for position, token in enumerate(tokens):
-        kind = token.type
-        if kind == "heading_open":
-            heading_level = int(token.tag[1])
-        elif kind == "heading_close":
-            heading_level = 0
-        elif kind == "table_open":
-            table, header = [], []
-        elif kind == "tr_open" and table is not None:
-            table.append([])
-        elif kind == "thead_close" and table:
-            header = table.pop()
-        elif kind == "table_close" and table is not None:
-            blocks.extend(Block(row, ROW) for row in _table_rows(header, table))
-            table = None
-        elif kind == "inline":
-            text = _inline_text(token.children or [])
-            if table is not None:
-                if table:
-                    table[-1].append(" ".join(text.split()))
-                continue
-            if heading_level:
-                text, anchor = _heading_anchor(text)
-                anchor = anchor or pending_anchor
-                pending_anchor = None
-                if text.strip():
-                    blocks.append(Block(text, HEADING, heading_level, anchor))
-                    if heading_level == 1 and first_heading is None:
-                        first_heading = " ".join(text.split())
-                continue
-            if text.strip():
-                blocks.append(Block(text, _paragraph_kind(text, tokens, position)))
-            else:
-                pending_anchor = _inline_anchor(token.children or []) or pending_anchor
-        elif kind in ("fence", "code_block") and token.content.strip():
+        handle = reader.handlers.get(token.type)
+        if handle is not None:
+            handle(token, position)
+    return reader.blocks, reader.first_heading
+
+
+class _TokenReader:
+    """Blocks from markdown-it tokens: one small handler per token type."""
+
+    def __init__(self, tokens: list[Any]) -> None:
+        self.tokens = tokens
+        self.blocks: list[Block] = []
+        self.first_heading: str | None = None
+        self.heading_level = 0
+        self.pending_anchor: str | None = None  # an id seen alone, for the next heading
+        self.table: list[list[str]] | None = None
+        self.header: list[str] = []
+        self.handlers: dict[str, Callable[[Any, int], None]] = {
+            "heading_open": self.heading_open,
+            "heading_close": self.heading_close,
+            "table_open": self.table_open,
+            "tr_open": self.row_open,
+            "thead_close": self.head_close,
+            "table_close": self.table_close,
+            "inline": self.inline,
+            "fence": self.code,
+            "code_block": self.code,
+            "html_block": self.html,
+        }
+
+    def heading_open(self, token: Any, position: int) -> None:
+        """A heading starts: its text is the next inline token."""
+        self.heading_level = int(token.tag[1])
+
+    def heading_close(self, token: Any, position: int) -> None:
+        """A heading ends."""
+        self.heading_level = 0
+
+    def table_open(self, token: Any, position: int) -> None:
+        """A table starts: rows of cells are collected until it ends."""
+        self.table, self.header = [], []
+
+    def row_open(self, token: Any, position: int) -> None:
+        """A table row starts."""
+        if self.table is not None:
+            self.table.append([])
+
+    def head_close(self, token: Any, position: int) -> None:
+        """The header row is the column names."""
+        if self.table:
+            self.header = self.table.pop()
+
+    def table_close(self, token: Any, position: int) -> None:
+        """A table ends: one block per row, each cell with its column name."""
+        if self.table is not None:
+            self.blocks.extend(Block(row, ROW) for row in _table_rows(self.header, self.table))
+            self.table = None
+
+    def inline(self, token: Any, position: int) -> None:
+        """The text of a table cell, a heading or a paragraph."""
+        text = _inline_text(token.children or [])
+        if self.table is not None:
+            if self.table:
+                self.table[-1].append(" ".join(text.split()))
+        elif self.heading_level:
+            self.heading(text)
+        elif text.strip():
+            self.blocks.append(Block(text, _paragraph_kind(text, self.tokens, position)))
+        else:
+            self.pending_anchor = _inline_anchor(token.children or []) or self.pending_anchor
+
+    def heading(self, text: str) -> None:
+        """A heading block, with its explicit id or the anchor just before it."""
+        text, anchor = _heading_anchor(text)
+        anchor = anchor or self.pending_anchor
+        self.pending_anchor = None
+        if text.strip():
+            self.blocks.append(Block(text, HEADING, self.heading_level, anchor))
+            if self.heading_level == 1 and self.first_heading is None:
+                self.first_heading = " ".join(text.split())
+
+    def code(self, token: Any, position: int) -> None:
+        """A code block, with its language when it names one."""
+        if token.content.strip():
             info = (token.info or "").split()
             language = info[0] if info and re.fullmatch(r"[\w+#.-]+", info[0]) else ""
-            blocks.append(Block(f"{FENCE_INFO}{language}\n{token.content}", CODE))
-        elif kind == "html_block":
-            text, anchor = _html_block_text(token.content)
-            if text:
-                blocks.append(Block(text))
-            elif anchor:
-                pending_anchor = anchor
-    return blocks, first_heading
+            self.blocks.append(Block(f"{FENCE_INFO}{language}\n{token.content}", CODE))
+
+    def html(self, token: Any, position: int) -> None:
+        """Raw HTML: its visible text, or the id of an anchor for the next heading."""
+        text, anchor = _html_block_text(token.content)
+        if text:
+            self.blocks.append(Block(text))
+        elif anchor:
+            self.pending_anchor = anchor
 
 
 def _table_rows(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -782,95 +828,134 @@ def _prepare_markdown(body: str, *, mdx: bool) -> str:
     """Take site-generator markup out of the way of the Markdown parser.
 
     Outside code fences: attribute-list and template-tag lines go; a line of bare HTML
-    tags is set apart by blank lines so it cannot swallow its neighbours. In MDX,
-    `import`/`export` statements and self-closing components go, component tags
-    (`<Note>`, `<Accordion title="…">`, `<Tab>` …) become paragraph breaks (a
-    `title` becomes a paragraph of its own) and the content they wrap is un-indented,
-    so it is read as the Markdown it is.
+    tags is set apart by blank lines so it cannot swallow its neighbours; admonition
+    markers go (their titles stay). In MDX, `import`/`export` statements and
+    self-closing components go, component tags (`<Note>`, `<Accordion title="…">`,
+    `<Tab>` …) become paragraph breaks (a `title` becomes a paragraph of its own) and
+    the content they wrap is un-indented, so it is read as the Markdown it is.
     """
-    lines = body.replace("\r\n", "\n").split("\n")
-    out: list[str] = []
-    fence: str | None = None
-    dedent: list[int | None] = []  # content indent per open component (None: not seen yet)
-    in_module = False
-    in_admonition = False  # inside the indented body of a `!!! note` admonition
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        i += 1
-        if in_admonition and line.strip():
+    return _Preparer(body, mdx=mdx).run()
+
+
+class _Preparer:
+    """The line-by-line state of `_prepare_markdown`."""
+
+    def __init__(self, body: str, *, mdx: bool) -> None:
+        self.lines = body.replace("\r\n", "\n").split("\n")
+        self.mdx = mdx
+        self.out: list[str] = []
+        self.position = 0
+        self.fence: str | None = None
+        self.dedent: list[int | None] = []  # content indent per open component (None: unseen)
+        self.in_module = False  # inside a multi-line MDX import/export
+        self.in_admonition = False  # inside the indented body of a `!!! note` admonition
+
+    def run(self) -> str:
+        """The prepared body."""
+        while self.position < len(self.lines):
+            line = self.unindented(self.lines[self.position])
+            self.position += 1
+            if self.code(line):
+                continue
+            if self.mdx:
+                line_or_none = self.mdx_line(line)
+                if line_or_none is None:
+                    continue
+                line = line_or_none
+            self.markup_line(line)
+        return "\n".join(self.out)
+
+    def unindented(self, line: str) -> str:
+        """The line without the indentation of the admonition or component around it."""
+        if self.in_admonition and line.strip():
             if line.startswith(("    ", "\t")):
                 line = line[1:] if line.startswith("\t") else line[4:]
             else:
-                in_admonition = False
-        if mdx and dedent:
-            if dedent[-1] is None and line.strip():
-                dedent[-1] = len(line) - len(line.lstrip(" \t"))
-            cut = dedent[-1] or 0
+                self.in_admonition = False
+        if self.mdx and self.dedent:
             head = len(line) - len(line.lstrip(" \t"))
-            line = line[min(cut, head) :]
-        if fence is not None:
-            out.append(line)
+            if self.dedent[-1] is None and line.strip():
+                self.dedent[-1] = head
+            line = line[min(self.dedent[-1] or 0, head) :]
+        return line
+
+    def code(self, line: str) -> bool:
+        """Keep a code fence's lines as they are; True when the line was one."""
+        if self.fence is not None:
+            self.out.append(line)
             stripped = line.strip()
-            if stripped.startswith(fence) and not stripped.strip(fence[0]):
-                fence = None
-            continue
+            if stripped.startswith(self.fence) and not stripped.strip(self.fence[0]):
+                self.fence = None
+            return True
         opening = _FENCE_OPEN.match(line)
         if opening:
-            fence = opening.group(1)
-            out.append(line)
-            continue
-        if mdx:
-            if in_module:
-                in_module = bool(line.strip())
+            self.fence = opening.group(1)
+            self.out.append(line)
+            return True
+        return False
+
+    def mdx_line(self, line: str) -> str | None:
+        """An MDX line without its module statements and components (None: nothing left)."""
+        if self.in_module:
+            self.in_module = bool(line.strip())
+            return None
+        if _MODULE_LINE.match(line):
+            self.in_module = bool(line.strip()) and not line.rstrip().endswith(";")
+            return None
+        if _COMPONENT_START.match(line) and not _COMPONENT.search(line):
+            line = self.whole_tag(line)
+        line = _MDX_COMMENT.sub("", line)
+        rest = _COMPONENT.sub("", line)
+        if _COMPONENT.search(line) and not rest.strip():
+            self.components(line)
+            return None
+        return rest
+
+    def whole_tag(self, line: str) -> str:
+        """An opening tag written over several lines, read up to its ">" (30 lines at most)."""
+        joined, end = line, self.position
+        while end < min(len(self.lines), self.position + 30) and not _COMPONENT.search(joined):
+            joined += "\n" + self.lines[end]
+            end += 1
+        if not _COMPONENT.search(joined):
+            return line
+        self.position = end
+        return joined
+
+    def components(self, line: str) -> None:
+        """A line of component tags: paragraph breaks, titles kept as bold lead lines."""
+        self.out.append("")
+        for tag in _COMPONENT.finditer(line):
+            closing, self_closing = tag.group(1), tag.group(4)
+            if self_closing:
                 continue
-            if _MODULE_LINE.match(line):
-                in_module = bool(line.strip()) and not line.rstrip().endswith(";")
+            if closing:
+                if self.dedent:
+                    self.dedent.pop()
                 continue
-            if _COMPONENT_START.match(line) and not _COMPONENT.search(line):
-                # An opening tag over several lines: read up to its ">" (a few lines at most).
-                joined, j = line, i
-                while j < min(len(lines), i + 30) and not _COMPONENT.search(joined):
-                    joined += "\n" + lines[j]
-                    j += 1
-                if _COMPONENT.search(joined):
-                    line, i = joined, j
-            line = _MDX_COMMENT.sub("", line)
-            rest = _COMPONENT.sub("", line)
-            if _COMPONENT.search(line) and not rest.strip():
-                out.append("")
-                for tag in _COMPONENT.finditer(line):
-                    closing, self_closing = tag.group(1), tag.group(4)
-                    if self_closing:
-                        continue
-                    if closing:
-                        if dedent:
-                            dedent.pop()
-                        continue
-                    title = _TITLE_ATTRIBUTE.search(tag.group(3))
-                    if title and title.group(title.lastindex or 1).strip():
-                        # The title of an accordion, card or tab reads as a bold lead line.
-                        out.extend([f"**{title.group(title.lastindex or 1).strip()}**", ""])
-                    dedent.append(None)
-                out.append("")
-                continue
-            line = rest
+            title = _TITLE_ATTRIBUTE.search(tag.group(3))
+            text = title.group(title.lastindex or 1).strip() if title else ""
+            if text:
+                self.out.extend([f"**{text}**", ""])
+            self.dedent.append(None)
+        self.out.append("")
+
+    def markup_line(self, line: str) -> None:
+        """A line outside code, without the markup only a site generator reads."""
         if _GENERATOR_LINE.match(line):
-            continue
+            return
         marker = (
             _BLOCK_MARKER.match(line) or _DOCUSAURUS_TITLE.match(line) or _ADMONITION.match(line)
         )
         if marker:
             # The marker goes; a title stays, as a bold line leading into the block.
             lead = (marker.group("title") or "").strip()
-            out.extend(["", f"**{lead}**", ""] if lead else [""])
-            in_admonition = in_admonition or line.startswith(("!!!", "???"))
-            continue
-        if _TAGS_ONLY.match(line):
-            out.extend(["", line, ""])
-            continue
-        out.append(line)
-    return "\n".join(out)
+            self.out.extend(["", f"**{lead}**", ""] if lead else [""])
+            self.in_admonition = self.in_admonition or line.startswith(("!!!", "???"))
+        elif _TAGS_ONLY.match(line):
+            self.out.extend(["", line, ""])
+        else:
+            self.out.append(line)
 
 
 _MDX_COMMENT = re.compile(r"\{/\*.*?\*/\}", re.S)

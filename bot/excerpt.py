@@ -64,13 +64,8 @@ def choose_excerpt(
     if last + 1 < len(scored):
         # Room left: the start of the next sentence, cut at a word, since the
         # answer often follows the words that echo the question.
-        following = scored[last + 1].start
-        room = min(scored[last + 1].end, s + max_chars - len(ELLIPSIS) - 1)
-        if _is_code(text, following):  # the start of a code block: whole lines of it
-            space, suffix = text.rfind("\n", following, room), "\n" + ELLIPSIS
-        else:
-            space, suffix = text.rfind(" ", following, room), ELLIPSIS
-        if space - following >= MIN_FILL_CHARS:
+        space, suffix = _fill(text, s, scored[last + 1], max_chars)
+        if space - scored[last + 1].start >= MIN_FILL_CHARS:
             return _with_highlights(text, s, space, weights, analyzer, prefix="", suffix=suffix)
     elif first > 0 and not _is_code(text, scored[first - 1].start):
         # At the passage's end: the end of the sentence before.
@@ -118,6 +113,16 @@ def _cut(
         prefix=ELLIPSIS if lo > s else "",
         suffix=ELLIPSIS if hi < e else "",
     )
+
+
+def _fill(text: str, s: int, following: Sentence, max_chars: int) -> tuple[int, str]:
+    """Where to stop in the sentence after an excerpt starting at `s`, and the suffix:
+    at a word, or at a line end for a code block (whole lines of it)."""
+    if _is_code(text, following.start):
+        room = min(following.end, s + max_chars - len(ELLIPSIS) - 1)
+        return text.rfind("\n", following.start, room), "\n" + ELLIPSIS
+    room = min(following.end, s + max_chars - len(ELLIPSIS))
+    return text.rfind(" ", following.start, room), ELLIPSIS
 
 
 def _is_code(text: str, start: int) -> bool:

@@ -86,8 +86,8 @@ def test_code_excerpts_keep_their_lines_and_cite_the_section_with_its_link(
     env = {"CITEBOT_URL_TEMPLATE": "https://example.org/docs/{path}/"}
     question = "How do I discard changes to a file with git checkout?"
 
-    shown = citebot("ask", question, "-k", "1", cwd=tmp_path, env=env)
-    as_json = citebot("ask", question, "-k", "1", "--json", cwd=tmp_path, env=env)
+    shown = run_citebot("ask", question, "-k", "1", cwd=tmp_path, env=env)
+    as_json = run_citebot("ask", question, "-k", "1", "--json", cwd=tmp_path, env=env)
 
     assert shown.returncode == 0, shown.stderr
     assert "# Discard changes\n$ git checkout -- path/to/file.py\n" in shown.stdout
