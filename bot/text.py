@@ -64,6 +64,9 @@ class Token:
 class Analyzer:
     """Turns text into index terms; one instance per language, safe across threads."""
 
+    #: Changes whenever the terms of some text change, so saved indexes are rebuilt.
+    VERSION = 2
+
     def __init__(self, language: str = "english") -> None:
         self.language = language
         self.stopwords = ENGLISH_STOPWORDS if language == "english" else frozenset()
@@ -94,7 +97,7 @@ class Analyzer:
         Normalisation is applied per match on the original string, so spans always
         point at the text a person sees.
         """
-        word = unicodedata.normalize("NFKC", raw.translate(_DROP_JOINERS)).casefold()
+        word = _fold_accents(unicodedata.normalize("NFKC", raw.translate(_DROP_JOINERS)).casefold())
         return self._term(word) if word else None
 
     def _term(self, word: str) -> str | None:
@@ -118,6 +121,21 @@ class Analyzer:
 def _cached_stem(analyzer: Analyzer, word: str) -> str:
     with analyzer._lock:
         return analyzer._stemmer.stemWord(word)
+
+
+def _fold_accents(word: str) -> str:
+    """Latin letters lose their accents ("Gospić" → "gospic"), since people often type
+    names without them; marks on other scripts (Devanagari vowel signs) are letters
+    and stay."""
+    if word.isascii():
+        return word
+    decomposed = unicodedata.normalize("NFD", word)
+    kept = [
+        char
+        for i, char in enumerate(decomposed)
+        if not (unicodedata.combining(char) and i and decomposed[i - 1].isascii())
+    ]
+    return unicodedata.normalize("NFC", "".join(kept))
 
 
 def normalize(text: str) -> str:

@@ -59,3 +59,15 @@ def test_sentences_do_not_break_after_abbreviations_or_initials() -> None:
         "J. Doe did not!",
         "New paragraph",
     ]
+
+
+def test_latin_accents_fold_so_names_typed_without_them_match() -> None:
+    analyzer = Analyzer()
+    assert analyzer.terms("Gospić") == analyzer.terms("Gospic")
+    assert analyzer.terms("café") == analyzer.terms("cafe")
+
+
+def test_marks_of_other_scripts_are_kept() -> None:
+    analyzer = Analyzer()
+    # Devanagari vowel signs are part of the word, not accents.
+    assert analyzer.terms("हिन्दी") != analyzer.terms("हनद")

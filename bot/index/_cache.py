@@ -42,7 +42,7 @@ def cache_key(corpus: Corpus, settings: Settings) -> str:
     digest = hashlib.sha256()
     digest.update(corpus.fingerprint().encode())
     digest.update(json.dumps(settings.index_fingerprint_fields(), sort_keys=True).encode())
-    digest.update(f"{FORMAT_VERSION}:{__version__}:{SECTION_WEIGHT}".encode())
+    digest.update(f"{FORMAT_VERSION}:{__version__}:{SECTION_WEIGHT}:{Analyzer.VERSION}".encode())
     return digest.hexdigest()[:24]
 
 
