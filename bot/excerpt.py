@@ -11,7 +11,7 @@ start of the next one (or, at the passage's end, the end of the one before).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.rerank import Query, Sentence, best_sentence, sentences
@@ -58,28 +58,26 @@ def choose_excerpt(
             continue
         first, last = lo, hi
     s, e = scored[first].start, scored[last].end
-    weights = query.weights
+    terms = query.concept_of  # the question's terms and their other forms
     if e - s > max_chars:
-        return _cut(text, s, e, weights, analyzer, max_chars)
+        return _cut(text, s, e, terms, analyzer, max_chars)
     if last + 1 < len(scored):
         # Room left: the start of the next sentence, cut at a word, since the
         # answer often follows the words that echo the question.
         space, suffix = _fill(text, s, scored[last + 1], max_chars)
         if space - scored[last + 1].start >= MIN_FILL_CHARS:
-            return _with_highlights(text, s, space, weights, analyzer, prefix="", suffix=suffix)
+            return _with_highlights(text, s, space, terms, analyzer, prefix="", suffix=suffix)
     elif first > 0 and not _is_code(text, scored[first - 1].start):
         # At the passage's end: the end of the sentence before.
         previous = scored[first - 1]
         space = text.find(" ", max(previous.start, e - max_chars + len(ELLIPSIS)), previous.end)
         if space != -1 and previous.end - space >= MIN_FILL_CHARS:
-            return _with_highlights(
-                text, space + 1, e, weights, analyzer, prefix=ELLIPSIS, suffix=""
-            )
-    return _with_highlights(text, s, e, weights, analyzer, prefix="", suffix="")
+            return _with_highlights(text, space + 1, e, terms, analyzer, prefix=ELLIPSIS, suffix="")
+    return _with_highlights(text, s, e, terms, analyzer, prefix="", suffix="")
 
 
 def _cut(
-    text: str, s: int, e: int, weights: Mapping[str, float], analyzer: Analyzer, max_chars: int
+    text: str, s: int, e: int, terms: Container[str], analyzer: Analyzer, max_chars: int
 ) -> Excerpt:
     """A window of one long sentence around its first question term, at word boundaries.
 
@@ -90,10 +88,10 @@ def _cut(
     if _is_code(text, s):
         hi = text.rfind("\n", s, s + budget)
         hi = hi if hi > s else min(e, s + budget)
-        return _with_highlights(text, s, hi, weights, analyzer, prefix="", suffix="\n" + ELLIPSIS)
+        return _with_highlights(text, s, hi, terms, analyzer, prefix="", suffix="\n" + ELLIPSIS)
     anchor = s
     for token in analyzer.tokens(text[s:e]):
-        if token.term in weights:
+        if token.term in terms:
             anchor = s + token.start
             break
     lo = max(s, min(anchor - budget // 4, e - budget))
@@ -108,7 +106,7 @@ def _cut(
         text,
         lo,
         hi,
-        weights,
+        terms,
         analyzer,
         prefix=ELLIPSIS if lo > s else "",
         suffix=ELLIPSIS if hi < e else "",
@@ -134,7 +132,7 @@ def _with_highlights(
     text: str,
     s: int,
     e: int,
-    weights: Mapping[str, float],
+    terms: Container[str],
     analyzer: Analyzer,
     *,
     prefix: str,
@@ -144,6 +142,6 @@ def _with_highlights(
     spans = tuple(
         (len(prefix) + t.start, len(prefix) + t.end)
         for t in analyzer.tokens(body)
-        if t.term in weights
+        if t.term in terms
     )
     return Excerpt(prefix + body + suffix, spans)

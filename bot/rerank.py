@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -48,6 +48,7 @@ _MONTHS = "january|february|march|april|may|june|july|august|september|october|n
 _CUES: dict[str, re.Pattern[str]] = {
     "date": re.compile(rf"\b(?:1\d{{3}}|20\d{{2}})s?\b|\b(?:{_MONTHS})\b|\bcentur", re.I),
     "percent": re.compile(r"%|\bper ?cent", re.I),
+    "before": re.compile(r"\b(?:former(?:ly)?|previous(?:ly)?|earlier|prior|used to|once)\b", re.I),
     "number": re.compile(
         r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
         r"thirty|forty|fifty|hundred|thousand|million|billion|dozen)\b",
@@ -63,6 +64,8 @@ _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\bhow (?:many|much|long|far|old|large|big|tall|high)\b|\bwhat (?:number|amount)\b"
         ),
     ),
+    # What someone or something was before: "a former hedge fund founder".
+    ("before", re.compile(r"\b(?:before|previously|prior to|used to|formerly)\b")),
     ("person", re.compile(r"\bwho(?:m|se)?\b")),
 )
 #: A capitalised word that does not start a sentence: a name, most often.
@@ -74,23 +77,41 @@ _WORD = re.compile(r"\w+")
 class Query:
     """What the second stage needs to know about a question."""
 
-    weights: Mapping[str, float]  # idf of each distinct question term
+    weights: Mapping[str, float]  # weight (idf) of each distinct question term
     total: float
     pairs: frozenset[tuple[str, str]]  # question terms adjacent after stopwords are dropped
-    kind: str | None  # "date", "percent", "number", "person" or None
+    kind: str | None  # "date", "percent", "number", "before", "person" or None
     words: frozenset[str]  # the question's words, lower-cased, unstemmed
+    #: Every index term that stands for a question term: the term itself and its
+    #: other forms or synonyms ("founder" for "found"), each mapped to the question's.
+    concept_of: Mapping[str, str]
 
     @classmethod
-    def of(cls, question: str, terms: Sequence[str], weights: Mapping[str, float]) -> Query:
+    def of(
+        cls,
+        question: str,
+        terms: Sequence[str],
+        weights: Mapping[str, float],
+        variants: Mapping[str, str] | None = None,
+    ) -> Query:
+        """`variants` maps other index terms to the question term they stand for."""
         lowered = question.casefold()
         kind = next((name for name, pattern in _KINDS if pattern.search(lowered)), None)
+        concept_of = dict(variants or {})
+        concept_of.update((t, t) for t in weights)
         return cls(
             weights=weights,
             total=sum(weights.values()) or 1.0,
             pairs=frozenset(zip(terms, terms[1:], strict=False)),
             kind=kind,
             words=frozenset(_WORD.findall(lowered)),
+            concept_of=concept_of,
         )
+
+    def concepts(self, terms: Iterable[str]) -> frozenset[str]:
+        """The question terms that `terms` (index terms of some text) stand for."""
+        concept_of = self.concept_of
+        return frozenset(c for t in terms if (c := concept_of.get(t)) is not None)
 
 
 class Sentence(NamedTuple):
@@ -115,6 +136,7 @@ class Candidate(NamedTuple):
     coverage: float  # share of the question's weight in the passage and its title
     sentences: tuple[Sentence, ...]
     local: Mapping[str, float] | None = None  # the question's weights in its article
+    matched: frozenset[str] = frozenset()  # the question terms in the passage or its title
 
 
 def sentences(
@@ -132,8 +154,8 @@ def sentences(
     local_total = (sum(local.values()) or 1.0) if local else 1.0
     out = []
     for s, e in spans:
-        terms = analyzer.terms(text[s:e])
-        present = frozenset(t for t in terms if t in weights)
+        terms = [query.concept_of.get(t, "") for t in analyzer.terms(text[s:e])]
+        present = frozenset(terms) - {""}
         coverage = sum(weights[t] for t in present) / query.total
         pairs = 0.0
         if len(present) > 1:
@@ -178,9 +200,13 @@ def candidate(
     """
     weights = query.weights
     matched = frozenset().union(*(s.matched for s in sents))
-    present = matched | title_terms
+    present = matched | query.concepts(title_terms)
     coverage = sum(w for t, w in weights.items() if t in present) / query.total
-    title = sum(w for t, w in weights.items() if t in title_terms) / query.total if W_TITLE else 0.0
+    title = (
+        sum(w for t, w in weights.items() if t in query.concepts(title_terms)) / query.total
+        if W_TITLE
+        else 0.0
+    )
     ranked = max(range(len(sents)), key=lambda i: sents[i].coverage + sents[i].pairs)
     best = sents[ranked]
     near = best.cue or (ranked + 1 < len(sents) and sents[ranked + 1].cue)
@@ -200,7 +226,7 @@ def candidate(
         score += W_LOCAL * sum(local[t] for t in matched) / local_total
         # The sentences hold their in-article share when scored with the same weights.
         score += W_LOCAL_BEST * max(s.local for s in sents)
-    return Candidate(number, bm25, score, coverage, tuple(sents), local)
+    return Candidate(number, bm25, score, coverage, tuple(sents), local, present)
 
 
 def _has_cue(text: str, query: Query) -> bool:
