@@ -1,0 +1,163 @@
+"""Whether the library answers a question: the "not found" decision.
+
+The same rule has to hold for a library of one article and of thousands, and for
+questions typed as people chat. Library statistics alone cannot carry it: in a
+one-article library the subject is in every passage and weighs nothing, and a word
+the library has never seen (a typo, slang, a pasted id) says nothing about whether
+it answers. So each question word carries two weights:
+
+- its weight in the library (BM25's idf), which ranks passages;
+- how informative it is in English at large (`informativeness`, from wordfreq's
+  frequencies): "walrus" or "DeepSeek" name a subject, "guys" or "stuff" do not.
+
+The evidence for the best passage is how much of the question's informative words
+it holds, in both weights, and whether the words it misses are ones a reader would
+miss. A logistic model over these features, fitted once on SQuAD (one library,
+each article alone, off-topic questions) and on the docs sets, decides (see
+BENCHMARKS.md, "Not found").
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+__all__ = ["Evidence", "informativeness", "evidence", "answers"]
+
+#: Zipf frequency (log10 per billion words) of the commonest English word, about "the".
+_ZIPF_TOP = 8.0
+
+
+@lru_cache(maxsize=1)
+def _frequencies() -> Mapping[str, float]:
+    from wordfreq import get_frequency_dict
+
+    return get_frequency_dict("en", wordlist="best")
+
+
+@lru_cache(maxsize=100_000)
+def informativeness(word: str) -> float:
+    """How much a word says in English at large, from 0 ("the") to 1 (never seen)."""
+    frequency = _frequencies().get(word.casefold().replace("’", "'"), 0.0)
+    if frequency <= 0.0:
+        return 1.0
+    zipf = math.log10(frequency) + 9.0
+    return min(max((_ZIPF_TOP - zipf) / _ZIPF_TOP, 0.0), 1.0)
+
+
+#: Informativeness from which a missed word counts in `Evidence.missed_words` ("farming"
+#: counts, "think" does not).
+MISSED_AT = 0.4
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the best passage holds of the question, in the terms the model reads."""
+
+    coverage: float  # share of the question's library weight in the passage and title
+    known_coverage: float  # the same over the words the library knows
+    informative_coverage: float  # share of the question's informativeness it holds
+    best_sentence: float  # share of the library weight in its best sentence
+    local_best: float  # share of the in-article weight in its best sentence
+    missed_informative: float  # informativeness of the most informative word it misses
+    missed_total: float  # informativeness of all the words it misses, added up
+    matched_informative: float  # informativeness of the most informative word it holds
+    missed_words: int  # question words (informative ones, above MISSED_AT) it misses
+    unknown_share: float  # share of the question's informativeness the library never saw
+    concepts: int  # distinct question words
+    bm25: float  # the best passage's BM25 score
+    passages: int  # passages in the library searched: small libraries can afford a lower bar
+
+
+def evidence(
+    weights: Mapping[str, float],
+    informative: Mapping[str, float],
+    known: frozenset[str],
+    matched: frozenset[str],
+    best_sentence: float,
+    local_best: float,
+    bm25: float,
+    passages: int,
+) -> Evidence:
+    """Evidence of one passage. `weights`: library weight of each question term;
+    `informative`: its informativeness; `known`: the terms the library holds;
+    `matched`: those in the passage (or its title)."""
+    total = sum(weights.values()) or 1.0
+    known_total = sum(w for t, w in weights.items() if t in known) or 1.0
+    info_total = sum(informative.values()) or 1.0
+    missed = [informative[t] for t in informative if t not in matched]
+    return Evidence(
+        coverage=sum(weights[t] for t in matched if t in weights) / total,
+        known_coverage=sum(weights[t] for t in matched if t in known) / known_total,
+        informative_coverage=sum(informative[t] for t in matched if t in informative) / info_total,
+        best_sentence=best_sentence,
+        local_best=local_best,
+        missed_informative=max(missed, default=0.0),
+        missed_total=sum(missed),
+        missed_words=sum(value >= MISSED_AT for value in missed),
+        matched_informative=max((informative[t] for t in matched if t in informative), default=0.0),
+        unknown_share=sum(v for t, v in informative.items() if t not in known) / info_total,
+        concepts=len(weights),
+        bm25=bm25,
+        passages=passages,
+    )
+
+
+def features(found: Evidence) -> dict[str, float]:
+    """The model's inputs: the evidence, counts on a log scale, and the library's size
+    (log passages) alone and against the two coverages, so a small library, where
+    off-topic questions share few words, can accept weaker evidence than a large one."""
+    size = math.log(max(found.passages, 1))
+    return {
+        "coverage": found.coverage,
+        "known_coverage": found.known_coverage,
+        "informative_coverage": found.informative_coverage,
+        "best_sentence": found.best_sentence,
+        "local_best": found.local_best,
+        "missed_informative": found.missed_informative,
+        "missed_total": found.missed_total,
+        "matched_informative": found.matched_informative,
+        "missed_words": found.missed_words,
+        "unknown_share": found.unknown_share,
+        "concepts": math.log1p(found.concepts),
+        "bm25": math.log1p(max(found.bm25, 0.0)),
+        "size": size,
+        "informative_coverage_by_size": found.informative_coverage * size,
+        "coverage_by_size": found.coverage * size,
+    }
+
+
+#: The fitted model (logistic, rounded): weight of each feature, and the bias.
+WEIGHTS: dict[str, float] = {
+    "coverage": -6.80,
+    "known_coverage": -4.04,
+    "informative_coverage": 25.46,
+    "best_sentence": 9.89,
+    "local_best": -8.76,
+    "missed_informative": -0.45,
+    "missed_total": 1.44,
+    "matched_informative": 0.73,
+    "missed_words": -0.39,
+    "unknown_share": -4.89,
+    "concepts": 3.18,
+    "bm25": 0.48,
+    "size": -0.59,
+    "informative_coverage_by_size": -1.43,
+    "coverage_by_size": 1.16,
+}
+BIAS = -10.49
+#: The score at or above which the library answers (chosen on the eval sets).
+THRESHOLD = -1.0
+
+
+def confidence(found: Evidence) -> float:
+    """The model's score: higher is surer that the passage answers."""
+    inputs = features(found)
+    return BIAS + sum(weight * inputs[name] for name, weight in WEIGHTS.items())
+
+
+def answers(found: Evidence) -> bool:
+    """Whether the evidence says the passage answers the question."""
+    return confidence(found) >= THRESHOLD

@@ -1,0 +1,87 @@
+"""The "not found" decision: evidence from library weights and English at large."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.answer import Engine
+from bot.found import answers, evidence, informativeness
+from bot.settings import Settings
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_e0b9468542a9bc2d.txt"
+
+
+def test_informativeness_orders_words_by_how_much_they_name_a_subject() -> None:
+    assert informativeness("the") < informativeness("guys") < informativeness("walrus")
+    assert informativeness("Walrus") == informativeness("walrus")
+    assert informativeness("qwxzvbnt") == 1.0  # never seen in English
+    assert 0.0 <= informativeness("the") < 0.1
+
+
+def test_evidence_by_hand() -> None:
+    weights = {"walrus": 4.0, "operat": 2.0, "zork": 6.0}
+    informative = {"walrus": 0.6, "operat": 0.4, "zork": 1.0}
+    found = evidence(
+        weights,
+        informative,
+        known=frozenset({"walrus", "operat"}),
+        matched=frozenset({"walrus"}),
+        best_sentence=0.3,
+        local_best=0.2,
+        bm25=5.0,
+        passages=10,
+    )
+    assert found.coverage == pytest.approx(4 / 12)
+    assert found.known_coverage == pytest.approx(4 / 6)
+    assert found.informative_coverage == pytest.approx(0.6 / 2.0)
+    assert found.missed_informative == pytest.approx(1.0)
+    assert found.unknown_share == pytest.approx(1.0 / 2.0)
+    assert found.concepts == 3
+
+
+def test_a_passage_holding_every_informative_word_answers() -> None:
+    weights = {"walrus": 4.0, "tusk": 3.0}
+    informative = {"walrus": 0.6, "tusk": 0.6}
+    full = evidence(weights, informative, frozenset(weights), frozenset(weights), 1.0, 1.0, 9.0, 50)
+    none = evidence(weights, informative, frozenset(weights), frozenset(), 0.0, 0.0, 0.0, 50)
+    assert answers(full)
+    assert not answers(none)
+
+
+@pytest.fixture(scope="module")
+def seed_library(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    assert SEED.is_file(), f"the seed article is missing: {SEED}"
+    corpus = tmp_path_factory.mktemp("seed")
+    (corpus / SEED.name).write_bytes(SEED.read_bytes())
+    return Engine.open(Settings(corpus_dir=corpus, data_dir=tmp_path_factory.mktemp("data")))
+
+
+def test_one_article_library_answers_who_founded_its_subject(seed_library: Engine) -> None:
+    # "DeepSeek" is in every passage, and "founded" is "founder" in the article.
+    answer = seed_library.answer("Who founded DeepSeek?")
+    assert answer.found
+    assert "Liang Wenfeng" in answer.results[0].excerpt
+
+
+def test_one_article_library_answers_what_its_founder_did_before(seed_library: Engine) -> None:
+    answer = seed_library.answer("What was Liang's job before DeepSeek?")
+    assert answer.found
+    assert "hedge fund" in answer.results[0].excerpt
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What does the walrus operator do in Python?",
+        "How do I bake sourdough bread?",
+        "What is the capital of Peru?",
+    ],
+)
+def test_one_article_library_refuses_what_it_does_not_cover(
+    seed_library: Engine, question: str
+) -> None:
+    answer = seed_library.answer(question)
+    assert not answer.found
+    assert not answer.results
