@@ -10,27 +10,32 @@ from __future__ import annotations
 import logging
 import math
 import re
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import numpy as np
 
+from bot.chat import QuestionReader, ReadQuestion
 from bot.corpus import SECTION_WEIGHT, Article, Corpus, Passage, context_text, load_corpus
 from bot.errors import CorpusError, QuestionError
 from bot.excerpt import choose_excerpt
+from bot.found import Evidence, answers, evidence, informativeness
 from bot.index import BM25Index, Hit, load_or_build
-from bot.rerank import Candidate, Query, candidate, local_weights, sentences
+from bot.rerank import Candidate, Query, best_sentence, candidate, local_weights, sentences
 from bot.settings import Settings
+from bot.synonyms import SYNONYMS_FILE, Synonyms
 from bot.text import Analyzer
+from bot.word_forms import relatives
 
 log = logging.getLogger(__name__)
 
+_WORD = re.compile(r"[^\W_]")
+
 #: Candidates taken from BM25 and re-ranked before excerpts are chosen and neighbours merged.
 CANDIDATES = 30
-#: Share of the question's weight (idf) the best passage must hold to count as an answer.
-FOUND_COVERAGE = 0.35
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,35 @@ class ArticleRef:
     article_id: str
     title: str
     url: str | None
+
+
+@dataclass
+class _Gathered:
+    """A question's terms as they are gathered: in order, with the weight factor of the
+    part they came from, how informative their word is, and other forms standing for them."""
+
+    order: list[str] = field(default_factory=list)
+    factor: dict[str, float] = field(default_factory=dict)
+    informative: dict[str, float] = field(default_factory=dict)
+    variants: dict[str, str] = field(default_factory=dict)
+
+    def add(self, term: str, informative: float, factor: float) -> None:
+        self.order.append(term)
+        self.factor[term] = max(factor, self.factor.get(term, 0.0))
+        self.informative[term] = min(informative, self.informative.get(term, informative))
+
+    def has(self, term: str) -> bool:
+        return term in self.factor or term in self.variants
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """A question understood: what the second stage, the search and the decision read."""
+
+    query: Query
+    search: list[str]  # the terms BM25 is asked for
+    informative: Mapping[str, float]  # informativeness of each question term
+    known: frozenset[str]  # the question terms the library holds (itself or another form)
 
 
 @dataclass(frozen=True)
@@ -78,6 +112,7 @@ class Engine:
         per_page: int = 3,
         url_template: str | None = None,
         anchor_style: str = "github",
+        synonyms: Synonyms | None = None,
     ) -> None:
         self.corpus = corpus
         self.articles: Sequence[Article] = corpus.articles
@@ -87,6 +122,9 @@ class Engine:
         self.per_page = per_page
         self.url_template = url_template
         self.anchor_style = anchor_style
+        self.synonyms = synonyms or Synonyms.empty()
+        self._reader: QuestionReader | None = None
+        self._reader_lock = threading.Lock()
         self._by_id = {a.article_id: i for i, a in enumerate(self.articles)}
         self._title_terms = tuple(frozenset(analyzer.terms(context_text(a))) for a in self.articles)
         self._section_terms: dict[tuple[int, int], frozenset[str]] = {}
@@ -126,13 +164,16 @@ class Engine:
             per_page=settings.per_page,
             url_template=settings.url_template,
             anchor_style=settings.anchor_style,
+            synonyms=Synonyms.load(settings.corpus_dir / SYNONYMS_FILE, warn=on_warning),
         )
 
     @property
     def passage_count(self) -> int:
+        """Passages in the whole library."""
         return len(self.passages)
 
     def article(self, article_id: str) -> Article | None:
+        """The article with this id, or None."""
         index = self._by_id.get(article_id)
         return None if index is None else self.articles[index]
 
@@ -177,15 +218,22 @@ class Engine:
                 raise QuestionError(f"There is no article with the id '{article_id}'.")
             doc_range = self._article_ranges.get(index, (0, 0))
 
-        query = self.analyzer.terms(question)
-        hits = self.index.top_k(query, max(CANDIDATES, k * 3), doc_range=doc_range) if query else []
-        weights = self._term_weights(query)
-        terms = Query.of(question, query, weights)
+        read = self.reader.read(question)
+        if not read.parts and _WORD.search(question):
+            # Words, but only chat filler: there is nothing to search.
+            raise QuestionError("Please ask a question: the message held only greetings or thanks.")
+        asked = self._understand(read)
+        terms = asked.query
+        search = asked.search
+        wanted = max(CANDIDATES, k * 3)
+        hits = self.index.top_k(search, wanted, doc_range=doc_range) if search else []
+        if search and len(hits) < wanted:
+            hits += self._holding(search, wanted - len(hits), doc_range, {h[0] for h in hits})
         ranked = self._rerank(hits, terms)
         results: list[Result] = []
         closest: list[ArticleRef] = []
         found = False
-        if ranked and ranked[0].coverage >= FOUND_COVERAGE:
+        if ranked and answers(self._evidence(asked, ranked[0])):
             found = True
             results = self._results(ranked, terms, k)
         else:
@@ -201,11 +249,122 @@ class Engine:
 
     # --- internals ---------------------------------------------------------------------
 
-    def _term_weights(self, query: list[str]) -> dict[str, float]:
-        """idf of each distinct question term; unknown terms weigh as much as the rarest."""
+    def _holding(
+        self,
+        terms: Sequence[str],
+        limit: int,
+        doc_range: tuple[int, int] | None,
+        taken: set[int],
+    ) -> list[Hit]:
+        """Passages holding a question term that BM25 scored at 0 or below, as score-0 hits.
+
+        rank-bm25's idf is negative for a term in more than half the passages, so in a
+        library of one or two articles the passages that hold the question's words
+        may score nothing at all; the second stage still reads them.
+        """
+        start, end = doc_range or (0, len(self.passages))
+        found: list[Hit] = []
+        for term in dict.fromkeys(terms):
+            holding = self.index.postings(term)
+            lo, hi = np.searchsorted(holding, (start, end))
+            for number in holding[lo:hi][: limit + len(taken)].tolist():
+                if number not in taken:
+                    taken.add(number)
+                    found.append(Hit(number, 0.0))
+                    if len(found) == limit:
+                        return found
+        return found
+
+    def _evidence(self, asked: _Asked, best: Candidate) -> Evidence:
+        """What the best candidate holds of the question, for the "not found" decision."""
+        top = best.sentences[best_sentence(best.sentences)]
+        return evidence(
+            asked.query.weights,
+            asked.informative,
+            asked.known,
+            best.matched,
+            top.coverage,
+            max(s.local for s in best.sentences),
+            best.bm25,
+            self.index.n_docs,
+        )
+
+    def prepare(self) -> None:
+        """Build what the first question would otherwise wait for (the chat reader).
+
+        Blocking, like `open`: run it off the event loop.
+        """
+        self.reader  # noqa: B018 (building is the point)
+
+    @property
+    def reader(self) -> QuestionReader:
+        """The chat reader for this library, built on first use (it counts the library's
+        words, about a second per 100k passages) and kept."""
+        if self._reader is None:
+            with self._reader_lock:
+                if self._reader is None:
+                    self._reader = QuestionReader.from_texts(
+                        (a.text for a in self.articles), known=self._knows
+                    )
+        return self._reader
+
+    def _knows(self, word: str) -> bool:
+        return any(self.index.doc_freq(term) for term in self.analyzer.terms(word))
+
+    def _understand(self, read: ReadQuestion) -> _Asked:
+        """The question's terms with their weights, other forms and synonyms.
+
+        Each part of the question weighs its terms by the part's factor (a pasted error
+        message more, identifiers from pasted code less).
+        """
+        gathered = _Gathered()
+        words: list[tuple[str, str]] = []  # (word as typed, its term)
+        for text, factor in read.parts:
+            for token in self.analyzer.tokens(text):
+                word = text[token.start : token.end]
+                gathered.add(token.term, informativeness(word), factor)
+                words.append((word, token.term))
+        for word, term in words:
+            for relative in relatives(word):
+                self._add_variants(gathered, relative, term)
+        cleaned = read.text()
+        for phrase in self.synonyms.expand(cleaned):
+            # A synonym of one question word stands for it; a phrase for a phrase adds its words.
+            source = next((t for w, t in words if phrase in self.synonyms.expand(w)), None)
+            if source is not None:
+                self._add_variants(gathered, phrase, source)
+            else:
+                for term in self.analyzer.terms(phrase):
+                    if not gathered.has(term):
+                        gathered.add(term, informativeness(phrase), 1.0)
+        weights = {term: self._weight(term, gathered) for term in gathered.factor}
+        informative = {t: v * min(gathered.factor[t], 1.0) for t, v in gathered.informative.items()}
+        variants = gathered.variants
+        known = frozenset(t for t in weights if self.index.doc_freq(t) or t in variants.values())
+        terms = gathered.order
+        # BM25 reads an error message twice: it is the surest thing a pasted trace says.
+        search = [*terms, *(t for t in terms if gathered.factor[t] > 1.0), *variants]
+        return _Asked(Query.of(cleaned, terms, weights, variants), search, informative, known)
+
+    def _add_variants(self, gathered: _Gathered, text: str, term: str) -> None:
+        """The terms of `text` that the library holds, as other forms of `term`."""
+        for other in self.analyzer.terms(text):
+            if not gathered.has(other) and self.index.doc_freq(other):
+                gathered.variants[other] = term
+
+    def _weight(self, term: str, gathered: _Gathered) -> float:
+        """A question term's idf times its part's factor; the idf of its best-known other
+        form when the library lacks the term; for a term the library has never seen,
+        as much as its rarest term's."""
+        idf = self.index.idf(term) if self.index.doc_freq(term) else None
+        if idf is None:
+            forms = [self.index.idf(v) or 0.0 for v, t in gathered.variants.items() if t == term]
+            idf = max(forms, default=0.0) or self.index.idf(term) or self._unseen_idf()
+        return idf * gathered.factor[term]
+
+    def _unseen_idf(self) -> float:
         n = max(self.index.n_docs, 1)
-        unseen = math.log((n + 0.5) / 0.5)
-        return {term: (self.index.idf(term) or unseen) for term in dict.fromkeys(query)}
+        return math.log((n + 0.5) / 0.5)
 
     def _rerank(self, hits: list[Hit], query: Query) -> list[Candidate]:
         """The BM25 hits scored again by their best sentences, best first."""
@@ -258,8 +417,13 @@ class Engine:
         article's passages hold them."""
         ranges = {a: self._article_ranges.get(a, (0, 0)) for a in articles}
         doc_freq: dict[int, dict[str, int]] = {a: {} for a in ranges}
+        forms: dict[str, list[str]] = {}
+        for term, concept in query.concept_of.items():
+            forms.setdefault(concept, []).append(term)
         for term in query.weights:
             holding = self.index.postings(term)  # ascending passage ids
+            if len(forms[term]) > 1:
+                holding = np.unique(np.concatenate([self.index.postings(t) for t in forms[term]]))
             if holding.shape[0] == 0:
                 continue
             # Passages of one article are contiguous: count them with two binary searches.

@@ -66,7 +66,7 @@ class LiveEngine:
         async with self._lock:
             if self._engine is None:
                 self._engine = await asyncio.to_thread(
-                    Engine.open, self.settings, on_warning=log.warning
+                    _open_ready, self.settings, on_warning=log.warning
                 )
             return self._engine
 
@@ -91,7 +91,7 @@ class LiveEngine:
             warnings: list[str] = []
             try:
                 engine = await asyncio.to_thread(
-                    Engine.open, self.settings, on_warning=warnings.append
+                    _open_ready, self.settings, on_warning=warnings.append
                 )
             except Exception as exc:  # noqa: BLE001 - any failure keeps the old engine
                 reason = (
@@ -233,3 +233,10 @@ class CorpusWatcher:
                     future.cancel()
         except Exception:
             log.exception("the corpus watcher stopped")
+
+
+def _open_ready(settings: Settings, *, on_warning: Callable[[str], None]) -> Engine:
+    """An engine with everything the first question needs built (blocking)."""
+    engine = Engine.open(settings, on_warning=on_warning)
+    engine.prepare()
+    return engine

@@ -67,7 +67,7 @@ def test_on_topic_question_is_found_in_the_right_article(
 
 
 def test_not_found_names_the_closest_articles_when_some_words_match(engine: Engine) -> None:
-    answer = engine.answer("What does DeepSeek think about Peruvian llama farming cooperatives?")
+    answer = engine.answer("Which Peruvian llama farming cooperatives export the most alpaca wool?")
     assert not answer.found
     assert answer.closest and answer.closest[0].article_id
 
@@ -127,3 +127,50 @@ def test_autocomplete_search_over_titles(engine: Engine) -> None:
     titles = [a.title for a in engine.find_articles("deep")]
     assert titles and all("deep" in t.lower() for t in titles)
     assert len(engine.find_articles("", limit=25)) == len(engine.articles)
+
+
+# --- questions as people type them -------------------------------------------------------
+
+
+def test_chat_style_question_gets_the_same_answer(engine: Engine) -> None:
+    answer = engine.answer(
+        "hey guys!! how much did it cost deepseek to build v3?? thx in advance lol"
+    )
+    assert answer.found
+    assert re.search(r"\$6\s?(M|million)", answer.results[0].excerpt)
+
+
+def test_typo_toward_the_library_is_corrected(engine: Engine) -> None:
+    answer = engine.answer("who fonded deepseek")
+    assert answer.found
+    assert "Liang Wenfeng" in answer.results[0].excerpt
+
+
+def test_greetings_alone_ask_for_a_question(engine: Engine) -> None:
+    with pytest.raises(QuestionError, match="greetings"):
+        engine.answer("hey guys thx lol")
+
+
+def test_synonyms_file_lets_a_community_word_meet_the_articles_word(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "setup.md").write_text(
+        "# Setting up\n\nTo invite the bot, a server administrator opens the invite link and "
+        "picks the server from the list; the bot then appears in the member list.\n",
+        encoding="utf-8",
+    )
+    settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data")
+    question = "How do I add the bot to my guild?"
+    without = Engine.open(settings).answer(question)
+    (corpus / "synonyms.txt").write_text("# ours\nserver, guild\n", encoding="utf-8")
+    with_synonyms = Engine.open(settings).answer(question)
+    assert with_synonyms.found
+    assert "server administrator" in with_synonyms.results[0].excerpt
+    highlighted = {
+        with_synonyms.results[0].excerpt[s:e].casefold()
+        for s, e in with_synonyms.results[0].highlights
+    }
+    assert "server" in highlighted
+    assert not without.found or "server" not in {
+        without.results[0].excerpt[s:e].casefold() for s, e in without.results[0].highlights
+    }
