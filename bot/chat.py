@@ -280,11 +280,8 @@ class QuestionReader:
         prose: list[str] = []
 
         def flush_prose() -> None:
-            if prose:
-                cleaned = self._clean_prose(" ".join(prose), corrections)
-                if cleaned:
-                    parts.append((cleaned, PROSE))
-                prose.clear()
+            self._add_prose(" ".join(prose), parts, corrections)
+            prose.clear()
 
         for line in text.splitlines():
             if not line.strip():
@@ -294,11 +291,9 @@ class QuestionReader:
                 flush_prose()
                 in_traceback = True
                 continue
-            if _TRACEBACK_NOISE.match(line) or _JS_FRAME.match(line):
+            if _is_frame(line):
                 continue
-            error = _ERROR_LINE.match(line)
-            if error is None and in_traceback and not line[:1].isspace():
-                error = _ANY_ERROR_LINE.match(line)
+            error = _error_line(line, in_traceback)
             if error is not None:
                 flush_prose()
                 in_traceback = False
@@ -310,13 +305,7 @@ class QuestionReader:
                 continue
             if in_code or _looks_like_code(line, previous_code):
                 flush_prose()
-                comment = _CODE_COMMENT.search(line)
-                if comment is not None and not in_traceback:
-                    cleaned = self._clean_prose(comment.group("comment"), corrections)
-                    if cleaned:
-                        parts.append((cleaned, PROSE))
-                    line = line[: comment.start()]
-                _add_code(line, parts)
+                self._code_line(line, parts, corrections, with_comment=not in_traceback)
                 previous_code = True
                 continue
             previous_code = False
@@ -324,6 +313,29 @@ class QuestionReader:
             line = _INLINE_CODE.sub(lambda m: _inline(m, parts), line)
             prose.append(line)
         flush_prose()
+
+    def _add_prose(
+        self, text: str, parts: list[tuple[str, float]], corrections: list[tuple[str, str]]
+    ) -> None:
+        """Prose read into a part, unless nothing but filler was left of it."""
+        cleaned = self._clean_prose(text, corrections) if text.strip() else ""
+        if cleaned:
+            parts.append((cleaned, PROSE))
+
+    def _code_line(
+        self,
+        line: str,
+        parts: list[tuple[str, float]],
+        corrections: list[tuple[str, str]],
+        *,
+        with_comment: bool,
+    ) -> None:
+        """A line of pasted code: its identifiers weak evidence, its comment prose."""
+        comment = _CODE_COMMENT.search(line)
+        if comment is not None and with_comment:
+            self._add_prose(comment.group("comment"), parts, corrections)
+            line = line[: comment.start()]
+        _add_code(line, parts)
 
     def _clean_prose(self, text: str, corrections: list[tuple[str, str]]) -> str:
         text = _EMOJI.sub(" ", text)
@@ -487,6 +499,19 @@ def _in_a_name(match: re.Match[str]) -> bool:
 def _may_correct(typed: str) -> bool:
     """Acronyms ("NVLM") and mixed case ("iPhone", "camelCase") are names, not typos."""
     return typed.isalpha() and (typed.islower() or (typed[0].isupper() and typed[1:].islower()))
+
+
+def _is_frame(line: str) -> bool:
+    """A traceback's frame or caret line, Python's or JavaScript's: paths and numbers, noise."""
+    return bool(_TRACEBACK_NOISE.match(line) or _JS_FRAME.match(line))
+
+
+def _error_line(line: str, in_traceback: bool) -> re.Match[str] | None:
+    """A "Name: message" error line; inside a traceback any unindented one counts."""
+    error = _ERROR_LINE.match(line)
+    if error is None and in_traceback and not line[:1].isspace():
+        error = _ANY_ERROR_LINE.match(line)
+    return error
 
 
 def _looks_like_code(line: str, previous_code: bool) -> bool:

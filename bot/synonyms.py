@@ -103,13 +103,6 @@ class Synonyms:
             note(problem)
         rules: dict[Key, dict[str, None]] = {}
 
-        def add(source: str, targets: list[str]) -> None:
-            own = _key(source)
-            bag = rules.setdefault(own, {})
-            for target in targets:
-                if _key(target) != own:
-                    bag[target] = None
-
         for number, raw in enumerate(lines, start=1):
             line = raw.strip()
             if not line or line.startswith("#"):
@@ -118,14 +111,10 @@ class Synonyms:
             if problem:
                 note(f"line {number}: {problem}; line skipped")
                 continue
-            if len(groups) == 2:
-                left, right = groups
-                for source in left:
-                    add(source, right)
-            else:
-                (terms,) = groups
-                for source in terms:
-                    add(source, terms)
+            # "a, b => c": a and b bring in c; "a, b, c": each brings in the others.
+            sources, targets = (groups[0], groups[1]) if len(groups) == 2 else (groups[0],) * 2
+            for source in sources:
+                _add_rule(rules, source, targets)
         final = {key: tuple(targets) for key, targets in rules.items() if targets}
         longest = max((len(key) for key in final), default=0)
         return cls(final, tuple(warnings), longest)
@@ -155,6 +144,15 @@ class Synonyms:
                 i += 1
         present = set(stems)
         return tuple(phrase for phrase in extra if not set(_key(phrase)) <= present)
+
+
+def _add_rule(rules: dict[Key, dict[str, None]], source: str, targets: list[str]) -> None:
+    """`source` brings in each of `targets` but itself."""
+    own = _key(source)
+    bag = rules.setdefault(own, {})
+    for target in targets:
+        if _key(target) != own:
+            bag[target] = None
 
 
 def _parse_line(line: str) -> tuple[str, list[list[str]]]:
