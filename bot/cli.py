@@ -116,14 +116,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     unanswered.add_argument("--guild", type=int, help="only this Discord server (its id)")
 
-    evaluate = sub.add_parser("eval", help="measure answer quality on a SQuAD-format question set")
-    evaluate.add_argument("file", type=Path, help="SQuAD v1.1 JSON file")
+    evaluate = sub.add_parser(
+        "eval", help="measure answer quality on a SQuAD-format question set or a docs set"
+    )
+    evaluate.add_argument(
+        "file",
+        type=Path,
+        help="SQuAD v1.1 JSON file, or a docs set (its folder, or a .jsonl question file in it)",
+    )
     evaluate.add_argument("-k", type=int, default=3, help="excerpts shown per question (default 3)")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
     evaluate.add_argument(
         "--holdout",
         action="store_true",
         help="index half the articles and ask about the other half (not-found calibration)",
+    )
+    evaluate.add_argument(
+        "--per-article",
+        action="store_true",
+        help="each article as its own library, asked its questions and other articles' ones",
     )
     evaluate.add_argument("--limit", type=int, default=None, help="ask at most this many questions")
     evaluate.set_defaults(handler=_cmd_eval)

@@ -14,7 +14,10 @@ from bot.evaluate import (
     Question,
     contains_answer,
     evaluate,
+    evaluate_docs,
     evaluate_holdout,
+    evaluate_per_article,
+    load_docs_set,
     load_squad,
     normalize_answer,
     score,
@@ -272,3 +275,103 @@ def test_eval_command_holdout_json(squad_file: Path, tmp_path: Path) -> None:
         "questions_about_unseen": 2,
         "not_found_rate": 1.0,
     }
+
+
+# --- each article as its own library -------------------------------------------------------
+
+
+def test_per_article_asks_each_library_its_own_and_other_articles_questions(
+    squad_file: Path, settings: Settings
+) -> None:
+    # Article j gives library i its question number i (wrapping). Harmonica (i=0): p1, b1. Penguin (i=1): h2, b2. Basalt (i=2): h3, p1.
+    # Every off-topic question is about another subject: all six are "not found".
+    # Own questions: all but the Reykjavik one (basalt) are answered at rank 1.
+    metrics = evaluate_per_article(load_squad(squad_file), settings)
+    assert metrics.articles == 3
+    assert metrics.questions == 8
+    assert metrics.answer_at_1 == pytest.approx(7 / 8)
+    assert metrics.answer_at_3 == pytest.approx(7 / 8)
+    assert metrics.not_found_rate == pytest.approx(1 / 8)
+    assert metrics.worst_article_not_found_rate == pytest.approx(1 / 3)
+    assert metrics.off_topic_questions == 6
+    assert metrics.off_topic_not_found_rate == 1.0
+
+
+def test_per_article_needs_two_articles(squad_file: Path, settings: Settings) -> None:
+    with pytest.raises(CitebotError, match="two articles"):
+        evaluate_per_article(load_squad(squad_file)[:1], settings)
+
+
+# --- docs sets -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def docs_set(tmp_path: Path) -> Path:
+    root = tmp_path / "docs-set"
+    (root / "pages" / "guide").mkdir(parents=True)
+    (root / "pages" / "guide" / "install.md").write_text(
+        "# Installing Quill\n\nQuill needs Python 3.11 or newer. "
+        "Install it with pip install quill-docs and check it with quill --version.\n",
+        encoding="utf-8",
+    )
+    (root / "pages" / "guide" / "themes.md").write_text(
+        "# Themes\n\nA theme sets the fonts and colours of every page. "
+        "Pick one with the theme key in quill.toml; the default theme is called Parchment.\n",
+        encoding="utf-8",
+    )
+    lines = [
+        {
+            "question": "Which Python version does Quill need?",
+            "phrases": ["Python 3.11 or newer"],
+            "source": "guide/install.md",
+        },
+        {
+            "question": "What is the default theme called?",
+            "phrases": ["called Parchment"],
+            "source": "guide/themes.md",
+        },
+        {"question": "How do I deploy Quill on Kubernetes?", "uncovered": True},
+    ]
+    (root / "questions.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    (root / "chat.jsonl").write_text(json.dumps(lines[1]) + "\n")
+    return root
+
+
+def test_docs_set_metrics_by_hand(docs_set: Path, settings: Settings) -> None:
+    pages, questions = load_docs_set(docs_set)
+    assert pages == docs_set / "pages"
+    assert [q.covered for q in questions] == [True, True, False]
+    metrics = evaluate_docs(pages, questions, settings)
+    # Two answerable questions, each answered by its own page's one sentence; the
+    # Kubernetes question shares no word with the pages beyond "Quill".
+    assert (metrics.pages, metrics.answerable, metrics.uncovered) == (2, 2, 1)
+    assert metrics.excerpt_at_1 == 1.0
+    assert metrics.page_at_1 == 1.0
+    assert metrics.answerable_not_found_rate == 0.0
+    assert metrics.uncovered_not_found_rate == 1.0
+
+
+def test_docs_set_question_file_beside_its_pages(docs_set: Path) -> None:
+    pages, questions = load_docs_set(docs_set / "chat.jsonl")
+    assert pages == docs_set / "pages"
+    assert [q.question for q in questions] == ["What is the default theme called?"]
+
+
+def test_docs_set_rejects_a_bad_line(docs_set: Path) -> None:
+    (docs_set / "questions.jsonl").write_text('{"question": "no phrases"}\n')
+    with pytest.raises(CitebotError, match="questions.jsonl:1"):
+        load_docs_set(docs_set)
+
+
+def test_eval_command_per_article_json(squad_file: Path, tmp_path: Path) -> None:
+    run = run_citebot("eval", str(squad_file), "--json", "--per-article", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    metrics = json.loads(run.stdout)
+    assert metrics["questions"] == 8
+    assert metrics["off_topic_not_found_rate"] == 1.0
+
+
+def test_eval_command_reads_a_docs_set_folder(docs_set: Path, tmp_path: Path) -> None:
+    run = run_citebot("eval", str(docs_set), "--json", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["excerpt_at_1"] == 1.0
