@@ -19,7 +19,7 @@ from urllib.parse import quote
 import numpy as np
 
 from bot.chat import QuestionReader, ReadQuestion
-from bot.corpus import SECTION_WEIGHT, Article, Corpus, Passage, context_text, load_corpus
+from bot.corpus import CODE, SECTION_WEIGHT, Article, Corpus, Passage, context_text, load_corpus
 from bot.errors import CorpusError, QuestionError
 from bot.excerpt import choose_excerpt
 from bot.found import Evidence, answers, evidence, informativeness
@@ -290,11 +290,14 @@ class Engine:
         )
 
     def prepare(self) -> None:
-        """Build what the first question would otherwise wait for (the chat reader).
+        """Build what the first question would otherwise wait for (the chat reader, the
+        word tables).
 
         Blocking, like `open`: run it off the event loop.
         """
         self.reader  # noqa: B018 (building is the point)
+        informativeness("the")  # loads the English word frequencies, once a process
+        relatives("building")  # loads the lemma tables, once a process
 
     @property
     def reader(self) -> QuestionReader:
@@ -394,10 +397,18 @@ class Engine:
                     query,
                     article_share=per_article[passage.article] / len(hits),
                     local=local[passage.article],
+                    code_share=self._code_share(passage),
                 )
             )
         ranked.sort(key=lambda c: -c.score)
         return ranked
+
+    def _code_share(self, passage: Passage) -> float:
+        """How much of a passage is code blocks, by characters."""
+        article = self.articles[passage.article]
+        paragraphs = article.paragraphs[passage.first_paragraph - 1 : passage.last_paragraph]
+        code = sum(p.end - p.start for p in paragraphs if p.kind == CODE)
+        return code / max(passage.end - passage.start, 1) if code else 0.0
 
     def _headings(self, passage: Passage) -> frozenset[str]:
         """The terms of the headings above a passage, which count as its title does."""

@@ -422,6 +422,9 @@ def _fenced(code: str) -> str:
     return f"{fence}{info}\n{body}\n{fence}"
 
 
+#: Code blocks that a documentation site draws as a picture: no reader sees their text.
+DIAGRAM_LANGUAGES = frozenset({"mermaid", "plantuml", "dot", "graphviz", "d2"})
+
 #: Marks a code block's language on its first line, for `_fenced`.
 FENCE_INFO = "\0info:"
 
@@ -674,9 +677,9 @@ class _TokenReader:
 
     def code(self, token: Any, position: int) -> None:
         """A code block, with its language when it names one."""
-        if token.content.strip():
-            info = (token.info or "").split()
-            language = info[0] if info and re.fullmatch(r"[\w+#.-]+", info[0]) else ""
+        info = (token.info or "").split()
+        language = info[0] if info and re.fullmatch(r"[\w+#.-]+", info[0]) else ""
+        if token.content.strip() and language.casefold() not in DIAGRAM_LANGUAGES:
             self.blocks.append(Block(f"{FENCE_INFO}{language}\n{token.content}", CODE))
 
     def html(self, token: Any, position: int) -> None:

@@ -39,6 +39,7 @@ W_CUE_NEAR = 0.6  # the best sentence or the next one does
 W_ARTICLE = 2.6  # share of the candidates that come from the passage's article
 W_LOCAL = -2.4  # share of the question's in-article weight (see `local_weights`) in the passage
 W_LOCAL_BEST = 3.6  # the same, in the passage's best sentence
+W_CODE = -1.0  # share of the passage that is code: a question in words wants words first
 #: How much an answer-type cue adds to a sentence's score when choosing the excerpt.
 SENTENCE_CUE = 0.2
 #: How much the sentence's share of the question's in-article weight adds to it.
@@ -192,6 +193,7 @@ def candidate(
     *,
     article_share: float = 0.0,
     local: Mapping[str, float] | None = None,
+    code_share: float = 0.0,
 ) -> Candidate:
     """One BM25 hit re-scored; `top` is the question's best BM25 score.
 
@@ -220,6 +222,7 @@ def candidate(
         + W_CUE * best.cue
         + W_CUE_NEAR * near
         + W_ARTICLE * article_share
+        + W_CODE * code_share
     )
     if local:
         local_total = sum(local.values()) or 1.0

@@ -419,3 +419,16 @@ def test_an_excerpt_shows_whole_lines_of_a_long_code_block(tmp_path: Path) -> No
     shown = excerpt[excerpt.index("```python\n") + len("```python\n") : -len("\n…")]
     assert shown.split("\n") == lines[: len(shown.split("\n"))]
     assert len(excerpt) <= 400
+
+
+def test_diagram_code_blocks_are_not_text(tmp_path: Path) -> None:
+    # A ```mermaid block is drawn as a picture on the page; its source is no answer.
+    (tmp_path / "flow.md").write_text(
+        "# Flow\n\nThe client sends a request.\n\n"
+        "```mermaid\nsequenceDiagram\n  participant client as Client\n  client->>app: request\n```\n\n"
+        "```python\nprint('kept')\n```\n",
+        encoding="utf-8",
+    )
+    article = load_corpus(tmp_path).articles[0]
+    assert "sequenceDiagram" not in article.text
+    assert "print('kept')" in article.text
