@@ -146,7 +146,11 @@ class Engine:
 
         Blocking: the bot calls this through `asyncio.to_thread`.
         """
-        corpus = load_corpus(settings.corpus_dir, on_warning=on_warning)
+        corpus = load_corpus(
+            settings.corpus_dir,
+            on_warning=on_warning,
+            allowed_roots=settings.corpus_extra_roots,
+        )
         if not corpus.articles:
             raise CorpusError(
                 f"no usable articles in {settings.corpus_dir} "

@@ -182,8 +182,17 @@ def context_text(article: Article) -> str:
 # --- loading ---------------------------------------------------------------------------
 
 
-def load_corpus(folder: Path, *, on_warning: Callable[[str], None] | None = None) -> Corpus:
-    """Load every usable article below `folder`; skip the rest with one warning each."""
+def load_corpus(
+    folder: Path,
+    *,
+    on_warning: Callable[[str], None] | None = None,
+    allowed_roots: Sequence[Path] = (),
+) -> Corpus:
+    """Load every usable article below `folder`; skip the rest with one warning each.
+
+    Only files whose real path is inside `folder` (or one of `allowed_roots`) and not
+    hidden are read: a link to `../.env` or `/etc` in a checked-out corpus is skipped.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise CorpusError(f"corpus folder not found: {folder} (set CITEBOT_CORPUS_DIR or --corpus)")
@@ -198,8 +207,13 @@ def load_corpus(folder: Path, *, on_warning: Callable[[str], None] | None = None
 
     articles: list[Article] = []
     seen_text: dict[str, str] = {}
-    for path in _walk(folder, warn):
+    roots = _roots(folder, allowed_roots)
+    for path in _walk(folder, warn, roots):
         relative = path.relative_to(folder).as_posix()
+        problem = _confinement_problem(path, roots)  # again: a link may have changed since
+        if problem is not None:
+            warn(f"skipped {relative}: {problem}")
+            continue
         try:
             loaded = list(_load_file(path, relative, warn))
         except SkipFile as exc:
@@ -219,7 +233,9 @@ def load_corpus(folder: Path, *, on_warning: Callable[[str], None] | None = None
     return Corpus(articles=articles, warnings=warnings)
 
 
-def corpus_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
+def corpus_signature(
+    folder: Path, allowed_roots: Sequence[Path] = ()
+) -> tuple[tuple[str, int, int], ...]:
     """Path, size and modification time of every file the loader would read, and the synonyms.
 
     Cheap (stat only): a running bot compares it to tell whether a rebuild would see
@@ -228,7 +244,8 @@ def corpus_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
     signature = []
     # The synonyms file is no article, but a change to it changes the library's answers.
     synonyms = Path(folder) / SYNONYMS_FILE
-    for path in [synonyms, *_walk(Path(folder), lambda message: None)]:
+    roots = _roots(Path(folder), allowed_roots)
+    for path in [synonyms, *_walk(Path(folder), lambda message: None, roots)]:
         try:
             stat = path.stat()
         except OSError:
@@ -237,9 +254,26 @@ def corpus_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(signature)
 
 
-def _walk(folder: Path, warn: Callable[[str], None]) -> Iterator[Path]:
+def _roots(folder: Path, allowed_roots: Sequence[Path]) -> tuple[Path, ...]:
+    """The real folders whose files may be read: the corpus first, then the extra ones."""
+    return tuple(Path(os.path.realpath(root)) for root in (folder, *allowed_roots))
+
+
+def _confinement_problem(path: Path, roots: tuple[Path, ...]) -> str | None:
+    """Why `path` must not be read (it resolves outside the roots, or to a hidden entry)."""
+    real = Path(os.path.realpath(path))
+    for root in roots:
+        if real == root or root in real.parents:
+            if any(part.startswith(".") for part in real.relative_to(root).parts):
+                return "it links to a hidden file or folder"
+            return None
+    return "it links outside the corpus folder"
+
+
+def _walk(folder: Path, warn: Callable[[str], None], roots: tuple[Path, ...]) -> Iterator[Path]:
     """Files below `folder` in a stable order; hidden entries and link loops are passed over.
 
+    A link is followed only when its target is inside one of `roots` and not hidden.
     Iterative (a stack, not recursion), so no nesting depth can exhaust Python's stack.
     """
     seen_dirs: set[tuple[int, int]] = set()
@@ -262,26 +296,39 @@ def _walk(folder: Path, warn: Callable[[str], None]) -> Iterator[Path]:
         for entry in entries:
             if entry.name.startswith(".") or (current == folder and entry.name == SYNONYMS_FILE):
                 continue
-            path = Path(entry.path)
-            try:
-                is_dir = entry.is_dir()
-            except OSError:
-                is_dir = False
-            if is_dir:
-                subfolders.append(path)
-                continue
-            if path.suffix.lower() in SUPPORTED_SUFFIXES and not _is_regular_or_dangling(entry):
-                # A pipe or device named like an article would block or never end.
-                warn(f"skipped {path.relative_to(folder).as_posix()}: not a regular file")
-                continue
-            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                warn(
-                    f"skipped {path.relative_to(folder).as_posix()}: unknown file type "
-                    f"'{path.suffix or '(none)'}' (use .md, .markdown, .txt, .html, .htm or .jsonl)"
-                )
-                continue
-            yield path
+            kind, warning = _classify(entry, folder, roots)
+            if warning is not None:
+                warn(warning)
+            elif kind == "dir":
+                subfolders.append(Path(entry.path))
+            else:
+                yield Path(entry.path)
         stack.extend(reversed(subfolders))
+
+
+def _classify(
+    entry: os.DirEntry[str], folder: Path, roots: tuple[Path, ...]
+) -> tuple[str, str | None]:
+    """Whether the walk enters ("dir") or reads ("file") an entry, or the warning skipping it."""
+    path = Path(entry.path)
+    shown = path.relative_to(folder).as_posix()
+    try:
+        is_dir = entry.is_dir()
+    except OSError:
+        is_dir = False
+    if entry.is_symlink() and (problem := _confinement_problem(path, roots)) is not None:
+        return "skip", f"skipped {shown}{'/' if is_dir else ''}: {problem}"
+    if is_dir:
+        return "dir", None
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        return "skip", (
+            f"skipped {shown}: unknown file type '{path.suffix or '(none)'}' "
+            "(use .md, .markdown, .txt, .html, .htm or .jsonl)"
+        )
+    if not _is_regular_or_dangling(entry):
+        # A pipe or device named like an article would block or never end.
+        return "skip", f"skipped {shown}: not a regular file"
+    return "file", None
 
 
 def _is_regular_or_dangling(entry: os.DirEntry[str]) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import re
 import shutil
 import time
@@ -84,8 +85,7 @@ def article_from_page(body: str, content_type: str, url: str) -> Article:
 def save_page_article(corpus_dir: Path, article: Article, existing: Sequence[Article]) -> Added:
     """Write a fetched article as Markdown with front matter into the corpus folder."""
     check_duplicate(article, existing)
-    folder = corpus_dir / ADDED_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = _added_folder(corpus_dir)
     path = _free_path(folder, slugify(article.title), ".md")
     meta = {
         "title": article.title,
@@ -119,8 +119,7 @@ def save_upload(
         raise CorpusEditError(f"{filename} cannot be used: {exc}") from None
     for article in articles:
         check_duplicate(article, existing)
-    folder = corpus_dir / ADDED_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = _added_folder(corpus_dir)
     path = _free_path(folder, slugify(Path(filename).stem), suffix)
     atomic.write_file(path, data)
     relative = path.relative_to(corpus_dir).as_posix()
@@ -133,6 +132,7 @@ def remove_article(corpus_dir: Path, data_dir: Path, article: Article) -> Remove
     jsonl_line = int(line) if file_part.lower().endswith(".jsonl") and line.isdigit() else None
     source = file_part if jsonl_line is not None else article.source
     path = corpus_dir / source
+    _check_inside(corpus_dir, path.parent, f"the file of “{article.title}”")
     if not path.is_file():
         raise CorpusEditError(f"the file of “{article.title}” is no longer in the corpus folder")
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
@@ -152,6 +152,26 @@ def remove_article(corpus_dir: Path, data_dir: Path, article: Article) -> Remove
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+def _check_inside(corpus_dir: Path, folder: Path, what: str) -> None:
+    """CorpusEditError unless `folder` really is inside the corpus folder (no link out of it)."""
+    root = Path(os.path.realpath(corpus_dir))
+    real = Path(os.path.realpath(folder))
+    if real != root and root not in real.parents:
+        raise CorpusEditError(
+            f"{what} is outside the corpus folder (reached through a link); "
+            "change it by hand if you mean to"
+        )
+
+
+def _added_folder(corpus_dir: Path) -> Path:
+    """The folder added articles go to, created when missing, never through a link out."""
+    folder = corpus_dir / ADDED_FOLDER
+    _check_inside(corpus_dir, folder, f"the folder {ADDED_FOLDER}/")
+    folder.mkdir(parents=True, exist_ok=True)
+    _check_inside(corpus_dir, folder, f"the folder {ADDED_FOLDER}/")
+    return folder
 
 
 _MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]<>#~|&])")
@@ -193,7 +213,7 @@ def slugify(text: str) -> str:
 def _free_path(folder: Path, stem: str, suffix: str) -> Path:
     path = folder / f"{stem}{suffix}"
     number = 2
-    while path.exists():
+    while os.path.lexists(path):
         path = folder / f"{stem}-{number}{suffix}"
         number += 1
     return path

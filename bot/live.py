@@ -79,7 +79,9 @@ class LiveEngine:
         """
         async with self._lock:
             started = time.perf_counter()
-            signature = await asyncio.to_thread(corpus_signature, self.settings.corpus_dir)
+            signature = await asyncio.to_thread(
+                corpus_signature, self.settings.corpus_dir, self.settings.corpus_extra_roots
+            )
             current = self._engine
             if only_if_changed and current is not None and signature == self._built_from:
                 return ReloadResult(

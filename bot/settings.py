@@ -48,6 +48,7 @@ class Settings:
     """Everything Citebot can be told; each field maps to one environment variable."""
 
     corpus_dir: Path = Path("corpus")
+    corpus_extra_roots: tuple[Path, ...] = ()
     data_dir: Path = Path(".citebot")
     per_page: int = 3
     language: str = "english"
@@ -83,6 +84,7 @@ class Settings:
         reader = _Reader(values)
         settings = cls(
             corpus_dir=reader.get("CITEBOT_CORPUS_DIR", Path, cls.corpus_dir),
+            corpus_extra_roots=reader.get("CITEBOT_CORPUS_EXTRA_ROOTS", _folders, ()),
             data_dir=reader.get("CITEBOT_DATA_DIR", Path, cls.data_dir),
             per_page=reader.get("CITEBOT_RESULTS", _int_between(1, 10), cls.per_page),
             language=reader.get("CITEBOT_LANGUAGE", _language, cls.language),
@@ -214,6 +216,16 @@ def _int_list(raw: str) -> tuple[int, ...]:
     if not values or any(v < 0 for v in values):
         raise ValueError("must be shard numbers separated by commas, e.g. 0,1")
     return values
+
+
+def _folders(raw: str) -> tuple[Path, ...]:
+    folders = tuple(Path(part) for part in raw.split(os.pathsep) if part.strip())
+    missing = [str(folder) for folder in folders if not folder.is_dir()]
+    if missing:
+        raise ValueError(
+            f"must be existing folders separated by '{os.pathsep}' (not a folder: {missing[0]})"
+        )
+    return folders
 
 
 def _bool(raw: str) -> bool:
