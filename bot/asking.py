@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bot.answer import Answer
 from bot.chat import strip_discord_markup
-from bot.errors import OnCooldown, QuestionError, QuestionTooLong
+from bot.errors import OnCooldown, QuestionError, QuestionTooLong, StoreWriteError
 from bot.live import LiveEngine
 from bot.ratelimit import QuestionLimiter
 from bot.settings import Settings
@@ -34,7 +34,8 @@ class LoggedAnswer:
     """An answer and the id it was logged under (feedback buttons vote on that id)."""
 
     answer: Answer
-    answer_id: int
+    #: The logged question's id, which votes refer to; None when the log could not be written.
+    answer_id: int | None
 
 
 class Asker:
@@ -92,6 +93,8 @@ class Asker:
         """Search in a worker thread, then log the question (also off the loop).
 
         `guild_id` is None in direct messages; `per_page` is the server's results setting.
+        A log that cannot be written (full disk) costs the answer its id, not the answer:
+        the store counts and logs the failure.
         """
         started = time.perf_counter()
         engine = self.live.engine
@@ -100,16 +103,21 @@ class Asker:
             self._search, functools.partial(engine.answer, question, k=k, article_id=article_id)
         )
         reply_ms = (time.perf_counter() - started) * 1000
-        answer_id = await asyncio.to_thread(
-            self.store.log_question,
-            user_id=user_id,
-            source=source,
-            question=question,
-            found=answer.found,
-            results=len(answer.results),
-            elapsed_ms=answer.elapsed_ms,
-            guild_id=guild_id,
-            top_article=answer.results[0].article_id if answer.found and answer.results else None,
-            reply_ms=reply_ms,
-        )
+        try:
+            answer_id: int | None = await asyncio.to_thread(
+                self.store.log_question,
+                user_id=user_id,
+                source=source,
+                question=question,
+                found=answer.found,
+                results=len(answer.results),
+                elapsed_ms=answer.elapsed_ms,
+                guild_id=guild_id,
+                top_article=(
+                    answer.results[0].article_id if answer.found and answer.results else None
+                ),
+                reply_ms=reply_ms,
+            )
+        except StoreWriteError:
+            answer_id = None  # already counted and logged (rate-limited) by the store
         return LoggedAnswer(answer, answer_id)

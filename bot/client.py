@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -17,6 +18,7 @@ from discord.ext import commands
 
 from bot.answer import Engine
 from bot.asking import Asker
+from bot.errors import CitebotError, StoreWriteError
 from bot.live import CorpusWatcher, LiveEngine
 from bot.replies import NO_MENTIONS, report_error
 from bot.settings import Settings
@@ -119,14 +121,20 @@ class CitebotBot(commands.Bot):
 
     async def update_guild_settings(self, guild_id: int, **changes: Any) -> GuildSettings:
         """Store a server's changed settings and keep them in the cache."""
-        updated = await asyncio.to_thread(self.store.update_guild_settings, guild_id, **changes)
+        try:
+            updated = await asyncio.to_thread(self.store.update_guild_settings, guild_id, **changes)
+        except StoreWriteError as exc:
+            raise CitebotError(f"Couldn't save: {exc.reason}.") from None
         self._guild_settings[guild_id] = (time.monotonic() + GUILD_SETTINGS_TTL, updated)
         return updated
 
     async def prune_log(self) -> int:
         """Forget logged questions older than the retention period; how many."""
         days = self.settings.log_retention_days
-        pruned = await asyncio.to_thread(self.store.prune, older_than_days=days)
+        try:
+            pruned = await asyncio.to_thread(self.store.prune, older_than_days=days)
+        except StoreWriteError:
+            return 0  # counted and logged by the store; the next daily prune tries again
         if pruned:
             log.info("forgot %d logged questions older than %d days", pruned, days)
         return pruned
@@ -204,7 +212,8 @@ class CitebotBot(commands.Bot):
             log.info("commands unchanged since the last sync (%s); not syncing", target)
             return False
         synced = await self.tree.sync(guild=guild)
-        await asyncio.to_thread(self.store.set_meta, key, digest)
+        with contextlib.suppress(StoreWriteError):  # counted and logged; next start syncs again
+            await asyncio.to_thread(self.store.set_meta, key, digest)
         log.info("synced %d commands (%s)", len(synced), target)
         return True
 

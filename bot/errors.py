@@ -11,8 +11,9 @@
     ├── NotAdmin                 someone may not run an admin command here
     ├── StillLoading             the first index is not built yet
     ├── FetchError               a URL that cannot be added (scheme, address, size, type)
-    └── CorpusEditError          an article cannot be added or removed
-        └── DuplicateArticle     the URL or text is already in the corpus
+    ├── CorpusEditError          an article cannot be added or removed
+    │   └── DuplicateArticle     the URL or text is already in the corpus
+    └── StoreWriteError          the store could not save (full disk, read-only, locked)
 
 The Discord layer (bot/replies.py) turns any of them into a short private reply and
 anything else into an apology with an error id; the CLI prints them after `citebot:`.
@@ -89,3 +90,11 @@ class DuplicateArticle(CorpusEditError):
     def __init__(self, message: str, existing: Article) -> None:
         super().__init__(message)
         self.existing = existing
+
+
+class StoreWriteError(CitebotError):
+    """The store could not save (disk full, read-only, locked); `reason` says which."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"couldn't save: {reason}")
+        self.reason = reason

@@ -9,17 +9,23 @@ person without the store holding anyone's Discord id.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
+
+from bot.errors import StoreWriteError
+
+log = logging.getLogger(__name__)
 
 Vote = Literal["up", "down"]
 VoteOutcome = Literal["recorded", "changed", "unchanged"]
@@ -61,6 +67,30 @@ CREATE TABLE IF NOT EXISTS guild_settings (
 """
 SALT_KEY = "user_salt"
 DAY = 86400.0
+#: At most one warning per this many seconds about failed writes (a full disk fails them all).
+FAILURE_LOG_INTERVAL = 60.0
+
+
+@dataclass
+class WriteFailures:
+    """Failed writes since the store was opened, for `/citebot stats` and the log."""
+
+    count: int = 0
+    last_reason: str | None = None
+    last_at: float | None = None
+    _logged_at: float | None = None
+    _unlogged: int = 0
+
+    def record(self, reason: str, now: float) -> None:
+        """Count a failure; warn at once, then at most once per FAILURE_LOG_INTERVAL."""
+        self.count += 1
+        self.last_reason, self.last_at = reason, now
+        if self._logged_at is not None and now - self._logged_at < FAILURE_LOG_INTERVAL:
+            self._unlogged += 1
+            return
+        more = f" ({self._unlogged} more since the last warning)" if self._unlogged else ""
+        log.warning("could not write to the store: %s%s", reason, more)
+        self._logged_at, self._unlogged = now, 0
 
 
 @dataclass(frozen=True)
@@ -129,6 +159,26 @@ class Store:
         self._db = connection
         self._lock = threading.Lock()
         self._salt = _salt(connection)
+        self.write_failures = WriteFailures()
+
+    @contextlib.contextmanager
+    def _writing(self, *, transaction: bool = False) -> Iterator[sqlite3.Connection]:
+        """Hold the lock for a write; a failure rolls back cleanly and becomes StoreWriteError."""
+        with self._lock:
+            try:
+                if transaction:
+                    self._db.execute("BEGIN IMMEDIATE")
+                yield self._db
+                if transaction:
+                    self._db.execute("COMMIT")
+            except (sqlite3.Error, OSError) as exc:
+                _rollback(self._db)
+                reason = str(exc) or type(exc).__name__
+                self.write_failures.record(reason, time.time())
+                raise StoreWriteError(reason) from exc
+            except BaseException:
+                _rollback(self._db)
+                raise
 
     @classmethod
     def open(cls, data_dir: Path) -> Store:
@@ -178,8 +228,8 @@ class Store:
         `reply_ms` the whole wait, worker thread included.
         """
         user_hash = self.user_hash(user_id)
-        with self._lock:
-            cursor = self._db.execute(
+        with self._writing() as db:
+            cursor = db.execute(
                 "INSERT INTO questions (asked_at, user_hash, source, guild_id, question, found, "
                 "results, top_article, elapsed_ms, reply_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -201,14 +251,14 @@ class Store:
     def vote(self, answer_id: int, user_id: int, vote: Vote) -> VoteOutcome:
         """Keep one vote per user per answer: a second click changes it or leaves it."""
         user_hash = self.user_hash(user_id)
-        with self._lock:
-            row = self._db.execute(
+        with self._writing() as db:
+            row = db.execute(
                 "SELECT vote FROM feedback WHERE answer_id = ? AND user_hash = ?",
                 (answer_id, user_hash),
             ).fetchone()
             if row is not None and row[0] == vote:
                 return "unchanged"
-            self._db.execute(
+            db.execute(
                 "INSERT INTO feedback (answer_id, user_hash, vote, voted_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (answer_id, user_hash) DO UPDATE SET vote = excluded.vote, "
                 "voted_at = excluded.voted_at",
@@ -269,19 +319,13 @@ class Store:
     def prune(self, *, older_than_days: int, now: float | None = None) -> int:
         """Forget questions (and their votes) older than the retention; how many went."""
         cutoff = (time.time() if now is None else now) - older_than_days * DAY
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute(
-                    "DELETE FROM feedback WHERE answer_id IN "
-                    "(SELECT id FROM questions WHERE asked_at < ?)",
-                    (cutoff,),
-                )
-                cursor = self._db.execute("DELETE FROM questions WHERE asked_at < ?", (cutoff,))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._writing(transaction=True) as db:
+            db.execute(
+                "DELETE FROM feedback WHERE answer_id IN "
+                "(SELECT id FROM questions WHERE asked_at < ?)",
+                (cutoff,),
+            )
+            cursor = db.execute("DELETE FROM questions WHERE asked_at < ?", (cutoff,))
         return cursor.rowcount
 
     def guild_settings(self, guild_id: int) -> GuildSettings:
@@ -293,23 +337,17 @@ class Store:
 
     def update_guild_settings(self, guild_id: int, **changes: Any) -> GuildSettings:
         """Change some of a server's settings (read and written in one transaction)."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute(
-                    "SELECT settings FROM guild_settings WHERE guild_id = ?", (guild_id,)
-                ).fetchone()
-                current = GuildSettings() if row is None else GuildSettings.from_json(row[0])
-                updated = replace(current, **changes)
-                self._db.execute(
-                    "INSERT INTO guild_settings (guild_id, settings) VALUES (?, ?) "
-                    "ON CONFLICT (guild_id) DO UPDATE SET settings = excluded.settings",
-                    (guild_id, updated.to_json()),
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._writing(transaction=True) as db:
+            row = db.execute(
+                "SELECT settings FROM guild_settings WHERE guild_id = ?", (guild_id,)
+            ).fetchone()
+            current = GuildSettings() if row is None else GuildSettings.from_json(row[0])
+            updated = replace(current, **changes)
+            db.execute(
+                "INSERT INTO guild_settings (guild_id, settings) VALUES (?, ?) "
+                "ON CONFLICT (guild_id) DO UPDATE SET settings = excluded.settings",
+                (guild_id, updated.to_json()),
+            )
         return updated
 
     def get_meta(self, key: str) -> str | None:
@@ -318,8 +356,8 @@ class Store:
         return None if row is None else str(row[0])
 
     def set_meta(self, key: str, value: str) -> None:
-        with self._lock:
-            self._db.execute(
+        with self._writing() as db:
+            db.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (key, value),
@@ -345,8 +383,15 @@ def _create_or_upgrade(db: sqlite3.Connection) -> None:
         )
         db.execute("COMMIT")
     except BaseException:
-        db.execute("ROLLBACK")
+        _rollback(db)
         raise
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    """Roll back what is open; SQLite may already have (on SQLITE_FULL), which is no new error."""
+    if db.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
 
 
 def _upgrade_from_v1(db: sqlite3.Connection) -> None:

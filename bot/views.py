@@ -109,8 +109,9 @@ class AnswerView(PagedView):
         if not self.answer.found:
             self.remove_item(self.more)
             self.remove_item(self.passage)
-        for vote in VOTE_EMOJI:
-            self.add_item(_VoteButton(vote))
+        if self.answer_id is not None:  # when the log could not be written, no vote can be kept
+            for vote in VOTE_EMOJI:
+                self.add_item(_VoteButton(vote))
         self._sync()
 
     def render(self) -> render.Rendered:
@@ -146,6 +147,7 @@ class AnswerView(PagedView):
 
     async def vote(self, interaction: discord.Interaction[Any], vote: Vote) -> None:
         """Record whoever pressed 👍 or 👎 (one vote a person, changeable) and thank them."""
+        assert self.answer_id is not None  # the vote buttons exist only when it was logged
         outcome = await asyncio.to_thread(
             self.store.vote, self.answer_id, interaction.user.id, vote
         )

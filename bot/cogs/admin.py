@@ -278,7 +278,18 @@ class AdminCog(commands.Cog):
                 article_id: (a.title if (a := engine.article(article_id)) else article_id)
                 for article_id, _ in stats.most_cited
             }
-            return render.render_stats(stats, titles=titles, scope=_scope(interaction))
+            shown = render.render_stats(stats, titles=titles, scope=_scope(interaction))
+            failures = self.bot.store.write_failures
+            if failures.count and shown.embeds:  # a full or read-only disk: say so
+                shown.embeds[0].add_field(
+                    name="Store",
+                    value=render.escape(
+                        f"{render.plural(failures.count, 'write')} could not be saved since the "
+                        f"bot started (last: {failures.last_reason})"
+                    )[: render.FIELD_VALUE_LIMIT],
+                    inline=False,
+                )
+            return shown
 
         await _send_computed(interaction, compute)
 
