@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from bot.answer import Answer
 from bot.chat import strip_discord_markup
 from bot.errors import OnCooldown, QuestionError, QuestionTooLong, StoreWriteError
+from bot.lanes import SearchLanes
 from bot.live import LiveEngine
 from bot.ratelimit import QuestionLimiter
 from bot.settings import Settings
@@ -52,12 +52,10 @@ class Asker:
         self.live = live
         self.store = store
         self.limiter = limiter or QuestionLimiter(settings.cooldown_rate, settings.cooldown_seconds)
-        # Searches take turns on one worker thread. They are CPU-bound Python that holds the
-        # GIL, so running them side by side on 2 cores gains nothing and makes the event
-        # loop wait for the GIL behind each of them: at 1M passages, 50 questions at once
-        # stalled the loop 92-164 ms with the default pool and 19-29 ms with one thread,
-        # and replied sooner (p50 0.9 s -> 0.35 s). See RELIABILITY.md, "Load".
-        self._search = ThreadPoolExecutor(max_workers=1, thread_name_prefix="citebot-search")
+        # Searches take turns on one thread, and another lane opens only when the running
+        # search is slow: the event loop is protected and no question waits long behind
+        # another (bot/lanes.py; RELIABILITY.md, "Load").
+        self._search = SearchLanes()
 
     @property
     def per_page(self) -> int:

@@ -140,7 +140,8 @@ class AnswerView(PagedView):
         self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
     ) -> None:
         """The whole passages behind the page, privately, for whoever pressed."""
-        shown = render.render_passages(self.shown())
+        # Off the loop: escaping and fitting long passages is CPU work (capped in render).
+        shown = await asyncio.to_thread(render.render_passages, self.shown())
         await interaction.response.send_message(
             content=shown.content, embeds=shown.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
         )

@@ -60,8 +60,7 @@ def plural(count: int, word: str) -> str:
 
 def fit(text: str, limit: int) -> str:
     """Escaped `text` cut (at a space when possible) so that it fits in `limit`."""
-    rendered = escape(text)
-    if len(rendered) <= limit:
+    if len(text) <= limit and len(rendered := escape(text)) <= limit:
         return rendered
     return longest_cut(text, limit, lambda cut: escape(cut) + ELLIPSIS, fallback=ELLIPSIS)
 
@@ -69,7 +68,12 @@ def fit(text: str, limit: int) -> str:
 def longest_cut(text: str, limit: int, shaped: Callable[[str], str], *, fallback: str) -> str:
     """The longest `shaped(cut)` that fits in `limit`, `cut` being `text` cut at a space
     when possible; `fallback` when none fits. Cutting the raw text, never the markup,
-    keeps escapes and bold markers whole."""
+    keeps escapes and bold markers whole.
+
+    `shaped` never shortens (it escapes, quotes, marks up), so no cut longer than `limit`
+    can fit: only that much of a huge passage is ever rendered, not 20 MB 25 times over.
+    """
+    text = text[: limit + 1]
     low, high, best = 0, len(text), fallback
     while low <= high:
         middle = (low + high) // 2
@@ -84,8 +88,7 @@ def longest_cut(text: str, limit: int, shaped: Callable[[str], str], *, fallback
 
 def fit_article(text: str, limit: int) -> str:
     """Article text as `article_markdown` shows it, cut so that it fits in `limit`."""
-    rendered = article_markdown(text, quoted=False)
-    if len(rendered) <= limit:
+    if len(text) <= limit and len(rendered := article_markdown(text, quoted=False)) <= limit:
         return rendered
     return longest_cut(
         text, limit, lambda cut: article_markdown(cut + ELLIPSIS, quoted=False), fallback=ELLIPSIS
