@@ -10,8 +10,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import pickle
 import re
+import resource
 import shutil
+import subprocess
+import sys
 import time
 import unicodedata
 from collections.abc import Sequence
@@ -72,14 +76,78 @@ def check_duplicate(article: Article, existing: Sequence[Article]) -> None:
             )
 
 
-def article_from_page(body: str, content_type: str, url: str) -> Article:
-    """The article in a fetched page, read like a corpus file of that type."""
+@dataclass(frozen=True)
+class ExtractLimits:
+    """What reading one fetched page may cost: a 5 MB HTML table took 13.7 s and 930 MB."""
+
+    seconds: float = 20.0
+    memory_mb: int = 512
+
+
+def article_from_page(
+    body: str, content_type: str, url: str, *, limits: ExtractLimits = ExtractLimits()
+) -> Article:
+    """The article in a fetched page, read like a corpus file of that type.
+
+    The main text is extracted in a child process under a time and memory limit, so a
+    page built to be expensive to read costs the bot nothing but a refusal. `url` is the
+    address the admin gave: a page's own canonical link never replaces it.
+    """
     name = "page.html" if content_type != "text/plain" else "page.txt"
+    [article] = parse_in_child(body.encode("utf-8"), name, limits)
+    return dataclasses.replace(article, url=url)
+
+
+def parse_in_child(data: bytes, name: str, limits: ExtractLimits) -> list[Article]:
+    """`parse_articles` in a fresh process that is killed past the limits; CorpusEditError says why.
+
+    A new interpreter (not a fork of the threaded bot, not multiprocessing, which would
+    re-import the bot's main module) that reads its job on stdin and answers on stdout.
+    """
+    job = pickle.dumps((data, name, limits.memory_mb * 1024 * 1024))
+    package_root = str(Path(__file__).resolve().parent.parent)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
     try:
-        [article] = list(parse_articles(body.encode("utf-8"), name))
+        done = subprocess.run(
+            [sys.executable, "-c", "from bot.corpus_edit import _parse_child; _parse_child()"],
+            input=job,
+            capture_output=True,
+            timeout=limits.seconds,
+            env=env,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise CorpusEditError(f"reading the page took longer than {limits.seconds:g} s") from None
+    try:
+        kind, payload = pickle.loads(done.stdout)
+    except Exception:  # noqa: BLE001 - no answer: the child died (out of memory, in C code)
+        kind, payload = "memory", None
+    if kind == "ok":
+        return list(payload)
+    if kind == "memory":
+        raise CorpusEditError(f"reading the page needs more than {limits.memory_mb} MB of memory")
+    raise CorpusEditError(f"nothing to add from that page: {payload}")
+
+
+def _parse_child() -> None:
+    """The child's side of `parse_in_child`: limit memory, parse, answer with a pickle."""
+    data, name, memory_bytes = pickle.loads(sys.stdin.buffer.read())
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    try:
+        result: tuple[str, object] = ("ok", list(parse_articles(data, name)))
     except SkipFile as exc:
-        raise CorpusEditError(f"nothing to add from that page: {exc}") from None
-    return dataclasses.replace(article, url=article.url or url)
+        result = ("skip", str(exc))
+    except MemoryError:
+        result = ("memory", None)
+    except Exception as exc:  # noqa: BLE001 - reported to the admin, not raised in a child
+        result = ("skip", f"the page could not be read ({type(exc).__name__})")
+    try:
+        answer = pickle.dumps(result)
+    except MemoryError:
+        answer = pickle.dumps(("memory", None))
+    sys.stdout.buffer.write(answer)
+    sys.stdout.flush()
 
 
 def save_page_article(corpus_dir: Path, article: Article, existing: Sequence[Article]) -> Added:

@@ -9,6 +9,8 @@ connection itself uses, so the address checked is the address connected to.
 
 from __future__ import annotations
 
+import asyncio
+import codecs
 import ipaddress
 import logging
 import socket
@@ -38,21 +40,36 @@ class FetchedPage:
     body: str
 
 
+#: IPv6 prefixes that carry an IPv4 address in their last 32 bits: IPv4-compatible (::/96,
+#: deprecated), IPv4-translated (::ffff:0:0:0/96, SIIT) and the well-known NAT64 prefix.
+_IPV4_IN_LAST_32_BITS = tuple(
+    ipaddress.ip_network(prefix) for prefix in ("::/96", "::ffff:0:0:0/96", "64:ff9b::/96")
+)
+#: Local-use NAT64 (RFC 8215): the operator picks where the IPv4 sits, so none of it is fetched.
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+
+
 def address_is_public(address: str) -> bool:
     """Only globally routable unicast addresses may be fetched.
 
     `is_global` excludes private, loopback, link-local (169.254.169.254, the cloud
-    metadata service), shared (100.64/10), reserved and documentation ranges; an
-    IPv4 address written as IPv6 (::ffff:127.0.0.1) is judged as the IPv4 it is.
+    metadata service), shared (100.64/10), reserved and documentation ranges. An IPv4
+    address inside an IPv6 one, in any of the forms that reach it (mapped ::ffff:a.b.c.d,
+    compatible ::a.b.c.d, translated ::ffff:0:a.b.c.d, NAT64 64:ff9b::a.b.c.d, 6to4), is
+    judged as the IPv4 it is; local-use NAT64 (64:ff9b:1::/48) is refused outright.
     """
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return False
     if isinstance(ip, ipaddress.IPv6Address):
-        mapped = ip.ipv4_mapped or ip.sixtofour
-        if mapped is not None:
-            return address_is_public(str(mapped))
+        if ip in _LOCAL_NAT64:
+            return False
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and any(ip in prefix for prefix in _IPV4_IN_LAST_32_BITS):
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None:
+            return address_is_public(str(embedded))
     return ip.is_global and not ip.is_multicast
 
 
@@ -100,7 +117,8 @@ def check_url(
     """A URL that may be fetched, or a FetchError saying why not."""
     try:
         url = URL(raw.strip())
-    except (ValueError, TypeError):
+        url.port  # noqa: B018 - yarl checks the port lazily: out of range raises here
+    except (ValueError, TypeError, UnicodeError):
         raise FetchError("that is not a valid URL") from None
     if url.scheme not in ("http", "https"):
         raise FetchError("only http:// and https:// URLs can be added")
@@ -158,22 +176,17 @@ async def fetch_page(
     connector = aiohttp.TCPConnector(resolver=resolver, use_dns_cache=False)
     client_timeout = aiohttp.ClientTimeout(total=timeout)
     try:
-        async with aiohttp.ClientSession(
-            connector=connector, timeout=client_timeout, headers={"User-Agent": USER_AGENT}
-        ) as session:
+        # One deadline for the whole fetch: redirects do not start the clock again.
+        async with (
+            asyncio.timeout(timeout),
+            aiohttp.ClientSession(
+                connector=connector, timeout=client_timeout, headers={"User-Agent": USER_AGENT}
+            ) as session,
+        ):
             for _ in range(MAX_REDIRECTS + 1):
                 async with session.get(url, allow_redirects=False) as response:
                     if response.status in (301, 302, 303, 307, 308):
-                        location = response.headers.get("Location")
-                        if not location:
-                            raise FetchError(
-                                f"the server redirected without saying where (HTTP {response.status})"
-                            )
-                        url = check_url(
-                            str(url.join(URL(location))),
-                            allow_private=allow_private,
-                            is_public=is_public,
-                        )
+                        url = _redirect_target(response, url, allow_private, is_public)
                         continue
                     return await _read(response, url, max_bytes)
             raise FetchError(f"too many redirects (more than {MAX_REDIRECTS})")
@@ -181,6 +194,8 @@ async def fetch_page(
         raise
     except TimeoutError:
         raise FetchError(f"the page took longer than {timeout:g} s to download") from None
+    except aiohttp.InvalidURL:
+        raise FetchError(f"cannot fetch {without_query(str(url))}: not a valid URL") from None
     except aiohttp.ClientConnectorError as exc:
         cause = exc.__cause__ or exc.os_error
         if isinstance(cause, FetchError):
@@ -190,6 +205,27 @@ async def fetch_page(
         ) from None
     except aiohttp.ClientError as exc:
         raise FetchError(f"the download failed ({type(exc).__name__})") from None
+    except (ValueError, UnicodeError, LookupError) as exc:
+        raise FetchError(f"the server sent a malformed response ({type(exc).__name__})") from None
+
+
+def _redirect_target(
+    response: aiohttp.ClientResponse, url: URL, allow_private: bool, is_public: AddressCheck
+) -> URL:
+    """Where a redirect points, checked like the first URL; FetchError when it is unusable."""
+    location = response.headers.get("Location")
+    if not location:
+        raise FetchError(f"the server redirected without saying where (HTTP {response.status})")
+    try:
+        target = str(url.join(URL(location)))
+    except (ValueError, TypeError, UnicodeError):
+        raise FetchError("the server redirected to an invalid URL") from None
+    try:
+        return check_url(target, allow_private=allow_private, is_public=is_public)
+    except FetchError as exc:
+        if str(exc) == "that is not a valid URL":
+            raise FetchError("the server redirected to an invalid URL") from None
+        raise
 
 
 async def _read(response: aiohttp.ClientResponse, url: URL, max_bytes: int) -> FetchedPage:
@@ -209,10 +245,20 @@ async def _read(response: aiohttp.ClientResponse, url: URL, max_bytes: int) -> F
         if size > max_bytes:
             raise FetchError(f"the page is larger than {max_bytes // (1024 * 1024)} MB")
         chunks.append(chunk)
-    data = b"".join(chunks)
-    charset = response.charset or "utf-8"
-    try:
-        body = data.decode(charset, errors="replace")
-    except LookupError:
-        body = data.decode("utf-8", errors="replace")
+    body = decode_body(b"".join(chunks), response.charset)
     return FetchedPage(url=str(url), content_type=content_type, body=body)
+
+
+def decode_body(data: bytes, charset: str | None) -> str:
+    """The page's text in its declared charset; UTF-8 when that is unknown or unusable.
+
+    A server names the charset: `undefined`, `idna` or `base64` are codecs Python knows
+    that raise instead of decoding, and would otherwise escape as UnicodeError.
+    """
+    try:
+        codec = codecs.lookup(charset or "utf-8")
+        if not getattr(codec, "_is_text_encoding", True):
+            raise LookupError(codec.name)
+        return data.decode(codec.name, errors="replace")
+    except (LookupError, UnicodeError, ValueError):
+        return data.decode("utf-8", errors="replace")

@@ -31,7 +31,7 @@ def test_fetched_page_is_saved_as_markdown_that_loads_back_verbatim(tmp_path: Pa
     assert added.path.suffix == ".md"
     [loaded] = load_corpus(corpus).articles
     assert loaded.title == "Zebra facts"
-    assert loaded.url == "https://example.org/zebras"
+    assert loaded.url == "https://example.org/zebras?ref=x"  # the URL the admin gave
     assert loaded.text == article.text
     assert "Zebras have *black* and white stripes & live in Africa." in loaded.text
 
@@ -70,6 +70,12 @@ def test_page_without_canonical_link_keeps_the_fetched_url(tmp_path: Path) -> No
     page = PAGE.replace('<link rel="canonical" href="https://example.org/zebras">', "")
     article = article_from_page(page, "text/html", "https://example.org/fetched")
     assert article.url == "https://example.org/fetched"
+
+
+def test_a_pages_canonical_link_never_replaces_the_url_the_admin_gave() -> None:
+    page = PAGE.replace("https://example.org/zebras", "https://phish.example/login")
+    article = article_from_page(page, "text/html", "https://example.org/zebras")
+    assert article.url == "https://example.org/zebras"
 
 
 def test_same_url_or_same_text_is_reported_and_kept_once(tmp_path: Path) -> None:

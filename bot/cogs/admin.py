@@ -128,7 +128,11 @@ class AdminCog(commands.Cog):
             raise CitebotError(f"Couldn't add {shown}: {exc}.") from None
         try:
             article = await asyncio.to_thread(
-                corpus_edit.article_from_page, page.body, page.content_type, page.url
+                # The article's link is the URL the admin gave, never the page's canonical one.
+                corpus_edit.article_from_page,
+                page.body,
+                page.content_type,
+                url,
             )
         except CorpusEditError as exc:
             raise CitebotError(f"Couldn't add {shown}: {exc}.") from None
@@ -203,7 +207,7 @@ class AdminCog(commands.Cog):
         """`/citebot remove`: ask to confirm before the file goes to the trash."""
         engine = self.bot.engine
         found = article
-        title = render.escape(render.truncate(" ".join(found.title.split()), 200))
+        title = render.escape_title(render.truncate(" ".join(found.title.split()), 200))
         view = ConfirmRemove(
             functools.partial(self.remove_confirmed, found, title),
             title=title,

@@ -16,6 +16,7 @@ from bot.render._text import (
     TITLE_LIMIT,
     Rendered,
     escape,
+    escape_title,
     field_lines,
     fit,
     plural,
@@ -32,7 +33,7 @@ def render_added(added: Sequence[tuple[Article, int]], *, source: str) -> Render
     total = sum(passages for _, passages in added)
     if len(added) == 1:
         article, passages = added[0]
-        title = escape(truncate(" ".join(article.title.split()), 200))
+        title = escape_title(truncate(" ".join(article.title.split()), 200))
         content = (
             f"Added “{title}” from {source}: {plural(passages, 'passage')}. `/ask` finds it now."
         )
@@ -77,7 +78,7 @@ def render_stats(stats: Stats, *, titles: dict[str, str], scope: str) -> Rendere
         value=f"{stats.up:,} 👍 · {stats.down:,} 👎 ({percent(stats.helpful_rate)} helpful)",
     )
     lines = [
-        f"{count:,} × {escape(truncate(' '.join(titles.get(article_id, article_id).split()), 100))}"
+        f"{count:,} × {escape_title(truncate(' '.join(titles.get(article_id, article_id).split()), 100))}"
         for article_id, count in stats.most_cited
     ]
     embed.add_field(

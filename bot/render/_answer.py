@@ -21,6 +21,7 @@ from bot.render._text import (
     article_markdown,
     elapsed,
     escape,
+    escape_title,
     fit_article,
     link,
     longest_cut,
@@ -98,9 +99,8 @@ def _citation(result: Result, *, link: bool = True) -> str:
     url = safe_url(result.link or result.url) if link else None
     label = f"`[{result.rank}]`"
     if url is None:
-        return f"{label} {escape(text)}"
-    link_text = escape(text).replace("[", "\\[").replace("]", "\\]")
-    return f"{label} [{link_text}]({url})"
+        return f"{label} {escape_title(text)}"
+    return f"{label} [{escape_title(text)}]({url})"
 
 
 def _citation_text(result: Result) -> str:

@@ -19,6 +19,7 @@ from bot.render._text import (
     code,
     cut_at_space,
     escape,
+    escape_title,
     link,
     plural,
     safe_url,
@@ -52,7 +53,8 @@ def render_article_list(
         ident = f"`{code(truncate(article.article_id, 100))}`"
         line = f"• {link(article.title, article.url)} — {ident}{extra}"
         if len(line) > share:  # a very long url: show the title without its link
-            line = truncate(f"• {escape(truncate(article.title, 100))} — {ident}{extra}", share)
+            title = escape_title(truncate(" ".join(article.title.split()), 100))
+            line = truncate(f"• {title} — {ident}{extra}", share)
         lines.append(line)
     title = "Articles" if not query else truncate(f"Articles matching “{query}”", TITLE_LIMIT)
     embed = discord.Embed(title=title, description="\n".join(lines), colour=INFO_COLOUR)

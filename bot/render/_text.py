@@ -41,6 +41,21 @@ def escape(text: str) -> str:
     return discord.utils.escape_markdown(text)
 
 
+#: What could make a title format, link or mention: emphasis, code, quotes, brackets and
+#: parentheses of a link, the colon of a URL's scheme, the start of a mention or a heading.
+_TITLE_MARKUP = re.compile(r"([\\*_~|`<>\[\]()@#]|:(?=//))")
+
+
+def escape_title(text: str) -> str:
+    """A title shown as plain text, escaped exactly once, even inside a link's text.
+
+    Each character that could start markup is backslash-escaped (Discord, like CommonMark,
+    shows an escaped punctuation character as itself), so no title can open a link,
+    close the link it sits in, start a URL Discord would link, or form a mention.
+    """
+    return _TITLE_MARKUP.sub(r"\\\1", text)
+
+
 def code(text: str) -> str:
     """Text safe inside an inline code span."""
     return text.replace("`", "ˋ")
@@ -205,11 +220,11 @@ def safe_url(url: str | None) -> str | None:
 
 def link(title: str, url: str | None) -> str:
     """`[title](url)` with the title escaped, or the escaped title alone without a url."""
-    shown = escape(truncate(" ".join(title.split()), 200))
+    shown = escape_title(truncate(" ".join(title.split()), 200))
     safe = safe_url(url)
     if safe is None:
         return shown
-    return "[{}]({})".format(shown.replace("[", "\\[").replace("]", "\\]"), safe)
+    return f"[{shown}]({safe})"
 
 
 def elapsed(elapsed_ms: float) -> str:
