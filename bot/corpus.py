@@ -7,6 +7,7 @@ slice of what the article says and can be cited by paragraph number.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -229,6 +230,7 @@ def load_corpus(
                 continue
             seen_text[key] = article.source
             articles.append(article)
+    articles = unique_ids(articles)
     articles.sort(key=lambda a: a.article_id)
     return Corpus(articles=articles, warnings=warnings)
 
@@ -378,6 +380,40 @@ def parse_articles(
         yield from _jsonl_articles(raw, article_id, relative, warn or (lambda message: None))
     else:
         raise SkipFile(f"unknown file type '{suffix or '(none)'}'")
+
+
+def unique_ids(articles: list[Article]) -> list[Article]:
+    """Articles whose ids collide (`a.md`, `a.txt`) keep their extension in the id.
+
+    An id is the path without its extension while that names one article; when several
+    share it, each of them is named by its path with the extension (`a.md`, `a.txt`,
+    `batch.jsonl/1`), and a clash left after that (names differing only in case) by a
+    number, in the order of their paths, so the same files give the same ids every time.
+    """
+    groups: dict[str, list[Article]] = {}
+    for article in articles:
+        groups.setdefault(article.article_id, []).append(article)
+    taken = {article_id for article_id, group in groups.items() if len(group) == 1}
+    renamed: dict[int, Article] = {}
+    for group in groups.values():
+        if len(group) == 1:
+            continue
+        for article in sorted(group, key=lambda a: (a.source, a.article_id)):
+            base = _id_with_extension(article)
+            candidate, number = base, 2
+            while candidate in taken:
+                candidate, number = f"{base}~{number}", number + 1
+            taken.add(candidate)
+            renamed[id(article)] = dataclasses.replace(article, article_id=candidate)
+    return [renamed.get(id(article), article) for article in articles]
+
+
+def _id_with_extension(article: Article) -> str:
+    file_part, _, line = article.source.rpartition(":")
+    if file_part.lower().endswith(tuple(JSONL_SUFFIXES)) and line.isdigit():
+        suffix = article.article_id.rsplit("/", 1)[-1]
+        return f"{_article_id(file_part + '.x').removesuffix('.x')}/{suffix}"
+    return re.sub(r"\s+", "-", article.source.strip().lower())
 
 
 def _article_id(relative: str) -> str:

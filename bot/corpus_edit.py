@@ -279,12 +279,13 @@ def slugify(text: str) -> str:
 
 
 def _free_path(folder: Path, stem: str, suffix: str) -> Path:
-    path = folder / f"{stem}{suffix}"
-    number = 2
-    while os.path.lexists(path):
-        path = folder / f"{stem}-{number}{suffix}"
-        number += 1
-    return path
+    """A new file name whose id is not taken: `report.txt` beside `report.md` would share
+    the id `added/report`, so it becomes `report-2.txt`."""
+    taken = {entry.name.rsplit(".", 1)[0].lower() for entry in folder.iterdir()}
+    candidate, number = stem, 2
+    while candidate.lower() in taken or os.path.lexists(folder / f"{candidate}{suffix}"):
+        candidate, number = f"{stem}-{number}", number + 1
+    return folder / f"{candidate}{suffix}"
 
 
 def _reload_one(path: Path, corpus_dir: Path) -> Article:

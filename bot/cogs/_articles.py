@@ -35,15 +35,24 @@ class ArticleTransformer(app_commands.Transformer["CitebotBot"]):
         """Titles containing what the user typed so far (every article for an empty field)."""
         engine = interaction.client.engine
         matches = await asyncio.to_thread(engine.find_articles, value, MAX_CHOICES)
-        choices = []
-        for article in matches:
-            if len(article.article_id) > CHOICE_LIMIT:
-                continue  # cannot be sent as a choice value; still reachable by typing its title
-            name = " ".join(article.title.split()) or article.article_id
-            if len(name) > CHOICE_LIMIT:
-                name = name[: CHOICE_LIMIT - 1] + "…"
-            choices.append(app_commands.Choice(name=name, value=article.article_id))
-        return choices[:MAX_CHOICES]
+        return choices_for(matches)[:MAX_CHOICES]
+
+
+def choices_for(matches: list[Article]) -> list[app_commands.Choice[str]]:
+    """One choice per article, its id as the value; a title shown twice names its id too."""
+    choices = []
+    titles = [" ".join(a.title.split()) or a.article_id for a in matches]
+    for article, title in zip(matches, titles, strict=True):
+        if len(article.article_id) > CHOICE_LIMIT:
+            continue  # cannot be sent as a choice value; still reachable by typing its title
+        name = title
+        if titles.count(title) > 1:  # the same title twice: the id tells them apart
+            tail = f" ({article.article_id})"
+            name = (title if len(title) + len(tail) <= CHOICE_LIMIT else title[:40] + "…") + tail
+        if len(name) > CHOICE_LIMIT:
+            name = name[: CHOICE_LIMIT - 1] + "…"
+        choices.append(app_commands.Choice(name=name, value=article.article_id))
+    return choices
 
 
 if TYPE_CHECKING:

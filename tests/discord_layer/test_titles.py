@@ -101,3 +101,25 @@ async def test_titles_in_answers_and_lists_are_escaped_once_and_form_no_link(env
     for payload in payloads(env):
         check(payload)
     assert listed.response is not None and shown.response is not None
+
+
+async def test_the_remove_picker_tells_articles_with_the_same_title_apart(
+    env: simcord.Env, settings: Settings
+):
+    import discord
+
+    guild = env.create_guild()
+    channel = guild.create_text_channel("general")
+    managers = guild.create_role("managers", permissions=discord.Permissions(manage_guild=True))
+    admin = guild.add_member(env.create_user("admin"), roles=[managers])
+    for suffix, body in [("md", "# Report\n\nOwls hunt at night."), ("txt", "Report\n\nBats too.")]:
+        (settings.corpus_dir / f"report.{suffix}").write_text(body)
+    await admin.slash(channel, "citebot reload")
+
+    choices = await admin.autocomplete(channel, "citebot remove", "article", "report")
+
+    reports = [c for c in choices if c["value"].startswith("report")]
+    values = [c["value"] for c in reports]
+    names = [c["name"] for c in reports]
+    assert sorted(values) == ["report.md", "report.txt"]
+    assert len(set(names)) == 2  # the same title, told apart by the id
