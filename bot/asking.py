@@ -87,10 +87,12 @@ class Asker:
         article_id: str | None = None,
         guild_id: int | None = None,
         per_page: int | None = None,
+        private: bool = False,
     ) -> LoggedAnswer:
         """Search in a worker thread, then log the question (also off the loop).
 
-        `guild_id` is None in direct messages; `per_page` is the server's results setting.
+        `guild_id` is None in direct messages; `per_page` is the server's results setting;
+        `private` marks a question only its asker sees answered (never shown to admins).
         A log that cannot be written (full disk) costs the answer its id, not the answer:
         the store counts and logs the failure.
         """
@@ -115,6 +117,7 @@ class Asker:
                     answer.results[0].article_id if answer.found and answer.results else None
                 ),
                 reply_ms=reply_ms,
+                private=private,
             )
         except StoreWriteError:
             answer_id = None  # already counted and logged (rate-limited) by the store

@@ -327,7 +327,7 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 def _open_store(settings: Settings) -> Any:
     from bot.store import Store
 
-    store = Store.open_existing(settings.data_dir)
+    store = Store.open_existing(settings.data_dir, user_key=settings.user_key_bytes())
     if store is None:
         raise CitebotError(
             f"no question log in {settings.data_dir} yet (the bot writes it as it answers)"

@@ -26,7 +26,7 @@ from bot.store import DAY, GuildSettings, Store
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("bot.cogs.ask", "bot.cogs.info", "bot.cogs.admin")
+EXTENSIONS = ("bot.cogs.ask", "bot.cogs.info", "bot.cogs.admin", "bot.cogs.privacy")
 #: Per-server settings are re-read after this long, so shard processes sharing the store agree.
 GUILD_SETTINGS_TTL = 30.0
 #: What the bot needs in a channel: answer, show embeds, and reply to the question.
@@ -156,7 +156,9 @@ class CitebotBot(commands.Bot):
             "answering from %d articles (%d passages)", len(engine.articles), engine.passage_count
         )
         if self._store is None:
-            self._store = await asyncio.to_thread(Store.open, self.settings.data_dir)
+            self._store = await asyncio.to_thread(
+                Store.open, self.settings.data_dir, user_key=self.settings.user_key_bytes()
+            )
         self._asker = Asker(self.settings, self.live, self.store)
         await self.prune_log()
         self._prune_task = asyncio.create_task(self._prune_daily(), name="citebot-prune-log")

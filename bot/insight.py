@@ -60,6 +60,9 @@ class Unanswered:
     total: int
     most_frequent: tuple[AskedOften, ...]
     most_recent: tuple[AskedOften, ...]
+    #: Unanswered questions asked privately (the `private` option, DMs): counted in `total`,
+    #: never listed.
+    private: int = 0
 
 
 def percentile(values: Sequence[float], share: float) -> float | None:
@@ -119,6 +122,8 @@ def compute_unanswered(
     missed = [q for q in questions if q.asked_at >= now - days * DAY and is_unanswered(q)]
     groups: dict[str, list[LoggedQuestion]] = {}
     for q in missed:
+        if q.private:
+            continue  # counted only: asked where only the asker sees the answer
         groups.setdefault(question_key(q.question), []).append(q)
     asked = [
         AskedOften(
@@ -133,6 +138,7 @@ def compute_unanswered(
         total=len(missed),
         most_frequent=tuple(sorted(asked, key=lambda a: (-a.times, -a.last_asked))[:limit]),
         most_recent=tuple(sorted(asked, key=lambda a: -a.last_asked)[:limit]),
+        private=sum(q.private for q in missed),
     )
 
 
@@ -192,10 +198,13 @@ def format_stats(stats: Stats, title: Callable[[str], str] = lambda article_id: 
 
 
 def format_unanswered(report: Unanswered) -> str:
-    """`citebot unanswered` as plain text."""
-    if not report.most_frequent:
+    """`citebot unanswered` as plain text; private questions are counted, never shown."""
+    if not report.total:
         return f"No unanswered questions in the last {report.days} days."
-    lines = [f"{report.total:,} unanswered in the last {report.days} days", "", "most frequent"]
+    lines = [f"{report.total:,} unanswered in the last {report.days} days"]
+    if report.private:
+        lines[0] += f", {report.private:,} asked privately (not shown)"
+    lines += ["", "most frequent"]
     lines += [f"  {a.times:>4,}×  {one_line(a.question)}" for a in report.most_frequent]
     lines += ["", "most recent"]
     lines += [f"  {_when(a.last_asked)}  {one_line(a.question)}" for a in report.most_recent]

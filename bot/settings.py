@@ -58,6 +58,8 @@ class Settings:
     passage_min_words: int = 40
     passage_max_words: int = 150
     discord_token: Secret | None = field(default=None, repr=False)
+    #: Keys the user hashes in the store; None: a key file in the data folder.
+    user_key: Secret | None = field(default=None, repr=False)
     guild_id: int | None = None
     cooldown_rate: int = 5
     cooldown_seconds: float = 60.0
@@ -98,6 +100,7 @@ class Settings:
                 "CITEBOT_PASSAGE_MAX_WORDS", _int_between(5, 10000), cls.passage_max_words
             ),
             discord_token=reader.get("DISCORD_TOKEN", Secret, None),
+            user_key=reader.get("CITEBOT_USER_KEY", _key, None),
             guild_id=reader.get("CITEBOT_GUILD_ID", _snowflake, None),
             cooldown_rate=reader.get(
                 "CITEBOT_COOLDOWN_RATE", _int_between(1, 1000), cls.cooldown_rate
@@ -148,6 +151,10 @@ class Settings:
         """A copy with some fields replaced (command-line options win over the environment)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
+    def user_key_bytes(self) -> bytes | None:
+        """The key for the store's user hashes when set (else the store keeps a key file)."""
+        return None if self.user_key is None else self.user_key.reveal().encode()
+
     def index_fingerprint_fields(self) -> dict[str, Any]:
         """The settings that change what the index holds: part of its cache key."""
         names = ("language", "k1", "b", "epsilon", "passage_min_words", "passage_max_words")
@@ -173,7 +180,7 @@ class _Reader:
         try:
             return parse(raw.strip())
         except (ValueError, TypeError) as exc:
-            shown = "***" if name == "DISCORD_TOKEN" else repr(raw)
+            shown = "***" if name in ("DISCORD_TOKEN", "CITEBOT_USER_KEY") else repr(raw)
             raise SettingsError(f"{name} {exc} (got {shown})") from None
 
 
@@ -226,6 +233,12 @@ def _folders(raw: str) -> tuple[Path, ...]:
             f"must be existing folders separated by '{os.pathsep}' (not a folder: {missing[0]})"
         )
     return folders
+
+
+def _key(raw: str) -> Secret:
+    if len(raw) < 16:
+        raise ValueError("must be at least 16 characters (a long random string)")
+    return Secret(raw)
 
 
 def _bool(raw: str) -> bool:

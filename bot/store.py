@@ -2,9 +2,10 @@
 
 Plain `sqlite3` in the data folder, in WAL mode so several bot processes (shards) and
 the CLI can share it. Every method blocks: the Discord layer calls them with
-`asyncio.to_thread`. Users appear only as salted hashes of their ids: the salt is
-made once with `secrets` and kept in the meta table, so votes still count once per
-person without the store holding anyone's Discord id.
+`asyncio.to_thread`. Users appear only as keyed hashes of their ids: HMAC with a key
+kept outside the store (a file in the data folder readable only by the bot's user, or
+CITEBOT_USER_KEY), so votes still count once per person, and the SQLite file alone,
+with a member list, links no question to anyone.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import secrets
 import sqlite3
 import threading
@@ -23,16 +25,22 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from bot.errors import StoreWriteError
+from bot.errors import CitebotError, StoreWriteError
 
 log = logging.getLogger(__name__)
+
+
+class StoreKeyError(CitebotError):
+    """The key file of the user hashes cannot be used."""
+
 
 Vote = Literal["up", "down"]
 VoteOutcome = Literal["recorded", "changed", "unchanged"]
 
-#: user_version 2: users as salted hashes, server id, top article and reply time logged,
-#: per-server settings. Version 1 (raw user ids) is migrated in place on open.
-SCHEMA_VERSION = 2
+#: user_version 3: user hashes keyed with a secret outside the store, questions marked
+#: private. Version 2 (salted hashes, salt in the store) and version 1 (raw user ids) are
+#: migrated in place on open.
+SCHEMA_VERSION = 3
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS questions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -45,7 +53,8 @@ CREATE TABLE IF NOT EXISTS questions (
     results INTEGER NOT NULL,
     top_article TEXT,
     elapsed_ms REAL NOT NULL,
-    reply_ms REAL
+    reply_ms REAL,
+    private INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS questions_asked_at ON questions (asked_at);
 CREATE INDEX IF NOT EXISTS questions_guild ON questions (guild_id, asked_at);
@@ -66,6 +75,8 @@ CREATE TABLE IF NOT EXISTS guild_settings (
 );
 """
 SALT_KEY = "user_salt"
+#: The key of the user hashes, in the data folder next to (never inside) the store.
+KEY_FILENAME = "user-hash.key"
 DAY = 86400.0
 #: At most one warning per this many seconds about failed writes (a full disk fails them all).
 FAILURE_LOG_INTERVAL = 60.0
@@ -111,6 +122,20 @@ class LoggedQuestion:
     reply_ms: float
     up: int = 0
     down: int = 0
+    #: Asked privately (the `private` option, a DM): counted, never shown verbatim to admins.
+    private: bool = False
+
+
+@dataclass(frozen=True)
+class KeptAbout:
+    """What the store holds about one person, for `/privacy`."""
+
+    questions: int
+    votes: int
+    servers: int
+    direct: int
+    first_at: float | None
+    last_at: float | None
 
 
 @dataclass(frozen=True)
@@ -155,10 +180,11 @@ class Store:
 
     FILENAME = "citebot.sqlite3"
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, user_key: bytes) -> None:
         self._db = connection
         self._lock = threading.Lock()
         self._salt = _salt(connection)
+        self._key = user_key
         self.write_failures = WriteFailures()
 
     @contextlib.contextmanager
@@ -181,28 +207,33 @@ class Store:
                 raise
 
     @classmethod
-    def open(cls, data_dir: Path) -> Store:
-        """Open (creating or upgrading when needed) the store in `data_dir`."""
+    def open(cls, data_dir: Path, *, user_key: bytes | None = None) -> Store:
+        """Open (creating or upgrading when needed) the store in `data_dir`.
+
+        `user_key` keys the user hashes (CITEBOT_USER_KEY); without it the key file in
+        `data_dir` is used, made on first use with permissions 0600.
+        """
         data_dir.mkdir(parents=True, exist_ok=True)
+        key = user_key if user_key is not None else load_or_make_key(data_dir / KEY_FILENAME)
         db = sqlite3.connect(
             data_dir / cls.FILENAME, check_same_thread=False, isolation_level=None, timeout=10
         )
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
-        _create_or_upgrade(db)
-        return cls(db)
+        _create_or_upgrade(db, key)
+        return cls(db, key)
 
     @classmethod
-    def open_existing(cls, data_dir: Path) -> Store | None:
+    def open_existing(cls, data_dir: Path, *, user_key: bytes | None = None) -> Store | None:
         """The store in `data_dir` when there is one (the CLI reads it, never creates it)."""
         if not (data_dir / cls.FILENAME).is_file():
             return None
-        return cls.open(data_dir)
+        return cls.open(data_dir, user_key=user_key)
 
     def user_hash(self, user_id: int) -> str:
-        """A user's stand-in in the store: the same for one person, meaningless without the salt."""
-        return _hash(self._salt, user_id)
+        """A user's stand-in in the store: the same for one person, meaningless without the key."""
+        return _hash(self._key, self._salt, user_id)
 
     def close(self) -> None:
         with self._lock:
@@ -221,17 +252,19 @@ class Store:
         top_article: str | None = None,
         reply_ms: float | None = None,
         asked_at: float | None = None,
+        private: bool = False,
     ) -> int:
         """Record a question that was answered; its id names the answer for feedback.
 
-        `guild_id` is None for a direct message; `elapsed_ms` is the search alone and
-        `reply_ms` the whole wait, worker thread included.
+        `guild_id` is None for a direct message (always private); `elapsed_ms` is the
+        search alone and `reply_ms` the whole wait, worker thread included.
         """
         user_hash = self.user_hash(user_id)
         with self._writing() as db:
             cursor = db.execute(
                 "INSERT INTO questions (asked_at, user_hash, source, guild_id, question, found, "
-                "results, top_article, elapsed_ms, reply_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "results, top_article, elapsed_ms, reply_ms, private) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     time.time() if asked_at is None else asked_at,
                     user_hash,
@@ -243,6 +276,7 @@ class Store:
                     top_article,
                     elapsed_ms,
                     reply_ms,
+                    int(private or guild_id is None),
                 ),
             )
             assert cursor.lastrowid is not None
@@ -296,7 +330,7 @@ class Store:
         sql = (
             "SELECT q.asked_at, q.guild_id, q.question, q.found, q.top_article, "
             "COALESCE(q.reply_ms, q.elapsed_ms), "
-            "COALESCE(SUM(f.vote = 'up'), 0), COALESCE(SUM(f.vote = 'down'), 0) "
+            "COALESCE(SUM(f.vote = 'up'), 0), COALESCE(SUM(f.vote = 'down'), 0), q.private "
             "FROM questions q LEFT JOIN feedback f ON f.answer_id = q.id "
             f"WHERE {' AND '.join(where)} GROUP BY q.id ORDER BY q.asked_at, q.id"
         )
@@ -312,9 +346,39 @@ class Store:
                 reply_ms=float(r[5]),
                 up=int(r[6]),
                 down=int(r[7]),
+                private=bool(r[8]),
             )
             for r in rows
         ]
+
+    def kept_about(self, user_id: int) -> KeptAbout:
+        """Counts of what is kept about one person, in every server and in DMs."""
+        user_hash = self.user_hash(user_id)
+        with self._lock:
+            questions, servers, direct, first, last = self._db.execute(
+                "SELECT COUNT(*), COUNT(DISTINCT guild_id), SUM(guild_id IS NULL), "
+                "MIN(asked_at), MAX(asked_at) FROM questions WHERE user_hash = ?",
+                (user_hash,),
+            ).fetchone()
+            (votes,) = self._db.execute(
+                "SELECT COUNT(*) FROM feedback WHERE user_hash = ?", (user_hash,)
+            ).fetchone()
+        return KeptAbout(int(questions), int(votes), int(servers), int(direct or 0), first, last)
+
+    def forget_user(self, user_id: int) -> tuple[int, int]:
+        """Delete one person's questions (with the votes on them) and votes; how many of each."""
+        user_hash = self.user_hash(user_id)
+        with self._writing(transaction=True) as db:
+            votes = db.execute("DELETE FROM feedback WHERE user_hash = ?", (user_hash,)).rowcount
+            db.execute(
+                "DELETE FROM feedback WHERE answer_id IN "
+                "(SELECT id FROM questions WHERE user_hash = ?)",
+                (user_hash,),
+            )
+            questions = db.execute(
+                "DELETE FROM questions WHERE user_hash = ?", (user_hash,)
+            ).rowcount
+        return questions, votes
 
     def prune(self, *, older_than_days: int, now: float | None = None) -> int:
         """Forget questions (and their votes) older than the retention; how many went."""
@@ -367,14 +431,17 @@ class Store:
 # --- schema ----------------------------------------------------------------------------------
 
 
-def _create_or_upgrade(db: sqlite3.Connection) -> None:
-    """Create the tables, or move a version 1 store (raw user ids) to version 2 in place."""
+def _create_or_upgrade(db: sqlite3.Connection, key: bytes) -> None:
+    """Create the tables, or bring an older store (raw ids, salted hashes) to this version."""
     db.execute("BEGIN IMMEDIATE")  # one process at a time creates or upgrades
     try:
         version = db.execute("PRAGMA user_version").fetchone()[0]
         columns = {row[1] for row in db.execute("PRAGMA table_info(questions)")}
-        if version < SCHEMA_VERSION and "user_id" in columns:
+        if version < 2 and "user_id" in columns:
             _upgrade_from_v1(db)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(questions)")}
+        if columns and version < 3:
+            _upgrade_from_v2(db, key, columns)
         _create_tables(db)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         db.execute(
@@ -385,6 +452,16 @@ def _create_or_upgrade(db: sqlite3.Connection) -> None:
     except BaseException:
         _rollback(db)
         raise
+
+
+def _upgrade_from_v2(db: sqlite3.Connection, key: bytes, columns: set[str]) -> None:
+    """Key the salted hashes (new = HMAC(key, old)) and mark DM questions private."""
+    if "private" not in columns:
+        db.execute("ALTER TABLE questions ADD COLUMN private INTEGER NOT NULL DEFAULT 0")
+    db.execute("UPDATE questions SET private = 1 WHERE guild_id IS NULL")
+    db.create_function("citebot_rekey", 1, lambda old: _rekey(key, old), deterministic=True)
+    db.execute("UPDATE questions SET user_hash = citebot_rekey(user_hash)")
+    db.execute("UPDATE feedback SET user_hash = citebot_rekey(user_hash)")
 
 
 def _rollback(db: sqlite3.Connection) -> None:
@@ -405,7 +482,7 @@ def _upgrade_from_v1(db: sqlite3.Connection) -> None:
     _create_tables(db)
 
     def hashed(rows: Iterable[tuple[Any, ...]], at: int) -> list[tuple[Any, ...]]:
-        return [(*row[:at], _hash(salt, row[at]), *row[at + 1 :]) for row in rows]
+        return [(*row[:at], _salted(salt, row[at]), *row[at + 1 :]) for row in rows]
 
     questions = db.execute(
         "SELECT id, asked_at, user_id, source, question, found, results, elapsed_ms "
@@ -438,5 +515,41 @@ def _salt(db: sqlite3.Connection) -> bytes:
     return bytes.fromhex(row[0])
 
 
-def _hash(salt: bytes, user_id: int) -> str:
+def _salted(salt: bytes, user_id: int) -> str:
+    """The version 2 hash: HMAC with the salt kept in the store."""
     return hmac.new(salt, str(user_id).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _rekey(key: bytes, salted: str) -> str:
+    return hmac.new(key, salted.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _hash(key: bytes, salt: bytes, user_id: int) -> str:
+    """HMAC with the key outside the store over the version 2 hash, so old rows can be keyed."""
+    return _rekey(key, _salted(salt, user_id))
+
+
+def load_or_make_key(path: Path) -> bytes:
+    """The user-hash key in `path`, made once (0600, atomically: shard processes may race)."""
+    try:
+        return bytes.fromhex(path.read_text().strip())
+    except FileNotFoundError:
+        pass
+    except ValueError:
+        raise StoreKeyError(
+            f"{path} is not a Citebot key file (delete it to make a new one)"
+        ) from None
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(handle, "w") as out:
+            out.write(secrets.token_hex(32) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.link(temporary, path)  # fails if another process made it first: use theirs
+        except FileExistsError:
+            pass
+    finally:
+        temporary.unlink(missing_ok=True)
+    return bytes.fromhex(path.read_text().strip())

@@ -72,6 +72,7 @@ class AskCog(commands.Cog):
             article_id=article_id,
             guild_id=interaction.guild_id,
             per_page=per_page,
+            private=private,
         )
         await self._follow_up(interaction, asked, ephemeral=private, per_page=per_page)
 

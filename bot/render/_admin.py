@@ -95,13 +95,17 @@ def render_unanswered(report: Unanswered, *, scope: str) -> Rendered:
     """`/citebot unanswered`: what the articles did not answer, most frequent and most recent."""
     title = fit(f"Unanswered in {scope}, last {plural(report.days, 'day')}", TITLE_LIMIT)
     embed = discord.Embed(title=title, colour=INFO_COLOUR)
-    if not report.most_frequent:
+    if not report.total:
         embed.description = "Nothing: every question was answered and nobody voted 👎."
         return Rendered(embeds=[embed])
     embed.description = (
         f"{plural(report.total, 'question')} answered “not found” or voted 👎. "
         "Articles that answer them would help most."
     )
+    if report.private:
+        embed.description += f" {report.private:,} asked privately (not shown)."
+    if not report.most_frequent:
+        return Rendered(embeds=[embed])
     frequent = [
         f"{often.times:,}× {_one_question(often.question)}" for often in report.most_frequent
     ]

@@ -27,7 +27,15 @@ async def test_commands_are_synced_with_descriptions_and_contexts(env: simcord.E
     ((path, commands),) = synced(env)
     assert path == f"/applications/{env.bot.application_id}/commands"  # global: no guild set
     by_name = {c["name"]: c for c in commands}
-    assert set(by_name) == {"ask", "articles", "article", "help", "Ask Citebot", "citebot"}
+    assert set(by_name) == {
+        "ask",
+        "articles",
+        "article",
+        "help",
+        "privacy",
+        "Ask Citebot",
+        "citebot",
+    }
     admin = by_name.pop("citebot")
     assert admin["contexts"] == [0] and admin["integration_types"] == [0]  # servers only
     assert int(admin["default_member_permissions"]) == discord.Permissions(manage_guild=True).value
@@ -50,8 +58,14 @@ async def test_commands_are_offered_in_servers_and_dms(env: simcord.Env):
     channel = guild.create_text_channel("general")
     alice = guild.add_member(env.create_user("alice"))
 
-    assert set(alice.available_commands(channel)) == {"ask", "articles", "article", "help"}
-    assert set(alice.user.available_commands()) == {"ask", "articles", "article", "help"}
+    assert set(alice.available_commands(channel)) == {
+        "ask",
+        "articles",
+        "article",
+        "help",
+        "privacy",
+    }
+    assert set(alice.user.available_commands()) == {"ask", "articles", "article", "help", "privacy"}
 
 
 async def test_restart_with_unchanged_commands_does_not_sync_again(
@@ -86,6 +100,7 @@ async def test_development_guild_gets_the_commands_instantly(
         "articles",
         "article",
         "help",
+        "privacy",
         "Ask Citebot",
         "citebot",
     }

@@ -38,6 +38,7 @@ async def test_bot_identifies_without_privileged_intents_and_syncs_globally(
         "articles",
         "article",
         "help",
+        "privacy",
         "Ask Citebot",
         "citebot",
     }
