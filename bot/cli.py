@@ -6,6 +6,7 @@ The terminal front end: it only calls the answering API and renders its result.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 import time
@@ -25,8 +26,13 @@ EXIT_ERROR = 2
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one `citebot` command; its exit code (2 for a user-facing error)."""
+    # Output is UTF-8 whatever the locale, and never carries undecodable input bytes back
+    # out (under LC_ALL=C they would arrive as surrogates and leave as invalid UTF-8).
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(encoding="utf-8", errors="replace")
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args([_clean_arg(a) for a in (sys.argv[1:] if argv is None else argv)])
     if args.command is None:
         parser.print_help()
         return EXIT_ERROR
@@ -46,6 +52,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+
+
+def _clean_arg(arg: str) -> str:
+    """An argument as text: bytes that were not UTF-8 become U+FFFD, not lone surrogates."""
+    return arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -144,10 +155,16 @@ def _parser() -> argparse.ArgumentParser:
 # --- commands --------------------------------------------------------------------------
 
 
-def _open_engine(settings: Settings, *, console: Any) -> Any:
+def _open_engine(
+    settings: Settings, *, console: Any, on_warning: Callable[[str], None] | None = None
+) -> Any:
+    """The engine, with warnings printed (or handed to `on_warning` instead)."""
     from bot.answer import Engine
 
     def warn(message: str) -> None:
+        if on_warning is not None:
+            on_warning(message)
+            return
         console.print(f"[yellow]warning:[/] {_escape(message)}", highlight=False)
 
     with _progress(console, "Indexing passages") as progress:
@@ -164,7 +181,9 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.question == "-" and sys.stdin.isatty():
         return _ask_on_terminal(engine, args, sys.stdin, err)
     if args.question == "-":
-        return _ask_batch(engine, args, sys.stdin, sys.stdout)
+        # Decoded here, with replacement: one undecodable line must not end the batch.
+        source = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+        return _ask_batch(engine, args, source, sys.stdout)
     try:
         answer = engine.answer(args.question, k=args.k, article_id=args.article)
     except QuestionError as exc:
@@ -270,10 +289,22 @@ def cite(result: Any) -> str:
 
 
 def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.index import SAVE_FAILED
+
     err = _console(sys.stderr)
     started = time.perf_counter()
-    engine = _open_engine(settings, console=err)
+    failed: list[str] = []
+
+    def warn(message: str) -> None:
+        if message.startswith(SAVE_FAILED):
+            failed.append(message.split("; it will be rebuilt", 1)[0])
+        else:
+            err.print(f"[yellow]warning:[/] {_escape(message)}", highlight=False)
+
+    engine = _open_engine(settings, console=err, on_warning=warn)
     elapsed = time.perf_counter() - started
+    if failed:  # the index works in memory, but `citebot index` is asked to save it
+        raise CitebotError(failed[0])
     print(
         f"{len(engine.articles)} articles, {engine.passage_count} passages, "
         f"{engine.index.vocabulary_size} terms; index ready in {elapsed:.2f} s "
@@ -325,9 +356,17 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _open_store(settings: Settings) -> Any:
+    import sqlite3
+
     from bot.store import Store
 
-    store = Store.open_existing(settings.data_dir, user_key=settings.user_key_bytes())
+    try:
+        store = Store.open_existing(settings.data_dir, user_key=settings.user_key_bytes())
+    except (OSError, sqlite3.Error, CitebotError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise CitebotError(
+            f"cannot use the question log in {settings.data_dir} ({reason})"
+        ) from None
     if store is None:
         raise CitebotError(
             f"no question log in {settings.data_dir} yet (the bot writes it as it answers)"

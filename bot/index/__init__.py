@@ -38,11 +38,19 @@ from __future__ import annotations
 
 from bot.errors import IndexLoadError
 from bot.index._bm25 import BM25Index
-from bot.index._cache import cache_key, index_passages, load_cached, load_or_build, save_cached
+from bot.index._cache import (
+    SAVE_FAILED,
+    cache_key,
+    index_passages,
+    load_cached,
+    load_or_build,
+    save_cached,
+)
 from bot.index._format import is_memory_mapped
 from bot.index._selection import Hit
 
 __all__ = [
+    "SAVE_FAILED",
     "BM25Index",
     "Hit",
     "IndexLoadError",

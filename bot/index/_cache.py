@@ -46,6 +46,10 @@ def cache_key(corpus: Corpus, settings: Settings) -> str:
     return digest.hexdigest()[:24]
 
 
+#: How a failed save is reported (a warning: the index built in memory still answers).
+SAVE_FAILED = "could not save the index"
+
+
 def load_or_build(
     corpus: Corpus,
     analyzer: Analyzer,
@@ -69,9 +73,7 @@ def load_or_build(
     try:
         save_cached(root, key, passages, index)
     except OSError as exc:
-        warn(
-            f"could not save the index in {root} ({exc.strerror or exc}); it will be rebuilt next time"
-        )
+        warn(f"{SAVE_FAILED} in {root} ({exc.strerror or exc}); it will be rebuilt next time")
     return passages, index
 
 
