@@ -7,6 +7,7 @@ slice of what the article says and can be cited by paragraph number.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import hashlib
 import json
@@ -346,7 +347,44 @@ def _load_file(path: Path, relative: str, warn: Callable[[str], None]) -> Iterat
         raise SkipFile("the file is empty")
     if size > MAX_FILE_BYTES:
         raise SkipFile(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
-    yield from parse_articles(path.read_bytes(), relative, warn)
+    yield from parse_articles(read_limited(path, MAX_FILE_BYTES), relative, warn)
+
+
+def read_limited(path: Path, limit: int) -> bytes:
+    """The file's bytes, or SkipFile once more than `limit` arrive (a file still growing)."""
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise SkipFile(f"the file is larger than {limit // (1024 * 1024)} MB")
+    return data
+
+
+#: Byte order marks that name an encoding; UTF-32's come first (FF FE 00 00 starts with UTF-16's).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def decode_text(data: bytes) -> str:
+    """A file's text: UTF-16 or UTF-32 when a BOM says so, UTF-8 otherwise; SkipFile if not.
+
+    Line ends become "\n" whatever they were ("\r\n", or a bare "\r" from old Mac
+    files), and a NUL anywhere marks a binary file.
+    """
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8-sig")
+    if encoding == "utf-8-sig" and (nul := data.find(b"\0")) >= 0:
+        raise SkipFile(f"binary file, not text (a NUL byte at offset {nul})")
+    try:
+        raw = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        shown = "UTF-8" if encoding == "utf-8-sig" else encoding.upper()
+        raise SkipFile(f"not {shown} text (bad byte at offset {exc.start})") from None
+    if (nul := raw.find("\0")) >= 0:
+        raise SkipFile(f"binary file, not text (a NUL character at position {nul})")
+    return raw.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def parse_articles(
@@ -359,12 +397,7 @@ def parse_articles(
     """
     if not data:
         raise SkipFile("the file is empty")
-    if b"\0" in data[:8192]:
-        raise SkipFile("binary file, not text")
-    try:
-        raw = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SkipFile(f"not UTF-8 text (bad byte at offset {exc.start})") from None
+    raw = decode_text(data)
     if not raw.strip():
         raise SkipFile("the file has no text")
     path = Path(relative)

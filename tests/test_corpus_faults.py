@@ -65,14 +65,14 @@ def test_unreadable_file_is_named_in_a_warning(
 ) -> None:
     # Tests run as root in CI, where chmod 000 does not stop reads: inject the error instead.
     (corpus / "secret.md").write_text(GOOD.replace("Good", "Secret"))
-    real_read = Path.read_bytes
+    real_open = Path.open
 
-    def read_bytes(self: Path) -> bytes:
+    def open_file(self: Path, *args, **kwargs):  # type: ignore[no-untyped-def]
         if self.name == "secret.md":
             raise PermissionError(13, "Permission denied", str(self))
-        return real_read(self)
+        return real_open(self, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(Path, "open", open_file)
     ids, warnings = load(corpus)
     assert ids == ["good"]
     assert warnings == ["skipped secret.md: cannot read it (Permission denied)"]
