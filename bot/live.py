@@ -129,20 +129,35 @@ class LiveEngine:
         return result
 
     async def watch(self, *, debounce_ms: int = 1500, stop: asyncio.Event | None = None) -> None:
-        """Reload whenever files in the corpus folder change (watchfiles, debounced)."""
+        """Reload whenever files in the corpus folder change (watchfiles, debounced).
+
+        Without inotify (the user's instances used up, an unsupported file system) it
+        polls the folder instead, after one warning.
+        """
         from watchfiles import awatch
 
         folder = Path(self.settings.corpus_dir)
         folder.mkdir(parents=True, exist_ok=True)
-        async for changes in awatch(
-            folder,
-            debounce=debounce_ms,
-            watch_filter=_visible_in(folder.resolve()),
-            stop_event=stop,
-            recursive=True,
-        ):
-            log.info("corpus changed (%d files); rebuilding the index", len(changes))
-            await self.reload(only_if_changed=True)
+        force_polling: bool | None = None
+        while True:
+            try:
+                async for changes in awatch(
+                    folder,
+                    debounce=debounce_ms,
+                    watch_filter=_visible_in(folder.resolve()),
+                    stop_event=stop,
+                    recursive=True,
+                    force_polling=force_polling,
+                    poll_delay_ms=POLL_DELAY_MS,
+                ):
+                    log.info("corpus changed (%d files); rebuilding the index", len(changes))
+                    await self.reload(only_if_changed=True)
+                return
+            except Exception as exc:
+                if force_polling or not isinstance(exc, _watch_errors()):
+                    raise
+                _warn_polling(folder, exc)
+                force_polling = True
 
     def watch_in_thread(
         self, loop: asyncio.AbstractEventLoop, *, debounce_ms: int = 1500
@@ -155,6 +170,26 @@ class LiveEngine:
         watcher = CorpusWatcher(self, loop, debounce_ms=debounce_ms)
         watcher.start()
         return watcher
+
+
+#: How often the folder is listed when it must be polled (no inotify).
+POLL_DELAY_MS = 500
+
+
+def _watch_errors() -> tuple[type[BaseException], ...]:
+    """What watchfiles raises when it cannot set up inotify ("Too many open files", ...)."""
+    from watchfiles._rust_notify import WatchfilesRustInternalError
+
+    return (WatchfilesRustInternalError, OSError)
+
+
+def _warn_polling(folder: Path, error: BaseException) -> None:
+    log.warning(
+        "cannot watch %s for changes (%s); polling it every %.1f s instead",
+        folder,
+        error,
+        POLL_DELAY_MS / 1000,
+    )
 
 
 def _visible_in(root: Path) -> Callable[[object, str], bool]:
@@ -198,43 +233,55 @@ class CorpusWatcher:
         return self._thread.is_alive()
 
     def _run(self) -> None:
-        from watchfiles import watch
-
         folder = Path(self.live.settings.corpus_dir)
         folder.mkdir(parents=True, exist_ok=True)
         self._ready.set()
-        try:
-            for changes in watch(
-                folder,
-                debounce=self.debounce_ms,
-                watch_filter=_visible_in(folder.resolve()),
-                stop_event=self._stop,
-                recursive=True,
-                rust_timeout=500,
-                yield_on_timeout=False,
-                raise_interrupt=False,
-            ):
-                if self._stop.is_set():
-                    break
-                log.info("corpus changed (%d files); rebuilding the index", len(changes))
+        force_polling: bool | None = None
+        while not self._stop.is_set():
+            try:
+                self._watch(folder, force_polling)
+                return
+            except Exception as exc:
+                if force_polling or not isinstance(exc, _watch_errors()):
+                    log.exception("the corpus watcher stopped")
+                    return
+                _warn_polling(folder, exc)
+                force_polling = True
+
+    def _watch(self, folder: Path, force_polling: bool | None) -> None:
+        from watchfiles import watch
+
+        for changes in watch(
+            folder,
+            debounce=self.debounce_ms,
+            watch_filter=_visible_in(folder.resolve()),
+            stop_event=self._stop,
+            recursive=True,
+            rust_timeout=500,
+            yield_on_timeout=False,
+            raise_interrupt=False,
+            force_polling=force_polling,
+            poll_delay_ms=POLL_DELAY_MS,
+        ):
+            if self._stop.is_set():
+                break
+            log.info("corpus changed (%d files); rebuilding the index", len(changes))
+            try:
+                future = asyncio.run_coroutine_threadsafe(
+                    self.live.reload(only_if_changed=True), self.loop
+                )
+            except RuntimeError:  # the loop is closed: the bot is shutting down
+                break
+            while not self._stop.is_set():
                 try:
-                    future = asyncio.run_coroutine_threadsafe(
-                        self.live.reload(only_if_changed=True), self.loop
-                    )
-                except RuntimeError:  # the loop is closed: the bot is shutting down
-                    break
-                while not self._stop.is_set():
-                    try:
-                        future.result(timeout=0.2)
-                    except concurrent.futures.TimeoutError:
-                        continue
-                    except Exception:
-                        log.exception("reload after a corpus change failed")
-                    break
-                else:
-                    future.cancel()
-        except Exception:
-            log.exception("the corpus watcher stopped")
+                    future.result(timeout=0.2)
+                except concurrent.futures.TimeoutError:
+                    continue
+                except Exception:
+                    log.exception("reload after a corpus change failed")
+                break
+            else:
+                future.cancel()
 
 
 def _open_ready(settings: Settings, *, on_warning: Callable[[str], None]) -> Engine:

@@ -19,10 +19,12 @@ BUNDLED_CORPUS = REPO / "corpus"
 
 @pytest.fixture(autouse=True)
 def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test sees the developer's Citebot settings or `.env`."""
+    """No test sees the developer's Citebot settings or `.env`; watchers poll."""
     for name in list(os.environ):
         if name.startswith("CITEBOT_") or name == "DISCORD_TOKEN":
             monkeypatch.delenv(name)
+    # Corpus watchers poll: the suite never depends on the machine's free inotify instances.
+    monkeypatch.setenv("WATCHFILES_FORCE_POLLING", "1")
     monkeypatch.chdir(tmp_path)
 
 
