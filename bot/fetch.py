@@ -95,6 +95,7 @@ class GuardedResolver(ThreadedResolver):
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
+        """Resolve like aiohttp does, then refuse the name if any address is private."""
         try:
             if self._lookup is not None:
                 results = await self._lookup(host, port, family)

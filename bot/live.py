@@ -220,16 +220,19 @@ class CorpusWatcher:
         )
 
     def start(self) -> None:
+        """Start watching; returns once the thread is ready."""
         self._thread.start()
         self._ready.wait(5)
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Stop watching and wait (up to `timeout` s) for the thread to end."""
         self._stop.set()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
 
     @property
     def running(self) -> bool:
+        """Whether the watcher thread is still alive."""
         return self._thread.is_alive()
 
     def _run(self) -> None:

@@ -152,9 +152,11 @@ class GuildSettings:
     answer_all_channels: tuple[int, ...] = field(default_factory=tuple)
 
     def answers_mentions_in(self, channel_id: int) -> bool:
+        """Whether a mention in this channel is answered (every channel when none are listed)."""
         return not self.mention_channels or channel_id in self.mention_channels
 
     def to_json(self) -> str:
+        """The settings as stored in the guild_settings table."""
         return json.dumps(
             {
                 "mention_channels": list(self.mention_channels),
@@ -166,6 +168,7 @@ class GuildSettings:
 
     @classmethod
     def from_json(cls, text: str) -> GuildSettings:
+        """Settings read back from the table; missing keys take their defaults."""
         data: dict[str, Any] = json.loads(text)
         return cls(
             mention_channels=tuple(int(c) for c in data.get("mention_channels") or ()),
@@ -236,6 +239,7 @@ class Store:
         return _hash(self._key, self._salt, user_id)
 
     def close(self) -> None:
+        """Close the connection (after any write in progress)."""
         with self._lock:
             self._db.close()
 
@@ -301,6 +305,7 @@ class Store:
             return "recorded" if row is None else "changed"
 
     def feedback(self, answer_id: int) -> FeedbackCount:
+        """The 👍 and 👎 counts of one answer."""
         with self._lock:
             rows = dict(
                 self._db.execute(
@@ -311,6 +316,7 @@ class Store:
         return FeedbackCount(up=rows.get("up", 0), down=rows.get("down", 0))
 
     def question_count(self) -> int:
+        """How many questions the log holds."""
         with self._lock:
             (count,) = self._db.execute("SELECT COUNT(*) FROM questions").fetchone()
         return int(count)
@@ -393,6 +399,7 @@ class Store:
         return cursor.rowcount
 
     def guild_settings(self, guild_id: int) -> GuildSettings:
+        """A server's settings (the defaults when it never changed any)."""
         with self._lock:
             row = self._db.execute(
                 "SELECT settings FROM guild_settings WHERE guild_id = ?", (guild_id,)
@@ -415,11 +422,13 @@ class Store:
         return updated
 
     def get_meta(self, key: str) -> str | None:
+        """A value of the meta table (e.g. the hash of the last synced commands), or None."""
         with self._lock:
             row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
     def set_meta(self, key: str, value: str) -> None:
+        """Set a value of the meta table; StoreWriteError when it cannot be saved."""
         with self._writing() as db:
             db.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?) "
