@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -52,6 +53,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except (OSError, sqlite3.Error) as exc:  # a data or corpus folder it cannot use
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        print(
+            f"citebot: cannot use{where}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr
+        )
+        return EXIT_ERROR
 
 
 def _clean_arg(arg: str) -> str:
@@ -356,8 +363,6 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _open_store(settings: Settings) -> Any:
-    import sqlite3
-
     from bot.store import Store
 
     try:

@@ -7,6 +7,7 @@ moved to a trash folder in the data dir, never deleted.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import os
@@ -18,7 +19,7 @@ import subprocess
 import sys
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,7 +166,8 @@ def save_page_article(corpus_dir: Path, article: Article, existing: Sequence[Art
         {k: v for k, v in meta.items() if v}, allow_unicode=True, sort_keys=False
     )
     body = "\n\n".join(_markdown_paragraph(article, p) for p in article.paragraphs)
-    atomic.write_file(path, f"---\n{front}---\n\n{body}\n".encode())
+    with _saving("couldn't save"):
+        atomic.write_file(path, f"---\n{front}---\n\n{body}\n".encode())
     return Added(path, _reload_one(path, corpus_dir))
 
 
@@ -189,7 +191,8 @@ def save_upload(
         check_duplicate(article, existing)
     folder = _added_folder(corpus_dir)
     path = _free_path(folder, slugify(Path(filename).stem), suffix)
-    atomic.write_file(path, data)
+    with _saving("couldn't save"):
+        atomic.write_file(path, data)
     relative = path.relative_to(corpus_dir).as_posix()
     return [Added(path, a) for a in parse_articles(data, relative, warnings.append)]
 
@@ -205,21 +208,31 @@ def remove_article(corpus_dir: Path, data_dir: Path, article: Article) -> Remove
         raise CorpusEditError(f"the file of “{article.title}” is no longer in the corpus folder")
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     trash = data_dir / "trash" / stamp / source
-    trash.parent.mkdir(parents=True, exist_ok=True)
-    if jsonl_line is not None:
-        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-        shutil.copy2(path, trash)
-        kept = [text for number, text in enumerate(lines, start=1) if number != jsonl_line]
-        if any(line.strip() for line in kept):
-            atomic.write_file(path, "".join(kept).encode())
+    with _saving("couldn't move it to the trash"):
+        trash.parent.mkdir(parents=True, exist_ok=True)
+        if jsonl_line is not None:
+            lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+            shutil.copy2(path, trash)
+            kept = [text for number, text in enumerate(lines, start=1) if number != jsonl_line]
+            if any(line.strip() for line in kept):
+                atomic.write_file(path, "".join(kept).encode())
+            else:
+                path.unlink()
         else:
-            path.unlink()
-    else:
-        shutil.move(path, trash)
+            shutil.move(path, trash)
     return Removed(article.article_id, trash)
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _saving(what: str) -> Iterator[None]:
+    """A write that fails (full disk, read-only folder) becomes a message for the admin."""
+    try:
+        yield
+    except OSError as exc:
+        raise CorpusEditError(f"{what}: {exc.strerror or exc}") from None
 
 
 def _check_inside(corpus_dir: Path, folder: Path, what: str) -> None:

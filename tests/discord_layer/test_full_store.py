@@ -109,3 +109,18 @@ async def test_admin_sees_store_failures_in_stats_and_settings_say_they_were_not
     assert result.response.content == "Couldn't save: attempt to write a readonly database."
     assert bot_of(env).store.guild_settings(guild.id).private_replies is False
     assert handled_errors(env) == [CitebotError]
+
+
+def test_an_article_that_cannot_be_written_says_couldnt_save(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import atomic, corpus_edit
+    from bot.errors import CorpusEditError
+
+    def full_disk(path: Path, data: bytes) -> None:
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(atomic, "write_file", full_disk)
+    with pytest.raises(CorpusEditError, match="^couldn't save: No space left on device$"):
+        corpus_edit.save_upload(tmp_path, "new.md", b"# New\n\nA brand new article.", [])
+    assert not (tmp_path / "added" / "new.md").exists()
