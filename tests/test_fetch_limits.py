@@ -128,3 +128,29 @@ def test_extracting_a_page_is_bounded_in_memory() -> None:
         article_from_page(
             html, "text/html", "https://example.org/t", limits=ExtractLimits(60.0, 120)
         )
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: lots\r\n\r\n<p>x</p>",
+        b"HTTP/1.1 20x Fine\r\nContent-Type: text/html\r\n\r\n<p>x</p>",
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"\x00\x01 not http at all\r\n\r\n",
+    ],
+)
+async def test_a_malformed_response_is_the_fetchers_own_error(response: bytes) -> None:
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(response)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        with pytest.raises(FetchError):
+            await fetch_page(f"http://127.0.0.1:{port}/", allow_private=True, timeout=10)
+    finally:
+        server.close()
+        await server.wait_closed()
