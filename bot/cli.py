@@ -54,7 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except (OSError, sqlite3.Error) as exc:  # a data or corpus folder it cannot use
-        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        filename = getattr(exc, "filename", None)
+        where = f" {filename}" if filename else ""
         print(
             f"citebot: cannot use{where}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr
         )
