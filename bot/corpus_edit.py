@@ -134,6 +134,10 @@ def parse_in_child(data: bytes, name: str, limits: ExtractLimits) -> list[Articl
 def _parse_child() -> None:
     """The child's side of `parse_in_child`: limit memory, parse, answer with a pickle."""
     data, name, memory_bytes = pickle.loads(sys.stdin.buffer.read())
+    # The answer gets stdout to itself: anything a library prints goes to stderr.
+    answer_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     try:
         result: tuple[str, object] = ("ok", list(parse_articles(data, name)))
@@ -147,8 +151,8 @@ def _parse_child() -> None:
         answer = pickle.dumps(result)
     except MemoryError:
         answer = pickle.dumps(("memory", None))
-    sys.stdout.buffer.write(answer)
-    sys.stdout.flush()
+    answer_out.write(answer)
+    answer_out.flush()
 
 
 def save_page_article(corpus_dir: Path, article: Article, existing: Sequence[Article]) -> Added:
