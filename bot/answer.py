@@ -360,18 +360,19 @@ class Engine:
                 gathered.variants[other] = term
 
     def _weight(self, term: str, gathered: _Gathered) -> float:
-        """A question term's idf times its part's factor; the idf of its best-known other
-        form when the library lacks the term; for a term the library has never seen,
-        as much as its rarest term's."""
-        idf = self.index.idf(term) if self.index.doc_freq(term) else None
-        if idf is None:
-            forms = [self.index.idf(v) or 0.0 for v, t in gathered.variants.items() if t == term]
-            idf = max(forms, default=0.0) or self.index.idf(term) or self._unseen_idf()
-        return idf * gathered.factor[term]
+        """A question term's weight: its idf times its part's factor.
 
-    def _unseen_idf(self) -> float:
-        n = max(self.index.n_docs, 1)
-        return math.log((n + 0.5) / 0.5)
+        The idf is the never-negative one, log(1 + (N - n + 0.5) / (n + 0.5)): rank-bm25's
+        floors a term in over half the passages at a share of the average idf, which is
+        negative in a library of one or two passages. A term the library lacks takes its
+        best-known other form's (founded → founder), else counts as held by no passage.
+        """
+        held = self.index.doc_freq(term) or max(
+            (self.index.doc_freq(v) for v, t in gathered.variants.items() if t == term),
+            default=0,
+        )
+        n = self.index.n_docs
+        return math.log(1 + (n - held + 0.5) / (held + 0.5)) * gathered.factor[term]
 
     def _rerank(self, hits: list[Hit], query: Query) -> list[Candidate]:
         """The BM25 hits scored again by their best sentences, best first."""

@@ -1,0 +1,155 @@
+"""Fit the "not found" model (bot/found.py) and show what each threshold costs.
+
+Every question of every scenario is asked with the decision switched off, and the
+evidence the engine computed for its best passage is kept:
+
+- squad: the public SQuAD set as one library, its own questions (answerable);
+- holdout: half its articles indexed, the other half's questions (off-topic);
+- per / per_off: each article as its own library, its questions (answerable) and one
+  question of every other article (off-topic);
+- docs:<set> / chat:<set>: the docs sets' formal and chat-style questions
+  (answerable, and "uncovered" ones as off-topic).
+
+A logistic model is fitted on the features of `bot.found.features`, each scenario's
+answerable and off-topic sides weighing the same in total, answerable ones `--pos`
+times more (a wrongly refused question costs more than an excerpt that does not
+answer). The table gives, per scenario, the "not found" rate at each threshold;
+the weights block is what bot/found.py holds.
+
+    python benchmarks/fit_not_found.py ../shared/eval/squad-dev-v1.1-public.json \\
+        benchmarks/docsets/fastapi-tutorial benchmarks/docsets/crewai-guide --pos 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import bot.answer  # noqa: E402
+from bot.answer import Engine  # noqa: E402
+from bot.evaluate import load_docs_set, load_squad, write_corpus  # noqa: E402
+from bot.found import Evidence, features  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+
+Row = tuple[str, int, Evidence | None]  # scenario, 1 if answerable, evidence (None: no passage)
+
+
+def collect(squad: Path, docs: list[Path]) -> list[Row]:
+    """Ask everything with the decision off; keep each question's evidence."""
+    seen: list[Evidence] = []
+
+    def record(found: Evidence) -> bool:
+        seen.append(found)
+        return True
+
+    bot.answer.answers = record  # the decision, switched off
+    rows: list[Row] = []
+
+    def ask(engine: Engine, scenario: str, question: str, label: int) -> None:
+        seen.clear()
+        try:
+            engine.answer(question)
+        except Exception:  # noqa: BLE001 - a refused question has no evidence
+            pass
+        rows.append((scenario, label, seen[-1] if seen else None))
+
+    def library(corpus: Path, scratch: str) -> Engine:
+        engine = Engine.open(Settings(corpus_dir=corpus, data_dir=Path(scratch) / "data"))
+        engine.prepare()
+        return engine
+
+    articles = load_squad(squad)
+    with tempfile.TemporaryDirectory() as scratch:
+        write_corpus(articles, Path(scratch) / "c")
+        engine = library(Path(scratch) / "c", scratch)
+        for article in articles:
+            for q in article.questions:
+                ask(engine, "squad", q.question, 1)
+    with tempfile.TemporaryDirectory() as scratch:
+        write_corpus(articles[::2], Path(scratch) / "c")
+        engine = library(Path(scratch) / "c", scratch)
+        for article in articles[1::2]:
+            for q in article.questions:
+                ask(engine, "holdout", q.question, 0)
+    for i, article in enumerate(articles):
+        with tempfile.TemporaryDirectory() as scratch:
+            write_corpus([article], Path(scratch) / "c")
+            engine = library(Path(scratch) / "c", scratch)
+            for q in article.questions:
+                ask(engine, "per", q.question, 1)
+            for j, other in enumerate(articles):
+                if j != i:
+                    ask(engine, "per_off", other.questions[i % len(other.questions)].question, 0)
+    for folder in docs:
+        for name, tag in (("questions.jsonl", "docs"), ("chat.jsonl", "chat")):
+            pages, questions = load_docs_set(folder / name)
+            with tempfile.TemporaryDirectory() as scratch:
+                engine = library(pages, scratch)
+                for dq in questions:
+                    ask(engine, f"{tag}:{folder.name}", dq.question, int(dq.covered))
+    return rows
+
+
+def fit(rows: list[Row], pos: float, l2: float = 1e-2) -> tuple[list[str], np.ndarray]:
+    """Weighted logistic regression by Newton's method; returns names and weights + bias."""
+    kept = [(s, y, e) for s, y, e in rows if e is not None]
+    names = list(features(kept[0][2]))
+    x = np.array([[features(e)[n] for n in names] + [1.0] for _, _, e in kept])
+    y = np.array([label for _, label, _ in kept], dtype=float)
+    counts = Counter((s, label) for s, label, _ in kept)
+    sample = np.array(
+        [1000.0 / counts[(s, label)] * (pos if label else 1.0) for s, label, _ in kept]
+    )
+    w = np.zeros(x.shape[1])
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-x @ w))
+        gradient = x.T @ ((p - y) * sample) + l2 * w
+        hessian = (x * (p * (1 - p) * sample)[:, None]).T @ x + l2 * np.eye(len(w))
+        w -= np.linalg.solve(hessian, gradient)
+    return names, w
+
+
+def report(rows: list[Row], names: list[str], w: np.ndarray, thresholds: list[float]) -> None:
+    """'Not found' rate per scenario and side at each threshold."""
+    groups = sorted({(s, label) for s, label, _ in rows})
+    print("| scenario | side | n | " + " | ".join(f"t={t:g}" for t in thresholds) + " |")
+    print("|---|---|---:|" + "---:|" * len(thresholds))
+    for scenario, label in groups:
+        scores = [
+            -1e9 if e is None else float(np.dot([features(e)[n] for n in names], w[:-1]) + w[-1])
+            for s, lab, e in rows
+            if s == scenario and lab == label
+        ]
+        rates = [sum(v < t for v in scores) / len(scores) for t in thresholds]
+        side = "answerable" if label else "off-topic"
+        print(
+            f"| {scenario} | {side} | {len(scores)} | "
+            + " | ".join(f"{r:.3f}" for r in rates)
+            + " |"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("squad", type=Path)
+    parser.add_argument("docs", type=Path, nargs="*", help="docs-set folders")
+    parser.add_argument("--pos", type=float, default=2.0, help="weight of answerable questions")
+    args = parser.parse_args()
+    rows = collect(args.squad, args.docs)
+    names, w = fit(rows, args.pos)
+    report(rows, names, w, [-2.0, -1.5, -1.0, -0.5, 0.0])
+    print("\nWEIGHTS: dict[str, float] = {")
+    for name, value in zip(names, w[:-1], strict=True):
+        print(f'    "{name}": {value:.2f},')
+    print(f"}}\nBIAS = {w[-1]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
