@@ -109,7 +109,9 @@ def features(found: Evidence) -> dict[str, float]:
     """The model's inputs: the evidence, counts on a log scale, and the library's size
     (log passages) alone and against the two coverages, so a small library, where
     off-topic questions share few words, can accept weaker evidence than a large one."""
-    size = math.log(max(found.passages, 1))
+    # The model was fitted on libraries of 1 to about a thousand passages; a larger one
+    # is read as that size rather than extrapolated to.
+    size = min(math.log(max(found.passages, 1)), MAX_SIZE)
     return {
         "coverage": found.coverage,
         "known_coverage": found.known_coverage,
@@ -128,6 +130,9 @@ def features(found: Evidence) -> dict[str, float]:
         "coverage_by_size": found.coverage * size,
     }
 
+
+#: log(passages) of the largest library in the fit (the SQuAD set as one library).
+MAX_SIZE = math.log(1100)
 
 #: The fitted model (logistic, rounded): weight of each feature, and the bias. Made by
 #: `python benchmarks/fit_not_found.py … --pos 2` (see BENCHMARKS.md, "Not found").

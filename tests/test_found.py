@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
 
 from bot.answer import Engine
-from bot.found import answers, evidence, informativeness
+from bot.found import MAX_SIZE, THRESHOLD, answers, confidence, evidence, informativeness
 from bot.settings import Settings
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_e0b9468542a9bc2d.txt"
@@ -85,3 +86,15 @@ def test_one_article_library_refuses_what_it_does_not_cover(
     answer = seed_library.answer(question)
     assert not answer.found
     assert not answer.results
+
+
+def test_a_library_larger_than_any_in_the_fit_is_read_as_the_largest() -> None:
+    # Extrapolating the size terms to a million passages would refuse answerable questions.
+    def at(passages: int) -> float:
+        weights = {"walrus": 4.0, "tusk": 3.0}
+        informative = {"walrus": 0.6, "tusk": 0.6}
+        known = frozenset(weights)
+        return confidence(evidence(weights, informative, known, known, 1.0, 1.0, 9.0, passages))
+
+    assert at(1_000_000) == at(100_000) == at(round(math.exp(MAX_SIZE)) + 1)
+    assert at(1_000_000) > THRESHOLD
