@@ -157,7 +157,7 @@ BIAS = -13.35
 #: The score at or above which the library answers: the point of that run's table where
 #: answerable questions of one library and of one article are refused least while
 #: off-topic ones are still refused (BENCHMARKS.md).
-THRESHOLD = -1.0
+THRESHOLD = -0.75
 
 
 def confidence(found: Evidence) -> float:
