@@ -184,6 +184,7 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.k is not None and not 1 <= args.k <= 50:
         raise CitebotError("-k must be a whole number from 1 to 50")
     engine = _open_engine(settings, console=err)
+    engine.prepare()  # word tables and the chat reader load before the clock starts
     if args.article is not None and engine.article(args.article) is None:
         raise CitebotError(f"no article with the id '{args.article}' (see `citebot articles`)")
     if args.question == "-" and sys.stdin.isatty():
@@ -348,6 +349,7 @@ def _cmd_preview(args: argparse.Namespace, settings: Settings) -> int:
     from bot.preview import save_answer_image
 
     engine = _open_engine(settings, console=_console(sys.stderr))
+    engine.prepare()  # the answer's time is its own, as a running bot's is
     try:
         answer = engine.answer(args.question)
     except QuestionError as exc:
