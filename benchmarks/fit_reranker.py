@@ -30,7 +30,7 @@ import pickle
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,8 +78,19 @@ BASE = [
 #: table rows; heading_led, it opens on a heading or a question line; lead_gain, how
 #: much more its best sentence holds than its best sentence after that line (a
 #: heading repeats its section path); length, log(1 + its words); neighbours, how many
-#: of the passages just before and after it in its section are candidates too.
-ADDED = ["heading", "rows", "heading_led", "lead_gain", "length", "neighbours"]
+#: of the passages just before and after it in its section are candidates too; leaf,
+#: the share of the question's weight in its own (deepest) heading; leaf_local, the
+#: same with the question's weights within the article (`bot.rerank.local_weights`).
+ADDED = [
+    "heading",
+    "rows",
+    "heading_led",
+    "lead_gain",
+    "length",
+    "neighbours",
+    "leaf",
+    "leaf_local",
+]
 NAMES = BASE + ADDED
 
 
@@ -133,11 +144,16 @@ class Library:
         }
 
 
-Seen = tuple[int, dict[str, float], Sequence[Sentence], Query]
+Seen = tuple[int, dict[str, float], Sequence[Sentence], Query, Mapping[str, float]]
 
 
 def extras(
-    engine: Engine, number: int, sents: Sequence[Sentence], query: Query, numbers: set[int]
+    engine: Engine,
+    number: int,
+    sents: Sequence[Sentence],
+    query: Query,
+    local: Mapping[str, float],
+    numbers: set[int],
 ) -> dict[str, float]:
     """The candidate features for documentation (see `ADDED`) of one candidate."""
     passage = engine.passages[number]
@@ -145,6 +161,8 @@ def extras(
     paragraphs = article.paragraphs[passage.first_paragraph - 1 : passage.last_paragraph]
     path = article.sections[paragraphs[-1].section].path
     headed = query.concepts(engine.analyzer.terms(" ".join(path)))
+    leaf = query.concepts(engine.analyzer.terms(path[-1])) if path else frozenset()
+    local_total = sum(local.values()) or 1.0
     size = max(passage.end - passage.start, 1)
     lead_end = paragraphs[0].end if paragraphs[0].kind in (HEADING, LEAD) else None
     body = [s.coverage + s.pairs for s in sents if lead_end is None or s.start >= lead_end]
@@ -162,6 +180,8 @@ def extras(
         "heading_led": float(lead_end is not None),
         "lead_gain": max(s.coverage + s.pairs for s in sents) - max(body, default=0.0),
         "length": math.log1p(len(article.text[passage.start : passage.end].split())),
+        "leaf": sum(w for t, w in query.weights.items() if t in leaf) / query.total,
+        "leaf_local": sum(local.get(t, 0.0) for t in leaf) / local_total,
         "neighbours": float(sum(same_section(o) for o in (number - 1, number + 1) if o in numbers)),
     }
 
@@ -195,7 +215,7 @@ def collect(library: Library, seen: list[Seen]) -> list[Asked]:
                 text = article.text[passage.start : passage.end]
                 right.append(contains_answer(text, q.phrases))
         part = int(q.article_id.split("/")[1]) % 2 if library.name == "squad" else 0
-        rows = [f | extras(engine, n, sents, query, numbers) for n, f, sents, query in seen]
+        rows = [f | extras(engine, n, sents, q, local, numbers) for n, f, sents, q, local in seen]
         x = np.array([[f[n] for n in NAMES] for f in rows])
         out.append(Asked(library.name, part, x, np.array(right)))
     library.baseline = answers
@@ -277,7 +297,7 @@ def apply(cols: list[int], w: np.ndarray) -> None:
         numbers = {c.number for c in ranked}
         rescored = []
         for c in ranked:
-            found = extras(self, c.number, c.sentences, query, numbers)
+            found = extras(self, c.number, c.sentences, query, c.local or {}, numbers)
             rescored.append(c._replace(score=c.score + sum(v * found[n] for n, v in extra.items())))
         return sorted(rescored, key=lambda c: -c.score)
 
@@ -333,7 +353,13 @@ def main() -> None:
         **passage: Any,
     ) -> Candidate:
         seen.append(
-            (number, features(bm25, top, sents, title_terms, query, **passage), sents, query)
+            (
+                number,
+                features(bm25, top, sents, title_terms, query, **passage),
+                sents,
+                query,
+                passage.get("local") or {},
+            )
         )
         return original(number, bm25, top, sents, title_terms, query, **passage)
 
