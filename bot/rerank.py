@@ -40,6 +40,21 @@ W_ARTICLE = 2.6  # share of the candidates that come from the passage's article
 W_LOCAL = -2.4  # share of the question's in-article weight (see `local_weights`) in the passage
 W_LOCAL_BEST = 3.6  # the same, in the passage's best sentence
 W_CODE = -1.0  # share of the passage that is code: a question in words wants words first
+#: The weights by feature name (see `features`); `benchmarks/fit_reranker.py` fits them.
+WEIGHTS: dict[str, float] = {
+    "bm25_relative": W_BM25_RELATIVE,
+    "bm25_log": W_BM25_LOG,
+    "coverage": W_COVERAGE,
+    "best_sentence": W_BEST_SENTENCE,
+    "pairs": W_PAIRS,
+    "title": W_TITLE,
+    "cue": W_CUE,
+    "cue_near": W_CUE_NEAR,
+    "article": W_ARTICLE,
+    "code": W_CODE,
+    "local": W_LOCAL,
+    "local_best": W_LOCAL_BEST,
+}
 #: How much an answer-type cue adds to a sentence's score when choosing the excerpt.
 SENTENCE_CUE = 0.2
 #: How much the sentence's share of the question's in-article weight adds to it.
@@ -183,6 +198,49 @@ def local_weights(query: Query, passages: int, doc_freq: Mapping[str, int]) -> d
     }
 
 
+def features(
+    bm25: float,
+    top: float,
+    sents: Sequence[Sentence],
+    title_terms: frozenset[str],
+    query: Query,
+    *,
+    article_share: float = 0.0,
+    local: Mapping[str, float] | None = None,
+    code_share: float = 0.0,
+) -> dict[str, float]:
+    """A candidate's features by name, as `WEIGHTS` weighs them (a fit reads them too).
+
+    `article_share` is the share of the question's candidates that come from this
+    passage's article; `local` the question's weights within that article;
+    `code_share` the share of the passage that is code.
+    """
+    weights = query.weights
+    matched = frozenset().union(*(s.matched for s in sents))
+    titled = query.concepts(title_terms)
+    present = matched | titled
+    total = query.total
+    ranked = max(range(len(sents)), key=lambda i: sents[i].coverage + sents[i].pairs)
+    best = sents[ranked]
+    near = best.cue or (ranked + 1 < len(sents) and sents[ranked + 1].cue)
+    local_total = (sum(local.values()) or 1.0) if local else 1.0
+    return {
+        "bm25_relative": bm25 / max(top, 1e-9),
+        "bm25_log": math.log1p(max(bm25, 0.0)),
+        "coverage": sum(w for t, w in weights.items() if t in present) / total,
+        "best_sentence": best.coverage + best.pairs,
+        "pairs": sum(s.pairs for s in sents),
+        "title": sum(w for t, w in weights.items() if t in titled) / total,
+        "cue": float(best.cue),
+        "cue_near": float(near),
+        "article": article_share,
+        "code": code_share,
+        # The sentences hold their in-article share when scored with the same weights.
+        "local": sum(local[t] for t in matched) / local_total if local else 0.0,
+        "local_best": max(s.local for s in sents) if local else 0.0,
+    }
+
+
 def candidate(
     number: int,
     bm25: float,
@@ -195,41 +253,21 @@ def candidate(
     local: Mapping[str, float] | None = None,
     code_share: float = 0.0,
 ) -> Candidate:
-    """One BM25 hit re-scored; `top` is the question's best BM25 score.
-
-    `article_share` is the share of the question's candidates that come from this
-    passage's article; `local` the question's weights within that article.
-    """
-    weights = query.weights
-    matched = frozenset().union(*(s.matched for s in sents))
-    present = matched | query.concepts(title_terms)
-    coverage = sum(w for t, w in weights.items() if t in present) / query.total
-    title = (
-        sum(w for t, w in weights.items() if t in query.concepts(title_terms)) / query.total
-        if W_TITLE
-        else 0.0
+    """One BM25 hit re-scored: its `features` weighed by `WEIGHTS`; `top` is the
+    question's best BM25 score."""
+    found = features(
+        bm25,
+        top,
+        sents,
+        title_terms,
+        query,
+        article_share=article_share,
+        local=local,
+        code_share=code_share,
     )
-    ranked = max(range(len(sents)), key=lambda i: sents[i].coverage + sents[i].pairs)
-    best = sents[ranked]
-    near = best.cue or (ranked + 1 < len(sents) and sents[ranked + 1].cue)
-    score = (
-        W_BM25_RELATIVE * bm25 / max(top, 1e-9)
-        + W_BM25_LOG * math.log1p(max(bm25, 0.0))
-        + W_COVERAGE * coverage
-        + W_BEST_SENTENCE * (best.coverage + best.pairs)
-        + W_PAIRS * sum(s.pairs for s in sents)
-        + W_TITLE * title
-        + W_CUE * best.cue
-        + W_CUE_NEAR * near
-        + W_ARTICLE * article_share
-        + W_CODE * code_share
-    )
-    if local:
-        local_total = sum(local.values()) or 1.0
-        score += W_LOCAL * sum(local[t] for t in matched) / local_total
-        # The sentences hold their in-article share when scored with the same weights.
-        score += W_LOCAL_BEST * max(s.local for s in sents)
-    return Candidate(number, bm25, score, coverage, tuple(sents), local, present)
+    score = sum(WEIGHTS[name] * value for name, value in found.items() if WEIGHTS[name])
+    present = frozenset().union(*(s.matched for s in sents)) | query.concepts(title_terms)
+    return Candidate(number, bm25, score, found["coverage"], tuple(sents), local, present)
 
 
 def _has_cue(text: str, query: Query) -> bool:

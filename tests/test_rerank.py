@@ -2,7 +2,7 @@
 
 import math
 
-from bot.rerank import Query, Sentence, candidate, local_weights
+from bot.rerank import WEIGHTS, Query, Sentence, candidate, features, local_weights
 
 
 def test_local_weights_favour_terms_few_passages_of_the_article_hold():
@@ -45,3 +45,25 @@ def test_article_share_and_local_weights_raise_a_candidate():
         local=common_local,
     )
     assert rare.score > common.score
+
+
+def test_a_candidates_score_is_its_features_weighed():
+    """The fit (benchmarks/fit_reranker.py) reads `features`: the score must be made of them."""
+    weights = {"tesla": 2.0, "pari": 1.0, "move": 1.0}
+    query = Query.of("When did Tesla move to Paris?", ["tesla", "move", "pari"], weights)
+    sents = (
+        Sentence(0, 10, frozenset({"tesla"}), 0.5, 0.0, False, 0.1),
+        Sentence(11, 30, frozenset({"move", "pari"}), 0.5, 0.25, True, 0.9),
+    )
+    local = {"tesla": 0.1, "move": 2.0, "pari": 1.0}
+    extra = {"article_share": 0.4, "local": local, "code_share": 0.2}
+    found = features(3.0, 6.0, sents, frozenset({"tesla"}), query, **extra)
+    assert found["bm25_relative"] == 0.5
+    assert found["coverage"] == 1.0
+    assert found["title"] == 0.5  # "tesla" is in the title: half the question's weight
+    assert found["best_sentence"] == 0.75
+    assert found["cue"] == 1.0
+    assert found["local_best"] == 0.9
+    scored = candidate(7, 3.0, 6.0, sents, frozenset({"tesla"}), query, **extra)
+    assert set(found) == set(WEIGHTS)
+    assert math.isclose(scored.score, sum(WEIGHTS[n] * v for n, v in found.items()))
