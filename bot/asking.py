@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from bot.answer import Answer
@@ -22,6 +24,9 @@ from bot.store import Store
 
 #: Pages of results kept per answer for "More results".
 MAX_PAGES = 3
+#: Answers kept in memory for their buttons; older ones (and every one after a restart)
+#: are asked again from what their message shows.
+RECENT_ANSWERS = 256
 
 
 def clean_question(text: str) -> str:
@@ -56,6 +61,8 @@ class Asker:
         # search is slow: the event loop is protected and no question waits long behind
         # another (bot/lanes.py; RELIABILITY.md, "Load").
         self._search = SearchLanes()
+        self._recent: OrderedDict[int, Answer] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     @property
     def per_page(self) -> int:
@@ -97,11 +104,7 @@ class Asker:
         the store counts and logs the failure.
         """
         started = time.perf_counter()
-        engine = self.live.engine
-        k = (per_page or self.per_page) * MAX_PAGES
-        answer = await asyncio.get_running_loop().run_in_executor(
-            self._search, functools.partial(engine.answer, question, k=k, article_id=article_id)
-        )
+        answer = await self.search(question, per_page=per_page, article_id=article_id)
         reply_ms = (time.perf_counter() - started) * 1000
         try:
             answer_id: int | None = await asyncio.to_thread(
@@ -121,4 +124,31 @@ class Asker:
             )
         except StoreWriteError:
             answer_id = None  # already counted and logged (rate-limited) by the store
+        if answer_id is not None:
+            self._remember(answer_id, answer)
         return LoggedAnswer(answer, answer_id)
+
+    async def search(
+        self, question: str, *, per_page: int | None = None, article_id: str | None = None
+    ) -> Answer:
+        """The answer's pages of results, searched on the search lanes, neither limited nor logged
+        (the buttons of an answer ask again with this when it is no longer in memory)."""
+        engine = self.live.engine
+        k = (per_page or self.per_page) * MAX_PAGES
+        return await asyncio.get_running_loop().run_in_executor(
+            self._search, functools.partial(engine.answer, question, k=k, article_id=article_id)
+        )
+
+    def recall(self, answer_id: int) -> Answer | None:
+        """A recent answer by its logged id, if still in memory: its buttons need no new search."""
+        with self._recent_lock:
+            answer = self._recent.get(answer_id)
+            if answer is not None:
+                self._recent.move_to_end(answer_id)
+            return answer
+
+    def _remember(self, answer_id: int, answer: Answer) -> None:
+        with self._recent_lock:
+            self._recent[answer_id] = answer
+            while len(self._recent) > RECENT_ANSWERS:
+                self._recent.popitem(last=False)

@@ -23,6 +23,7 @@ from bot.live import CorpusWatcher, LiveEngine
 from bot.replies import NO_MENTIONS, report_error
 from bot.settings import Settings
 from bot.store import DAY, GuildSettings, Store
+from bot.views import AnswerButton
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +170,7 @@ class CitebotBot(commands.Bot):
             log.info("watching %s for changes", self.settings.corpus_dir)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        self.add_dynamic_items(AnswerButton)  # an answer's buttons work after a restart
         await self.sync_commands()
         if self.application_id is not None:
             log.info("invite me with %s", self.invite_url())

@@ -1,20 +1,35 @@
-"""Buttons: under answers, under article lists, and the confirmation of `/citebot remove`."""
+"""Buttons: under answers, under article lists, and the confirmation of `/citebot remove`.
+
+An answer's buttons (More results, Show passage, 👍 / 👎, Share in channel) are
+persistent: each button's custom id carries what a press needs (the answer's logged id,
+the asker, the page, the page size and the article searched), and the bot registers
+`AnswerButton` as a dynamic item at start-up. A press therefore works on any answer the
+bot ever sent, after a restart too: the answer comes from the asker's memory of recent
+answers, or is asked again from the question its message shows.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+import re
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
 from bot import render
-from bot.answer import Result
-from bot.asking import LoggedAnswer
+from bot.answer import Answer, Result
 from bot.corpus import Article
+from bot.errors import CitebotError
+from bot.render._text import ELLIPSIS
 from bot.replies import NO_MENTIONS, report_error, send_ephemeral
-from bot.store import Store, Vote
+from bot.store import Vote
+
+if TYPE_CHECKING:
+    from bot.client import CitebotBot
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +38,6 @@ log = logging.getLogger(__name__)
 VIEW_TIMEOUT = 600.0
 #: Seconds the Remove / Cancel buttons under `/citebot remove` wait for an answer.
 CONFIRM_TIMEOUT = 60.0
-
-VOTE_EMOJI: dict[Vote, str] = {"up": "👍", "down": "👎"}
 
 
 class CitebotView(discord.ui.View):
@@ -87,91 +100,6 @@ class PagedView(CitebotView):
         await interaction.response.edit_message(
             content=shown.content, embeds=shown.embeds, view=self, allowed_mentions=NO_MENTIONS
         )
-
-
-class AnswerView(PagedView):
-    """More results (asker only), Show passage (private), and 👍 / 👎 feedback."""
-
-    def __init__(
-        self,
-        asked: LoggedAnswer,
-        *,
-        asker_id: int,
-        per_page: int,
-        store: Store,
-        timeout: float = VIEW_TIMEOUT,
-    ) -> None:
-        pages = render.page_count(asked.answer, per_page)
-        super().__init__(owner_id=asker_id, per_page=per_page, pages=pages, timeout=timeout)
-        self.answer = asked.answer
-        self.answer_id = asked.answer_id
-        self.store = store
-        if not self.answer.found:
-            self.remove_item(self.more)
-            self.remove_item(self.passage)
-        if self.answer_id is not None:  # when the log could not be written, no vote can be kept
-            for vote in VOTE_EMOJI:
-                self.add_item(_VoteButton(vote))
-        self._sync()
-
-    def render(self) -> render.Rendered:
-        """The current page of excerpts."""
-        return render.render_answer(self.answer, page=self.page, per_page=self.per_page)
-
-    def shown(self) -> Sequence[Result]:
-        """The results on the current page."""
-        start = self.page * self.per_page
-        return self.answer.results[start : start + self.per_page]
-
-    def _sync(self) -> None:
-        self.more.disabled = self.page >= self.pages - 1
-
-    @discord.ui.button(label="More results", style=discord.ButtonStyle.primary)
-    async def more(
-        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
-    ) -> None:
-        """The next page, for the person who asked."""
-        refusal = "Only the person who asked can page through these results."
-        if await self.owner_only(interaction, refusal):
-            await self.turn_to(interaction, self.page + 1)
-
-    @discord.ui.button(label="Show passage", style=discord.ButtonStyle.secondary)
-    async def passage(
-        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
-    ) -> None:
-        """The whole passages behind the page, privately, for whoever pressed."""
-        # Off the loop: escaping and fitting long passages is CPU work (capped in render).
-        shown = await asyncio.to_thread(render.render_passages, self.shown())
-        await interaction.response.send_message(
-            content=shown.content, embeds=shown.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
-
-    async def vote(self, interaction: discord.Interaction[Any], vote: Vote) -> None:
-        """Record whoever pressed 👍 or 👎 (one vote a person, changeable) and thank them."""
-        assert self.answer_id is not None  # the vote buttons exist only when it was logged
-        outcome = await asyncio.to_thread(
-            self.store.vote, self.answer_id, interaction.user.id, vote
-        )
-        emoji = VOTE_EMOJI[vote]
-        text = {
-            "recorded": f"Thanks for the feedback {emoji}",
-            "changed": f"Changed your vote to {emoji}",
-            "unchanged": f"You already voted {emoji} on this answer.",
-        }[outcome]
-        await send_ephemeral(interaction, text)
-
-
-class _VoteButton(discord.ui.Button[AnswerView]):
-    """👍 or 👎 under an answer."""
-
-    def __init__(self, vote: Vote) -> None:
-        super().__init__(emoji=VOTE_EMOJI[vote], style=discord.ButtonStyle.secondary)
-        self.vote = vote
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Vote on the answer this button is under."""
-        assert self.view is not None  # a button gets presses only once it is in a view
-        await self.view.vote(interaction, self.vote)
 
 
 class ArticlesView(PagedView):
@@ -276,3 +204,322 @@ class ConfirmRemove(CitebotView):
             )
         except discord.HTTPException as exc:  # dismissed or expired: nothing to tidy
             log.debug("could not update the remove prompt after timeout: %s", exc)
+
+
+# --- the buttons under an answer ------------------------------------------------------
+
+#: Discord's limit on a component's custom id.
+CUSTOM_ID_LIMIT = 100
+PREFIX = "cb"
+ACTIONS = ("more", "passage", "up", "down", "share")
+TEMPLATE = (
+    rf"{PREFIX}:(?P<action>{'|'.join(ACTIONS)}):(?P<answer>\d+):(?P<asker>\d+)"
+    r":(?P<page>\d+):(?P<per>\d+):(?P<article>.*)"
+)
+#: An article id too long for a custom id travels as this mark and a hash of the id.
+HASHED = "#"
+
+VOTE_EMOJI: dict[Vote, str] = {"up": "👍", "down": "👎"}
+SHARE_LABEL = "Share in channel"
+SHARED_LABEL = "Shared"
+
+NOT_ASKER = "Only the person who asked can page through these results."
+NOT_SHARER = "Only the person who asked can share this answer."
+GONE = "I can't find that answer any more: please ask again."
+
+
+@dataclass(frozen=True)
+class AnswerKey:
+    """What every button of one answer carries in its custom id."""
+
+    #: The logged question's id (0 when the log could not be written: no votes then).
+    answer_id: int
+    asker_id: int
+    page: int
+    per_page: int
+    #: The article the question was limited to: its id, `HASHED` + a hash of a long id, or "".
+    article: str = ""
+
+    def custom_id(self, action: str) -> str:
+        """The custom id of this answer's `action` button."""
+        head = f"{PREFIX}:{action}:{self.answer_id}:{self.asker_id}:{self.page}:{self.per_page}:"
+        return head + self.article
+
+    @classmethod
+    def make(
+        cls,
+        *,
+        answer_id: int | None,
+        asker_id: int,
+        page: int,
+        per_page: int,
+        article_id: str | None,
+    ) -> AnswerKey:
+        """The key of a new answer; an article id too long to carry is carried as its hash."""
+        key = cls(answer_id or 0, asker_id, page, per_page, article_id or "")
+        if len(key.custom_id("passage")) > CUSTOM_ID_LIMIT:
+            key = replace(key, article=HASHED + article_hash(key.article))
+        return key
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> AnswerKey:
+        """The key a pressed button's custom id carries."""
+        return cls(
+            int(match["answer"]),
+            int(match["asker"]),
+            int(match["page"]),
+            max(1, int(match["per"])),
+            match["article"],
+        )
+
+
+def article_hash(article_id: str) -> str:
+    """A short stable stand-in for an article id too long for a custom id."""
+    return hashlib.sha256(article_id.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+
+
+class AnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLATE):
+    """One button under an answer; a press is handled from its custom id alone."""
+
+    def __init__(self, action: str, key: AnswerKey, *, disabled: bool = False) -> None:
+        label: str | None = None
+        emoji: str | None = None
+        style = discord.ButtonStyle.secondary
+        if action == "more":
+            label, style = "More results", discord.ButtonStyle.primary
+        elif action == "passage":
+            label = "Show passage"
+        elif action == "share":
+            label = SHARED_LABEL if disabled else SHARE_LABEL
+            style = discord.ButtonStyle.success
+        else:
+            emoji = VOTE_EMOJI[cast(Vote, action)]
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                emoji=emoji,
+                style=style,
+                custom_id=key.custom_id(action),
+                disabled=disabled,
+            )
+        )
+        self.action = action
+        self.key = key
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> AnswerButton:
+        """The button a press arrived for, rebuilt from its custom id."""
+        disabled = bool(getattr(item, "disabled", False))
+        return cls(match["action"], AnswerKey.from_match(match), disabled=disabled)
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Do what the button says; errors reach the user as they do from commands."""
+        handlers: dict[str, Callable[[discord.Interaction[Any], AnswerKey], Awaitable[None]]] = {
+            "more": _more,
+            "passage": _passage,
+            "share": _share,
+        }
+        try:
+            handler = handlers.get(self.action)
+            if handler is not None:
+                await handler(interaction, self.key)
+            else:
+                await _vote(interaction, self.key, cast(Vote, self.action))
+        except Exception as exc:  # noqa: BLE001 - a dynamic item has no view to report errors
+            await report_error(interaction, exc)
+
+
+def answer_view(
+    answer: Answer, key: AnswerKey, *, private: bool, shared: bool = False
+) -> discord.ui.View:
+    """The buttons under one page of an answer: paging and passages when something was
+    found, Share in channel under a private answer (greyed once `shared`), votes when the
+    answer was logged."""
+    view = discord.ui.View(timeout=None)
+    if answer.found and answer.results:
+        last = render.page_count(answer, key.per_page) - 1
+        view.add_item(AnswerButton("more", key, disabled=key.page >= last))
+        view.add_item(AnswerButton("passage", key))
+    if key.answer_id:
+        for vote in VOTE_EMOJI:
+            view.add_item(AnswerButton(vote, key))
+    if private:
+        view.add_item(AnswerButton("share", key, disabled=shared))
+    return view
+
+
+def _buttons(message: discord.Message | None) -> list[tuple[str, AnswerKey, bool]]:
+    """The answer buttons a message shows: action, key and whether greyed out."""
+    found = []
+    pattern = re.compile(TEMPLATE)
+    for row in message.components if message is not None else ():
+        for child in getattr(row, "children", ()):
+            match = pattern.fullmatch(getattr(child, "custom_id", None) or "")
+            if match is not None:
+                disabled = bool(getattr(child, "disabled", False))
+                found.append((match["action"], AnswerKey.from_match(match), disabled))
+    return found
+
+
+def _view_from_message(message: discord.Message, *, share: str) -> discord.ui.View:
+    """The buttons a message shows, rebuilt; Share dropped (`share="drop"`) or greyed ("done")."""
+    view = discord.ui.View(timeout=None)
+    for action, key, disabled in _buttons(message):
+        if action == "share" and share == "drop":
+            continue
+        disabled = disabled or (action == "share" and share == "done")
+        view.add_item(AnswerButton(action, key, disabled=disabled))
+    return view
+
+
+def question_of(message: discord.Message | None) -> str | None:
+    """The question an answer's message shows as its title, unescaped; None without one."""
+    if message is None or not message.embeds or not message.embeds[0].title:
+        return None
+    title = message.embeds[0].title
+    title = title.removesuffix(ELLIPSIS)  # cut to fit the title: ask the part that is shown
+    return re.sub(r"\\(.)", r"\1", title).strip() or None
+
+
+def article_id_of(article_ids: Iterable[str], carried: str) -> str | None:
+    """The article a key names, found again from its id or hash; None for the whole library."""
+    if not carried:
+        return None
+    if not carried.startswith(HASHED):
+        return carried
+    wanted = carried[len(HASHED) :]
+    for article_id in article_ids:
+        if article_id == carried or article_hash(article_id) == wanted:
+            return article_id
+    return carried  # gone: the search says there is no such article
+
+
+async def answer_of(interaction: discord.Interaction[Any], key: AnswerKey) -> Answer | None:
+    """The answer a pressed button belongs to: remembered, or asked again from its message."""
+    bot = cast("CitebotBot", interaction.client)
+    if key.answer_id:
+        remembered = bot.asker.recall(key.answer_id)
+        if remembered is not None:
+            return remembered
+    question = question_of(interaction.message)
+    if question is None:
+        return None
+    ids = (article.article_id for article in bot.engine.articles)
+    article_id = await asyncio.to_thread(article_id_of, ids, key.article)
+    try:
+        return await bot.asker.search(question, per_page=key.per_page, article_id=article_id)
+    except CitebotError as exc:  # the article is gone, or the library is still loading
+        log.info("could not ask an old answer's question again: %s", exc)
+        return None
+
+
+def _shown(answer: Answer, key: AnswerKey) -> Sequence[Result]:
+    start = key.page * key.per_page
+    return answer.results[start : start + key.per_page]
+
+
+def _share_state(message: discord.Message | None) -> tuple[bool, bool]:
+    """(private, shared): whether the message is a private answer (it has the Share button),
+    and whether that was pressed already."""
+    shares = [disabled for action, _, disabled in _buttons(message) if action == "share"]
+    return bool(shares), any(shares)
+
+
+async def _more(interaction: discord.Interaction[Any], key: AnswerKey) -> None:
+    """The next page, for the person who asked, in place of the current one."""
+    if interaction.user.id != key.asker_id:
+        await send_ephemeral(interaction, NOT_ASKER)
+        return
+    answer = await answer_of(interaction, key)
+    if answer is None:
+        await send_ephemeral(interaction, GONE)
+        return
+    page = min(key.page + 1, render.page_count(answer, key.per_page) - 1)
+    turned = replace(key, page=page)
+    shown = render.render_answer(answer, page=page, per_page=key.per_page)
+    private, shared = _share_state(interaction.message)
+    view = answer_view(answer, turned, private=private, shared=shared)
+    await interaction.response.edit_message(
+        embeds=shown.embeds, view=view, allowed_mentions=NO_MENTIONS
+    )
+
+
+async def _passage(interaction: discord.Interaction[Any], key: AnswerKey) -> None:
+    """The whole passages behind the page, privately, for whoever pressed."""
+    answer = await answer_of(interaction, key)
+    if answer is None:
+        await send_ephemeral(interaction, GONE)
+        return
+    # Off the loop: escaping and fitting long passages is CPU work (capped in render).
+    shown = await asyncio.to_thread(render.render_passages, _shown(answer, key))
+    await interaction.response.send_message(
+        content=shown.content, embeds=shown.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
+    )
+
+
+async def _vote(interaction: discord.Interaction[Any], key: AnswerKey, vote: Vote) -> None:
+    """Record whoever pressed 👍 or 👎 (one vote a person, changeable) and thank them."""
+    bot = cast("CitebotBot", interaction.client)
+    outcome = await asyncio.to_thread(bot.store.vote, key.answer_id, interaction.user.id, vote)
+    emoji = VOTE_EMOJI[vote]
+    text = {
+        "recorded": f"Thanks for the feedback {emoji}",
+        "changed": f"Changed your vote to {emoji}",
+        "unchanged": f"You already voted {emoji} on this answer.",
+    }[outcome]
+    await send_ephemeral(interaction, text)
+
+
+def share_refusal(interaction: discord.Interaction[Any]) -> str | None:
+    """Why the answer cannot be posted where it was asked, or None when it can."""
+    if interaction.guild_id is None and not interaction.context.private_channel:
+        return (
+            "This is a direct message with me, so there is no one to share it with here. "
+            "Ask with `/ask` in a server channel to share an answer."
+        )
+    permissions = interaction.app_permissions
+    may_send = (
+        permissions.send_messages_in_threads
+        if isinstance(interaction.channel, discord.Thread)
+        else permissions.send_messages
+    )
+    if not (may_send and permissions.embed_links):
+        return (
+            "I can't post in this channel (I need Send Messages and Embed Links here), "
+            "so the answer stays private to you."
+        )
+    return None
+
+
+def shared_heading(user: discord.abc.User) -> str:
+    """The line above a shared answer: who asked, shown as text that pings no one."""
+    name = " ".join(user.display_name.split()) or user.name
+    return f"Asked by {render.escape_title(render.truncate(name, 100))}"
+
+
+async def _share(interaction: discord.Interaction[Any], key: AnswerKey) -> None:
+    """Post the private answer, as shown, in the channel for everyone, headed by its asker."""
+    if interaction.user.id != key.asker_id:
+        await send_ephemeral(interaction, NOT_SHARER)
+        return
+    refusal = share_refusal(interaction)
+    message = interaction.message
+    if refusal is not None or message is None:
+        await send_ephemeral(interaction, refusal or GONE)
+        return
+    # Marked as shared first (this acknowledges the press), so a second press cannot post twice.
+    await interaction.response.edit_message(
+        view=_view_from_message(message, share="done"), allowed_mentions=NO_MENTIONS
+    )
+    await interaction.followup.send(
+        content=shared_heading(interaction.user),
+        embeds=message.embeds,
+        view=_view_from_message(message, share="drop"),
+        allowed_mentions=NO_MENTIONS,
+    )

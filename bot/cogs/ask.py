@@ -16,7 +16,7 @@ from bot.cogs._articles import ArticleOption
 from bot.errors import CitebotError
 from bot.replies import NO_MENTIONS, reply_to, report_message_error
 from bot.store import GuildSettings
-from bot.views import AnswerView
+from bot.views import AnswerKey, answer_view
 
 if TYPE_CHECKING:
     from bot.client import CitebotBot
@@ -74,7 +74,9 @@ class AskCog(commands.Cog):
             per_page=per_page,
             private=private,
         )
-        await self._follow_up(interaction, asked, ephemeral=private, per_page=per_page)
+        await self._follow_up(
+            interaction, asked, ephemeral=private, per_page=per_page, article_id=article_id
+        )
 
     # --- message menu --------------------------------------------------------------------
 
@@ -105,9 +107,12 @@ class AskCog(commands.Cog):
         *,
         ephemeral: bool,
         per_page: int,
+        article_id: str | None = None,
     ) -> None:
-        view, shown = self._answer_view(asked, interaction.user.id, per_page)
-        view.message = await interaction.followup.send(
+        view, shown = _answer_message(
+            asked, interaction.user.id, per_page, private=ephemeral, article_id=article_id
+        )
+        await interaction.followup.send(
             content=shown.content or "",
             embeds=shown.embeds,
             view=view,
@@ -180,17 +185,8 @@ class AskCog(commands.Cog):
     async def _reply_with_answer(
         self, message: discord.Message, asked: LoggedAnswer, per_page: int
     ) -> None:
-        view, shown = self._answer_view(asked, message.author.id, per_page)
-        view.message = await reply_to(
-            message, content=shown.content, embeds=shown.embeds, view=view
-        )
-
-    def _answer_view(
-        self, asked: LoggedAnswer, asker_id: int, per_page: int
-    ) -> tuple[AnswerView, render.Rendered]:
-        """The buttons under an answer, and its first page: the same for every way of asking."""
-        view = AnswerView(asked, asker_id=asker_id, per_page=per_page, store=self.bot.store)
-        return view, view.render()
+        view, shown = _answer_message(asked, message.author.id, per_page, private=False)
+        await reply_to(message, content=shown.content, embeds=shown.embeds, view=view)
 
     # --- per-server settings -------------------------------------------------------------
 
@@ -201,6 +197,26 @@ class AskCog(commands.Cog):
 
     def _per_page(self, server: GuildSettings) -> int:
         return server.results or self.bot.asker.per_page
+
+
+def _answer_message(
+    asked: LoggedAnswer,
+    asker_id: int,
+    per_page: int,
+    *,
+    private: bool,
+    article_id: str | None = None,
+) -> tuple[discord.ui.View, render.Rendered]:
+    """An answer's first page and its buttons: the same for every way of asking."""
+    key = AnswerKey.make(
+        answer_id=asked.answer_id,
+        asker_id=asker_id,
+        page=0,
+        per_page=per_page,
+        article_id=article_id,
+    )
+    view = answer_view(asked.answer, key, private=private)
+    return view, render.render_answer(asked.answer, page=0, per_page=per_page)
 
 
 def _channel_key(channel: Any) -> int:
