@@ -185,8 +185,8 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         raise CitebotError("-k must be a whole number from 1 to 50")
     engine = _open_engine(settings, console=err)
     engine.prepare()  # word tables and the chat reader load before the clock starts
-    if args.article is not None and engine.article(args.article) is None:
-        raise CitebotError(f"no article with the id '{args.article}' (see `citebot articles`)")
+    if args.article is not None:
+        args.article = _pick_article(engine, args.article)
     if args.question == "-" and sys.stdin.isatty():
         return _ask_on_terminal(engine, args, sys.stdin, err)
     if args.question == "-":
@@ -202,6 +202,29 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     else:
         _print_answer(answer, _console(sys.stdout))
     return EXIT_OK
+
+
+def _pick_article(engine: Any, text: str) -> str:
+    """The id of the article `--article` names: its id, its title, or a near miss (said on
+    stderr); an error naming the closest ids otherwise."""
+    from bot.names import match_article
+
+    match = match_article(engine.articles, text, by_id=engine.article)
+    if match.article is None:
+        named = ", ".join(
+            f"'{a.article_id}' ({' '.join(a.title.split())})" for a in match.suggestions
+        )
+        if match.ambiguous:
+            raise CitebotError(f"several articles match '{text}': {named}; give one's id")
+        hint = f"; did you mean {named}?" if named else ""
+        raise CitebotError(f"no article with the id '{text}'{hint} (see `citebot articles`)")
+    chosen: str = match.article.article_id
+    if chosen != text:
+        title = " ".join(match.article.title.split())
+        print(
+            f"citebot: using article '{chosen}' ({title}), the closest to '{text}'", file=sys.stderr
+        )
+    return chosen
 
 
 def _ask_on_terminal(engine: Any, args: argparse.Namespace, source: TextIO, err: Any) -> int:

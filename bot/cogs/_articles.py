@@ -10,24 +10,34 @@ from discord import app_commands
 
 from bot.corpus import Article
 from bot.errors import CitebotError
+from bot.names import ArticleMatch, closest, match_article
+from bot.render import code, escape_title, truncate
 
 if TYPE_CHECKING:
     from typing import Annotated
 
-    from bot.answer import Engine
     from bot.client import CitebotBot
 
 #: Discord shows at most 25 choices, each name and value at most 100 characters.
 MAX_CHOICES = 25
 CHOICE_LIMIT = 100
+#: Where the transformer leaves a near miss it used, in `Interaction.extras`.
+GUESS = "citebot_article_guess"
 
 
 class ArticleTransformer(app_commands.Transformer["CitebotBot"]):
     """Offers titles as the user types, and turns what was sent into the `Article`."""
 
     async def transform(self, interaction: discord.Interaction[CitebotBot], value: str) -> Article:
-        """The article named by an id or title; a friendly error when none or several match."""
-        return await asyncio.to_thread(find_article, interaction.client.engine, value)
+        """The article named by an id, a title or a near miss; a friendly error listing the
+        closest titles when none or several match. A near miss used is noted for the reply."""
+        engine = interaction.client.engine
+        match = await asyncio.to_thread(match_article, engine.articles, value, by_id=engine.article)
+        if match.article is None:
+            raise CitebotError(miss_message(value, match))
+        if match.guessed:
+            interaction.extras[GUESS] = (value, match.article)
+        return match.article
 
     async def autocomplete(  # type: ignore[override]
         self, interaction: discord.Interaction[CitebotBot], value: str
@@ -35,6 +45,8 @@ class ArticleTransformer(app_commands.Transformer["CitebotBot"]):
         """Titles containing what the user typed so far (every article for an empty field)."""
         engine = interaction.client.engine
         matches = await asyncio.to_thread(engine.find_articles, value, MAX_CHOICES)
+        if not matches and value.strip():  # nothing contains it: offer the closest titles
+            matches = list(await asyncio.to_thread(closest, engine.articles, value, limit=10))
         return choices_for(matches)[:MAX_CHOICES]
 
 
@@ -62,20 +74,26 @@ else:
     ArticleOption = app_commands.Transform[Article, ArticleTransformer]
 
 
-def find_article(engine: Engine, text: str) -> Article:
-    """The article whose id is `text`, else the best title match; a friendly error if none."""
-    text = text.strip()
-    article = engine.article(text)
-    if article is not None:
-        return article
-    matches = engine.find_articles(text, limit=2)
-    exact = [a for a in matches if a.title.casefold() == text.casefold()]
-    if exact or len(matches) == 1:
-        return (exact or matches)[0]
-    if not matches:
-        raise CitebotError(
-            f"I don't know an article called “{text[:100]}”. `/articles` lists them."
-        )
-    raise CitebotError(
-        f"Several articles match “{text[:100]}”; pick one from the list as you type."
+def miss_message(text: str, match: ArticleMatch) -> str:
+    """Why no article was picked, with the closest titles to choose from."""
+    typed = escape_title(truncate(" ".join(text.split()), 100))
+    named = ", ".join(
+        f"“{escape_title(truncate(' '.join(a.title.split()), 100))}” (`{code(a.article_id[:100])}`)"
+        for a in match.suggestions
     )
+    if match.ambiguous:
+        return f"Several articles match “{typed}”: {named}. Pick one from the list as you type."
+    if named:
+        return f"I don't know an article called “{typed}”. Did you mean {named}?"
+    return f"I don't know an article called “{typed}”. `/articles` lists them."
+
+
+def guess_note(interaction: discord.Interaction[CitebotBot], verb: str) -> str | None:
+    """ "<verb> “Title”, the closest to “what you typed”." when the `article:` option was a near
+    miss; None when it named the article exactly."""
+    guess = interaction.extras.get(GUESS)
+    if guess is None:
+        return None
+    typed, article = guess
+    title = escape_title(truncate(" ".join(article.title.split()), 100))
+    return f"{verb} “{title}”, the closest article to “{escape_title(truncate(typed, 100))}”."

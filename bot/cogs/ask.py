@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot import render
 from bot.asking import LoggedAnswer
-from bot.cogs._articles import ArticleOption
+from bot.cogs._articles import ArticleOption, guess_note
 from bot.errors import CitebotError
 from bot.replies import NO_MENTIONS, reply_to, report_message_error
 from bot.store import GuildSettings
@@ -75,7 +75,12 @@ class AskCog(commands.Cog):
             private=private,
         )
         await self._follow_up(
-            interaction, asked, ephemeral=private, per_page=per_page, article_id=article_id
+            interaction,
+            asked,
+            ephemeral=private,
+            per_page=per_page,
+            article_id=article_id,
+            note=guess_note(interaction, "Searched"),
         )
 
     # --- message menu --------------------------------------------------------------------
@@ -108,12 +113,13 @@ class AskCog(commands.Cog):
         ephemeral: bool,
         per_page: int,
         article_id: str | None = None,
+        note: str | None = None,
     ) -> None:
         view, shown = _answer_message(
             asked, interaction.user.id, per_page, private=ephemeral, article_id=article_id
         )
         await interaction.followup.send(
-            content=shown.content or "",
+            content=note or shown.content or "",
             embeds=shown.embeds,
             view=view,
             ephemeral=ephemeral,

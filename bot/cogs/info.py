@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import render
-from bot.cogs._articles import ArticleOption
+from bot.cogs._articles import ArticleOption, guess_note
 from bot.replies import NO_MENTIONS
 from bot.views import ArticlesView
 
@@ -58,7 +58,11 @@ class InfoCog(commands.Cog):
         """`/article`: one article's link, date, counts and opening."""
         engine = self.bot.engine
         shown = render.render_article(name, passages=engine.passage_count_of(name.article_id))
-        await interaction.response.send_message(embeds=shown.embeds, allowed_mentions=NO_MENTIONS)
+        await interaction.response.send_message(
+            content=guess_note(interaction, "Showing"),
+            embeds=shown.embeds,
+            allowed_mentions=NO_MENTIONS,
+        )
 
     @app_commands.command(name="help", description="How to ask me questions, and what I know.")
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
