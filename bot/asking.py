@@ -15,7 +15,14 @@ from dataclasses import dataclass
 
 from bot.answer import Answer
 from bot.chat import strip_discord_markup
-from bot.errors import OnCooldown, QuestionError, QuestionTooLong, StoreWriteError
+from bot.errors import (
+    CitebotError,
+    OnCooldown,
+    QuestionError,
+    QuestionTooLong,
+    StoreWriteError,
+)
+from bot.examples import example_questions
 from bot.lanes import SearchLanes
 from bot.live import LiveEngine
 from bot.ratelimit import QuestionLimiter
@@ -63,17 +70,32 @@ class Asker:
         self._search = SearchLanes()
         self._recent: OrderedDict[int, Answer] = OrderedDict()
         self._recent_lock = threading.Lock()
+        self._examples: tuple[object, list[str]] | None = None
 
     @property
     def per_page(self) -> int:
         """Results per page when a server has not chosen its own."""
         return self.settings.per_page
 
+    def examples(self) -> list[str]:
+        """Example questions from the library answering now (none while it loads)."""
+        try:
+            engine = self.live.engine
+        except CitebotError:
+            return []
+        cached = self._examples
+        if cached is None or cached[0] is not engine:  # a new library: new examples
+            cached = (engine, example_questions(engine.articles))
+            self._examples = cached
+        return cached[1]
+
     def admit(self, user_id: int, question: str) -> str:
         """The question, tidied, when it may be asked now; otherwise a user-facing error."""
         question = clean_question(question)
         if not question:
-            raise QuestionError("Ask me a question in words, for example “who founded DeepSeek?”.")
+            examples = self.examples()
+            example = f", for example “{examples[0]}”" if examples else ""
+            raise QuestionError(f"Ask me a question in words{example}.")
         limit = self.settings.max_question_chars
         if len(question) > limit:
             raise QuestionTooLong(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import re
 import sqlite3
 import sys
 import time
@@ -196,7 +197,9 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     try:
         answer = engine.answer(args.question, k=args.k, article_id=args.article)
     except QuestionError as exc:
-        raise CitebotError(str(exc)) from None
+        examples = _examples(engine)
+        hint = f" For example: citebot ask {_shell_quoted(examples[0])}" if examples else ""
+        raise CitebotError(f"{exc}{hint}") from None
     if args.json:
         print(json.dumps(answer_to_json(answer), ensure_ascii=False))
     else:
@@ -230,7 +233,9 @@ def _pick_article(engine: Any, text: str) -> str:
 def _ask_on_terminal(engine: Any, args: argparse.Namespace, source: TextIO, err: Any) -> int:
     """Someone at the terminal: a prompt, the answer, the next prompt, until an empty line."""
     out = _console(sys.stdout)
-    err.print("Ask a question about the articles (an empty line or Ctrl-D ends).")
+    examples = _examples(engine)
+    example = f", for example “{_escape(examples[0])}”" if examples else ""
+    err.print(f"Ask a question about the articles{example} (an empty line or Ctrl-D ends).")
     while True:
         err.print("[bold]question>[/] ", end="")
         question = source.readline().strip()
@@ -365,7 +370,22 @@ def _cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
     for article_id, title, passages in rows:
         table.add_row(_escape(article_id), _escape(title), passages)
     _console(sys.stdout).print(table)
+    for example in _examples(engine)[:2]:  # on stderr: stdout stays the table
+        print(f"try: citebot ask {_shell_quoted(example)}", file=sys.stderr)
     return EXIT_OK
+
+
+def _examples(engine: Any) -> list[str]:
+    """Questions to suggest, drawn from the articles loaded (never a fixed library's)."""
+    from bot.examples import example_questions
+
+    examples: list[str] = example_questions(engine.articles)
+    return examples
+
+
+def _shell_quoted(text: str) -> str:
+    """`text` in double quotes, as a shell reads it back unchanged (apostrophes stay readable)."""
+    return '"' + re.sub(r'(["$`\\])', r"\\\1", text) + '"'
 
 
 def _cmd_preview(args: argparse.Namespace, settings: Settings) -> int:

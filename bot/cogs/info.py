@@ -76,6 +76,7 @@ class InfoCog(commands.Cog):
             per_page=settings.per_page,
             rate=settings.cooldown_rate,
             per=settings.cooldown_seconds,
+            examples=self.bot.asker.examples(),
         )
         await interaction.response.send_message(
             embeds=shown.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS

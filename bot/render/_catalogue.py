@@ -83,8 +83,19 @@ def render_article(article: Article, *, passages: int, opening_chars: int = 600)
     return Rendered(embeds=[embed])
 
 
-def render_help(*, articles: int, passages: int, per_page: int, rate: int, per: float) -> Rendered:
-    """How to ask, and what the bot knows."""
+def render_help(
+    *,
+    articles: int,
+    passages: int,
+    per_page: int,
+    rate: int,
+    per: float,
+    examples: Sequence[str] = (),
+) -> Rendered:
+    """How to ask, with examples from the library itself, and what the bot knows."""
+    shown = [escape(truncate(example, 100)) for example in examples[:3]]
+    mention = f"“@Citebot {shown[0]}”" if shown else "with your question"
+    tries = ["", "**Try asking**", *(f"• {example}" for example in shown)] if shown else []
     description = "\n".join(
         [
             "I answer questions with **verbatim excerpts** from the articles I know, "
@@ -94,13 +105,15 @@ def render_help(*, articles: int, passages: int, per_page: int, rate: int, per: 
             "• `/ask question:` — in a server, in a DM with me, or anywhere I am installed. "
             "Add `article:` to search one article, `private:` to see the answer alone.",
             "• Send me a direct message: every DM is a question.",
-            "• Mention me in a channel: “@Citebot who founded DeepSeek?”",
+            f"• Mention me in a channel: {mention}",
             "• Right-click a message → Apps → **Ask Citebot**.",
+            *tries,
             "",
             "**Under an answer**",
             "• **More results** shows the next excerpts (only for the person who asked).",
             "• **Show passage** shows the whole passages privately.",
             "• 👍 / 👎 tells us whether the answer helped.",
+            "• **Share in channel**, under a private answer, posts it for everyone.",
             "",
             "**What I know**",
             f"{plural(articles, 'article')} in {plural(passages, 'passage')}; "
