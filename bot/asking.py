@@ -147,7 +147,7 @@ class Asker:
         except StoreWriteError:
             answer_id = None  # already counted and logged (rate-limited) by the store
         if answer_id is not None:
-            self._remember(answer_id, answer)
+            self.remember(answer_id, answer)
         return LoggedAnswer(answer, answer_id)
 
     async def search(
@@ -169,7 +169,8 @@ class Asker:
                 self._recent.move_to_end(answer_id)
             return answer
 
-    def _remember(self, answer_id: int, answer: Answer) -> None:
+    def remember(self, answer_id: int, answer: Answer) -> None:
+        """Keep an answer for its buttons (the least recently used goes past the limit)."""
         with self._recent_lock:
             self._recent[answer_id] = answer
             while len(self._recent) > RECENT_ANSWERS:

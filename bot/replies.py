@@ -110,4 +110,7 @@ def _what(interaction: discord.Interaction[Any]) -> str:
         return f"/{command.qualified_name}"
     data: dict[str, Any] = dict(interaction.data or {})
     custom_id = data.get("custom_id")
-    return f"component {custom_id}" if custom_id else f"interaction type {interaction.type}"
+    if not custom_id:
+        return f"interaction type {interaction.type}"
+    # An answer button's id goes on to name its asker: the log keeps only what it does.
+    return f"component {':'.join(str(custom_id).split(':')[:2])}"

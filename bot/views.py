@@ -413,10 +413,13 @@ async def answer_of(interaction: discord.Interaction[Any], key: AnswerKey) -> An
     ids = (article.article_id for article in bot.engine.articles)
     article_id = await asyncio.to_thread(article_id_of, ids, key.article)
     try:
-        return await bot.asker.search(question, per_page=key.per_page, article_id=article_id)
+        answer = await bot.asker.search(question, per_page=key.per_page, article_id=article_id)
     except CitebotError as exc:  # the article is gone, or the library is still loading
         log.info("could not ask an old answer's question again: %s", exc)
         return None
+    if key.answer_id:  # the next press on this answer needs no search
+        bot.asker.remember(key.answer_id, answer)
+    return answer
 
 
 def _shown(answer: Answer, key: AnswerKey) -> Sequence[Result]:

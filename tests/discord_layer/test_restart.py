@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import simcord
 
 from bot.answer import Engine
@@ -45,6 +47,7 @@ async def test_paging_passages_and_votes_work_after_a_restart(
     again = await alice.click(answer, custom_id=emoji_button(answer, "👍"))
     assert again.response.content == "You already voted 👍 on this answer."
     answer_id = bot.store._db.execute("SELECT MAX(id) FROM questions").fetchone()[0]
+    assert bot.asker.recall(answer_id) is not None  # asked again once, then kept
     counts = bot.store.feedback(answer_id)
     assert (counts.up, counts.down) == (1, 0)
     refused = await bob.click(answer, label="More results")
@@ -84,3 +87,24 @@ def test_a_long_article_id_travels_as_a_hash_within_the_custom_id_limit(engine: 
     assert article_id_of([long_id, "other"], key.article) == long_id
     short = AnswerKey.make(answer_id=1, asker_id=2, page=0, per_page=3, article_id="x")
     assert article_id_of(["x"], short.article) == "x"
+
+
+async def test_an_answer_whose_article_is_gone_says_to_ask_again(
+    env: simcord.Env, settings: Settings, tmp_path: Path
+):
+    guild = env.create_guild()
+    channel = guild.create_text_channel("general")
+    alice = guild.add_member(env.create_user("alice"))
+    asked = await alice.slash(
+        channel, "ask", question="what can I ask?", article="citebot-user-guide"
+    )
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "tides.md").write_text("# Tides\n\nThe moon pulls the sea.\n")
+    moved = settings.with_overrides(corpus_dir=other)
+    await env.restart_bot(create_bot(moved, engine=Engine.open(moved)))
+
+    result = await alice.click(asked.response, label="More results")
+
+    assert result.ephemeral
+    assert result.response.content == "I can't find that answer any more: please ask again."
