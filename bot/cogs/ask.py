@@ -44,7 +44,7 @@ class AskCog(commands.Cog):
 
     @app_commands.command(name="ask", description="Ask a question; get verbatim, cited excerpts.")
     @app_commands.describe(
-        question="What you want to know, in your own words (`/help` shows examples)",
+        question="What you want to know, in your own words (/help shows examples)",
         article="Search only this article (start typing its title)",
         private="Show the answer only to you (default: the server's choice, usually no)",
     )
