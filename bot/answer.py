@@ -335,15 +335,15 @@ class Engine:
             for relative in relatives(word):
                 self._add_variants(gathered, relative, term)
         cleaned = read.text()
-        for phrase in self.synonyms.expand(cleaned):
-            # A synonym of one question word stands for it; a phrase for a phrase adds its words.
-            source = next((t for w, t in words if phrase in self.synonyms.expand(w)), None)
-            if source is not None:
-                self._add_variants(gathered, phrase, source)
-            else:
-                for term in self.analyzer.terms(phrase):
-                    if not gathered.has(term):
-                        gathered.add(term, informativeness(phrase), 1.0)
+        for source, phrase in self.synonyms.matches(cleaned):
+            # A synonym stands for the most informative question word of what it matched
+            # ("dm" for "message" in "direct message"): it can answer for it, never add to
+            # what the question needs.
+            held = [t for t in self.analyzer.terms(source) if t in gathered.informative]
+            if held:
+                self._add_variants(
+                    gathered, phrase, max(held, key=lambda t: gathered.informative[t])
+                )
         weights = {term: self._weight(term, gathered) for term in gathered.factor}
         informative = {t: v * min(gathered.factor[t], 1.0) for t, v in gathered.informative.items()}
         variants = gathered.variants

@@ -127,23 +127,34 @@ class Synonyms:
 
         Phrases are matched longest first, so "direct message" wins over "message".
         """
+        return tuple(dict.fromkeys(target for _, target in self.matches(words)))
+
+    def matches(self, words: str | Iterable[str]) -> tuple[tuple[str, str], ...]:
+        """(the question's words a rule matched, a phrase that rule brings in), in order.
+
+        A phrase the question already holds is left out.
+        """
         if not self.rules:
             return ()
         text = words if isinstance(words, str) else " ".join(words)
+        found = [word.casefold().replace("’", "'") for word in _WORD.findall(text)]
         stems = _key(text)
-        extra: dict[str, None] = {}
+        present = set(stems)
+        pairs: dict[tuple[str, str], None] = {}
         i = 0
         while i < len(stems):
             for size in range(min(self.longest, len(stems) - i), 0, -1):
                 targets = self.rules.get(stems[i : i + size])
                 if targets is not None:
-                    extra.update(dict.fromkeys(targets))
+                    source = " ".join(found[i : i + size])
+                    for target in targets:
+                        if not set(_key(target)) <= present:
+                            pairs[(source, target)] = None
                     i += size
                     break
             else:
                 i += 1
-        present = set(stems)
-        return tuple(phrase for phrase in extra if not set(_key(phrase)) <= present)
+        return tuple(pairs)
 
 
 def _add_rule(rules: dict[Key, dict[str, None]], source: str, targets: list[str]) -> None:

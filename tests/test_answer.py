@@ -174,3 +174,30 @@ def test_synonyms_file_lets_a_community_word_meet_the_articles_word(tmp_path: Pa
     assert not without.found or "server" not in {
         without.results[0].excerpt[s:e].casefold() for s, e in without.results[0].highlights
     }
+
+
+def test_phrase_synonyms_can_answer_for_the_question_but_never_block_it(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "privacy.md").write_text(
+        "# Privacy\n\nOnly you and the bot can read your direct messages; server admins never "
+        "see them, and nothing you write there is shown in a channel.\n",
+        encoding="utf-8",
+    )
+    (corpus / "setup.md").write_text(
+        "# Setting up\n\nA server administrator invites the bot with the invite link and picks "
+        "the channels where it answers mentions.\n",
+        encoding="utf-8",
+    )
+    settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data")
+    plain = Engine.open(settings).answer("Who can read my direct messages?")
+    (corpus / "synonyms.txt").write_text("direct message, dm\n", encoding="utf-8")
+    engine = Engine.open(settings)
+    # The rule adds "dm" as another way to say "message": not a word the answer must hold.
+    with_rule = engine.answer("Who can read my direct messages?")
+    assert plain.found and with_rule.found
+    assert with_rule.results[0].article_id == plain.results[0].article_id == "privacy"
+    # And the other way: the chat word finds the article's words.
+    dms = engine.answer("who can read my dm")
+    assert dms.found
+    assert dms.results[0].article_id == "privacy"
