@@ -72,6 +72,10 @@ class Asker:
         self._recent_lock = threading.Lock()
         self._examples: tuple[object, list[str]] | None = None
 
+    def close(self) -> None:
+        """Let the search lanes end once their searches are done (the bot is closing)."""
+        self._search.shutdown(wait=False)
+
     @property
     def per_page(self) -> int:
         """Results per page when a server has not chosen its own."""

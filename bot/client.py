@@ -184,6 +184,8 @@ class CitebotBot(commands.Bot):
             self._prune_task.cancel()
             self._prune_task = None
         await super().close()
+        if self._asker is not None:
+            self._asker.close()
         if self._owns_store and self._store is not None:
             self._store.close()
             self._store = None

@@ -106,6 +106,10 @@ class SearchLanes(Executor):
                     else:
                         future.set_result(result)
             finally:
+                # Drop the finished search before waiting for the next one: a lane that
+                # waits long must not keep an old engine (a reloaded library) alive.
+                del future, call
+                result = None
                 with self._cv:
                     del self._busy_since[lane]
                     self._cv.notify_all()

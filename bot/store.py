@@ -541,13 +541,9 @@ def _hash(key: bytes, salt: bytes, user_id: int) -> str:
 def load_or_make_key(path: Path) -> bytes:
     """The user-hash key in `path`, made once (0600, atomically: shard processes may race)."""
     try:
-        return bytes.fromhex(path.read_text().strip())
+        return _read_key(path)
     except FileNotFoundError:
         pass
-    except ValueError:
-        raise StoreKeyError(
-            f"{path} is not a Citebot key file (delete it to make a new one)"
-        ) from None
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -561,4 +557,19 @@ def load_or_make_key(path: Path) -> bytes:
             pass
     finally:
         temporary.unlink(missing_ok=True)
-    return bytes.fromhex(path.read_text().strip())
+    return _read_key(path)
+
+
+#: The shortest key accepted: 16 bytes, as for CITEBOT_USER_KEY's 16 characters.
+MIN_KEY_BYTES = 16
+
+
+def _read_key(path: Path) -> bytes:
+    """The key a key file holds; an empty, short or garbled file is refused, never used."""
+    try:
+        key = bytes.fromhex(path.read_text().strip())
+    except ValueError:
+        key = b""
+    if len(key) < MIN_KEY_BYTES:
+        raise StoreKeyError(f"{path} is not a Citebot key file (delete it to make a new one)")
+    return key

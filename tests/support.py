@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import discord
@@ -117,3 +118,20 @@ def zipf_queries(seed: int, weights: np.ndarray, count: int, lo: int = 1, hi: in
         [f"t{t}" for t in rng.choice(len(weights), size=int(rng.integers(lo, hi + 1)), p=weights)]
         for _ in range(count)
     ]
+
+
+async def write_until_seen(
+    path: Path, text: str, seen: Callable[[], bool], tries: int = 30
+) -> bool:
+    """Write a file, and write it again each second, until `seen()` says a watcher saw it.
+
+    A watcher that takes its first look at the folder after the first write counts the file
+    as already there; the next write is a change it sees. No test waits on a guessed delay.
+    """
+    for _ in range(tries):
+        path.write_text(text, encoding="utf-8")
+        for _ in range(10):
+            if seen():
+                return True
+            await asyncio.sleep(0.1)
+    return seen()

@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from support import write_until_seen
 
 from bot.live import LiveEngine
 from bot.settings import Settings
@@ -67,15 +68,11 @@ async def test_watcher_picks_up_a_new_file(settings: Settings) -> None:
     stop = asyncio.Event()
     watcher = asyncio.create_task(live.watch(debounce_ms=100, stop=stop))
     try:
-        await asyncio.sleep(0.3)
-        (settings.corpus_dir / "okapi.md").write_text(
-            "# Okapis\n\nThe okapi is a giraffid from the Congo."
+        assert await write_until_seen(
+            settings.corpus_dir / "okapi.md",
+            "# Okapis\n\nThe okapi is a giraffid from the Congo.",
+            lambda: live.engine.article("okapi") is not None,
         )
-        for _ in range(100):
-            if live.engine.article("okapi") is not None:
-                break
-            await asyncio.sleep(0.1)
-        assert live.engine.article("okapi") is not None
         assert live.engine.answer("What is an okapi?").found
     finally:
         stop.set()

@@ -8,8 +8,10 @@ import sqlite3
 import stat
 from pathlib import Path
 
+import pytest
+
 from bot.insight import compute_unanswered, format_unanswered
-from bot.store import KEY_FILENAME, Store
+from bot.store import KEY_FILENAME, Store, StoreKeyError, load_or_make_key
 
 USER = 123456789012345678
 
@@ -111,3 +113,11 @@ def test_forget_user_deletes_their_questions_and_votes_everywhere(tmp_path: Path
     assert store.kept_about(USER).questions == 0 and store.kept_about(USER).votes == 0
     assert [q.question for q in store.questions()] == ["who?"]  # user 7's question stays
     assert store.feedback(theirs).up == 0
+
+
+def test_an_empty_or_short_key_file_is_refused_not_used(tmp_path: Path) -> None:
+    for content in ("", "\n", "abcd\n"):
+        key_file = tmp_path / "user-hash.key"
+        key_file.write_text(content)
+        with pytest.raises(StoreKeyError, match="not a Citebot key file"):
+            load_or_make_key(key_file)

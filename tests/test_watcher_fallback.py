@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import watchfiles.main
+from support import write_until_seen
 from watchfiles._rust_notify import WatchfilesRustInternalError
 
 from bot.live import LiveEngine
@@ -42,14 +43,6 @@ def no_inotify(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     return asked
 
 
-async def wait_for_article(live: LiveEngine, article_id: str) -> bool:
-    for _ in range(150):
-        if live.engine.article(article_id) is not None:
-            return True
-        await asyncio.sleep(0.1)
-    return False
-
-
 async def test_the_bots_watcher_falls_back_to_polling_with_one_warning(
     settings: Settings, no_inotify: list[bool], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -58,11 +51,11 @@ async def test_the_bots_watcher_falls_back_to_polling_with_one_warning(
     with caplog.at_level(logging.WARNING, logger="bot.live"):
         watcher = live.watch_in_thread(asyncio.get_running_loop(), debounce_ms=100)
         try:
-            await asyncio.sleep(0.5)
-            (settings.corpus_dir / "okapi.md").write_text(
-                "# Okapis\n\nThe okapi is a giraffid from the Congo."
+            assert await write_until_seen(
+                settings.corpus_dir / "okapi.md",
+                "# Okapis\n\nThe okapi is a giraffid from the Congo.",
+                lambda: live.engine.article("okapi") is not None,
             )
-            assert await wait_for_article(live, "okapi")
             assert watcher.running
         finally:
             await asyncio.to_thread(watcher.stop)
@@ -80,9 +73,11 @@ async def test_the_async_watcher_falls_back_to_polling(
     stop = asyncio.Event()
     watcher = asyncio.create_task(live.watch(debounce_ms=100, stop=stop))
     try:
-        await asyncio.sleep(0.5)
-        (settings.corpus_dir / "tapir.md").write_text("# Tapirs\n\nTapirs have short trunks.")
-        assert await wait_for_article(live, "tapir")
+        assert await write_until_seen(
+            settings.corpus_dir / "tapir.md",
+            "# Tapirs\n\nTapirs have short trunks.",
+            lambda: live.engine.article("tapir") is not None,
+        )
     finally:
         stop.set()
         await asyncio.wait_for(watcher, 5)
