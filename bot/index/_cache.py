@@ -101,15 +101,21 @@ def index_passages(
         # The title (and the description) counts once toward each of its passages: a
         # question naming the article's subject finds it, without the title outweighing
         # the passage text. The headings above a passage count as the title does.
+        # Passages come article by article: each article's title and headings are analysed
+        # once, not once a passage.
         title_terms: dict[int, list[str]] = {}
+        heading_terms: dict[tuple[str, ...], list[str]] = {}
         for passage in passages:
             article = corpus.articles[passage.article]
             if passage.article not in title_terms:
                 title_terms = {passage.article: analyzer.terms(context_text(article))}
-            section = article.section_of(passage.last_paragraph)
+                heading_terms = {}
+            path = article.section_of(passage.last_paragraph).path
+            if path not in heading_terms:
+                heading_terms[path] = analyzer.terms(" ".join(path)) * SECTION_WEIGHT
             yield (
                 title_terms[passage.article]
-                + analyzer.terms(" ".join(section.path)) * SECTION_WEIGHT
+                + heading_terms[path]
                 + analyzer.terms(article.text[passage.start : passage.end])
             )
 
