@@ -1,8 +1,9 @@
 """The answering API every front end uses: a question in, cited verbatim excerpts out.
 
 `Engine.open` loads the corpus and the saved index (building it when the corpus or
-the settings changed); `Engine.answer` is pure computation over immutable data, so
-the Discord layer can run many at once in worker threads.
+the settings changed); `Engine.prepare` builds what questions need besides (the chat
+reader, the word tables). `Engine.answer` then only reads shared data (its caches are
+thread-safe), so the Discord layer can run several at once in worker threads.
 """
 
 from __future__ import annotations

@@ -326,7 +326,7 @@ def _classify(
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         return "skip", (
             f"skipped {shown}: unknown file type '{path.suffix or '(none)'}' "
-            "(use .md, .markdown, .txt, .html, .htm or .jsonl)"
+            "(use .md, .markdown, .mdx, .txt, .html, .htm or .jsonl)"
         )
     if not _is_regular_or_dangling(entry):
         # A pipe or device named like an article would block or never end.
