@@ -343,15 +343,8 @@ def main() -> None:
     seen: list[Seen] = []
     original = bot.rerank.candidate
 
-    def recording(
-        number: int,
-        bm25: float,
-        top: float,
-        sents: Sequence[Sentence],
-        title_terms: frozenset[str],
-        query: Query,
-        **passage: Any,
-    ) -> Candidate:
+    def recording(number: int, *scored: Any, **passage: Any) -> Candidate:
+        bm25, top, sents, title_terms, query = scored
         seen.append(
             (
                 number,
@@ -361,7 +354,7 @@ def main() -> None:
                 passage.get("local") or {},
             )
         )
-        return original(number, bm25, top, sents, title_terms, query, **passage)
+        return original(number, *scored, **passage)
 
     bot.answer.candidate = recording  # type: ignore[attr-defined]
 

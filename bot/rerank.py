@@ -23,7 +23,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from bot.text import Analyzer, sentence_spans
 
@@ -248,23 +248,12 @@ def candidate(
     sents: Sequence[Sentence],
     title_terms: frozenset[str],
     query: Query,
-    *,
-    article_share: float = 0.0,
-    local: Mapping[str, float] | None = None,
-    code_share: float = 0.0,
+    **passage: Any,
 ) -> Candidate:
     """One BM25 hit re-scored: its `features` weighed by `WEIGHTS`; `top` is the
-    question's best BM25 score."""
-    found = features(
-        bm25,
-        top,
-        sents,
-        title_terms,
-        query,
-        article_share=article_share,
-        local=local,
-        code_share=code_share,
-    )
+    question's best BM25 score, `passage` the keywords of `features`."""
+    found = features(bm25, top, sents, title_terms, query, **passage)
+    local = passage.get("local")
     score = sum(WEIGHTS[name] * value for name, value in found.items() if WEIGHTS[name])
     present = frozenset().union(*(s.matched for s in sents)) | query.concepts(title_terms)
     return Candidate(number, bm25, score, found["coverage"], tuple(sents), local, present)
