@@ -93,8 +93,12 @@ class Asker:
             self._examples = cached
         return cached[1]
 
-    def admit(self, user_id: int, question: str) -> str:
-        """The question, tidied, when it may be asked now; otherwise a user-facing error."""
+    async def admit(self, user_id: int, question: str) -> str:
+        """The question, tidied, when it may be asked now; otherwise a user-facing error.
+
+        The cooldown is this process's own on SQLite, and shared by every process (on any
+        host) on PostgreSQL, where it is read and taken off the event loop.
+        """
         question = clean_question(question)
         if not question:
             examples = self.examples()
@@ -106,7 +110,19 @@ class Asker:
                 f"That question is {len(question):,} characters long; please keep it under "
                 f"{limit:,}."
             )
-        retry_after = self.limiter.hit(user_id)
+        retry_after = None
+        if self.store.shared:
+            try:
+                retry_after = await asyncio.to_thread(
+                    self.store.take_question_slot,
+                    user_id,
+                    rate=self.limiter.rate,
+                    per=self.limiter.per,
+                )
+            except StoreWriteError:  # counted and logged by the store; this process's own limit
+                retry_after = None
+        if retry_after is None:
+            retry_after = self.limiter.hit(user_id)
         if retry_after > 0:
             raise OnCooldown(retry_after)
         return question

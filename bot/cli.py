@@ -1,4 +1,5 @@
-"""The `citebot` command: ask, index, articles, run (Discord), stats, unanswered and eval.
+"""The `citebot` command: ask, index, articles, run (Discord), health, stats, unanswered,
+eval and migrate-store.
 
 The terminal front end: it only calls the answering API and renders its result.
 """
@@ -115,6 +116,11 @@ def _parser() -> argparse.ArgumentParser:
         help="one article a line: id, title, passages (tab-separated)",
     )
     command("run", "run the Discord bot (needs DISCORD_TOKEN)", _cmd_run)
+    command(
+        "health",
+        "exit 0 when the bot running on this data dir is connected (for container health checks)",
+        _cmd_health,
+    )
 
     preview = command(
         "preview", "draw the answer to a question as Discord shows it, to a PNG", _cmd_preview
@@ -135,6 +141,16 @@ def _parser() -> argparse.ArgumentParser:
         "--days", type=int, default=7, help="how many days back to look (default 7)"
     )
     unanswered.add_argument("--guild", type=int, help="only this Discord server (its id)")
+    migrate = command(
+        "migrate-store",
+        "copy the question log, votes and settings from SQLite into PostgreSQL",
+        _cmd_migrate_store,
+    )
+    migrate.add_argument(
+        "--to",
+        metavar="URL",
+        help="the PostgreSQL database, postgresql://… (default: CITEBOT_DATABASE_URL)",
+    )
 
     evaluate = sub.add_parser(
         "eval", help="measure answer quality on a SQuAD-format question set or a docs set"
@@ -347,7 +363,26 @@ def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         f"{engine.index.vocabulary_size} terms; index ready in {elapsed:.2f} s "
         f"({settings.data_dir / 'index'})"
     )
+    if settings.store_url() is not None:
+        _announce_reload(settings)
     return EXIT_OK
+
+
+def _announce_reload(settings: Settings) -> None:
+    """Running bots on the shared store rebuild too (each from the corpus its host sees)."""
+    import os
+    import socket
+
+    from bot.database import RELOAD_CHANNEL, PostgresDatabase
+
+    url = settings.store_url()
+    assert url is not None
+    database = PostgresDatabase(url, max_size=1)
+    try:
+        database.notify(RELOAD_CHANNEL, f"citebot index on {socket.gethostname()}:{os.getpid()}")
+    finally:
+        database.close()
+    print("told the running bots sharing CITEBOT_DATABASE_URL to reload")
 
 
 def _cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
@@ -408,12 +443,30 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return run_bot(settings)
 
 
+def _cmd_health(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import health
+
+    age = health.age(settings.data_dir)
+    if age is None:
+        print(f"unhealthy: no heartbeat in {settings.data_dir} (is the bot running and connected?)")
+        return 1
+    if age > health.MAX_AGE:
+        print(f"unhealthy: the last heartbeat is {age:.0f} s old (the bot is not connected)")
+        return 1
+    print(f"healthy: connected {age:.0f} s ago")
+    return EXIT_OK
+
+
 def _open_store(settings: Settings) -> Any:
     from bot.store import Store
 
     try:
-        store = Store.open_existing(settings.data_dir, user_key=settings.user_key_bytes())
+        store = Store.open_existing(
+            settings.data_dir, settings.store_url(), user_key=settings.user_key_bytes()
+        )
     except (OSError, sqlite3.Error, CitebotError) as exc:
+        if settings.store_url() is not None and isinstance(exc, CitebotError):
+            raise  # it names CITEBOT_DATABASE_URL already
         reason = getattr(exc, "strerror", None) or str(exc)
         raise CitebotError(
             f"cannot use the question log in {settings.data_dir} ({reason})"
@@ -423,6 +476,36 @@ def _open_store(settings: Settings) -> Any:
             f"no question log in {settings.data_dir} yet (the bot writes it as it answers)"
         )
     return store
+
+
+def _cmd_migrate_store(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.database import is_postgres_url
+    from bot.store import Store, copy_store
+
+    url = args.to or settings.store_url()
+    if url is None or not is_postgres_url(url):
+        raise CitebotError(
+            "give the PostgreSQL database to copy into: --to postgresql://user:password@host/db "
+            "(or set CITEBOT_DATABASE_URL)"
+        )
+    key = settings.user_key_bytes()
+    source = Store.open_existing(settings.data_dir, user_key=key)
+    if source is None:
+        raise CitebotError(f"no SQLite store in {settings.data_dir} to copy")
+    try:
+        target = Store.open(settings.data_dir, url, user_key=key)
+        try:
+            copied = copy_store(source, target)
+        finally:
+            target.close()
+    finally:
+        source.close()
+    print(
+        f"copied {copied.questions} questions, {copied.votes} votes and the settings of "
+        f"{copied.servers} servers from {settings.data_dir / Store.FILENAME} into PostgreSQL; "
+        "set CITEBOT_DATABASE_URL to use it"
+    )
+    return EXIT_OK
 
 
 def _cmd_stats(args: argparse.Namespace, settings: Settings) -> int:

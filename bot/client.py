@@ -7,7 +7,10 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
+import os
 import signal
+import socket
 import sys
 import time
 from typing import Any
@@ -16,8 +19,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import health
 from bot.answer import Engine
 from bot.asking import Asker
+from bot.database import Listener
 from bot.errors import CitebotError, StoreWriteError
 from bot.live import CorpusWatcher, LiveEngine
 from bot.replies import NO_MENTIONS, report_error
@@ -36,6 +41,8 @@ SCOPES = ("bot", "applications.commands")
 
 EXIT_OK = 0
 EXIT_BAD_TOKEN = 2
+#: Discord lets a bot IDENTIFY once per 5 s in each `shard_id % max_concurrency` bucket.
+IDENTIFY_INTERVAL = 5.0
 
 
 class CitebotTree(app_commands.CommandTree["CitebotBot"]):
@@ -80,9 +87,14 @@ class CitebotBot(commands.Bot):
         self._asker: Asker | None = None
         self._watcher: CorpusWatcher | None = None
         self._prune_task: asyncio.Task[None] | None = None
+        self._heartbeat_task: asyncio.Task[None] | None = None
         self._guild_settings: dict[int, tuple[float, GuildSettings]] = {}
         #: Held while articles are added or removed, so duplicate checks see every change.
         self.corpus_lock = asyncio.Lock()
+        #: Names this process in reload notices, so it ignores its own.
+        self.process_name = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._listener: Listener | None = None
+        self._max_concurrency: int | None = None
 
     # --- dependencies ----------------------------------------------------------------
 
@@ -93,7 +105,8 @@ class CitebotBot(commands.Bot):
 
     @property
     def store(self) -> Store:
-        """The SQLite store, opened in `setup_hook` unless one was given."""
+        """The store (SQLite, or PostgreSQL with CITEBOT_DATABASE_URL), opened in `setup_hook`
+        unless one was given."""
         if self._store is None:
             raise RuntimeError("the store opens in setup_hook")
         return self._store
@@ -148,6 +161,17 @@ class CitebotBot(commands.Bot):
             except Exception:
                 log.exception("pruning the question log failed")
 
+    async def _beat(self) -> None:
+        """Refresh the heartbeat file while connected (`citebot health` reads its age)."""
+        await self.wait_until_ready()
+        while not self.is_closed():
+            if math.isfinite(self.latency):
+                try:
+                    await asyncio.to_thread(health.beat, self.settings.data_dir)
+                except OSError as exc:
+                    log.warning("could not write the heartbeat file: %s", exc)
+            await asyncio.sleep(health.INTERVAL)
+
     # --- start-up and shut-down ------------------------------------------------------
 
     async def setup_hook(self) -> None:
@@ -158,11 +182,16 @@ class CitebotBot(commands.Bot):
         )
         if self._store is None:
             self._store = await asyncio.to_thread(
-                Store.open, self.settings.data_dir, user_key=self.settings.user_key_bytes()
+                Store.open,
+                self.settings.data_dir,
+                self.settings.store_url(),
+                user_key=self.settings.user_key_bytes(),
             )
         self._asker = Asker(self.settings, self.live, self.store)
+        await self._share_reloads()
         await self.prune_log()
         self._prune_task = asyncio.create_task(self._prune_daily(), name="citebot-prune-log")
+        self._heartbeat_task = asyncio.create_task(self._beat(), name="citebot-heartbeat")
         if self.settings.watch_corpus:
             self._watcher = self.live.watch_in_thread(
                 asyncio.get_running_loop(), debounce_ms=self.settings.watch_debounce_ms
@@ -175,19 +204,65 @@ class CitebotBot(commands.Bot):
         if self.application_id is not None:
             log.info("invite me with %s", self.invite_url())
 
+    async def _share_reloads(self) -> None:
+        """On a shared store, a rebuild here is announced, and one announced elsewhere is
+        followed here (when the corpus this host sees has changed)."""
+        store = self.store
+        if not store.shared:
+            return
+        loop = asyncio.get_running_loop()
+
+        async def announce() -> None:
+            await asyncio.to_thread(store.announce_reload, self.process_name)
+
+        def on_notice(sender: str) -> None:
+            if sender == self.process_name:
+                return
+            log.info(
+                "another process (%s) rebuilt its index; rebuilding if the corpus changed", sender
+            )
+            asyncio.run_coroutine_threadsafe(
+                self.live.reload(only_if_changed=True, announce=False), loop
+            )
+
+        self.live.on_rebuilt = announce
+        self._listener = await asyncio.to_thread(store.listen_for_reloads, on_notice)
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """On a shared store, processes on every host take turns to IDENTIFY (Discord's
+        5 s per `shard_id % max_concurrency`); otherwise discord.py's own wait."""
+        store = self._store
+        if store is None or not store.shared or shard_id is None:
+            await super().before_identify_hook(shard_id, initial=initial)
+            return
+        if self._max_concurrency is None:
+            try:
+                _, _, limits = await self.http.get_bot_gateway()
+                self._max_concurrency = max(1, int(limits["max_concurrency"]))
+            except Exception as exc:  # noqa: BLE001 - 1 is always safe, only slower
+                log.warning("could not read max_concurrency (%s); assuming 1", exc)
+                self._max_concurrency = 1
+        bucket = shard_id % self._max_concurrency
+        waited = await asyncio.to_thread(store.take_identify_turn, bucket, IDENTIFY_INTERVAL)
+        log.info("shard %d identifies (bucket %d, waited %.1f s)", shard_id, bucket, waited)
+
     async def close(self) -> None:
         """Stop the watcher and the pruning, then disconnect and close the store."""
         if self._watcher is not None:
             watcher, self._watcher = self._watcher, None
             await asyncio.to_thread(watcher.stop)
-        if self._prune_task is not None:
-            self._prune_task.cancel()
-            self._prune_task = None
+        if self._listener is not None:
+            listener, self._listener = self._listener, None
+            await asyncio.to_thread(listener.stop)
+        for task in (self._prune_task, self._heartbeat_task):
+            if task is not None:
+                task.cancel()
+        self._prune_task = self._heartbeat_task = None
         await super().close()
         if self._asker is not None:
             self._asker.close()
         if self._owns_store and self._store is not None:
-            self._store.close()
+            await asyncio.to_thread(self._store.close)
             self._store = None
 
     async def on_message(self, message: discord.Message, /) -> None:

@@ -13,7 +13,7 @@ import concurrent.futures
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +48,8 @@ class LiveEngine:
         self._lock = asyncio.Lock()
         # The corpus files as they were when the current engine was built.
         self._built_from: tuple[tuple[str, int, int], ...] | None = None
+        #: Awaited after a rebuild this process started, to tell the others (shared store).
+        self.on_rebuilt: Callable[[], Awaitable[None]] | None = None
 
     @property
     def engine(self) -> Engine:
@@ -65,18 +67,33 @@ class LiveEngine:
         """Build the first engine off the event loop; unlike `reload`, a failure is raised."""
         async with self._lock:
             if self._engine is None:
+                signature = await asyncio.to_thread(
+                    corpus_signature, self.settings.corpus_dir, self.settings.corpus_extra_roots
+                )
                 self._engine = await asyncio.to_thread(
                     _open_ready, self.settings, on_warning=log.warning
                 )
+                self._built_from = signature
             return self._engine
 
-    async def reload(self, *, only_if_changed: bool = False) -> ReloadResult:
+    async def reload(self, *, only_if_changed: bool = False, announce: bool = True) -> ReloadResult:
         """Rebuild from the corpus folder off the event loop; one rebuild at a time.
 
         With `only_if_changed`, nothing is rebuilt when no file changed since the current
         engine was built: the watcher's event for a file that `/citebot add` already
-        indexed costs a folder listing, not a second rebuild.
+        indexed costs a folder listing, not a second rebuild. A rebuild is announced to
+        the other processes (`on_rebuilt`) unless it answers their announcement.
         """
+        result, rebuilt = await self._reload(only_if_changed)
+        if rebuilt and announce and self.on_rebuilt is not None:
+            try:
+                await self.on_rebuilt()
+            except Exception as exc:  # noqa: BLE001 - the others still catch up on their next change
+                log.warning("could not tell the other processes about the reload: %s", exc)
+        return result
+
+    async def _reload(self, only_if_changed: bool) -> tuple[ReloadResult, bool]:
+        rebuilt = False
         async with self._lock:
             started = time.perf_counter()
             signature = await asyncio.to_thread(
@@ -84,12 +101,13 @@ class LiveEngine:
             )
             current = self._engine
             if only_if_changed and current is not None and signature == self._built_from:
-                return ReloadResult(
+                unchanged = ReloadResult(
                     ok=True,
                     articles=len(current.articles),
                     passages=current.passage_count,
                     seconds=time.perf_counter() - started,
                 )
+                return unchanged, False
             warnings: list[str] = []
             try:
                 engine = await asyncio.to_thread(
@@ -111,6 +129,7 @@ class LiveEngine:
             else:
                 self._engine = engine
                 self._built_from = signature
+                rebuilt = True
                 result = ReloadResult(
                     ok=True,
                     articles=len(engine.articles),
@@ -126,7 +145,7 @@ class LiveEngine:
                     result.passages,
                     result.seconds,
                 )
-        return result
+        return result, rebuilt
 
     async def watch(self, *, debounce_ms: int = 1500, stop: asyncio.Event | None = None) -> None:
         """Reload whenever files in the corpus folder change (watchfiles, debounced).

@@ -75,6 +75,8 @@ class Settings:
     message_content_intent: bool = False
     url_template: str | None = None
     anchor_style: str = "github"
+    #: PostgreSQL shared by shard processes on several hosts; None: SQLite in `data_dir`.
+    database_url: Secret | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -130,6 +132,7 @@ class Settings:
             ),
             url_template=reader.get("CITEBOT_URL_TEMPLATE", _url_template, None),
             anchor_style=reader.get("CITEBOT_ANCHOR_STYLE", _anchor_style, cls.anchor_style),
+            database_url=reader.get("CITEBOT_DATABASE_URL", _database_url, None),
         )
         if settings.passage_min_words > settings.passage_max_words:
             raise SettingsError(
@@ -155,6 +158,10 @@ class Settings:
         """The key for the store's user hashes when set (else the store keeps a key file)."""
         return None if self.user_key is None else self.user_key.reveal().encode()
 
+    def store_url(self) -> str | None:
+        """The PostgreSQL URL the store lives at, or None for SQLite in the data dir."""
+        return None if self.database_url is None else self.database_url.reveal()
+
     def index_fingerprint_fields(self) -> dict[str, Any]:
         """The settings that change what the index holds: part of its cache key."""
         names = ("language", "k1", "b", "epsilon", "passage_min_words", "passage_max_words")
@@ -169,6 +176,10 @@ def _read_dotenv(path: Path) -> dict[str, str]:
     return {k: v for k, v in dotenv_values(path).items() if v is not None}
 
 
+#: Their values never appear in an error message (a database URL can hold a password).
+_SECRET_NAMES = ("DISCORD_TOKEN", "CITEBOT_USER_KEY", "CITEBOT_DATABASE_URL")
+
+
 class _Reader:
     def __init__(self, values: Mapping[str, str]) -> None:
         self._values = values
@@ -180,7 +191,7 @@ class _Reader:
         try:
             return parse(raw.strip())
         except (ValueError, TypeError) as exc:
-            shown = "***" if name in ("DISCORD_TOKEN", "CITEBOT_USER_KEY") else repr(raw)
+            shown = "***" if name in _SECRET_NAMES else repr(raw)
             raise SettingsError(f"{name} {exc} (got {shown})") from None
 
 
@@ -275,6 +286,15 @@ def _anchor_style(raw: str) -> str:
     if style not in {"github", "python-markdown"}:
         raise ValueError("must be github or python-markdown (how the site makes heading ids)")
     return style
+
+
+def _database_url(raw: str) -> Secret:
+    if not raw.startswith(("postgresql://", "postgres://")):
+        raise ValueError(
+            "must be a PostgreSQL URL such as postgresql://citebot:password@db.example:5432/citebot "
+            "(leave it unset for SQLite in the data dir)"
+        )
+    return Secret(raw)
 
 
 def _log_level(raw: str) -> str:

@@ -1,11 +1,14 @@
 """What the bot remembers: the question log, feedback votes, per-server settings, and meta.
 
-Plain `sqlite3` in the data folder, in WAL mode so several bot processes (shards) and
-the CLI can share it. Every method blocks: the Discord layer calls them with
-`asyncio.to_thread`. Users appear only as keyed hashes of their ids: HMAC with a key
-kept outside the store (a file in the data folder readable only by the bot's user, or
-CITEBOT_USER_KEY), so votes still count once per person, and the SQLite file alone,
-with a member list, links no question to anyone.
+SQLite in the data folder by default (WAL, so shard processes on one host and the CLI
+can share it), or PostgreSQL when CITEBOT_DATABASE_URL names one (shard processes on
+several hosts; cooldowns and reload notices then go through it too). The SQL is
+written once, with `?` placeholders, against `bot.database`. Every method blocks: the
+Discord layer calls them with `asyncio.to_thread`. Users appear only as keyed hashes of
+their ids: HMAC with a key kept outside the store (a file in the data folder readable
+only by the bot's user, or CITEBOT_USER_KEY), so votes still count once per person, and
+the database alone, with a member list, links no question to anyone. Every process
+sharing a PostgreSQL store must use the same key (checked at open).
 """
 
 from __future__ import annotations
@@ -18,13 +21,25 @@ import logging
 import os
 import secrets
 import sqlite3
-import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from bot.database import (
+    RELOAD_CHANNEL,
+    SCHEMA_VERSION,
+    Listener,
+    PostgresDatabase,
+    Session,
+    SQLiteDatabase,
+    SQLiteSession,
+    applied_version,
+    connect,
+    migrate,
+    write_errors,
+)
 from bot.errors import CitebotError, StoreWriteError
 
 log = logging.getLogger(__name__)
@@ -37,44 +52,9 @@ class StoreKeyError(CitebotError):
 Vote = Literal["up", "down"]
 VoteOutcome = Literal["recorded", "changed", "unchanged"]
 
-#: user_version 3: user hashes keyed with a secret outside the store, questions marked
-#: private. Version 2 (salted hashes, salt in the store) and version 1 (raw user ids) are
-#: migrated in place on open.
-SCHEMA_VERSION = 3
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS questions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    asked_at REAL NOT NULL,
-    user_hash TEXT NOT NULL,
-    source TEXT NOT NULL,
-    guild_id INTEGER,
-    question TEXT NOT NULL,
-    found INTEGER NOT NULL,
-    results INTEGER NOT NULL,
-    top_article TEXT,
-    elapsed_ms REAL NOT NULL,
-    reply_ms REAL,
-    private INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS questions_asked_at ON questions (asked_at);
-CREATE INDEX IF NOT EXISTS questions_guild ON questions (guild_id, asked_at);
-CREATE TABLE IF NOT EXISTS feedback (
-    answer_id INTEGER NOT NULL REFERENCES questions(id),
-    user_hash TEXT NOT NULL,
-    vote TEXT NOT NULL CHECK (vote IN ('up', 'down')),
-    voted_at REAL NOT NULL,
-    PRIMARY KEY (answer_id, user_hash)
-);
-CREATE TABLE IF NOT EXISTS meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS guild_settings (
-    guild_id INTEGER PRIMARY KEY,
-    settings TEXT NOT NULL
-);
-"""
 SALT_KEY = "user_salt"
+#: In the meta table of a shared store: a check value of the key every process must share.
+KEY_CHECK = "user_key_check"
 #: The key of the user hashes, in the data folder next to (never inside) the store.
 KEY_FILENAME = "user-hash.key"
 DAY = 86400.0
@@ -179,69 +159,96 @@ class GuildSettings:
 
 
 class Store:
-    """One SQLite connection shared by worker threads, guarded by a lock."""
+    """The question log and settings on one backend (`bot.database`), shared by worker threads."""
 
     FILENAME = "citebot.sqlite3"
 
-    def __init__(self, connection: sqlite3.Connection, user_key: bytes) -> None:
-        self._db = connection
-        self._lock = threading.Lock()
-        self._salt = _salt(connection)
+    def __init__(self, database: SQLiteDatabase | PostgresDatabase, user_key: bytes | None) -> None:
+        self._db = database
+        self._salt = _salt(database)
         self._key = user_key
         self.write_failures = WriteFailures()
 
     @contextlib.contextmanager
-    def _writing(self, *, transaction: bool = False) -> Iterator[sqlite3.Connection]:
-        """Hold the lock for a write; a failure rolls back cleanly and becomes StoreWriteError."""
-        with self._lock:
-            try:
-                if transaction:
-                    self._db.execute("BEGIN IMMEDIATE")
-                yield self._db
-                if transaction:
-                    self._db.execute("COMMIT")
-            except (sqlite3.Error, OSError) as exc:
-                _rollback(self._db)
-                reason = str(exc) or type(exc).__name__
-                self.write_failures.record(reason, time.time())
-                raise StoreWriteError(reason) from exc
-            except BaseException:
-                _rollback(self._db)
-                raise
+    def _writing(self) -> Iterator[Session]:
+        """A write in one transaction; a failure rolls back cleanly and becomes StoreWriteError."""
+        try:
+            with self._db.transaction() as tx:
+                yield tx
+        except write_errors() as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            self.write_failures.record(reason, time.time())
+            raise StoreWriteError(reason) from exc
 
     @classmethod
-    def open(cls, data_dir: Path, *, user_key: bytes | None = None) -> Store:
-        """Open (creating or upgrading when needed) the store in `data_dir`.
+    def open(
+        cls,
+        data_dir: Path,
+        url: str | None = None,
+        *,
+        user_key: bytes | None = None,
+        reading: bool = False,
+    ) -> Store:
+        """Open (creating or upgrading when needed) the store: PostgreSQL at `url`, else SQLite
+        in `data_dir`.
 
         `user_key` keys the user hashes (CITEBOT_USER_KEY); without it the key file in
-        `data_dir` is used, made on first use with permissions 0600.
+        `data_dir` is used, made on first use with permissions 0600. `reading` (the CLI's
+        reports on a shared store) makes no key file and checks no key: they need none.
         """
-        data_dir.mkdir(parents=True, exist_ok=True)
-        key = user_key if user_key is not None else load_or_make_key(data_dir / KEY_FILENAME)
-        db = sqlite3.connect(
-            data_dir / cls.FILENAME, check_same_thread=False, isolation_level=None, timeout=10
-        )
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA foreign_keys=ON")
-        _create_or_upgrade(db, key)
-        return cls(db, key)
+        if user_key is not None:
+            key: bytes | None = user_key
+        elif reading and url is not None:
+            key = read_key(data_dir / KEY_FILENAME)
+        else:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            key = load_or_make_key(data_dir / KEY_FILENAME)
+        database = connect(url, data_dir, cls.FILENAME)
+        try:
+            _create_or_upgrade(database, key)
+            if database.shared and not reading:
+                _check_key(database, key)
+        except BaseException:
+            database.close()
+            raise
+        return cls(database, key)
 
     @classmethod
-    def open_existing(cls, data_dir: Path, *, user_key: bytes | None = None) -> Store | None:
-        """The store in `data_dir` when there is one (the CLI reads it, never creates it)."""
-        if not (data_dir / cls.FILENAME).is_file():
+    def open_existing(
+        cls, data_dir: Path, url: str | None = None, *, user_key: bytes | None = None
+    ) -> Store | None:
+        """The store when there is one, for reading (the CLI never creates a SQLite file)."""
+        if url is None and not (data_dir / cls.FILENAME).is_file():
             return None
-        return cls.open(data_dir, user_key=user_key)
+        return cls.open(data_dir, url, user_key=user_key, reading=True)
+
+    @property
+    def dialect(self) -> str:
+        """ "sqlite" or "postgresql"."""
+        return self._db.dialect
+
+    @property
+    def shared(self) -> bool:
+        """Whether processes on several hosts share this store (cooldowns then live in it)."""
+        return self._db.shared
+
+    @property
+    def database(self) -> SQLiteDatabase | PostgresDatabase:
+        """The backend, for copying a store (`citebot migrate-store`)."""
+        return self._db
 
     def user_hash(self, user_id: int) -> str:
         """A user's stand-in in the store: the same for one person, meaningless without the key."""
+        if self._key is None:
+            raise StoreKeyError(
+                "this store was opened for reading without the user-hash key; "
+                "set CITEBOT_USER_KEY or use the data dir that holds user-hash.key"
+            )
         return _hash(self._key, self._salt, user_id)
 
     def close(self) -> None:
-        """Close the connection (after any write in progress)."""
-        with self._lock:
-            self._db.close()
+        """Close the connections (after any write in progress)."""
+        self._db.close()
 
     def log_question(
         self,
@@ -264,11 +271,11 @@ class Store:
         search alone and `reply_ms` the whole wait, worker thread included.
         """
         user_hash = self.user_hash(user_id)
-        with self._writing() as db:
-            cursor = db.execute(
+        with self._writing() as tx:
+            ((answer_id,),) = tx.query(
                 "INSERT INTO questions (asked_at, user_hash, source, guild_id, question, found, "
                 "results, top_article, elapsed_ms, reply_ms, private) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     time.time() if asked_at is None else asked_at,
                     user_hash,
@@ -283,42 +290,40 @@ class Store:
                     int(private or guild_id is None),
                 ),
             )
-            assert cursor.lastrowid is not None
-            return cursor.lastrowid
+        return int(answer_id)
 
     def vote(self, answer_id: int, user_id: int, vote: Vote) -> VoteOutcome:
         """Keep one vote per user per answer: a second click changes it or leaves it."""
         user_hash = self.user_hash(user_id)
-        with self._writing() as db:
-            row = db.execute(
+        with self._writing() as tx:
+            tx.lock(f"vote:{answer_id}:{user_hash}")
+            rows = tx.query(
                 "SELECT vote FROM feedback WHERE answer_id = ? AND user_hash = ?",
                 (answer_id, user_hash),
-            ).fetchone()
-            if row is not None and row[0] == vote:
+            )
+            if rows and rows[0][0] == vote:
                 return "unchanged"
-            db.execute(
+            tx.execute(
                 "INSERT INTO feedback (answer_id, user_hash, vote, voted_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (answer_id, user_hash) DO UPDATE SET vote = excluded.vote, "
                 "voted_at = excluded.voted_at",
                 (answer_id, user_hash, vote, time.time()),
             )
-            return "recorded" if row is None else "changed"
+        return "recorded" if not rows else "changed"
 
     def feedback(self, answer_id: int) -> FeedbackCount:
         """The 👍 and 👎 counts of one answer."""
-        with self._lock:
-            rows = dict(
-                self._db.execute(
-                    "SELECT vote, COUNT(*) FROM feedback WHERE answer_id = ? GROUP BY vote",
-                    (answer_id,),
-                ).fetchall()
+        rows: dict[str, int] = dict(
+            self._db.query(
+                "SELECT vote, COUNT(*) FROM feedback WHERE answer_id = ? GROUP BY vote",
+                (answer_id,),
             )
-        return FeedbackCount(up=rows.get("up", 0), down=rows.get("down", 0))
+        )
+        return FeedbackCount(up=int(rows.get("up", 0)), down=int(rows.get("down", 0)))
 
     def question_count(self) -> int:
         """How many questions the log holds."""
-        with self._lock:
-            (count,) = self._db.execute("SELECT COUNT(*) FROM questions").fetchone()
+        ((count,),) = self._db.query("SELECT COUNT(*) FROM questions")
         return int(count)
 
     def questions(
@@ -336,12 +341,12 @@ class Store:
         sql = (
             "SELECT q.asked_at, q.guild_id, q.question, q.found, q.top_article, "
             "COALESCE(q.reply_ms, q.elapsed_ms), "
-            "COALESCE(SUM(f.vote = 'up'), 0), COALESCE(SUM(f.vote = 'down'), 0), q.private "
+            "COALESCE(SUM(CASE WHEN f.vote = 'up' THEN 1 ELSE 0 END), 0), "
+            "COALESCE(SUM(CASE WHEN f.vote = 'down' THEN 1 ELSE 0 END), 0), q.private "
             "FROM questions q LEFT JOIN feedback f ON f.answer_id = q.id "
             f"WHERE {' AND '.join(where)} GROUP BY q.id ORDER BY q.asked_at, q.id"
         )
-        with self._lock:
-            rows = self._db.execute(sql, params).fetchall()
+        rows = self._db.query(sql, params)
         return [
             LoggedQuestion(
                 asked_at=r[0],
@@ -360,61 +365,59 @@ class Store:
     def kept_about(self, user_id: int) -> KeptAbout:
         """Counts of what is kept about one person, in every server and in DMs."""
         user_hash = self.user_hash(user_id)
-        with self._lock:
-            questions, servers, direct, first, last = self._db.execute(
-                "SELECT COUNT(*), COUNT(DISTINCT guild_id), SUM(guild_id IS NULL), "
-                "MIN(asked_at), MAX(asked_at) FROM questions WHERE user_hash = ?",
-                (user_hash,),
-            ).fetchone()
-            (votes,) = self._db.execute(
-                "SELECT COUNT(*) FROM feedback WHERE user_hash = ?", (user_hash,)
-            ).fetchone()
+        ((questions, servers, direct, first, last),) = self._db.query(
+            "SELECT COUNT(*), COUNT(DISTINCT guild_id), "
+            "SUM(CASE WHEN guild_id IS NULL THEN 1 ELSE 0 END), MIN(asked_at), MAX(asked_at) "
+            "FROM questions WHERE user_hash = ?",
+            (user_hash,),
+        )
+        ((votes,),) = self._db.query(
+            "SELECT COUNT(*) FROM feedback WHERE user_hash = ?", (user_hash,)
+        )
         return KeptAbout(int(questions), int(votes), int(servers), int(direct or 0), first, last)
 
     def forget_user(self, user_id: int) -> tuple[int, int]:
         """Delete one person's questions (with the votes on them) and votes; how many of each."""
         user_hash = self.user_hash(user_id)
-        with self._writing(transaction=True) as db:
-            votes = db.execute("DELETE FROM feedback WHERE user_hash = ?", (user_hash,)).rowcount
-            db.execute(
+        with self._writing() as tx:
+            votes = tx.execute("DELETE FROM feedback WHERE user_hash = ?", (user_hash,))
+            tx.execute(
                 "DELETE FROM feedback WHERE answer_id IN "
                 "(SELECT id FROM questions WHERE user_hash = ?)",
                 (user_hash,),
             )
-            questions = db.execute(
-                "DELETE FROM questions WHERE user_hash = ?", (user_hash,)
-            ).rowcount
+            questions = tx.execute("DELETE FROM questions WHERE user_hash = ?", (user_hash,))
+            tx.execute("DELETE FROM question_slots WHERE user_hash = ?", (user_hash,))
         return questions, votes
 
     def prune(self, *, older_than_days: int, now: float | None = None) -> int:
         """Forget questions (and their votes) older than the retention; how many went."""
-        cutoff = (time.time() if now is None else now) - older_than_days * DAY
-        with self._writing(transaction=True) as db:
-            db.execute(
+        now = time.time() if now is None else now
+        cutoff = now - older_than_days * DAY
+        with self._writing() as tx:
+            tx.execute(
                 "DELETE FROM feedback WHERE answer_id IN "
                 "(SELECT id FROM questions WHERE asked_at < ?)",
                 (cutoff,),
             )
-            cursor = db.execute("DELETE FROM questions WHERE asked_at < ?", (cutoff,))
-        return cursor.rowcount
+            pruned = tx.execute("DELETE FROM questions WHERE asked_at < ?", (cutoff,))
+            # Cooldown slots matter for minutes; a day-old one is only clutter.
+            tx.execute("DELETE FROM question_slots WHERE taken_at < ?", (now - DAY,))
+        return pruned
 
     def guild_settings(self, guild_id: int) -> GuildSettings:
         """A server's settings (the defaults when it never changed any)."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT settings FROM guild_settings WHERE guild_id = ?", (guild_id,)
-            ).fetchone()
-        return GuildSettings() if row is None else GuildSettings.from_json(row[0])
+        rows = self._db.query("SELECT settings FROM guild_settings WHERE guild_id = ?", (guild_id,))
+        return GuildSettings() if not rows else GuildSettings.from_json(rows[0][0])
 
     def update_guild_settings(self, guild_id: int, **changes: Any) -> GuildSettings:
         """Change some of a server's settings (read and written in one transaction)."""
-        with self._writing(transaction=True) as db:
-            row = db.execute(
-                "SELECT settings FROM guild_settings WHERE guild_id = ?", (guild_id,)
-            ).fetchone()
-            current = GuildSettings() if row is None else GuildSettings.from_json(row[0])
+        with self._writing() as tx:
+            tx.lock(f"guild-settings:{guild_id}")
+            rows = tx.query("SELECT settings FROM guild_settings WHERE guild_id = ?", (guild_id,))
+            current = GuildSettings() if not rows else GuildSettings.from_json(rows[0][0])
             updated = replace(current, **changes)
-            db.execute(
+            tx.execute(
                 "INSERT INTO guild_settings (guild_id, settings) VALUES (?, ?) "
                 "ON CONFLICT (guild_id) DO UPDATE SET settings = excluded.settings",
                 (guild_id, updated.to_json()),
@@ -423,61 +426,230 @@ class Store:
 
     def get_meta(self, key: str) -> str | None:
         """A value of the meta table (e.g. the hash of the last synced commands), or None."""
-        with self._lock:
-            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
+        rows = self._db.query("SELECT value FROM meta WHERE key = ?", (key,))
+        return None if not rows else str(rows[0][0])
 
     def set_meta(self, key: str, value: str) -> None:
         """Set a value of the meta table; StoreWriteError when it cannot be saved."""
-        with self._writing() as db:
-            db.execute(
+        with self._writing() as tx:
+            tx.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
 
+    # --- what processes on several hosts share ---------------------------------------------
+
+    def take_question_slot(
+        self, user_id: int, *, rate: int, per: float, now: float | None = None
+    ) -> float:
+        """The shared cooldown: 0 when `user_id` may ask now (the question counts), else the
+        seconds until they may; at most `rate` questions per `per` seconds, whichever process
+        they reach."""
+        user_hash = self.user_hash(user_id)
+        now = time.time() if now is None else now
+        with self._writing() as tx:
+            tx.lock(f"cooldown:{user_hash}")
+            tx.execute(
+                "DELETE FROM question_slots WHERE user_hash = ? AND taken_at <= ?",
+                (user_hash, now - per),
+            )
+            taken = [
+                float(r[0])
+                for r in tx.query(
+                    "SELECT taken_at FROM question_slots WHERE user_hash = ? ORDER BY taken_at",
+                    (user_hash,),
+                )
+            ]
+            if len(taken) >= rate:
+                return taken[len(taken) - rate] + per - now
+            tx.execute(
+                "INSERT INTO question_slots (user_hash, taken_at) VALUES (?, ?)", (user_hash, now)
+            )
+        return 0.0
+
+    def announce_reload(self, sender: str) -> None:
+        """Tell every other process the corpus changed (PostgreSQL; nothing to do on SQLite)."""
+        self._db.notify(RELOAD_CHANNEL, sender)
+
+    def listen_for_reloads(self, on_notice: Callable[[str], None]) -> Listener | None:
+        """Call `on_notice(sender)` for every reload notice; None on SQLite (one host, one
+        folder: each process's watcher sees changes itself)."""
+        if not isinstance(self._db, PostgresDatabase):
+            return None
+        return self._db.listen(RELOAD_CHANNEL, on_notice)
+
+    def take_identify_turn(self, bucket: int, interval: float) -> float:
+        """Wait until `interval` seconds have passed since the last IDENTIFY in `bucket` by any
+        process sharing this store, then claim the turn; the seconds waited."""
+        waited = 0.0
+        with self._db.transaction() as tx:
+            tx.lock(f"identify:{bucket}")
+            ((now,),) = tx.query(_NOW[self._db.dialect])
+            rows = tx.query("SELECT taken_at FROM identify_turns WHERE bucket = ?", (bucket,))
+            if rows:
+                waited = max(0.0, float(rows[0][0]) + interval - float(now))
+                if waited:
+                    time.sleep(waited)  # the lock is held: the next in this bucket waits for us
+                    ((now,),) = tx.query(_NOW[self._db.dialect])
+            tx.execute(
+                "INSERT INTO identify_turns (bucket, taken_at) VALUES (?, ?) "
+                "ON CONFLICT (bucket) DO UPDATE SET taken_at = excluded.taken_at",
+                (bucket, float(now)),
+            )
+        return waited
+
+
+@dataclass(frozen=True)
+class Copied:
+    """What `copy_store` moved."""
+
+    questions: int
+    votes: int
+    servers: int
+
+
+#: Copied in this order (votes refer to questions); cooldowns and IDENTIFY turns are
+#: minutes-long state, not copied.
+_COPIED = {
+    "meta": ("key", "value"),
+    "questions": (
+        "id",
+        "asked_at",
+        "user_hash",
+        "source",
+        "guild_id",
+        "question",
+        "found",
+        "results",
+        "top_article",
+        "elapsed_ms",
+        "reply_ms",
+    ),
+    "feedback": ("answer_id", "user_hash", "vote", "voted_at"),
+    "guild_settings": ("guild_id", "settings"),
+}
+
+
+def copy_store(source: Store, target: Store) -> Copied:
+    """Copy every question, vote, server setting and meta row (the salt too, so each person's
+    hash stays theirs) from `source` into `target`, which must hold no questions, votes or
+    settings yet; reopen `target` afterwards."""
+    with target.database.transaction() as tx:
+        tx.lock("migrations")
+        for table in ("questions", "feedback", "guild_settings"):
+            ((count,),) = tx.query(f"SELECT COUNT(*) FROM {table}")
+            if count:
+                raise CitebotError(
+                    f"the target store already holds {table.replace('_', ' ')} ({count} rows); "
+                    "copy into an empty database"
+                )
+        # The target's key check stays: it names the key this store's hashes are made with.
+        tx.execute("DELETE FROM meta WHERE key <> ?", (KEY_CHECK,))
+        counts: dict[str, int] = {}
+        for table, columns in _COPIED.items():
+            names = ", ".join(columns)
+            only = " WHERE key <> ?" if table == "meta" else ""
+            rows = source.database.query(
+                f"SELECT {names} FROM {table}{only}", (KEY_CHECK,) if only else ()
+            )
+            if rows:
+                marks = ", ".join("?" for _ in columns)
+                tx.execute_many(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+            counts[table] = len(rows)
+        if target.dialect == "postgresql":
+            # Rows came with their ids: the next new question numbers on from the last.
+            tx.query(
+                "SELECT setval(pg_get_serial_sequence('questions', 'id'), "
+                "COALESCE((SELECT MAX(id) FROM questions), 0) + 1, false)"
+            )
+    return Copied(counts["questions"], counts["feedback"], counts["guild_settings"])
+
+
+#: The database's clock, so hosts whose clocks differ still agree on IDENTIFY turns.
+_NOW = {
+    "sqlite": "SELECT (julianday('now') - 2440587.5) * 86400.0",
+    "postgresql": "SELECT EXTRACT(EPOCH FROM clock_timestamp())::float8",
+}
+
 
 # --- schema ----------------------------------------------------------------------------------
 
 
-def _create_or_upgrade(db: sqlite3.Connection, key: bytes) -> None:
-    """Create the tables, or bring an older store (raw ids, salted hashes) to this version."""
-    db.execute("BEGIN IMMEDIATE")  # one process at a time creates or upgrades
-    try:
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        columns = {row[1] for row in db.execute("PRAGMA table_info(questions)")}
-        if version < 2 and "user_id" in columns:
-            _upgrade_from_v1(db)
-            columns = {row[1] for row in db.execute("PRAGMA table_info(questions)")}
-        if columns and version < 3:
-            _upgrade_from_v2(db, key, columns)
-        _create_tables(db)
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        db.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+def _create_or_upgrade(database: SQLiteDatabase | PostgresDatabase, key: bytes | None) -> None:
+    """Apply the migrations the store lacks; a version 1 SQLite store (raw user ids) is
+    rewritten to version 2 first."""
+    with database.transaction() as tx:  # one process at a time creates or upgrades
+        tx.lock("migrations")
+        version = applied_version(tx, database.dialect)
+        if version == 0 and isinstance(database, SQLiteDatabase):
+            version = _sqlite_version_before_migrations(database.connection)
+        # The salt first: version 2 hashes are made with it, and version 3 keys them.
+        migrate(tx, database.dialect, from_version=version, until=2)
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
             (SALT_KEY, secrets.token_hex(32)),
         )
-        db.execute("COMMIT")
-    except BaseException:
-        _rollback(db)
-        raise
+        migrate(
+            tx,
+            database.dialect,
+            from_version=max(version, 2),
+            steps={3: lambda session: _key_the_hashes(session, key)},
+        )
+        if isinstance(database, SQLiteDatabase):
+            database.connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
-def _upgrade_from_v2(db: sqlite3.Connection, key: bytes, columns: set[str]) -> None:
-    """Key the salted hashes (new = HMAC(key, old)) and mark DM questions private."""
-    if "private" not in columns:
-        db.execute("ALTER TABLE questions ADD COLUMN private INTEGER NOT NULL DEFAULT 0")
-    db.execute("UPDATE questions SET private = 1 WHERE guild_id IS NULL")
-    db.create_function("citebot_rekey", 1, lambda old: _rekey(key, old), deterministic=True)
-    db.execute("UPDATE questions SET user_hash = citebot_rekey(user_hash)")
-    db.execute("UPDATE feedback SET user_hash = citebot_rekey(user_hash)")
+def _sqlite_version_before_migrations(db: sqlite3.Connection) -> int:
+    """Where a store made before versioned migrations stands (`PRAGMA user_version`: 3 keyed
+    hashes and private questions, 2 salted hashes; a version 1 is rewritten to 2 here)."""
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    columns = {row[1] for row in db.execute("PRAGMA table_info(questions)")}
+    if version < 2 and "user_id" in columns:
+        _upgrade_from_v1(db)
+        return 2
+    if not columns:
+        return 0
+    return min(max(version, 2), 3)
 
 
-def _rollback(db: sqlite3.Connection) -> None:
-    """Roll back what is open; SQLite may already have (on SQLITE_FULL), which is no new error."""
-    if db.in_transaction:
-        with contextlib.suppress(sqlite3.Error):
-            db.execute("ROLLBACK")
+def _key_the_hashes(session: Session, key: bytes | None) -> None:
+    """Version 3: salted hashes become keyed ones (new = HMAC(key, old))."""
+    hashes = [
+        str(h)
+        for (h,) in session.query(
+            "SELECT user_hash FROM questions UNION SELECT user_hash FROM feedback"
+        )
+    ]
+    if not hashes:
+        return
+    if key is None:
+        raise StoreKeyError(
+            "this store's user hashes must be keyed once: open it with its key "
+            "(CITEBOT_USER_KEY or the data dir's user-hash.key), e.g. by starting the bot"
+        )
+    rekeyed = [(_rekey(key, old), old) for old in hashes]
+    session.execute_many("UPDATE questions SET user_hash = ? WHERE user_hash = ?", rekeyed)
+    session.execute_many("UPDATE feedback SET user_hash = ? WHERE user_hash = ?", rekeyed)
+
+
+def _check_key(database: SQLiteDatabase | PostgresDatabase, key: bytes | None) -> None:
+    """Every process sharing a store hashes with the same key, or votes and cooldowns would
+    count each person once per key: the first one records a check value, the rest compare."""
+    if key is None:
+        return
+    check = hmac.new(key, b"citebot user key check", hashlib.sha256).hexdigest()[:32]
+    with database.transaction() as tx:
+        tx.lock("user-key-check")
+        rows = tx.query("SELECT value FROM meta WHERE key = ?", (KEY_CHECK,))
+        if not rows:
+            tx.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (KEY_CHECK, check))
+        elif rows[0][0] != check:
+            raise StoreKeyError(
+                "this host's user-hash key is not the one the other processes on "
+                "CITEBOT_DATABASE_URL use: set the same CITEBOT_USER_KEY everywhere, or copy "
+                f"{KEY_FILENAME} from the data dir of a host already running"
+            )
 
 
 def _upgrade_from_v1(db: sqlite3.Connection) -> None:
@@ -485,10 +657,12 @@ def _upgrade_from_v1(db: sqlite3.Connection) -> None:
     db.execute(
         "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (SALT_KEY, secrets.token_hex(32))
     )
-    salt = _salt(db)
+    (salt_hex,) = db.execute("SELECT value FROM meta WHERE key = ?", (SALT_KEY,)).fetchone()
+    salt = bytes.fromhex(salt_hex)
     db.execute("ALTER TABLE questions RENAME TO questions_v1")
     db.execute("ALTER TABLE feedback RENAME TO feedback_v1")
-    _create_tables(db)
+    # The version 1 tables were renamed away: migration 2 makes the new ones.
+    migrate(SQLiteSession(db), "sqlite", from_version=0, until=2)
 
     def hashed(rows: Iterable[tuple[Any, ...]], at: int) -> list[tuple[Any, ...]]:
         return [(*row[:at], _salted(salt, row[at]), *row[at + 1 :]) for row in rows]
@@ -511,17 +685,10 @@ def _upgrade_from_v1(db: sqlite3.Connection) -> None:
     db.execute("DROP TABLE questions_v1")
 
 
-def _create_tables(db: sqlite3.Connection) -> None:
-    # One statement at a time: executescript would commit the surrounding transaction.
-    for statement in _SCHEMA.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
-
-def _salt(db: sqlite3.Connection) -> bytes:
-    row = db.execute("SELECT value FROM meta WHERE key = ?", (SALT_KEY,)).fetchone()
-    assert row is not None, "the salt is made when the store is created"
-    return bytes.fromhex(row[0])
+def _salt(database: SQLiteDatabase | PostgresDatabase) -> bytes:
+    rows = database.query("SELECT value FROM meta WHERE key = ?", (SALT_KEY,))
+    assert rows, "the salt is made when the store is created"
+    return bytes.fromhex(rows[0][0])
 
 
 def _salted(salt: bytes, user_id: int) -> str:
@@ -538,12 +705,19 @@ def _hash(key: bytes, salt: bytes, user_id: int) -> str:
     return _rekey(key, _salted(salt, user_id))
 
 
-def load_or_make_key(path: Path) -> bytes:
-    """The user-hash key in `path`, made once (0600, atomically: shard processes may race)."""
+def read_key(path: Path) -> bytes | None:
+    """The user-hash key in `path`, or None when there is no such file."""
     try:
         return _read_key(path)
     except FileNotFoundError:
-        pass
+        return None
+
+
+def load_or_make_key(path: Path) -> bytes:
+    """The user-hash key in `path`, made once (0600, atomically: shard processes may race)."""
+    found = read_key(path)
+    if found is not None:
+        return found
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from pg_server import PostgresServer, running_postgres
 from rank_bm25 import BM25Okapi
 from support import zipf_corpus
 
 from bot.index import BM25Index
+from bot.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED_CORPUS = REPO / "corpus"
@@ -41,3 +45,40 @@ def zipf_index() -> tuple[list[list[str]], np.ndarray, BM25Okapi, BM25Index]:
     """3,000 documents of Zipf-distributed words, indexed by rank-bm25 and by Citebot."""
     docs, weights = zipf_corpus(seed=7, n_docs=3000)
     return docs, weights, BM25Okapi(docs), BM25Index.build(iter(docs))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL server for the whole run, on a free port of 127.0.0.1."""
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """An empty PostgreSQL database of this test's own."""
+    return postgres_server.create_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., Store]]:
+    """Opens stores on one backend (each test runs on both): `make_store("other")` is a
+    second, separate store; the same name opens the same store again."""
+    urls: dict[str, str] = {}
+    opened: list[Store] = []
+
+    def make(name: str = "main") -> Store:
+        if request.param == "sqlite":
+            store = Store.open(tmp_path / name)
+        else:
+            if name not in urls:
+                server: PostgresServer = request.getfixturevalue("postgres_server")
+                urls[name] = server.create_database()
+            store = Store.open(tmp_path / name, urls[name])
+        opened.append(store)
+        return store
+
+    yield make
+    for store in opened:
+        with contextlib.suppress(Exception):
+            store.close()

@@ -53,29 +53,31 @@ def asker(settings: Settings, engine: Engine, store: Store, now: list[float]) ->
     return Asker(settings, LiveEngine(settings, engine), store, limiter)
 
 
-def test_admit_keeps_the_words_and_drops_discord_markup(asker: Asker):
-    assert asker.admit(1, "<@123456> who founded <#42> DeepSeek? <:wave:987654>") == (
+async def test_admit_keeps_the_words_and_drops_discord_markup(asker: Asker):
+    assert await asker.admit(1, "<@123456> who founded <#42> DeepSeek? <:wave:987654>") == (
         "who founded   DeepSeek?"
     )
 
 
-def test_admit_refuses_a_question_without_words_or_too_long(asker: Asker):
+async def test_admit_refuses_a_question_without_words_or_too_long(asker: Asker):
     with pytest.raises(QuestionError, match="in words"):
-        asker.admit(1, "<@123456> @everyone")
+        await asker.admit(1, "<@123456> @everyone")
     with pytest.raises(QuestionTooLong, match="please keep it under 60"):
-        asker.admit(1, "why " * 30)
+        await asker.admit(1, "why " * 30)
 
 
-def test_admit_applies_the_cooldown_per_user_and_says_when_to_retry(asker: Asker, now: list[float]):
-    asker.admit(1, "who founded DeepSeek?")
-    asker.admit(1, "what is BM25?")
+async def test_admit_applies_the_cooldown_per_user_and_says_when_to_retry(
+    asker: Asker, now: list[float]
+):
+    await asker.admit(1, "who founded DeepSeek?")
+    await asker.admit(1, "what is BM25?")
     with pytest.raises(OnCooldown) as refused:
-        asker.admit(1, "what is an okapi?")
+        await asker.admit(1, "what is an okapi?")
     assert refused.value.retry_after == 60.0
     assert "try again in 60 s" in str(refused.value)
-    assert asker.admit(2, "what is BM25?") == "what is BM25?"  # another user is not held up
+    assert await asker.admit(2, "what is BM25?") == "what is BM25?"  # another user is not held up
     now[0] = 60.0
-    assert asker.admit(1, "what is an okapi?") == "what is an okapi?"
+    assert await asker.admit(1, "what is an okapi?") == "what is an okapi?"
 
 
 async def test_answer_is_logged_and_can_be_voted_on(asker: Asker, store: Store):
@@ -98,3 +100,25 @@ async def test_a_question_before_the_first_index_is_told_to_wait(settings: Setti
     with pytest.raises(StillLoading, match="still loading"):
         await asker.answer("Who founded DeepSeek?", user_id=7, source="dm")
     assert store.question_count() == 0
+
+
+async def test_on_postgresql_the_cooldown_holds_across_processes(
+    settings: Settings, engine: Engine, tmp_path: Path, postgres_url: str
+):
+    stores = [
+        Store.open(tmp_path / name, postgres_url, user_key=b"one key for every host")
+        for name in ("a", "b")
+    ]
+    try:
+        here, there = (Asker(settings, LiveEngine(settings, engine), s) for s in stores)
+        assert settings.cooldown_rate == 2
+        await here.admit(1, "who founded DeepSeek?")
+        await there.admit(1, "what is BM25?")  # the second process counts the first's question
+        with pytest.raises(OnCooldown):
+            await here.admit(1, "what is an okapi?")
+        with pytest.raises(OnCooldown):
+            await there.admit(1, "what is an okapi?")
+        assert await there.admit(2, "what is BM25?") == "what is BM25?"
+    finally:
+        for store in stores:
+            store.close()

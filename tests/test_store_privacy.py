@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import sqlite3
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,7 @@ def test_a_version_2_store_is_rekeyed_and_votes_still_count_once(tmp_path: Path)
         db.execute("UPDATE feedback SET user_hash = ?", (old_hash,))
         db.execute("ALTER TABLE questions DROP COLUMN private")
         db.execute("PRAGMA user_version = 2")
+        db.execute("DROP TABLE schema_migrations")  # version 2 stores predate the migrations
 
     upgraded = Store.open(tmp_path)
 
@@ -80,8 +82,8 @@ def test_a_version_2_store_is_rekeyed_and_votes_still_count_once(tmp_path: Path)
     assert hashes == {upgraded.user_hash(USER)} and old_hash not in hashes
 
 
-def test_private_questions_are_counted_never_shown(tmp_path: Path) -> None:
-    store = Store.open(tmp_path)
+def test_private_questions_are_counted_never_shown(make_store: Callable[..., Store]) -> None:
+    store = make_store()
     log(store, 1, question="public question about tiramisu")
     log(store, 2, question="my private medical question", private=True)
     log(store, 3, question="a question in a DM", guild_id=None)
@@ -95,8 +97,10 @@ def test_private_questions_are_counted_never_shown(tmp_path: Path) -> None:
     assert "2 asked privately (not shown)" in text
 
 
-def test_forget_user_deletes_their_questions_and_votes_everywhere(tmp_path: Path) -> None:
-    store = Store.open(tmp_path)
+def test_forget_user_deletes_their_questions_and_votes_everywhere(
+    make_store: Callable[..., Store],
+) -> None:
+    store = make_store()
     mine = [
         log(store, USER, guild_id=1),
         log(store, USER, guild_id=2),

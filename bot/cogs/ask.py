@@ -59,7 +59,7 @@ class AskCog(commands.Cog):
     ) -> None:
         """`/ask`: answer with cited excerpts, privately if asked or the server's default."""
         article_id = article.article_id if article is not None else None
-        question = self.bot.asker.admit(interaction.user.id, question)
+        question = await self.bot.asker.admit(interaction.user.id, question)
         server = await self._server_settings(interaction.guild_id)
         if private is None:
             private = server.private_replies
@@ -93,7 +93,7 @@ class AskCog(commands.Cog):
         """Answer the question in the chosen message."""
         if not message.content.strip():
             raise CitebotError("That message has no text to ask about.")
-        question = self.bot.asker.admit(interaction.user.id, message.content)
+        question = await self.bot.asker.admit(interaction.user.id, message.content)
         per_page = self._per_page(await self._server_settings(interaction.guild_id))
         await interaction.response.defer(thinking=True)
         asked = await self.bot.asker.answer(
@@ -157,7 +157,7 @@ class AskCog(commands.Cog):
             return
         per_page = self._per_page(server)
         try:
-            question = self.bot.asker.admit(message.author.id, text)
+            question = await self.bot.asker.admit(message.author.id, text)
             asked = await self.bot.asker.answer(
                 question,
                 user_id=message.author.id,
@@ -175,7 +175,7 @@ class AskCog(commands.Cog):
         skip the rest (chatter, not-found, cooldown) so the channel is not flooded."""
         per_page = self._per_page(server)
         try:
-            question = self.bot.asker.admit(message.author.id, message.content)
+            question = await self.bot.asker.admit(message.author.id, message.content)
             asked = await self.bot.asker.answer(
                 question,
                 user_id=message.author.id,

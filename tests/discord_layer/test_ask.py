@@ -201,9 +201,7 @@ async def test_question_log_records_every_way_of_asking(env: simcord.Env):
     await alice.send(channel, f"{bot.user.mention} {QUESTION}")
     await alice.user.send_dm(QUESTION)
 
-    rows = bot.store._db.execute(
-        "SELECT user_hash, source, guild_id, question FROM questions"
-    ).fetchall()
+    rows = bot.store.database.query("SELECT user_hash, source, guild_id, question FROM questions")
     alice_hash = bot.store.user_hash(alice.id)
     assert rows == [
         (alice_hash, "slash", guild.id, QUESTION),

@@ -113,7 +113,7 @@ async def test_mention_of_another_member_next_to_the_bot_still_finds_the_answer(
 
     reply = channel.last_message
     assert "Liang Wenfeng" in reply.embeds[0].description
-    (logged,) = bot.store._db.execute("SELECT question FROM questions").fetchall()
+    (logged,) = bot.store.database.query("SELECT question FROM questions")
     assert logged == ("who founded DeepSeek?",)
 
 

@@ -115,7 +115,7 @@ async def test_unexpected_error_gets_an_apology_with_an_id_that_is_in_the_log(
     channel = guild.create_text_channel("general")
     alice = guild.add_member(env.create_user("alice"))
     bot: CitebotBot = env.bot  # type: ignore[assignment]
-    bot.store._db.close()  # the question log is gone: logging the question will fail
+    bot.store.database.close()  # the question log is gone: logging the question will fail
 
     with caplog.at_level(logging.ERROR, logger="bot.views"):
         result = await alice.slash(channel, "ask", question="who founded DeepSeek?")

@@ -20,7 +20,9 @@ QUESTION = "who founded DeepSeek?"
 
 def fill_up(store: Store) -> None:
     """Make the SQLite file full: no new page can be written (SQLITE_FULL, as on a full disk)."""
-    db = store._db  # fault injection: the connection's page limit stands in for the disk
+    db = (
+        store.database.connection
+    )  # fault injection: the connection's page limit stands in for the disk
     (pages,) = db.execute("PRAGMA page_count").fetchone()
     db.execute(f"PRAGMA max_page_count = {pages + 2}")
     insert = (
@@ -34,7 +36,7 @@ def fill_up(store: Store) -> None:
 
 def make_read_only(store: Store) -> None:
     """Every write fails as on a read-only file system (SQLite's own read-only error)."""
-    store._db.execute("PRAGMA query_only = ON")
+    store.database.connection.execute("PRAGMA query_only = ON")
 
 
 def bot_of(env: simcord.Env) -> CitebotBot:
@@ -49,12 +51,12 @@ def test_a_failed_settings_write_rolls_back_cleanly_and_says_why(tmp_path: Path)
         for guild in range(1, 50):
             store.update_guild_settings(guild, mention_channels=wide)
     assert str(raised.value) == "couldn't save: database or disk is full"
-    assert not store._db.in_transaction
+    assert not store.database.connection.in_transaction
     assert store.write_failures.count == 1
     assert store.write_failures.last_reason == "database or disk is full"
     # Nothing half-written, and the store still reads and writes what fits.
     assert store.guild_settings(guild).mention_channels == ()
-    store._db.execute("PRAGMA max_page_count = 1000000")
+    store.database.connection.execute("PRAGMA max_page_count = 1000000")
     assert store.update_guild_settings(guild, mention_channels=wide).mention_channels == wide
 
 

@@ -89,7 +89,7 @@ async def test_show_passage_sends_the_full_passages_privately(env: simcord.Env):
 async def test_feedback_keeps_one_vote_per_user_per_answer(env: simcord.Env):
     channel, alice, bob, answer = await asked_in_channel(env)
     bot: CitebotBot = env.bot  # type: ignore[assignment]
-    answer_id = bot.store._db.execute("SELECT MAX(id) FROM questions").fetchone()[0]
+    answer_id = bot.store.database.query("SELECT MAX(id) FROM questions")[0][0]
 
     first = await alice.click(answer, custom_id=emoji_button(answer, "👍"))
     again = await alice.click(answer, custom_id=emoji_button(answer, "👍"))

@@ -95,13 +95,28 @@ class InteractionRecord:
 class DiscordEmulator:
     """One bot, one guild with a #general channel, and as many users as a test makes."""
 
-    def __init__(self, *, token: str = "emulator-token", heartbeat_interval_ms: int = 41250):
+    def __init__(
+        self,
+        *,
+        token: str = "emulator-token",
+        heartbeat_interval_ms: int = 41250,
+        guild_shard: tuple[int, int] | None = None,
+        max_concurrency: int = 1,
+    ):
         self.token = token
         self.heartbeat_interval_ms = heartbeat_interval_ms
+        #: IDENTIFYs Discord allows per 5 s (sent in /gateway/bot's session_start_limit).
+        self.max_concurrency = max_concurrency
         self._ids = itertools.count(1)
         self.application_id = self.snowflake()
         self.bot_user = self._user_payload(self.application_id, "Citebot", bot=True)
         self.guild_id = self.snowflake()
+        if guild_shard is not None:
+            # A guild id that Discord's formula, (guild_id >> 22) % shard_count, puts on
+            # shard `guild_shard[0]` of `guild_shard[1]`.
+            shard, count = guild_shard
+            while (self.guild_id >> 22) % count != shard:
+                self.guild_id += 1 << 22
         self.channel_id = self.snowflake()
         self.users: dict[int, dict[str, Any]] = {}
         self.dm_channels: dict[int, int] = {}  # user id -> channel id
@@ -297,10 +312,22 @@ class DiscordEmulator:
         return self._call(self._user_message, user, self.channel_id, content, True)
 
     def slash(
-        self, user: dict[str, Any], name: str, *, in_dm: bool = False, **options: Any
+        self,
+        user: dict[str, Any],
+        name: str,
+        *,
+        in_dm: bool = False,
+        subcommand: str | None = None,
+        **options: Any,
     ) -> dict[str, Any]:
-        """The user runs a synced slash command; returns the INTERACTION_CREATE payload."""
-        return self._call(self._slash, user, name, in_dm, options)
+        """The user runs a synced slash command (`/name subcommand`, when given); returns the
+        INTERACTION_CREATE payload."""
+        return self._call(self._slash, user, name, in_dm, options, subcommand)
+
+    def click(self, user: dict[str, Any], message_id: int, custom_id: str) -> dict[str, Any]:
+        """The user presses the button `custom_id` under the bot's message; returns the
+        INTERACTION_CREATE payload."""
+        return self._call(self._click, user, message_id, custom_id)
 
     def drop_gateway(self, code: int = 4000) -> None:
         """Close every gateway connection from the server side (resumable close code).
@@ -442,7 +469,9 @@ class DiscordEmulator:
                             "mfa_enabled": False,
                             "flags": 0,
                         },
-                        "guilds": [{"id": str(self.guild_id), "unavailable": True}],
+                        "guilds": [{"id": str(self.guild_id), "unavailable": True}]
+                        if self._receives(session, guild=True)
+                        else [],
                         "session_id": session.session_id,
                         "resume_gateway_url": self.gateway_url,
                         **({"shard": session.shard} if session.shard else {}),
@@ -451,7 +480,8 @@ class DiscordEmulator:
                         "relationships": [],
                     },
                 )
-                await self._dispatch_to(session, "GUILD_CREATE", self._guild_create())
+                if self._receives(session, guild=True):
+                    await self._dispatch_to(session, "GUILD_CREATE", self._guild_create())
             elif op == RESUME:
                 self.resumes.append(d)
                 resumed = self.sessions.get(d.get("session_id"))
@@ -480,8 +510,18 @@ class DiscordEmulator:
                 session.socket = None  # delivered on RESUME
 
     async def _dispatch(self, event: str, data: dict[str, Any]) -> None:
+        in_guild = "guild_id" in data or str(data.get("channel_id")) == str(self.channel_id)
         for session in list(self.sessions.values()):
-            await self._dispatch_to(session, event, data)
+            if self._receives(session, guild=in_guild):
+                await self._dispatch_to(session, event, data)
+
+    def _receives(self, session: Session, *, guild: bool) -> bool:
+        """Whether Discord sends `session` an event: a sharded session gets its guilds' events
+        ((guild_id >> 22) % shard_count) and, on shard 0, direct messages."""
+        if not session.shard:
+            return True
+        shard, count = session.shard
+        return (self.guild_id >> 22) % count == shard if guild else shard == 0
 
     async def _drop(self, code: int) -> None:
         for session in self.sessions.values():
@@ -565,34 +605,63 @@ class DiscordEmulator:
         return message
 
     async def _slash(
-        self, user: dict[str, Any], name: str, in_dm: bool, options: dict[str, Any]
+        self,
+        user: dict[str, Any],
+        name: str,
+        in_dm: bool,
+        options: dict[str, Any],
+        subcommand: str | None = None,
     ) -> dict[str, Any]:
         commands = self.commands.get("global", []) + self.commands.get(f"guild {self.guild_id}", [])
         command = next((c for c in commands if c["name"] == name and c.get("type", 1) == 1), None)
         if command is None:
             raise LookupError(f"/{name} was never synced")
-        known = {o["name"]: o for o in command.get("options", [])}
+        level = command
+        if subcommand is not None:
+            level = next(o for o in command.get("options", []) if o["name"] == subcommand)
+        known = {o["name"]: o for o in level.get("options", [])}
+        given = [
+            {"name": key, "type": known[key]["type"], "value": value}
+            for key, value in options.items()
+        ]
+        if subcommand is not None:
+            given = [{"name": subcommand, "type": 1, "options": given}]
+        payload = self._interaction(user, in_dm, 2)
+        payload["data"] = {"id": command["id"], "name": name, "type": 1, "options": given}
+        with self._lock:
+            self.interactions[payload["token"]] = InteractionRecord(
+                payload, sent_at=time.perf_counter()
+            )
+        await self._dispatch("INTERACTION_CREATE", payload)
+        return payload
+
+    async def _click(self, user: dict[str, Any], message_id: int, custom_id: str) -> dict[str, Any]:
+        message = self.messages[message_id]
+        in_dm = int(message["channel_id"]) != self.channel_id
+        payload = self._interaction(user, in_dm, 3)
+        payload["message"] = message
+        payload["data"] = {"custom_id": custom_id, "component_type": 2}
+        with self._lock:
+            self.interactions[payload["token"]] = InteractionRecord(
+                payload, sent_at=time.perf_counter()
+            )
+        await self._dispatch("INTERACTION_CREATE", payload)
+        return payload
+
+    def _interaction(self, user: dict[str, Any], in_dm: bool, kind: int) -> dict[str, Any]:
+        """An interaction of `kind` (2 command, 3 component) by `user`, in #general or their DM."""
         interaction_id = self.snowflake()
         token = f"emulated-interaction-{secrets.token_hex(12)}"
         payload: dict[str, Any] = {
             "id": str(interaction_id),
             "application_id": str(self.application_id),
-            "type": 2,
+            "type": kind,
             "token": token,
             "version": 1,
             "locale": "en-US",
             "app_permissions": str((1 << 53) - 1),
             "entitlements": [],
             "attachment_size_limit": 10 * 1024 * 1024,
-            "data": {
-                "id": command["id"],
-                "name": name,
-                "type": 1,
-                "options": [
-                    {"name": key, "type": known[key]["type"], "value": value}
-                    for key, value in options.items()
-                ],
-            },
         }
         if in_dm:
             channel_id = self.dm_channel_of(user)
@@ -619,9 +688,6 @@ class DiscordEmulator:
                 context=0,
                 authorizing_integration_owners={"0": str(self.guild_id)},
             )
-        with self._lock:
-            self.interactions[token] = InteractionRecord(payload, sent_at=time.perf_counter())
-        await self._dispatch("INTERACTION_CREATE", payload)
         return payload
 
     # --- REST --------------------------------------------------------------------------------
@@ -746,7 +812,7 @@ class DiscordEmulator:
                         "total": 1000,
                         "remaining": 999,
                         "reset_after": 0,
-                        "max_concurrency": 1,
+                        "max_concurrency": self.max_concurrency,
                     },
                 }
             )
