@@ -56,8 +56,11 @@ def percentile(values: list[float], q: float) -> float:
 
 
 @contextmanager
-def two_bots(emulator: DiscordEmulator, work: Path, url: str | None) -> Iterator[list[Path]]:
-    """Processes A (shards 0,1) and B (2,3); yields their stall logs; stops them at the end."""
+def two_bots(
+    emulator: DiscordEmulator, work: Path, url: str | None
+) -> Iterator[tuple[list[Path], list[subprocess.Popen[bytes]]]]:
+    """Processes A (shards 0,1) and B (2,3); yields their stall logs and the processes;
+    stops them at the end."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CITEBOT_")}
     env.update(
         PYTHONPATH=str(REPO),
@@ -72,7 +75,10 @@ def two_bots(emulator: DiscordEmulator, work: Path, url: str | None) -> Iterator
     )
     if url is not None:
         env["CITEBOT_DATABASE_URL"] = url
-    processes, stall_logs = [], []
+        # Every host hashes users with one key (each process has its own data dir here).
+        env["CITEBOT_USER_KEY"] = "a-long-random-key-shared-by-every-host"
+    processes: list[subprocess.Popen[bytes]] = []
+    stall_logs: list[Path] = []
     try:
         for name, shards in (("A", "0,1"), ("B", "2,3")):
             data = work / (f"data-{name}" if url is not None else "data")
@@ -93,7 +99,7 @@ def two_bots(emulator: DiscordEmulator, work: Path, url: str | None) -> Iterator
                         stderr=subprocess.STDOUT,
                     )
                 )
-        yield stall_logs
+        yield stall_logs, processes
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)
@@ -109,10 +115,18 @@ async def measure(backend: str, url: str | None, args: argparse.Namespace) -> li
     emulator = DiscordEmulator(guild_shard=(2, 4), max_concurrency=4).start()
     lines = []
     try:
-        with two_bots(emulator, work, url) as stall_logs:
+        with two_bots(emulator, work, url) as (stall_logs, processes):
             await emulator.wait_until(
-                lambda: len(emulator.identifies) == 4 and emulator.commands, timeout=300
+                lambda: (
+                    (len(emulator.identifies) == 4 and emulator.commands)
+                    or any(p.poll() is not None for p in processes)
+                ),
+                timeout=300,
             )
+            if any(p.poll() is not None for p in processes):
+                for name in ("A", "B"):
+                    print(f"--- {name}.log\n" + (work / f"{name}.log").read_text()[-2000:])
+                raise SystemExit(f"{backend}: a bot process stopped at start")
             await asyncio.sleep(2.0)  # let both settle (guilds, first heartbeats)
             for round_number in range(1, args.rounds + 1):
                 window_start = time.time()

@@ -256,6 +256,27 @@ async def test_two_processes_on_one_postgresql_share_cooldown_articles_votes_and
     assert "shard 0 identifies (bucket 0" in bots.log("A")  # turns taken through PostgreSQL
     assert "shard 3 identifies (bucket 3" in bots.log("B")
 
+    # A host whose user-hash key differs would count everyone twice: it is refused, clearly.
+    stray = subprocess.run(
+        [sys.executable, str(LAUNCHER), "run"],
+        env=subprocess_env(
+            **shared | {"CITEBOT_USER_KEY": "another-key-on-a-misconfigured-host"},
+            CITEBOT_SHARD_IDS="0",
+            CITEBOT_DATA_DIR=str(tmp_path / "data-C"),
+        ),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert stray.returncode == 2, stray.stderr
+    assert (
+        stray.stderr.strip()
+        .splitlines()[-1]
+        .startswith("citebot: this host's user-hash key is not the one the other processes")
+    )
+    assert "Traceback" not in stray.stderr
+
     # `citebot stats` on a host with nothing in its data dir reads the shared log.
     empty = tmp_path / "empty-data"
     stats = run_citebot(
