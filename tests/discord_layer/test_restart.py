@@ -46,7 +46,7 @@ async def test_paging_passages_and_votes_work_after_a_restart(
     assert passages.ephemeral
     again = await alice.click(answer, custom_id=emoji_button(answer, "👍"))
     assert again.response.content == "You already voted 👍 on this answer."
-    answer_id = bot.store._db.execute("SELECT MAX(id) FROM questions").fetchone()[0]
+    answer_id = bot.store.database.query("SELECT MAX(id) FROM questions")[0][0]
     assert bot.asker.recall(answer_id) is not None  # asked again once, then kept
     counts = bot.store.feedback(answer_id)
     assert (counts.up, counts.down) == (1, 0)
