@@ -35,9 +35,9 @@ Row = tuple[Any, ...]
 
 #: Reload notices travel on this LISTEN/NOTIFY channel.
 RELOAD_CHANNEL = "citebot_reload"
-#: First key of every advisory lock Citebot takes (the second names what is locked).
-LOCK_NAMESPACE = 0x0C17EB07 & 0x7FFFFFFF
-_MIGRATION_LOCK = 0
+#: First key of every advisory lock Citebot takes (the second, `lock_key(name)`, says what is
+#: locked), so other applications sharing the database are never blocked by Citebot's locks.
+LOCK_NAMESPACE = 0x0C17EB07
 
 
 @dataclass(frozen=True)
@@ -292,6 +292,8 @@ class PostgresDatabase:
             min_size=1,
             max_size=max_size,
             kwargs={"autocommit": True},
+            # A connection the server dropped (a restart, a failover) is replaced before use.
+            check=ConnectionPool.check_connection,
             open=False,
             name="citebot",
         )

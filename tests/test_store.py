@@ -335,3 +335,21 @@ def test_a_host_with_another_user_key_is_refused_by_a_shared_store(
         reader.close()
     finally:
         first.close()
+
+
+def test_connections_the_server_dropped_are_replaced_before_use(tmp_path: Path, postgres_url: str):
+    store = Store.open(tmp_path, postgres_url)
+    other = Store.open(tmp_path, postgres_url)
+    try:
+        log(store, 1)
+        # The server ends every connection of the store (a restart, a failover, a proxy).
+        other.database.query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        assert store.question_count() == 1  # read at once, on a fresh connection
+        log(store, 2)
+        assert store.question_count() == 2
+    finally:
+        store.close()
+        other.close()
