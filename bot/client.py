@@ -244,7 +244,7 @@ class CitebotBot(commands.Bot):
                 self._max_concurrency = 1
         bucket = shard_id % self._max_concurrency
         waited = await asyncio.to_thread(store.take_identify_turn, bucket, IDENTIFY_INTERVAL)
-        log.info("shard %d identifies (bucket %d, waited %.1f s)", shard_id, bucket, waited)
+        log.info("shard %d identifies (bucket %d, waited %.2f s)", shard_id, bucket, waited)
 
     async def close(self) -> None:
         """Stop the watcher and the pruning, then disconnect and close the store."""

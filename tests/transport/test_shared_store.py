@@ -10,6 +10,9 @@ the log `citebot stats` reads with an empty data dir.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
+import re
 import shutil
 import signal
 import subprocess
@@ -25,6 +28,11 @@ import pytest
 from emulator import DiscordEmulator
 from emulator.crowd import COOLDOWN_PREFIX, Question, replies
 from support import run_citebot, subprocess_env
+
+from bot import client
+from bot.answer import Engine
+from bot.client import create_bot
+from bot.settings import Secret, Settings
 
 REPO = Path(__file__).resolve().parents[2]
 LAUNCHER = REPO / "tests" / "emulator" / "launch.py"
@@ -292,3 +300,35 @@ async def test_two_processes_on_one_postgresql_share_cooldown_articles_votes_and
     assert f"{answered} in all" in stats.stdout, stats.stdout
     assert "1 👍 · 0 👎" in stats.stdout
     assert not (empty / "citebot.sqlite3").exists()
+
+
+async def test_shards_in_one_bucket_take_turns_to_identify_through_postgresql(
+    pointed_at: DiscordEmulator,
+    settings: Settings,
+    postgres_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+):
+    # Discord's 5 s between IDENTIFYs in a bucket, shortened; max_concurrency 1: one bucket.
+    monkeypatch.setattr(client, "IDENTIFY_INTERVAL", 2.0)
+    sharded = dataclasses.replace(
+        settings, shard_count=2, database_url=Secret(postgres_url), watch_corpus=False
+    )
+    engine = await asyncio.to_thread(Engine.open, sharded)
+    bot = create_bot(sharded, engine=engine)
+    with caplog.at_level(logging.INFO, logger="bot.client"):
+        task = asyncio.create_task(bot.start(pointed_at.token))
+        try:
+            await pointed_at.wait_until(lambda: len(pointed_at.identifies) == 2, timeout=30)
+            turns = await asyncio.to_thread(
+                bot.store.database.query, "SELECT bucket, taken_at FROM identify_turns"
+            )
+        finally:
+            await bot.close()
+            await task
+
+    assert [bucket for bucket, _ in turns] == [0]  # both shards in bucket 0 % 1
+    waits = [r.getMessage() for r in caplog.records if "identifies (bucket 0" in r.getMessage()]
+    assert len(waits) == 2
+    waited = [float(re.search(r"waited ([\d.]+) s", w).group(1)) for w in waits]  # type: ignore[union-attr]
+    assert waited[0] == 0 and waited[1] > 0  # the second shard waited for its turn
