@@ -226,7 +226,10 @@ class Engine:
         read = self.reader.read(question)
         if not read.parts and _WORD.search(question):
             # Words, but only chat filler: there is nothing to search.
-            raise QuestionError("Please ask a question: the message held only greetings or thanks.")
+            raise QuestionError(
+                "Please ask a question: after greetings, thanks, mentions and links, "
+                "nothing was left to search."
+            )
         asked = self._understand(read)
         terms = asked.query
         search = asked.search

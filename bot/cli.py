@@ -10,6 +10,7 @@ import argparse
 import io
 import json
 import re
+import socket
 import sqlite3
 import sys
 import time
@@ -55,13 +56,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
-    except (OSError, sqlite3.Error) as exc:  # a data or corpus folder it cannot use
-        filename = getattr(exc, "filename", None)
-        where = f" {filename}" if filename else ""
-        print(
-            f"citebot: cannot use{where}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr
-        )
+    except (OSError, sqlite3.Error) as exc:
+        print(f"citebot: {_os_problem(exc)}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _os_problem(exc: OSError | sqlite3.Error) -> str:
+    """One line for an operating-system failure: no way to Discord, or a folder it cannot use."""
+    from aiohttp import ClientConnectionError
+
+    if isinstance(exc, socket.gaierror | ConnectionError | ClientConnectionError):
+        return f"cannot reach Discord ({exc})"  # `citebot run` with no network
+    filename = getattr(exc, "filename", None)
+    where = f" {filename}" if filename else ""
+    return f"cannot use{where}: {getattr(exc, 'strerror', None) or exc}"
 
 
 def _clean_arg(arg: str) -> str:

@@ -460,6 +460,11 @@ def _title_from_path(path: Path) -> str:
     return name[:1].upper() + name[1:] if name else path.name
 
 
+#: Control characters (but tab and line ends): no reader sees them, and an escape sequence
+#: quoted to a terminal could recolour it or retitle its window.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def _make_article(
     article_id: str,
     title: str,
@@ -482,9 +487,9 @@ def _make_article(
         if isinstance(block, str):
             block = Block(block)
         if block.kind == CODE:
-            text = _fenced(block.text)
+            text = _fenced(_CONTROL.sub("", block.text))
         else:
-            text = " ".join(block.text.split())
+            text = " ".join(_CONTROL.sub("", block.text).split())
         if not text:
             continue
         if block.kind == HEADING:
@@ -507,7 +512,7 @@ def _make_article(
         offset += len(text) + 2
     return Article(
         article_id=article_id,
-        title=" ".join(title.split()) or article_id,
+        title=" ".join(_CONTROL.sub("", title).split()) or article_id,
         text="\n\n".join(texts),
         paragraphs=tuple(spans),
         url=url or None,

@@ -95,9 +95,10 @@ class Synonyms:
         def note(problem: str) -> None:
             message = f"{name}: {problem}"
             warnings.append(message)
-            log.warning("%s", message)
             if warn is not None:
-                warn(message)
+                warn(message)  # the caller shows it (the CLI prints, the bot logs)
+            else:
+                log.warning("%s", message)
 
         for problem in problems:
             note(problem)

@@ -97,3 +97,17 @@ def test_a_data_folder_whose_key_cannot_be_read_gives_one_line(workdir: Path, co
     assert run.returncode == 2
     err = run.stderr.decode().strip().splitlines()
     assert len(err) == 1 and err[0].startswith("citebot: cannot use the question log in .citebot")
+
+
+def test_no_way_to_discord_is_said_as_such_not_as_a_folder_problem() -> None:
+    import socket
+
+    from aiohttp import ClientConnectionError
+
+    from bot.cli import _os_problem
+
+    for exc in (socket.gaierror(-2, "Name or service not known"), ClientConnectionError("no")):
+        assert _os_problem(exc).startswith("cannot reach Discord")
+    assert _os_problem(FileNotFoundError(2, "No such file or directory", "/x")) == (
+        "cannot use /x: No such file or directory"
+    )

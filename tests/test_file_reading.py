@@ -74,3 +74,23 @@ def test_a_nul_anywhere_skips_the_file_with_a_warning(corpus: Path) -> None:
     texts, warnings = load(corpus)
     assert list(texts) == ["good"]
     assert warnings == ["skipped late-nul.txt: binary file, not text (a NUL byte at offset 20000)"]
+
+
+def test_terminal_escape_sequences_never_reach_the_text(tmp_path: Path) -> None:
+    # A page added from the web could hold them; quoted to a terminal they recolour it or
+    # retitle its window. JSON escapes them in its strings, so they survive decoding.
+    (tmp_path / "page.md").write_text(
+        "# Colours\x1b[31m\n\nRed \x1b[31malert\x1b[0m text.\x1b]0;owned\x07 Bell\x9b2J done.\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "feed.jsonl").write_text(
+        '{"title": "Feed \\u001b[1m", "text": "Bold \\u001b[1mnews\\u001b[0m here."}\n',
+        encoding="utf-8",
+    )
+    corpus = load_corpus(tmp_path)
+    for article in corpus.articles:
+        for shown in (article.title, article.text):
+            assert not any(ord(c) < 32 and c not in "\t\n" or 0x7F <= ord(c) <= 0x9F for c in shown)
+    texts = {a.title: a.text for a in corpus.articles}
+    assert "Red [31malert[0m text." in texts["Colours[31m"]
+    assert texts["Feed [1m"] == "Bold [1mnews[0m here."
