@@ -462,7 +462,8 @@ def _title_from_path(path: Path) -> str:
 
 #: Control characters (but tab and line ends): no reader sees them, and an escape sequence
 #: quoted to a terminal could recolour it or retitle its window.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: NUL is left to the code blocks' own marker (`FENCE_INFO`); a file holding one is skipped.
+_CONTROL = re.compile(r"[\x01-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _make_article(
@@ -489,7 +490,7 @@ def _make_article(
         if block.kind == CODE:
             text = _fenced(_CONTROL.sub("", block.text))
         else:
-            text = " ".join(_CONTROL.sub("", block.text).split())
+            text = " ".join(_CONTROL.sub("", block.text).replace("\0", "").split())
         if not text:
             continue
         if block.kind == HEADING:
