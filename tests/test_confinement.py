@@ -15,7 +15,8 @@ from bot.corpus_edit import remove_article, save_upload
 from bot.errors import CorpusEditError
 from bot.settings import Settings
 
-TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.not-a-real-token-but-secret-looking"
+# Built at run time, so that no token-shaped string is committed.
+TOKEN = ".".join(["MTIzNDU2Nzg5MDEyMzQ1Njc4", "GaBcDe", "not-a-real-token-but-secret-looking"])
 GOOD = "# Good article\n\nThis article loads whatever happens around it."
 
 
