@@ -944,9 +944,36 @@ _COMPONENT = re.compile(
     \s*(/?)>""",
     re.X | re.S,
 )
-_COMPONENT_START = re.compile(r"^[ \t]*<[A-Z][\w.]*(?:\s|$)")
+_TAG_START = re.compile(r"^[ \t]*<([A-Za-z][\w.-]*)(?:\s|$)")
 _TITLE_ATTRIBUTE = re.compile(r"""\btitle\s*=\s*(?:"([^"]*)"|'([^']*)'|\{["'`]([^"'`]*)["'`]\})""")
 _MODULE_LINE = re.compile(r"^(?:import|export)\s")
+
+
+def _tag_end(text: str, start: int) -> int | None:
+    """Just past the ">" that closes the tag opened at text[start] ("<"), or None.
+
+    A ">" inside an attribute's quotes or inside a `{…}` expression (which may nest
+    braces and hold strings and template literals, as JSX event handlers do) does not
+    close the tag.
+    """
+    depth, quote, i = 0, "", start + 1
+    while i < len(text):
+        char = text[i]
+        if quote:
+            if char == "\\":
+                i += 1
+            elif char == quote:
+                quote = ""
+        elif char in "\"'`" and (depth or char != "`"):
+            quote = char
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth = max(depth - 1, 0)
+        elif char == ">" and not depth:
+            return i + 1
+        i += 1
+    return None
 
 
 def _prepare_markdown(body: str, *, mdx: bool) -> str:
@@ -1027,8 +1054,16 @@ class _Preparer:
         if _MODULE_LINE.match(line):
             self.in_module = bool(line.strip()) and not line.rstrip().endswith(";")
             return None
-        if _COMPONENT_START.match(line) and not _COMPONENT.search(line):
-            line = self.whole_tag(line)
+        opening = _TAG_START.match(line)
+        if opening and _tag_end(line, opening.start(1) - 1) is None:
+            line = self.whole_tag(line, opening.start(1) - 1)
+            end = _tag_end(line, opening.start(1) - 1)
+            if end is not None and (opening.group(1)[0].islower() or not _COMPONENT.search(line)):
+                # A tag over several lines whose attributes hold code (styles, handlers):
+                # no reader sees them. What follows its ">" is kept.
+                line = line[: opening.start(1) - 1] + line[end:]
+                if not line.strip():
+                    return None
         line = _MDX_COMMENT.sub("", line)
         rest = _COMPONENT.sub("", line)
         if _COMPONENT.search(line) and not rest.strip():
@@ -1036,14 +1071,15 @@ class _Preparer:
             return None
         return rest
 
-    def whole_tag(self, line: str) -> str:
-        """An opening tag written over several lines, read up to its ">" (30 lines at most)."""
+    def whole_tag(self, line: str, start: int) -> str:
+        """An opening tag written over several lines, read up to its ">" outside braces,
+        quotes and template literals (200 lines at most; otherwise the line as it is)."""
         joined, end = line, self.position
-        while end < min(len(self.lines), self.position + 30) and not _COMPONENT.search(joined):
+        while _tag_end(joined, start) is None:
+            if end >= min(len(self.lines), self.position + 200):
+                return line
             joined += "\n" + self.lines[end]
             end += 1
-        if not _COMPONENT.search(joined):
-            return line
         self.position = end
         return joined
 

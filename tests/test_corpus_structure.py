@@ -432,3 +432,33 @@ def test_diagram_code_blocks_are_not_text(tmp_path: Path) -> None:
     article = load_corpus(tmp_path).articles[0]
     assert "sequenceDiagram" not in article.text
     assert "print('kept')" in article.text
+
+
+def test_an_mdx_tag_whose_attributes_hold_code_over_many_lines_leaks_none_of_it(
+    tmp_path: Path,
+) -> None:
+    # A copy button as sites write it: styles and a click handler with nested braces,
+    # arrows, strings and a template literal holding blank lines and ">" characters.
+    button = (
+        "<button\n"
+        '  type="button"\n'
+        '  style={{\n    display: "inline-flex",\n    boxShadow: "0 10px 24px rgba(0,0,0,0.2)"\n  }}\n'
+        "  onClick={async (event) => {\n"
+        "    const prompt = `Set up this environment.\n\nRun: a > b\n\nDone.`;\n"
+        "    if (event) { await navigator.clipboard.writeText(prompt); }\n"
+        "  }}\n"
+        ">\n"
+        "  Copy the setup prompt\n"
+        "</button>\n"
+    )
+    write(
+        tmp_path / "c",
+        "install.mdx",
+        f"# Installation\n\nInstall the tool first.\n\n{button}\nThen run the tool.\n",
+    )
+    text = only_article(tmp_path / "c").text
+    for code in ("onClick", "clipboard", "inline-flex", "const prompt", "Run: a > b"):
+        assert code not in text
+    assert "Install the tool first." in text
+    assert "Copy the setup prompt" in text
+    assert "Then run the tool." in text
