@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from pg_server import PostgresServer, running_postgres
 from rank_bm25 import BM25Okapi
-from support import zipf_corpus
+from support import GOOD_ARTICLE, zipf_corpus
 
 from bot.index import BM25Index
 from bot.store import Store
@@ -82,3 +82,12 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Calla
     for store in opened:
         with contextlib.suppress(Exception):
             store.close()
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A corpus folder holding one good article (`good.md`)."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "good.md").write_text(GOOD_ARTICLE)
+    return folder

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import discord
 import numpy as np
+from aiohttp import web
 
 from bot import render
 
+if TYPE_CHECKING:
+    from bot.live import LiveEngine
+
 REPO = Path(__file__).resolve().parent.parent
+#: An article that loads, beside whatever a test puts next to it (the `corpus` fixture's).
+GOOD_ARTICLE = "# Good article\n\nThis article loads whatever happens around it."
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:
@@ -135,3 +143,36 @@ async def write_until_seen(
                 return True
             await asyncio.sleep(0.1)
     return seen()
+
+
+#: Every application command Citebot registers, as Discord lists them.
+COMMAND_NAMES = frozenset(
+    {"ask", "articles", "article", "help", "privacy", "Ask Citebot", "citebot"}
+)
+
+
+@contextlib.asynccontextmanager
+async def serve_app(app: web.Application) -> AsyncIterator[str]:
+    """A local aiohttp site on a free port of 127.0.0.1, its base URL while it runs."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    server = web.TCPSite(runner, "127.0.0.1", 0)
+    await server.start()
+    port = server._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def watch_until_indexed(live: LiveEngine, path: Path, text: str, article_id: str) -> bool:
+    """Run the live engine's watcher until it has indexed `path` (see `write_until_seen`)."""
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(live.watch(debounce_ms=100, stop=stop))
+    try:
+        return await write_until_seen(
+            path, text, lambda: live.engine.article(article_id) is not None
+        )
+    finally:
+        stop.set()
+        await asyncio.wait_for(watcher, 5)

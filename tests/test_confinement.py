@@ -17,16 +17,13 @@ from bot.settings import Settings
 
 # Built at run time, so that no token-shaped string is committed.
 TOKEN = ".".join(["MTIzNDU2Nzg5MDEyMzQ1Njc4", "GaBcDe", "not-a-real-token-but-secret-looking"])
-GOOD = "# Good article\n\nThis article loads whatever happens around it."
 
 
 @pytest.fixture
-def corpus(tmp_path: Path) -> Path:
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    (folder / "good.md").write_text(GOOD)
+def corpus(corpus: Path, tmp_path: Path) -> Path:
+    """The shared one-article corpus, with a `.env` holding a token beside it."""
     (tmp_path / ".env").write_text(f"DISCORD_TOKEN={TOKEN}\n")
-    return folder
+    return corpus
 
 
 def load(folder: Path, **kwargs: object) -> tuple[list[str], list[str]]:

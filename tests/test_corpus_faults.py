@@ -6,19 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
+from support import GOOD_ARTICLE as GOOD
 
 import bot.corpus
 from bot.corpus import load_corpus
-
-GOOD = "# Good article\n\nThis article loads whatever happens around it."
-
-
-@pytest.fixture
-def corpus(tmp_path: Path) -> Path:
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    (folder / "good.md").write_text(GOOD)
-    return folder
 
 
 def load(folder: Path) -> tuple[list[str], list[str]]:

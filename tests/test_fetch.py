@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 from aiohttp.abc import ResolveResult
+from support import serve_app
 
 from bot.errors import FetchError
 from bot.fetch import address_is_public, check_url, fetch_page
@@ -55,15 +56,8 @@ async def site() -> AsyncIterator[str]:
     app.router.add_get("/huge", huge)
     app.router.add_get("/slow", slow)
     app.router.add_get("/image.png", image)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    server = web.TCPSite(runner, "127.0.0.1", 0)
-    await server.start()
-    port = server._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serve_app(app) as base:
+        yield base
 
 
 def scripted_dns(answers: dict[str, list[str]]):

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
+from support import serve_app
 
 from bot.corpus_edit import ExtractLimits, article_from_page
 from bot.errors import CorpusEditError
@@ -37,15 +38,8 @@ async def site() -> AsyncIterator[str]:
     app.router.add_get("/hop/{left}", hop)
     app.router.add_get("/bad-location", bad_location)
     app.router.add_get("/charset", charset)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    server = web.TCPSite(runner, "127.0.0.1", 0)
-    await server.start()
-    port = server._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serve_app(app) as base:
+        yield base
 
 
 async def test_one_deadline_covers_every_redirect(site: str) -> None:

@@ -9,16 +9,7 @@ import pytest
 
 from bot.corpus import MAX_FILE_BYTES, load_corpus
 
-GOOD = "# Good article\n\nThis article loads whatever happens around it."
 TEXT = "Zebra notes\n\nZebras live in herds on the savanna.\n\nTheir stripes are unique."
-
-
-@pytest.fixture
-def corpus(tmp_path: Path) -> Path:
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    (folder / "good.md").write_text(GOOD)
-    return folder
 
 
 def load(folder: Path) -> tuple[dict[str, str], list[str]]:

@@ -5,7 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from support import write_until_seen
+from support import watch_until_indexed
 
 from bot.live import LiveEngine
 from bot.settings import Settings
@@ -65,18 +65,9 @@ async def test_questions_in_flight_during_a_reload_all_finish(settings: Settings
 async def test_watcher_picks_up_a_new_file(settings: Settings) -> None:
     live = LiveEngine(settings)
     await live.reload()
-    stop = asyncio.Event()
-    watcher = asyncio.create_task(live.watch(debounce_ms=100, stop=stop))
-    try:
-        assert await write_until_seen(
-            settings.corpus_dir / "okapi.md",
-            "# Okapis\n\nThe okapi is a giraffid from the Congo.",
-            lambda: live.engine.article("okapi") is not None,
-        )
-        assert live.engine.answer("What is an okapi?").found
-    finally:
-        stop.set()
-        await asyncio.wait_for(watcher, 5)
+    okapi = "# Okapis\n\nThe okapi is a giraffid from the Congo."
+    assert await watch_until_indexed(live, settings.corpus_dir / "okapi.md", okapi, "okapi")
+    assert live.engine.answer("What is an okapi?").found
 
 
 async def test_watcher_reload_is_skipped_when_no_file_changed(settings: Settings) -> None:

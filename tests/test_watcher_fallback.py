@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import watchfiles.main
-from support import write_until_seen
+from support import watch_until_indexed, write_until_seen
 from watchfiles._rust_notify import WatchfilesRustInternalError
 
 from bot.live import LiveEngine
@@ -70,14 +70,5 @@ async def test_the_async_watcher_falls_back_to_polling(
 ) -> None:
     live = LiveEngine(settings)
     await live.reload()
-    stop = asyncio.Event()
-    watcher = asyncio.create_task(live.watch(debounce_ms=100, stop=stop))
-    try:
-        assert await write_until_seen(
-            settings.corpus_dir / "tapir.md",
-            "# Tapirs\n\nTapirs have short trunks.",
-            lambda: live.engine.article("tapir") is not None,
-        )
-    finally:
-        stop.set()
-        await asyncio.wait_for(watcher, 5)
+    tapir = "# Tapirs\n\nTapirs have short trunks."
+    assert await watch_until_indexed(live, settings.corpus_dir / "tapir.md", tapir, "tapir")

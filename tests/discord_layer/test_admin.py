@@ -151,11 +151,6 @@ def engine(settings: Settings) -> Engine:
     return Engine.open(settings)
 
 
-@pytest.fixture
-def simcord_bot(settings: Settings, engine: Engine) -> CitebotBot:
-    return create_bot(settings, engine=engine)
-
-
 class Server:
     def __init__(self, env: simcord.Env) -> None:
         self.guild = env.create_guild("Gardeners")

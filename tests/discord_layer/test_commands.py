@@ -8,6 +8,7 @@ import sqlite3
 import discord
 import pytest
 import simcord
+from support import COMMAND_NAMES
 
 from bot.client import CitebotBot, create_bot
 from bot.settings import Settings
@@ -27,15 +28,7 @@ async def test_commands_are_synced_with_descriptions_and_contexts(env: simcord.E
     ((path, commands),) = synced(env)
     assert path == f"/applications/{env.bot.application_id}/commands"  # global: no guild set
     by_name = {c["name"]: c for c in commands}
-    assert set(by_name) == {
-        "ask",
-        "articles",
-        "article",
-        "help",
-        "privacy",
-        "Ask Citebot",
-        "citebot",
-    }
+    assert set(by_name) == COMMAND_NAMES
     admin = by_name.pop("citebot")
     assert admin["contexts"] == [0] and admin["integration_types"] == [0]  # servers only
     assert int(admin["default_member_permissions"]) == discord.Permissions(manage_guild=True).value
@@ -95,15 +88,7 @@ async def test_development_guild_gets_the_commands_instantly(
 
     path, commands = synced(env)[-1]
     assert path == f"/applications/{env.bot.application_id}/guilds/{guild.id}/commands"
-    assert {c["name"] for c in commands} == {
-        "ask",
-        "articles",
-        "article",
-        "help",
-        "privacy",
-        "Ask Citebot",
-        "citebot",
-    }
+    assert {c["name"] for c in commands} == COMMAND_NAMES
     result = await alice.slash(channel, "help")
     assert result.response.embeds[0].title == "Citebot help"
 

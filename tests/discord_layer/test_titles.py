@@ -11,7 +11,6 @@ import simcord
 import yaml
 
 from bot.answer import Engine
-from bot.client import CitebotBot, create_bot
 from bot.settings import Settings
 from discord_layer.markdown_check import texts
 
@@ -64,11 +63,6 @@ def settings(corpus_dir: Path, tmp_path: Path) -> Settings:
 @pytest.fixture
 def engine(settings: Settings) -> Engine:
     return Engine.open(settings)
-
-
-@pytest.fixture
-def simcord_bot(settings: Settings, engine: Engine) -> CitebotBot:
-    return create_bot(settings, engine=engine)
 
 
 def payloads(env: simcord.Env) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ import json
 import time
 
 from emulator import DiscordEmulator
+from support import COMMAND_NAMES
 
 from bot.client import CitebotBot
 
@@ -33,15 +34,7 @@ async def test_bot_identifies_without_privileged_intents_and_syncs_globally(
 ):
     (identify,) = pointed_at.identifies
     assert identify["intents"] & PRIVILEGED_INTENTS == 0
-    assert {c["name"] for c in pointed_at.commands["global"]} == {
-        "ask",
-        "articles",
-        "article",
-        "help",
-        "privacy",
-        "Ask Citebot",
-        "citebot",
-    }
+    assert {c["name"] for c in pointed_at.commands["global"]} == COMMAND_NAMES
     assert [r.path for r in pointed_at.requests][:3] == [
         "/users/@me",
         "/oauth2/applications/@me",
