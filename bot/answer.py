@@ -425,10 +425,9 @@ class Engine:
         key = (passage.article, article.paragraphs[passage.last_paragraph - 1].section)
         terms = self._section_terms.get(key)
         if terms is None:
-            path = article.sections[key[1]].path
-            terms = (
-                frozenset(self.analyzer.terms(" ".join(path))) if SECTION_WEIGHT else frozenset()
-            )
+            # As the index counts them: not at all when SECTION_WEIGHT is 0.
+            path = article.section_of(passage.last_paragraph).path if SECTION_WEIGHT else ()
+            terms = frozenset(self.analyzer.terms(" ".join(path)))
             self._section_terms[key] = terms
         return terms
 
@@ -480,7 +479,7 @@ class Engine:
                 local=by_number[start_number].local,
             )
             url = self.article_url(article)
-            section, link = self._where(article, first, last, excerpt.text, start)
+            section, link = self._where(article, first, last, excerpt.start, url)
             results.append(
                 Result(
                     rank=len(results) + 1,
@@ -499,19 +498,16 @@ class Engine:
         return results
 
     def _where(
-        self, article: Article, first: Passage, last: Passage, excerpt: str, start: int
+        self, article: Article, first: Passage, last: Passage, offset: int, url: str | None
     ) -> tuple[str | None, str | None]:
-        """The section an excerpt stands in, and the link to it."""
-        # The excerpt's own first paragraph: a passage can open with its section's heading.
-        offset = article.text.find(excerpt.strip("…"), start)
+        """The section the excerpt starting at `offset` stands in, and the link to it (the
+        excerpt's own paragraph: a passage can open with its section's heading)."""
         number = last.last_paragraph
-        if offset != -1:
-            for paragraph in article.paragraphs[first.first_paragraph - 1 : last.last_paragraph]:
-                if paragraph.end >= offset:
-                    number = paragraph.number
-                    break
+        for paragraph in article.paragraphs[first.first_paragraph - 1 : last.last_paragraph]:
+            if paragraph.end >= offset:
+                number = paragraph.number
+                break
         label = article.section_of(number).label or None
-        url = self.article_url(article)
         link = url
         anchor = article.anchor(number, self.anchor_style)
         if url and anchor and "#" not in url:

@@ -92,23 +92,34 @@ class Article:
     def anchor(self, paragraph_number: int, style: str = "github") -> str | None:
         """The id of the heading above a paragraph on the rendered page: the heading's
         own id when it has one, else its slug by `style` ("github" or "python-markdown")."""
-        number = self.paragraphs[paragraph_number - 1].section
-        if number == 0:
-            return None
-        section = self.sections[number]
-        if section.anchor:
-            return section.anchor
+        return self._anchors(style)[self.paragraphs[paragraph_number - 1].section]
+
+    def _anchors(self, style: str) -> tuple[str | None, ...]:
+        """Every section's anchor, in page order (repeated headings numbered: setup,
+        setup-1; setup_1 for Python-Markdown), worked out once an article and style."""
+        # Kept on the instance (a frozen dataclass still has a __dict__): hashing an
+        # article for a shared cache would read its whole text every time.
+        cache: dict[str, tuple[str | None, ...]] = self.__dict__.setdefault("_anchor_cache", {})
+        if style not in cache:
+            cache[style] = self._work_out_anchors(style)
+        return cache[style]
+
+    def _work_out_anchors(self, style: str) -> tuple[str | None, ...]:
         slug = _SLUGIFIERS.get(style, _github_slug)
-        wanted = slug(section.path[-1])
-        # Repeated headings are numbered in page order: setup, setup-1 (setup_1).
-        repeats = sum(
-            1
-            for earlier in self.sections[1:number]
-            if not earlier.anchor and slug(earlier.path[-1]) == wanted
-        )
-        if repeats == 0:
-            return wanted or None
-        return f"{wanted}{'_' if style == 'python-markdown' else '-'}{repeats}"
+        anchors: list[str | None] = [None]
+        seen: dict[str, int] = {}
+        for section in self.sections[1:]:
+            if section.anchor:
+                anchors.append(section.anchor)
+                continue
+            wanted = slug(section.path[-1])
+            repeats = seen.get(wanted, 0)
+            seen[wanted] = repeats + 1
+            if repeats == 0:
+                anchors.append(wanted or None)
+            else:
+                anchors.append(f"{wanted}{'_' if style == 'python-markdown' else '-'}{repeats}")
+        return tuple(anchors)
 
 
 def _plain_heading(text: str) -> str:

@@ -28,6 +28,7 @@ MIN_FILL_CHARS = 40
 class Excerpt:
     text: str
     highlights: tuple[tuple[int, int], ...]  # [start, end) spans of question terms in `text`
+    start: int = 0  # where the shown text begins in the article's text
 
 
 def choose_excerpt(
@@ -144,4 +145,4 @@ def _with_highlights(
         for t in analyzer.tokens(body)
         if t.term in terms
     )
-    return Excerpt(prefix + body + suffix, spans)
+    return Excerpt(prefix + body + suffix, spans, s)
