@@ -36,11 +36,6 @@ MAX_PAGES = 3
 RECENT_ANSWERS = 256
 
 
-def clean_question(text: str) -> str:
-    """The words of a Discord message: mention and emoji markup would only be searched as noise."""
-    return strip_discord_markup(text)
-
-
 @dataclass(frozen=True)
 class LoggedAnswer:
     """An answer and the id it was logged under (feedback buttons vote on that id)."""
@@ -99,7 +94,7 @@ class Asker:
         The cooldown is this process's own on SQLite, and shared by every process (on any
         host) on PostgreSQL, where it is read and taken off the event loop.
         """
-        question = clean_question(question)
+        question = strip_discord_markup(question)  # mentions and emoji are noise
         if not question:
             examples = self.examples()
             example = f", for example “{examples[0]}”" if examples else ""

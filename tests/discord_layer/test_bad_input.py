@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import simcord
 
-from bot.asking import clean_question
+from bot.chat import strip_discord_markup as clean_question
 from bot.client import CitebotBot
 from bot.errors import CitebotError
 from discord_layer.helpers import handled_errors, problems
