@@ -108,6 +108,24 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        5,
+        "threads: one automatic reply per help-forum post, articles cited in each thread",
+        (
+            """CREATE TABLE IF NOT EXISTS thread_replies (
+                thread_id {bigint} PRIMARY KEY,
+                guild_id {bigint},
+                claimed_at {float} NOT NULL
+            )""",
+            """CREATE TABLE IF NOT EXISTS thread_citations (
+                thread_id {bigint} NOT NULL,
+                article_id TEXT NOT NULL,
+                cited_at {float} NOT NULL,
+                PRIMARY KEY (thread_id, article_id)
+            )""",
+            "CREATE INDEX IF NOT EXISTS thread_citations_at ON thread_citations (cited_at)",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 _TYPES: dict[Dialect, dict[str, str]] = {
