@@ -32,7 +32,13 @@ from bot.views import AnswerButton
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("bot.cogs.ask", "bot.cogs.info", "bot.cogs.admin", "bot.cogs.privacy")
+EXTENSIONS = (
+    "bot.cogs.ask",
+    "bot.cogs.info",
+    "bot.cogs.admin",
+    "bot.cogs.privacy",
+    "bot.cogs.forums",
+)
 #: Per-server settings are re-read after this long, so shard processes sharing the store agree.
 GUILD_SETTINGS_TTL = 30.0
 #: What the bot needs in a channel: answer, show embeds, and reply to the question.

@@ -401,6 +401,47 @@ class AdminCog(commands.Cog):
             listed.append(target)
         await self._change_settings(interaction, answer_all_channels=tuple(listed))
 
+    # help forums and threads (bot/cogs/forums.py does the suggesting)
+
+    @settings_group.command(
+        name="help-forum", description="Suggest answers in new posts of a forum or text channel."
+    )
+    @app_commands.describe(
+        channel="A forum channel (each new post) or text channel (each new thread)",
+        enabled="Suggest answers there (true) or stop (false)",
+        not_found="Also reply when the articles hold no answer (every help channel; default no)",
+        ignore_tag="Posts with a tag of this name get no suggestion (default bot-ignore)",
+    )
+    async def settings_help_forum(
+        self,
+        interaction: discord.Interaction[CitebotBot],
+        channel: discord.ForumChannel | discord.TextChannel,
+        enabled: bool,
+        not_found: bool | None = None,
+        ignore_tag: app_commands.Range[str, 1, 20] | None = None,
+    ) -> None:
+        """`/citebot settings help-forum`: where new posts get a suggested answer."""
+        current = await self.bot.guild_settings(_guild_id(interaction))
+        listed = [c for c in current.suggest_channels if c != channel.id]
+        if enabled:
+            listed.append(channel.id)
+        changes: dict[str, Any] = {"suggest_channels": tuple(listed)}
+        if not_found is not None:
+            changes["suggest_not_found"] = not_found
+        if ignore_tag is not None:
+            changes["suggest_ignore_tag"] = " ".join(ignore_tag.split()) or "bot-ignore"
+        await self._change_settings(interaction, **changes)
+
+    @settings_group.command(
+        name="mention-threads", description="Answer mentions in text channels in a new thread."
+    )
+    @app_commands.describe(enabled="Open a thread on each mention for its answer and follow-ups")
+    async def settings_mention_threads(
+        self, interaction: discord.Interaction[CitebotBot], enabled: bool
+    ) -> None:
+        """`/citebot settings mention-threads`: a thread per mention, for follow-ups."""
+        await self._change_settings(interaction, mention_threads=enabled)
+
     async def _settings_and_channel(
         self, interaction: discord.Interaction[CitebotBot], channel: discord.TextChannel | None
     ) -> tuple[GuildSettings, int]:
