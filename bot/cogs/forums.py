@@ -85,7 +85,8 @@ class ForumsCog(commands.Cog):
         poster = thread.owner_id or (starter.author.id if starter is not None else None)
         if poster is None:
             return False
-        return await self._answer_post(thread, server, poster, _post_text(thread, starter))
+        body = starter.content if starter is not None and self.bot.intents.message_content else ""
+        return await self._answer_post(thread, server, poster, f"{thread.name}\n{body}".strip())
 
     async def _answer_post(
         self, thread: discord.Thread, server: GuildSettings, poster: int, text: str
@@ -144,12 +145,6 @@ def _ignored(thread: discord.Thread, server: GuildSettings) -> bool:
     """Whether the post carries the server's ignore tag (any case)."""
     wanted = server.suggest_ignore_tag.casefold()
     return any(tag.name.casefold() == wanted for tag in thread.applied_tags)
-
-
-def _post_text(thread: discord.Thread, starter: discord.Message | None) -> str:
-    """What the post asks: its title, then its first message when the bot can read it."""
-    body = starter.content if starter is not None else ""
-    return f"{thread.name}\n{body}".strip()
 
 
 async def setup(bot: CitebotBot) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -13,6 +14,7 @@ from simcord.backend.models.channel import Overwrite
 from simcord.enums import OverwriteType
 
 from bot.answer import Engine
+from bot.client import create_bot
 from bot.insight import unanswered_from_log
 from bot.settings import Settings
 from discord_layer.test_admin import Server, answer_text, bot_of
@@ -162,6 +164,23 @@ async def test_not_found_posts_nothing_unless_the_server_asks(env: simcord.Env):
     # The post is in the unanswered report either way.
     report = unanswered_from_log(bot_of(env).store, days=1, guild_id=forum.server.guild.id)
     assert str(report).count(UNKNOWN_TITLE) >= 1
+
+
+async def test_the_posts_first_message_is_read_only_with_the_message_content_intent(
+    env: simcord.Env, settings: Settings, engine: Engine
+):
+    forum = Forum(env)
+    await forum.enable()
+    vague = await forum.post("Help please", "Who founded DeepSeek?")
+    assert replies(vague, env) == []  # the title alone: not found
+
+    await env.restart_bot(
+        create_bot(dataclasses.replace(settings, message_content_intent=True), engine=engine)
+    )
+    read = await forum.post("Help please", "Who founded DeepSeek?")
+
+    (reply,) = replies(read, env)
+    assert "Liang Wenfeng" in answer_text(reply)
 
 
 async def test_a_forum_not_chosen_gets_nothing(env: simcord.Env):
