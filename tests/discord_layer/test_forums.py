@@ -124,6 +124,8 @@ async def test_the_posters_verdict_feeds_stats_and_the_unanswered_report(env: si
     other = await admin.click(reply, label="This answered it")
     yes = await alice.click(reply, label="This answered it")
     assert (store.feedback(answer_id).up, store.feedback(answer_id).down) == (1, 0)
+    answered = unanswered_from_log(store, days=1, guild_id=forum.server.guild.id)
+    assert FOUND_TITLE not in str(answered)
     no = await alice.click(reply, label="Not it")
 
     assert other.ephemeral and "Only the person who opened this post" in other.response.content
