@@ -140,7 +140,7 @@ class Asker:
         `guild_id` is None in direct messages; `per_page` is the server's results setting;
         `private` marks a question only its asker sees answered (never shown to admins).
         `thread_id`, for a question asked in a thread, makes it a follow-up: it leans toward
-        the articles cited there before, and its own citations are remembered for the next.
+        the articles cited there before, and its own citations (when public) are remembered.
         A log that cannot be written (full disk) costs the answer its id, not the answer:
         the store counts and logs the failure.
         """
@@ -152,7 +152,7 @@ class Asker:
             question, per_page=per_page, article_id=article_id, prefer_articles=cited
         )
         reply_ms = (time.perf_counter() - started) * 1000
-        if thread_id is not None and answer.found:
+        if thread_id is not None and answer.found and not private:  # others see only public
             await self._remember_citations(thread_id, answer, per_page or self.per_page)
         try:
             answer_id: int | None = await asyncio.to_thread(
