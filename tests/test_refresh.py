@@ -14,7 +14,7 @@ from aiohttp import web
 from support import run_citebot, serve_app
 
 from bot import corpus_edit, fetch
-from bot.errors import FetchError
+from bot.errors import FetchError, SettingsError
 from bot.refresh import Pacer, Refresher, record_added
 from bot.settings import Settings
 from bot.sitemap import ImportTarget, import_pages, parse_sitemap, read_sitemap
@@ -438,3 +438,21 @@ async def test_citebot_refresh_runs_one_round(site, settings, book, tmp_path):
     site.pages["/orchard"].status = 500
     failed = await asyncio.to_thread(run_citebot, "refresh", cwd=tmp_path, env=env)
     assert failed.returncode == 1 and "the server answered HTTP 500" in failed.stdout
+
+
+# --- settings ------------------------------------------------------------------------------
+
+
+def test_the_refresh_settings_are_read_and_checked():
+    settings = Settings.from_env(
+        {
+            "CITEBOT_REFRESH_HOURS": "0",
+            "CITEBOT_SITEMAP_LIMIT": "50",
+            "CITEBOT_FETCH_DELAY_SECONDS": "2.5",
+        },
+        dotenv=False,
+    )
+    assert (settings.refresh_hours, settings.sitemap_limit, settings.fetch_delay) == (0, 50, 2.5)
+    assert Settings.from_env({}, dotenv=False).refresh_hours == 24
+    with pytest.raises(SettingsError, match="CITEBOT_SITEMAP_LIMIT must be a whole number"):
+        Settings.from_env({"CITEBOT_SITEMAP_LIMIT": "all"}, dotenv=False)

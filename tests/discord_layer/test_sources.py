@@ -291,3 +291,20 @@ class TestBackgroundRefresh:
         await bot.close()
         await asyncio.sleep(0)
         assert task.cancelled() and bot._refresh_task is None
+
+
+class TestRefreshOff:
+    @pytest.fixture
+    def settings(self, corpus_dir: Path, tmp_path: Path) -> Settings:
+        return Settings(corpus_dir=corpus_dir, data_dir=tmp_path / "data", refresh_hours=0)
+
+    async def test_no_background_refresh_when_the_hours_are_zero(self, env: simcord.Env):
+        server = Server(env)
+
+        listed = await server.admin.slash(server.channel, "citebot sources")
+
+        assert bot_of(env)._refresh_task is None
+        assert listed.response.embeds[0].description == (
+            "None yet: `/citebot add url:` or `/citebot add sitemap:` adds pages. "
+            "The refresh is off (CITEBOT_REFRESH_HOURS=0)."
+        )
