@@ -123,8 +123,14 @@ class Refresher:
             now = time.time() if now is None else now
             period = self.settings.refresh_hours * 3600.0
             older_than = now - period if due_only else float("inf")
-            sources = await asyncio.to_thread(self.book.due, older_than=older_than)
             report = RoundReport()
+            if not await asyncio.to_thread(self.settings.corpus_dir.is_dir):
+                # An unmounted folder is not an admin removing every article: forget nothing.
+                log.warning(
+                    "refresh: %s is not there; skipping this round", self.settings.corpus_dir
+                )
+                return report
+            sources = await asyncio.to_thread(self.book.due, older_than=older_than)
             for source in sources:
                 try:
                     checked = await self.check(source)

@@ -272,6 +272,16 @@ async def test_an_article_removed_by_an_admin_is_forgotten(site, settings, book)
     assert book.all() == []
 
 
+async def test_a_missing_corpus_folder_forgets_nothing(site, settings, book):
+    site.pages["/orchard"] = Page(ORCHARD.format(season=AUTUMN), etag='"v1"')
+    await add_by_url(settings, book, site.url("/orchard"))
+    settings.corpus_dir.rename(settings.corpus_dir.with_name("unmounted"))
+
+    report = await Refresher(settings, book).run_round(due_only=False)
+
+    assert report.checked == [] and [s.url for s in book.all()] == [site.url("/orchard")]
+
+
 async def test_two_requests_to_one_host_are_spaced_by_the_delay():
     pacer = Pacer(0.3)
     started = time.monotonic()

@@ -125,7 +125,10 @@ async def add_sitemap(
         progress.skipped,
     )
     summary = render.render_import_summary(progress, source=shown, reload_error=reload_error)
-    await interaction.edit_original_response(content=summary, allowed_mentions=NO_MENTIONS)
+    try:
+        await interaction.edit_original_response(content=summary, allowed_mentions=NO_MENTIONS)
+    except discord.HTTPException as exc:  # e.g. past the 15 minutes an interaction lasts
+        log.warning("could not show the sitemap import's summary: %s", exc)
 
 
 def _nothing_to_import(pages: sitemap.SitemapPages, shown: str) -> str:
