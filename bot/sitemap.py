@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 #: A sitemap larger than this is refused (the protocol's own limit is 50 MB uncompressed).
 MAX_SITEMAP_BYTES = 10 * 1024 * 1024
+#: Sitemaps of an index fetched at most, so an index of empty sitemaps cannot keep us busy.
+MAX_CHILD_SITEMAPS = 50
 
 
 @dataclass(frozen=True)
@@ -106,14 +108,15 @@ async def _follow_index(
     how many sitemaps were on other hosts, and how many were left out (nested, unreadable,
     or past the limit)."""
     pages: list[str] = []
-    other_hosts = left_out = 0
+    other_hosts = left_out = fetched = 0
     for child in sitemaps:
         if _host(child) not in hosts:
             other_hosts += 1
             continue
-        if len(pages) >= limit:
+        if len(pages) >= limit or fetched >= MAX_CHILD_SITEMAPS:
             left_out += 1
             continue
+        fetched += 1
         await pacer.wait(child)
         try:
             nested, child_locs = parse_sitemap((await _fetch_sitemap(child, allow_private)).body)
