@@ -289,7 +289,7 @@ async def test_two_requests_to_one_host_are_spaced_by_the_delay():
     await pacer.wait("http://example.org/a")
     await pacer.wait("http://example.org/b")
 
-    assert time.monotonic() - started >= 0.3
+    assert time.monotonic() - started >= 0.29  # (timers may fire a clock tick early)
 
 
 def test_the_sources_table_on_both_backends(make_store: Callable[..., Store]):
