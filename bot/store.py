@@ -592,16 +592,30 @@ _COPIED = {
     "guild_settings": ("guild_id", "settings"),
     "thread_replies": ("thread_id", "guild_id", "claimed_at"),
     "thread_citations": ("thread_id", "article_id", "cited_at"),
+    "url_sources": (
+        "path",
+        "url",
+        "guild_id",
+        "added_at",
+        "etag",
+        "last_modified",
+        "content_hash",
+        "checked_at",
+        "changed_at",
+        "status",
+        "gone_count",
+        "error",
+    ),
 }
 
 
 def copy_store(source: Store, target: Store) -> Copied:
-    """Copy every question, vote, server setting and meta row (the salt too, so each person's
-    hash stays theirs) from `source` into `target`, which must hold no questions, votes or
-    settings yet; reopen `target` afterwards."""
+    """Copy every question, vote, server setting, URL source and meta row (the salt too, so
+    each person's hash stays theirs) from `source` into `target`, which must hold no
+    questions, votes, settings or sources yet; reopen `target` afterwards."""
     with target.database.transaction() as tx:
         tx.lock("migrations")
-        for table in ("questions", "feedback", "guild_settings"):
+        for table in ("questions", "feedback", "guild_settings", "url_sources"):
             ((count,),) = tx.query(f"SELECT COUNT(*) FROM {table}")
             if count:
                 raise CitebotError(

@@ -24,6 +24,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import corpus_edit, fetch, render
+from bot.cogs import _sources
 from bot.cogs._articles import ArticleOption
 from bot.corpus import SUPPORTED_SUFFIXES, Article
 from bot.errors import CitebotError, CorpusEditError, DuplicateArticle, FetchError, NotAdmin
@@ -86,27 +87,33 @@ class AdminCog(commands.Cog):
 
     # --- articles --------------------------------------------------------------------------
 
-    @citebot.command(name="add", description="Add an article from a web page or a file.")
+    @citebot.command(name="add", description="Add an article from a web page, a file or a sitemap.")
     @app_commands.describe(
         url="A web page to add (http or https); its main text becomes the article",
         file="An article file to add: .md, .mdx, .txt, .html or .jsonl, up to 2 MB",
+        sitemap="A site's sitemap.xml: its pages (on the same site) are added one by one",
     )
     async def add(
         self,
         interaction: discord.Interaction[CitebotBot],
         url: str | None = None,
         file: discord.Attachment | None = None,
+        sitemap: str | None = None,
     ) -> None:
-        """`/citebot add url:` or `file:`: save the article, rebuild, show it."""
-        if (url is None) == (file is None):
+        """`/citebot add url:`, `file:` or `sitemap:`: save the article(s), rebuild, show them."""
+        if [url, file, sitemap].count(None) != 2:
             raise CitebotError(
-                "Give either `url:` (a web page) or `file:` (an article file), one at a time."
+                "Give one of `url:` (a web page), `file:` (an article file) or `sitemap:` "
+                "(a site's sitemap), one at a time."
             )
+        if sitemap is not None:
+            await _sources.add_sitemap(self.bot, interaction, sitemap.strip())
+            return
         if file is not None:
             _check_upload(file)
         await interaction.response.defer(thinking=True, ephemeral=True)
         if url is not None:
-            added, result = await self._add_url(url.strip())
+            added, result = await self._add_url(url.strip(), guild_id=interaction.guild_id)
             source = f"<{url.strip()[:300]}>"
         else:
             assert file is not None
@@ -114,7 +121,9 @@ class AdminCog(commands.Cog):
             source = f"`{render.code(file.filename[:100])}`"
         await self._send_added(interaction, added, result, source)
 
-    async def _add_url(self, url: str) -> tuple[list[corpus_edit.Added], ReloadResult]:
+    async def _add_url(
+        self, url: str, *, guild_id: int | None = None
+    ) -> tuple[list[corpus_edit.Added], ReloadResult]:
         settings = self.bot.settings
         shown = f"`{render.code(url[:200])}`"
         try:
@@ -148,6 +157,7 @@ class AdminCog(commands.Cog):
                 raise CitebotError(f"Nothing added: {exc}.") from None
             # The query string is left out of the log: it can carry someone's access token.
             log.info("added %s from %s", added.path, fetch.without_query(page.url))
+            await _sources.remember_added(self.bot, added, page, url, guild_id)
             return [added], await self.bot.live.reload()
 
     async def _add_file(
@@ -261,6 +271,16 @@ class AdminCog(commands.Cog):
             text += f"\nSkipped files:\n{shown}" + (f"\n… and {more} more" if more > 0 else "")
         await send_ephemeral(interaction, text)
 
+    @citebot.command(name="sources", description="Articles added by URL and their last check.")
+    @app_commands.describe(page="Which page of the list (10 articles a page)")
+    async def sources(
+        self,
+        interaction: discord.Interaction[CitebotBot],
+        page: app_commands.Range[int, 1, 1000] = 1,
+    ) -> None:
+        """`/citebot sources`: each URL article, when it was last fetched, what was found."""
+        await _sources.show_sources(self.bot, interaction, page)
+
     # --- insight ---------------------------------------------------------------------------
 
     @citebot.command(name="stats", description="Questions, found-rate, reply times and feedback.")
@@ -293,6 +313,8 @@ class AdminCog(commands.Cog):
                     )[: render.FIELD_VALUE_LIMIT],
                     inline=False,
                 )
+            if shown.embeds:
+                _sources.add_gone_field(self.bot, shown.embeds[0])
             return shown
 
         await _send_computed(interaction, compute)
