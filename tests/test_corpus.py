@@ -213,3 +213,20 @@ def test_synonyms_file_at_the_root_is_not_an_article_but_counts_as_a_change(
     assert "synonyms.txt" in [path for path, _, _ in before]
     write(tmp_path, "synonyms.txt", "server, guild\nping, mention\n")
     assert corpus_signature(tmp_path) != before
+
+
+@pytest.mark.parametrize(
+    "question", ["Who founded DeepSeek?", "who founded deepseek the chinese startup"]
+)
+def test_bundled_user_guide_does_not_answer_the_other_articles_questions(
+    tmp_path: Path, bundled_corpus: Path, question: str
+) -> None:
+    from bot.answer import Engine
+    from bot.settings import Settings
+
+    engine = Engine.open(Settings(corpus_dir=bundled_corpus, data_dir=tmp_path / "data"))
+    answer = engine.answer(question)
+
+    assert answer.found
+    assert answer.results[0].article_id == "deepseek-rise"
+    assert "citebot-user-guide" not in {r.article_id for r in answer.results}
