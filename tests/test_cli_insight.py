@@ -106,15 +106,9 @@ def test_cli_stats_without_a_store_says_so(tmp_path: Path):
 def test_cli_unanswered_never_prints_control_characters_from_a_question(tmp_path: Path):
     data = tmp_path / "data"
     store = Store.open(data)
-    store.log_question(
-        user_id=1,
-        source="slash",
-        question="why \x1b]0;pwned\x07 is \x9b31mred\x1b[0m?",
-        found=False,
-        results=0,
-        elapsed_ms=1.0,
-        guild_id=1,
-    )
+    unanswered = {"source": "slash", "found": False, "results": 0, "elapsed_ms": 1.0}
+    hostile = "why \x1b]0;pwned\x07 is \x9b31mred\x1b[0m?"
+    store.log_question(user_id=1, question=hostile, guild_id=1, **unanswered)
     store.close()
 
     done = run_citebot("unanswered", "--data-dir", str(data), cwd=tmp_path)
