@@ -230,3 +230,31 @@ def test_bundled_user_guide_does_not_answer_the_other_articles_questions(
     assert answer.found
     assert answer.results[0].article_id == "deepseek-rise"
     assert "citebot-user-guide" not in {r.article_id for r in answer.results}
+
+
+def test_a_short_html_page_keeps_its_main_text_and_headings_not_its_menu(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "page.html",
+        "<html><head><title>Widgets</title></head><body><nav>menu</nav><main>"
+        '<h2 id="setup">Setup</h2><p>Install the widget with the installer first.</p>'
+        "</main></body></html>",
+    )
+
+    [article] = load_corpus(tmp_path).articles
+
+    assert article.text == "Setup\n\nInstall the widget with the installer first."
+    assert [s.path for s in article.sections if s.path] == [("Setup",)]
+
+
+def test_malformed_front_matter_is_said_in_whole_words_with_its_line(tmp_path: Path) -> None:
+    write(tmp_path, "bad.md", "---\ntitle: [a, b\nauthor: x\n---\n\nBody text here.\n")
+    write(tmp_path, "good.md", "# Good\n\nBody text here.\n")
+    warnings: list[str] = []
+
+    load_corpus(tmp_path, on_warning=warnings.append)
+
+    assert warnings == [
+        "skipped bad.md: malformed front matter "
+        "(did not find expected ',' or ']', line 3, column 7)"
+    ]
