@@ -676,7 +676,7 @@ def _meta_str(meta: dict[str, Any], key: str) -> str | None:
         return None
     if isinstance(value, list):
         value = ", ".join(str(v) for v in value)
-    text = str(value).strip()
+    text = _CONTROL.sub("", str(value).replace("\0", "")).strip()  # YAML can spell "\e"
     return text or None
 
 

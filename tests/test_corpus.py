@@ -258,3 +258,18 @@ def test_malformed_front_matter_is_said_in_whole_words_with_its_line(tmp_path: P
         "skipped bad.md: malformed front matter "
         "(did not find expected ',' or ']', line 3, column 7)"
     ]
+
+
+def test_front_matter_values_carry_no_control_characters(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "a.md",
+        '---\ntitle: "Red \\e[31m title"\nurl: "https://example.org/\\e]0;pwned\\a"\n'
+        'author: "Ann\\x9b31m"\n---\n\nThe walrus text.\n',
+    )
+
+    [article] = load_corpus(tmp_path).articles
+
+    for value in (article.title, article.url, article.author):
+        assert value is not None
+        assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in value), repr(value)
