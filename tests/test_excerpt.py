@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.excerpt import choose_excerpt
-from bot.rerank import Query
+from bot.rerank import Query, best_sentence, sentences
 from bot.text import Analyzer
 
 
@@ -65,3 +65,22 @@ def test_excerpt_at_the_end_of_a_passage_shows_the_end_of_the_sentence_before():
     excerpt = choose_excerpt(text, 0, len(text), query, analyzer, max_chars=200)
     assert excerpt.text.startswith("…") and excerpt.text.endswith(last)
     assert len(excerpt.text) <= 200 and text.endswith(excerpt.text[1:])
+
+
+def test_sentences_past_among_only_extend_the_best_one():
+    analyzer = Analyzer()
+    own = "They are shy. They are rare. Okapis dwell in the Ituri rainforest. "
+    after = "Zoo okapis live in pens, where okapis live alone. They are fed daily."
+    text = own + after
+    query = query_of("Where do okapis live?", analyzer)
+    scored = sentences(text, 0, len(text), query, analyzer)
+    assert best_sentence(scored) == 3  # a sentence past the passage echoes the question more
+    excerpt = choose_excerpt(text, 0, len(own), query, analyzer, scored=scored, among=3)
+    # The best of the passage's own three is shown, what follows extends it.
+    assert (
+        excerpt.text
+        == "They are rare. Okapis dwell in the Ituri rainforest. Zoo okapis live in pens, where okapis live alone."
+    )
+    assert text[excerpt.start : excerpt.end] == excerpt.text
+    anywhere = choose_excerpt(text, 0, len(own), query, analyzer, scored=scored)
+    assert anywhere.text.startswith("Okapis dwell") and anywhere.text.endswith("fed daily.")
