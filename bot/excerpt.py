@@ -1,6 +1,6 @@
 """Which words of a passage to show: the sentences that best answer the question.
 
-A passage can run to 150 words; a reply should not. The excerpt is one to three
+A passage can run to 150 words; a reply should not. The excerpt is one to four
 consecutive sentences, verbatim: the sentence the second stage scores best (see
 `bot.rerank`; words the rest of the article shares count little there), then its
 neighbours while they fit, the next one first, since an answer more often follows
@@ -20,7 +20,7 @@ from bot.rerank import Query, Sentence, best_sentence, sentences
 from bot.text import Analyzer
 
 MAX_EXCERPT_CHARS = 400
-MAX_SENTENCES = 3
+MAX_SENTENCES = 4
 ELLIPSIS = "…"
 #: The least of a following sentence worth showing in the room an excerpt has left.
 MIN_FILL_CHARS = 40

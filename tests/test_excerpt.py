@@ -69,18 +69,19 @@ def test_excerpt_at_the_end_of_a_passage_shows_the_end_of_the_sentence_before():
 
 def test_sentences_past_among_only_extend_the_best_one():
     analyzer = Analyzer()
-    own = "They are shy. They are rare. Okapis dwell in the Ituri rainforest. "
-    after = "Zoo okapis live in pens, where okapis live alone. They are fed daily."
+    own = "Okapis dwell in the Ituri rainforest. "
+    after = (
+        "They browse " + "leaves and shoots and fruit " * 10 + "all day. "
+        "Zoo okapis live in pens, where okapis live alone."
+    )
     text = own + after
     query = query_of("Where do okapis live?", analyzer)
     scored = sentences(text, 0, len(text), query, analyzer)
-    assert best_sentence(scored) == 3  # a sentence past the passage echoes the question more
-    excerpt = choose_excerpt(text, 0, len(own), query, analyzer, scored=scored, among=3)
-    # The best of the passage's own three is shown, what follows extends it.
-    assert (
-        excerpt.text
-        == "They are rare. Okapis dwell in the Ituri rainforest. Zoo okapis live in pens, where okapis live alone."
-    )
-    assert text[excerpt.start : excerpt.end] == excerpt.text
+    assert best_sentence(scored) == 2  # a sentence past the passage echoes the question more
+    excerpt = choose_excerpt(text, 0, len(own), query, analyzer, scored=scored, among=1)
+    # The passage's own sentence is shown first; what follows may extend it.
+    assert excerpt.text.startswith("Okapis dwell in the Ituri rainforest. They browse")
+    assert text[excerpt.start : excerpt.end] in excerpt.text
     anywhere = choose_excerpt(text, 0, len(own), query, analyzer, scored=scored)
-    assert anywhere.text.startswith("Okapis dwell") and anywhere.text.endswith("fed daily.")
+    assert anywhere.text.endswith("where okapis live alone.")
+    assert "Okapis dwell" not in anywhere.text
