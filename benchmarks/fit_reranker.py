@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import math
 import pickle
+import re
 import sys
 import tempfile
 import time
@@ -81,6 +82,16 @@ BASE = [
 #: of the passages just before and after it in its section are candidates too; leaf,
 #: the share of the question's weight in its own (deepest) heading; leaf_local, the
 #: same with the question's weights within the article (`bot.rerank.local_weights`).
+#: Measured next (BENCHMARKS.md, "Passages within the right page"), none kept: inline,
+#: its best sentence holds a code span; how_inline, the same for a "how do I" question
+#: (how, no other answer kind); how_inline_share, the share of its sentences that hold
+#: one, for such a question; how_modal, its best sentence says "you can/should/…" to
+#: such a question; position, where it stands in its article (0 first, 1 last);
+#: sec_position, the same in an article with headings; intro, it stands before the
+#: first heading of an article that has some; sec_last, it stands in the last section;
+#: redundancy, the share of its terms that other passages of its article hold;
+#: max_overlap, the largest share of its terms that one other passage holds (a recap
+#: restates), in an article with headings.
 ADDED = [
     "heading",
     "rows",
@@ -90,6 +101,16 @@ ADDED = [
     "neighbours",
     "leaf",
     "leaf_local",
+    "inline",
+    "how_inline",
+    "how_inline_share",
+    "how_modal",
+    "position",
+    "sec_position",
+    "intro",
+    "sec_last",
+    "redundancy",
+    "max_overlap",
 ]
 NAMES = BASE + ADDED
 
@@ -175,6 +196,7 @@ def extras(
         )
 
     return {
+        **_placement(engine, number, sents, query),
         "heading": sum(w for t, w in query.weights.items() if t in headed) / query.total,
         "rows": sum(p.end - p.start for p in paragraphs if p.kind == ROW) / size,
         "heading_led": float(lead_end is not None),
@@ -184,6 +206,55 @@ def extras(
         "leaf_local": sum(local.get(t, 0.0) for t in leaf) / local_total,
         "neighbours": float(sum(same_section(o) for o in (number - 1, number + 1) if o in numbers)),
     }
+
+
+_CODE_SPAN = re.compile(r"`[^`\n]+`")
+_MODAL = re.compile(r"\byou (?:can|could|should|would|need to|have to|must|will)\b", re.I)
+
+
+def _placement(
+    engine: Engine, number: int, sents: Sequence[Sentence], query: Query
+) -> dict[str, float]:
+    """The code-span, position and redundancy features of one candidate (see `ADDED`)."""
+    passage = engine.passages[number]
+    article = engine.articles[passage.article]
+    text = article.text
+    best = max(range(len(sents)), key=lambda i: sents[i].coverage + sents[i].pairs)
+    how = float("how" in query.words and query.kind is None)
+    spans = [bool(_CODE_SPAN.search(text[s.start : s.end])) for s in sents]
+    first, end = engine._article_ranges[passage.article]
+    headed = float(len(article.sections) > 1)
+    position = (number - first) / max(end - first - 1, 1)
+    terms = _terms(engine, number)
+    shares = [len(terms & _terms(engine, o)) / max(len(terms), 1) for o in range(first, end)]
+    others = frozenset().union(*(_terms(engine, o) for o in range(first, end) if o != number))
+    section = article.paragraphs[passage.last_paragraph - 1].section
+    return {
+        "inline": float(spans[best]),
+        "how_inline": how * spans[best],
+        "how_inline_share": how * sum(spans) / len(sents),
+        "how_modal": how * bool(_MODAL.search(text[sents[best].start : sents[best].end])),
+        "position": position,
+        "sec_position": headed * position,
+        "intro": headed * (article.paragraphs[passage.first_paragraph - 1].section == 0),
+        "sec_last": headed * (section == len(article.sections) - 1),
+        "redundancy": len(terms & others) / max(len(terms), 1),
+        "max_overlap": headed
+        * max((v for o, v in enumerate(shares, first) if o != number), default=0.0),
+    }
+
+
+_PASSAGE_TERMS: dict[tuple[int, int], frozenset[str]] = {}
+
+
+def _terms(engine: Engine, number: int) -> frozenset[str]:
+    """A passage's index terms, kept for the run (an engine is kept as long)."""
+    key = (id(engine), number)
+    if key not in _PASSAGE_TERMS:
+        p = engine.passages[number]
+        text = engine.articles[p.article].text[p.start : p.end]
+        _PASSAGE_TERMS[key] = frozenset(engine.analyzer.terms(text))
+    return _PASSAGE_TERMS[key]
 
 
 def collect(library: Library, seen: list[Seen]) -> list[Asked]:

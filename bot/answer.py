@@ -20,7 +20,16 @@ from urllib.parse import quote
 import numpy as np
 
 from bot.chat import QuestionReader, ReadQuestion
-from bot.corpus import CODE, SECTION_WEIGHT, Article, Corpus, Passage, context_text, load_corpus
+from bot.corpus import (
+    CODE,
+    ROW,
+    SECTION_WEIGHT,
+    Article,
+    Corpus,
+    Passage,
+    context_text,
+    load_corpus,
+)
 from bot.errors import CorpusError, QuestionError
 from bot.excerpt import choose_excerpt
 from bot.found import Evidence, answers, evidence, informativeness
@@ -519,6 +528,7 @@ class Engine:
         merged = _merge_neighbours([(c.number, c.score) for c in ranked], self.passages)
         by_number = {c.number: c for c in ranked}
         results: list[Result] = []
+        shown: list[tuple[int, int, int]] = []  # (article, start, end) of each excerpt
         for start_number, end_number, score in merged:
             if len(results) == k:
                 break
@@ -530,7 +540,17 @@ class Engine:
             )
             # A single passage keeps the sentences the second stage scored; a merged
             # span is scored again as a whole.
-            scored = by_number[start_number].sentences if start_number == end_number else None
+            local = by_number[start_number].local
+            scored = by_number[start_number].sentences if start_number == end_number else ()
+            scored = scored or sentences(article.text, start, end, query, self.analyzer, local)
+            among = len(scored)
+            following = self._following(end_number)
+            if following is not None and best_sentence(scored) == among - 1:
+                # The passage ends on the sentence that echoes the question: what
+                # answers it often opens the next passage of the section.
+                after = self.passages[following]
+                more = sentences(article.text, after.start, after.end, query, self.analyzer, local)
+                scored = (*scored, *(s for s in more if s.start >= scored[-1].end))
             excerpt = choose_excerpt(
                 article.text,
                 start,
@@ -538,8 +558,17 @@ class Engine:
                 query,
                 self.analyzer,
                 scored=scored,
-                local=by_number[start_number].local,
+                local=local,
+                among=among,
             )
+            if any(
+                a == first.article and excerpt.start < e and excerpt.end > s for a, s, e in shown
+            ):
+                continue  # its text is in an excerpt already shown
+            shown.append((first.article, excerpt.start, excerpt.end))
+            if following is not None and excerpt.end > end:
+                last = self.passages[following]
+                end = last.end
             url = self.article_url(article)
             section, link = self._where(article, first, last, excerpt.start, url)
             results.append(
@@ -558,6 +587,18 @@ class Engine:
                 )
             )
         return results
+
+    def _following(self, number: int) -> int | None:
+        """The passage after `number` when both stand in one section under a heading and
+        `number` ends in prose (a table row stands alone), else None."""
+        if number + 1 >= len(self.passages):
+            return None
+        passage, after = self.passages[number], self.passages[number + 1]
+        paragraphs = self.articles[passage.article].paragraphs
+        end = paragraphs[passage.last_paragraph - 1]
+        if after.article != passage.article or not end.section or end.kind == ROW:
+            return None
+        return number + 1 if paragraphs[after.first_paragraph - 1].section == end.section else None
 
     def _where(
         self, article: Article, first: Passage, last: Passage, offset: int, url: str | None

@@ -1,12 +1,14 @@
 """Which words of a passage to show: the sentences that best answer the question.
 
-A passage can run to 150 words; a reply should not. The excerpt is one to three
+A passage can run to 150 words; a reply should not. The excerpt is one to four
 consecutive sentences, verbatim: the sentence the second stage scores best (see
-`bot.rerank`; words the rest of the article shares count little there), then its neighbours while they fit, the next one first, since an
-answer more often follows the sentence that echoes the question than precedes
-it. It is cut at a word boundary with "…" only when one sentence alone is longer
-than the limit, or when the room left after the last whole sentence shows the
-start of the next one (or, at the passage's end, the end of the one before).
+`bot.rerank`; words the rest of the article shares count little there), then its
+neighbours while they fit, the next one first, since an answer more often follows
+the sentence that echoes the question than precedes it. Sentences past the
+passage's end (the rest of its section, see `bot.answer`) may only extend it, never
+be the best one. It is cut at a word boundary with "…" only when one sentence alone
+is longer than the limit, or when the room left after the last whole sentence shows
+the start of the next one (or, at the passage's end, the end of the one before).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from bot.rerank import Query, Sentence, best_sentence, sentences
 from bot.text import Analyzer
 
 MAX_EXCERPT_CHARS = 400
-MAX_SENTENCES = 3
+MAX_SENTENCES = 4
 ELLIPSIS = "…"
 #: The least of a following sentence worth showing in the room an excerpt has left.
 MIN_FILL_CHARS = 40
@@ -29,6 +31,7 @@ class Excerpt:
     text: str
     highlights: tuple[tuple[int, int], ...]  # [start, end) spans of question terms in `text`
     start: int = 0  # where the shown text begins in the article's text
+    end: int = 0  # where it ends
 
 
 def choose_excerpt(
@@ -41,15 +44,18 @@ def choose_excerpt(
     scored: Sequence[Sentence] | None = None,
     local: Mapping[str, float] | None = None,
     max_chars: int = MAX_EXCERPT_CHARS,
+    among: int | None = None,
 ) -> Excerpt:
     """The best run of sentences in text[start:end] for `query`.
 
     `scored` are the span's sentences as the second stage scored them, when it has;
     otherwise they are scored here, with the question's in-article weights `local`.
+    The best sentence is one of the first `among` of them (all by default); the
+    rest may only follow it.
     """
     if not scored:
         scored = sentences(text, start, end, query, analyzer, local)
-    first = last = best_sentence(scored)
+    first = last = best_sentence(scored[:among] if among else scored)
     # Grow around the best sentence: after it, before it, after again.
     for step in (1, -1, 1):
         if last - first + 1 == MAX_SENTENCES:
@@ -145,4 +151,4 @@ def _with_highlights(
         for t in analyzer.tokens(body)
         if t.term in terms
     )
-    return Excerpt(prefix + body + suffix, spans, s)
+    return Excerpt(prefix + body + suffix, spans, s, e)

@@ -4,7 +4,8 @@ BM25 sees a passage as a bag of words, but a question is most often a paraphrase
 of one sentence. The first stage's candidates are scored again with features of
 their best sentence: how much of the question's weight (idf) it holds, how many
 of the question's word pairs it keeps in order, and whether it holds an answer of
-the kind asked for ("when" → a date, "how many" → a number, "who" → a name).
+the kind asked for ("when" → a date, "how many" → a number, "who" → a name, "how
+do I" → a code span).
 Two features look past the passage: how many of the candidates come from its
 article (a question's words spread over the article it is about), and how much of
 the question's weight *within that article* the passage holds, terms that every
@@ -65,6 +66,8 @@ _CUES: dict[str, re.Pattern[str]] = {
     "date": re.compile(rf"\b(?:1\d{{3}}|20\d{{2}})s?\b|\b(?:{_MONTHS})\b|\bcentur", re.I),
     "percent": re.compile(r"%|\bper ?cent", re.I),
     "before": re.compile(r"\b(?:former(?:ly)?|previous(?:ly)?|earlier|prior|used to|once)\b", re.I),
+    # A code span (`status_code=201`): in technical documentation, how a thing is done.
+    "method": re.compile(r"`[^`\n]+`"),
     "number": re.compile(
         r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
         r"thirty|forty|fifty|hundred|thousand|million|billion|dozen)\b",
@@ -83,6 +86,8 @@ _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # What someone or something was before: "a former hedge fund founder".
     ("before", re.compile(r"\b(?:before|previously|prior to|used to|formerly)\b")),
     ("person", re.compile(r"\bwho(?:m|se)?\b")),
+    # How to do something ("how do I set…"): not "how many" or "how long", read above.
+    ("method", re.compile(r"\bhow (?:do|does|can|could|should|would|to|is|are|am)\b")),
 )
 #: A capitalised word that does not start a sentence: a name, most often.
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
@@ -96,7 +101,7 @@ class Query:
     weights: Mapping[str, float]  # weight (idf) of each distinct question term
     total: float
     pairs: frozenset[tuple[str, str]]  # question terms adjacent after stopwords are dropped
-    kind: str | None  # "date", "percent", "number", "before", "person" or None
+    kind: str | None  # "date", "percent", "number", "before", "person", "method" or None
     words: frozenset[str]  # the question's words, lower-cased, unstemmed
     #: Every index term that stands for a question term: the term itself and its
     #: other forms or synonyms ("founder" for "found"), each mapped to the question's.

@@ -238,3 +238,46 @@ def test_a_question_limited_to_one_article_ignores_the_lean(engine: Engine) -> N
         "Who founded DeepSeek?", article_id="deepseek-rise", prefer_articles=[CITED]
     )
     assert {r.article_id for r in limited.results} == {"deepseek-rise"}
+
+
+_ECHO = (
+    "Every reply a web service sends carries a three digit number that tells the caller "
+    "how things went, and browsers, proxies and monitoring tools all read it before they "
+    "read anything else in the reply, so choosing it well matters for every route. "
+    "Setting the status code of a response takes one argument."
+)
+_HOW = "Pass `201` as the decorator's second argument and every reply of that route carries it."
+
+
+def _status_page(tmp_path: Path, between: str) -> Engine:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "responses.md").write_text(
+        f"# Responses\n\n## Replies\n\n{_ECHO}\n\n{between}{_HOW}\n\n"
+        "## Bodies\n\nA body is the data a reply holds, most often JSON.\n",
+        encoding="utf-8",
+    )
+    return Engine.open(Settings(corpus_dir=corpus, data_dir=tmp_path / "data"))
+
+
+def test_excerpt_runs_into_the_next_passage_of_its_section(tmp_path: Path) -> None:
+    # The passage that echoes the question ends on it; the answer opens the next one.
+    engine = _status_page(tmp_path, "")
+    assert engine.passage_count_of("responses") >= 3
+    answer = engine.answer("How do I set the status code of a response?")
+    assert answer.found
+    top = answer.results[0]
+    assert "Setting the status code of a response" in top.excerpt
+    assert _HOW in top.excerpt
+    assert _HOW in top.passage and top.section == "Replies"
+    # Its text is not shown again as a result of its own.
+    assert not any(_HOW in r.excerpt for r in answer.results[1:])
+
+
+def test_excerpt_stops_at_the_next_heading(tmp_path: Path) -> None:
+    engine = _status_page(tmp_path, "## Decorators\n\n")
+    answer = engine.answer("How do I set the status code of a response?")
+    assert answer.found
+    top = answer.results[0]
+    assert "Setting the status code of a response" in top.excerpt
+    assert "Pass `201`" not in top.excerpt

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.excerpt import choose_excerpt
-from bot.rerank import Query
+from bot.rerank import Query, best_sentence, sentences
 from bot.text import Analyzer
 
 
@@ -65,3 +65,23 @@ def test_excerpt_at_the_end_of_a_passage_shows_the_end_of_the_sentence_before():
     excerpt = choose_excerpt(text, 0, len(text), query, analyzer, max_chars=200)
     assert excerpt.text.startswith("…") and excerpt.text.endswith(last)
     assert len(excerpt.text) <= 200 and text.endswith(excerpt.text[1:])
+
+
+def test_sentences_past_among_only_extend_the_best_one():
+    analyzer = Analyzer()
+    own = "Okapis dwell in the Ituri rainforest. "
+    after = (
+        "They browse " + "leaves and shoots and fruit " * 10 + "all day. "
+        "Zoo okapis live in pens, where okapis live alone."
+    )
+    text = own + after
+    query = query_of("Where do okapis live?", analyzer)
+    scored = sentences(text, 0, len(text), query, analyzer)
+    assert best_sentence(scored) == 2  # a sentence past the passage echoes the question more
+    excerpt = choose_excerpt(text, 0, len(own), query, analyzer, scored=scored, among=1)
+    # The passage's own sentence is shown first; what follows may extend it.
+    assert excerpt.text.startswith("Okapis dwell in the Ituri rainforest. They browse")
+    assert text[excerpt.start : excerpt.end] in excerpt.text
+    anywhere = choose_excerpt(text, 0, len(own), query, analyzer, scored=scored)
+    assert anywhere.text.endswith("where okapis live alone.")
+    assert "Okapis dwell" not in anywhere.text

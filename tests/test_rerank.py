@@ -2,7 +2,16 @@
 
 import math
 
-from bot.rerank import WEIGHTS, Query, Sentence, candidate, features, local_weights
+from bot.rerank import (
+    WEIGHTS,
+    Query,
+    Sentence,
+    candidate,
+    features,
+    local_weights,
+    sentences,
+)
+from bot.text import Analyzer
 
 
 def test_local_weights_favour_terms_few_passages_of_the_article_hold():
@@ -67,3 +76,23 @@ def test_a_candidates_score_is_its_features_weighed():
     scored = candidate(7, 3.0, 6.0, sents, frozenset({"tesla"}), query, **extra)
     assert set(found) == set(WEIGHTS)
     assert math.isclose(scored.score, sum(WEIGHTS[n] * v for n, v in found.items()))
+
+
+def test_a_how_to_question_finds_its_cue_in_a_code_span():
+    analyzer = Analyzer()
+    question = "How do I set the status code of a response?"
+    terms = analyzer.terms(question)
+    query = Query.of(question, terms, dict.fromkeys(terms, 1.0))
+    assert query.kind == "method"
+    text = (
+        "Set the status code of a response in the decorator. "
+        "Set the status code of a response with `status_code=201`."
+    )
+    about, how = sentences(text, 0, len(text), query, analyzer)
+    assert not about.cue and how.cue
+    assert about.coverage == how.coverage  # the code span alone tells them apart
+    assert how.score > about.score
+    assert about.pairs == how.pairs
+    # "How many" and "how long" still ask for a number.
+    many = "How many status codes are there?"
+    assert Query.of(many, analyzer.terms(many), {}).kind == "number"
