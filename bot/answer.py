@@ -8,6 +8,8 @@ thread-safe), so the Discord layer can run several at once in worker threads.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import logging
 import math
 import re
@@ -24,7 +26,7 @@ from bot.corpus import CODE, SECTION_WEIGHT, Article, Corpus, Passage, context_t
 from bot.errors import CorpusError, QuestionError
 from bot.excerpt import choose_excerpt
 from bot.found import Evidence, answers, evidence, informativeness
-from bot.index import BM25Index, Hit, load_or_build
+from bot.index import Hit, SearchIndex, load_or_build
 from bot.rerank import Candidate, Query, best_sentence, candidate, local_weights, sentences
 from bot.settings import Settings
 from bot.synonyms import SYNONYMS_FILE, Synonyms
@@ -107,7 +109,7 @@ class Engine:
         self,
         corpus: Corpus,
         passages: Sequence[Passage],
-        index: BM25Index,
+        index: SearchIndex,
         analyzer: Analyzer,
         *,
         per_page: int = 3,
@@ -171,6 +173,42 @@ class Engine:
             anchor_style=settings.anchor_style,
             synonyms=Synonyms.load(settings.corpus_dir / SYNONYMS_FILE, warn=on_warning),
         )
+
+    def extended(self, corpus: Corpus, passages: Sequence[Passage], index: SearchIndex) -> Engine:
+        """This library plus `corpus` (a server's own articles), searched with `index`.
+
+        The new articles come after this engine's and their `passages` are numbered on
+        from its last one (their `article` counts from 0 within `corpus`); what this
+        engine worked out for its own articles is reused, not done again.
+        """
+        engine = copy.copy(self)
+        offset = len(self.articles)
+        engine.corpus = Corpus(
+            [*self.articles, *corpus.articles], [*self.corpus.warnings, *corpus.warnings]
+        )
+        engine.articles = engine.corpus.articles
+        engine.passages = [
+            *self.passages,
+            *(dataclasses.replace(p, article=p.article + offset) for p in passages),
+        ]
+        engine.index = index
+        engine._by_id = {
+            **self._by_id,
+            **{a.article_id: i + offset for i, a in enumerate(corpus.articles)},
+        }
+        engine._title_terms = self._title_terms + tuple(
+            frozenset(self.analyzer.terms(context_text(a))) for a in corpus.articles
+        )
+        engine._section_terms = {}
+        engine._article_ranges = dict(self._article_ranges)
+        start = len(self.passages)
+        for number, passage in enumerate(passages, start=start):
+            article = passage.article + offset
+            first, _ = engine._article_ranges.get(article, (number, number))
+            engine._article_ranges[article] = (first, number + 1)
+        engine._reader = self.reader.knowing(engine._knows)
+        engine._reader_lock = threading.Lock()
+        return engine
 
     @property
     def passage_count(self) -> int:

@@ -7,7 +7,6 @@ mentions and the message menu, and can be tested without a client.
 from __future__ import annotations
 
 import asyncio
-import functools
 import threading
 import time
 from collections import OrderedDict
@@ -132,16 +131,21 @@ class Asker:
         guild_id: int | None = None,
         per_page: int | None = None,
         private: bool = False,
+        library: int | None = None,
     ) -> LoggedAnswer:
         """Search in a worker thread, then log the question (also off the loop).
 
-        `guild_id` is None in direct messages; `per_page` is the server's results setting;
+        `guild_id` is None in direct messages; `library` is the server whose own articles
+        are searched beside the shared ones (None: the shared ones alone);
+        `per_page` is the server's results setting;
         `private` marks a question only its asker sees answered (never shown to admins).
         A log that cannot be written (full disk) costs the answer its id, not the answer:
         the store counts and logs the failure.
         """
         started = time.perf_counter()
-        answer = await self.search(question, per_page=per_page, article_id=article_id)
+        answer = await self.search(
+            question, per_page=per_page, article_id=article_id, library=library
+        )
         reply_ms = (time.perf_counter() - started) * 1000
         try:
             answer_id: int | None = await asyncio.to_thread(
@@ -166,15 +170,25 @@ class Asker:
         return LoggedAnswer(answer, answer_id)
 
     async def search(
-        self, question: str, *, per_page: int | None = None, article_id: str | None = None
+        self,
+        question: str,
+        *,
+        per_page: int | None = None,
+        article_id: str | None = None,
+        library: int | None = None,
     ) -> Answer:
         """The answer's pages of results, searched on the search lanes, neither limited nor logged
-        (the buttons of an answer ask again with this when it is no longer in memory)."""
-        engine = self.live.engine
+        (the buttons of an answer ask again with this when it is no longer in memory).
+
+        `library`: the server whose own articles are searched too (None: shared only)."""
+        shared = self.live.engine  # now, on the loop: StillLoading is raised here
         k = (per_page or self.per_page) * MAX_PAGES
-        return await asyncio.get_running_loop().run_in_executor(
-            self._search, functools.partial(engine.answer, question, k=k, article_id=article_id)
-        )
+
+        def search() -> Answer:
+            engine = self.live.libraries.library(shared, library).engine
+            return engine.answer(question, k=k, article_id=article_id)
+
+        return await asyncio.get_running_loop().run_in_executor(self._search, search)
 
     def recall(self, answer_id: int) -> Answer | None:
         """A recent answer by its logged id, if still in memory: its buttons need no new search."""

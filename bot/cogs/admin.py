@@ -1,5 +1,10 @@
 """Running Citebot for a server: `/citebot add | remove | reload | stats | unanswered | settings`.
 
+Articles an admin adds belong to that server's own library (bot/library.py): only that
+server searches them, and only its admins can remove them. The shared corpus folder is
+changed from Discord by the bot's owner alone (`/citebot add shared:True`, removing a
+shared article), checked at run time against the application's owner or team.
+
 Every command here is for server managers. Discord hides them from everyone else by
 default (`default_permissions(manage_guild=True)`), but a server can change who sees a
 command, so each one checks again when it runs: Manage Server, or the role named by
@@ -15,7 +20,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -23,7 +29,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import corpus_edit, fetch, render
+from bot import corpus_edit, fetch, library, render
 from bot.cogs._articles import ArticleOption
 from bot.corpus import SUPPORTED_SUFFIXES, Article
 from bot.errors import CitebotError, CorpusEditError, DuplicateArticle, FetchError, NotAdmin
@@ -77,7 +83,9 @@ class AdminCog(commands.Cog):
             raise app_commands.CheckFailure() from NotAdmin(
                 "Citebot's admin commands only work in a server."
             )
-        if not may_administer(interaction, self.bot.settings.admin_role_id):
+        if not may_administer(
+            interaction, self.bot.settings.admin_role_id
+        ) and not await self.bot.is_owner(interaction.user):
             raise app_commands.CheckFailure() from NotAdmin(
                 "Only members with Manage Server (or the Citebot admin role) can use "
                 "`/citebot` commands."
@@ -86,35 +94,53 @@ class AdminCog(commands.Cog):
 
     # --- articles --------------------------------------------------------------------------
 
-    @citebot.command(name="add", description="Add an article from a web page or a file.")
+    @citebot.command(
+        name="add", description="Add an article from a web page or a file to this server's library."
+    )
     @app_commands.describe(
         url="A web page to add (http or https); its main text becomes the article",
         file="An article file to add: .md, .mdx, .txt, .html or .jsonl, up to 2 MB",
+        shared="Add it to the shared library every server searches (the bot's owner only)",
     )
     async def add(
         self,
         interaction: discord.Interaction[CitebotBot],
         url: str | None = None,
         file: discord.Attachment | None = None,
+        shared: bool = False,
     ) -> None:
-        """`/citebot add url:` or `file:`: save the article, rebuild, show it."""
+        """`/citebot add url:` or `file:`: save the article in this server's library (or the
+        shared one, for the bot's owner), show it."""
         if (url is None) == (file is None):
             raise CitebotError(
                 "Give either `url:` (a web page) or `file:` (an article file), one at a time."
             )
         if file is not None:
             _check_upload(file)
+        if shared:
+            await self._check_owner(interaction, "add to")
         await interaction.response.defer(thinking=True, ephemeral=True)
+        place = ArticlePlace(self.bot, None if shared else _guild_id(interaction))
         if url is not None:
-            added, result = await self._add_url(url.strip())
+            added, result = await self._add_url(url.strip(), place)
             source = f"<{url.strip()[:300]}>"
         else:
             assert file is not None
-            added, result = await self._add_file(file)
+            added, result = await self._add_file(file, place)
             source = f"`{render.code(file.filename[:100])}`"
-        await self._send_added(interaction, added, result, source)
+        await self._send_added(interaction, added, result, source, place)
 
-    async def _add_url(self, url: str) -> tuple[list[corpus_edit.Added], ReloadResult]:
+    async def _check_owner(self, interaction: discord.Interaction[CitebotBot], verb: str) -> None:
+        """NotAdmin unless the user owns the bot (application owner or team member)."""
+        if not await self.bot.is_owner(interaction.user):
+            raise NotAdmin(
+                f"Only the bot's owner can {verb} the shared library every server searches; "
+                "this server's own articles are yours to manage."
+            )
+
+    async def _add_url(
+        self, url: str, place: ArticlePlace
+    ) -> tuple[list[corpus_edit.Added], ReloadResult]:
         settings = self.bot.settings
         shown = f"`{render.code(url[:200])}`"
         try:
@@ -138,38 +164,43 @@ class AdminCog(commands.Cog):
             raise CitebotError(f"Couldn't add {shown}: {exc}.") from None
         async with self.bot.corpus_lock:
             try:
+                existing = await place.articles(room_for=1)
                 added = await asyncio.to_thread(
                     corpus_edit.save_page_article,
-                    settings.corpus_dir,
+                    place.folder,
                     article,
-                    self.bot.engine.articles,
+                    existing,
+                    into=place.into,
                 )
             except CorpusEditError as exc:
                 raise CitebotError(f"Nothing added: {exc}.") from None
             # The query string is left out of the log: it can carry someone's access token.
             log.info("added %s from %s", added.path, fetch.without_query(page.url))
-            return [added], await self.bot.live.reload()
+            return [added], await place.reload()
 
     async def _add_file(
-        self, file: discord.Attachment
+        self, file: discord.Attachment, place: ArticlePlace
     ) -> tuple[list[corpus_edit.Added], ReloadResult]:
         data = await file.read()
         name = f"`{render.code(file.filename[:100])}`"
         async with self.bot.corpus_lock:
             try:
+                existing = await place.articles(room_for=1)
                 added = await asyncio.to_thread(
                     corpus_edit.save_upload,
-                    self.bot.settings.corpus_dir,
+                    place.folder,
                     file.filename,
                     data,
-                    self.bot.engine.articles,
+                    existing,
+                    into=place.into,
+                    room=place.room,
                 )
             except DuplicateArticle as exc:
                 raise CitebotError(f"Nothing added: {exc}.") from None
             except CorpusEditError as exc:
                 raise CitebotError(f"Couldn't add {name}: {exc}.") from None
             log.info("added %s (%d articles) from an upload", added[0].path, len(added))
-            return added, await self.bot.live.reload()
+            return added, await place.reload()
 
     async def _send_added(
         self,
@@ -177,16 +208,17 @@ class AdminCog(commands.Cog):
         added: list[corpus_edit.Added],
         result: ReloadResult,
         source: str,
+        place: ArticlePlace,
     ) -> None:
         if not result.ok:
-            where = added[0].path.relative_to(self.bot.settings.corpus_dir).as_posix()
+            where = added[0].path.relative_to(place.folder).as_posix()
             await send_ephemeral(
                 interaction,
                 f"Saved as `{render.code(where)}`, but the index could not be rebuilt, so the "
                 f"previous one is still answering: {result.error}",
             )
             return
-        engine = self.bot.engine
+        engine = (await self.bot.library(place.guild_id)).engine
         shown: list[tuple[Article, int]] = []
         for item in added:
             article = engine.article(item.article.article_id) or item.article
@@ -204,12 +236,21 @@ class AdminCog(commands.Cog):
     async def remove(
         self, interaction: discord.Interaction[CitebotBot], article: ArticleOption
     ) -> None:
-        """`/citebot remove`: ask to confirm before the file goes to the trash."""
-        engine = self.bot.engine
+        """`/citebot remove`: ask to confirm before the file goes to the trash (a shared
+        article only for the bot's owner; the picker offers no other server's)."""
+        library = await self.bot.library(_guild_id(interaction))
+        if not library.owns(article.article_id):
+            await self._check_owner(interaction, "remove articles from")
+        engine = library.engine
         found = article
         title = render.escape_title(render.truncate(" ".join(found.title.split()), 200))
         view = ConfirmRemove(
-            functools.partial(self.remove_confirmed, found, title),
+            functools.partial(
+                self.remove_confirmed,
+                found,
+                title,
+                ArticlePlace(self.bot, library.guild_id if library.owns(found.article_id) else None),
+            ),
             title=title,
             owner_id=interaction.user.id,
         )
@@ -223,18 +264,18 @@ class AdminCog(commands.Cog):
         )
         view.message = await interaction.original_response()
 
-    async def remove_confirmed(self, article: Article, title: str) -> str:
+    async def remove_confirmed(self, article: Article, title: str, place: ArticlePlace) -> str:
         """Move the article's file to the trash and rebuild; what to tell the admin."""
         settings = self.bot.settings
         async with self.bot.corpus_lock:
             try:
                 removed = await asyncio.to_thread(
-                    corpus_edit.remove_article, settings.corpus_dir, settings.data_dir, article
+                    corpus_edit.remove_article, place.folder, place.trash_root, article
                 )
             except CorpusEditError as exc:
                 raise CitebotError(f"Nothing removed: {exc}.") from None
             log.info("removed %s to %s", article.article_id, removed.trashed_to)
-            result = await self.bot.live.reload()
+            result = await place.reload()
         where = _relative(removed.trashed_to, settings.data_dir)
         text = (
             f"Removed “{title}”: its file is in `{render.code(where)}`; move it back to restore it."
@@ -267,7 +308,7 @@ class AdminCog(commands.Cog):
     async def stats(self, interaction: discord.Interaction[CitebotBot]) -> None:
         """`/citebot stats`: this server's questions, found-rate, reply times, feedback."""
         await interaction.response.defer(thinking=True, ephemeral=True)
-        engine, settings = self.bot.engine, self.bot.settings
+        engine, settings = (await self.bot.library(interaction.guild_id)).engine, self.bot.settings
         guild_id = interaction.guild_id
 
         def compute() -> render.Rendered:
@@ -427,6 +468,46 @@ class AdminCog(commands.Cog):
         )
         await interaction.response.send_message(
             embeds=shown.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+
+class ArticlePlace:
+    """Where an article is added or removed: the shared corpus folder (`guild_id` None) or
+    one server's library in the data dir."""
+
+    def __init__(self, bot: CitebotBot, guild_id: int | None) -> None:
+        self.bot = bot
+        self.guild_id = guild_id
+        settings = bot.settings
+        self.room: int | None = None
+        if guild_id is None:
+            self.folder, self.trash_root = settings.corpus_dir, settings.data_dir
+            self.into = corpus_edit.ADDED_FOLDER
+        else:
+            self.folder = library.library_dir(settings.data_dir, guild_id)
+            self.trash_root = library.server_dir(settings.data_dir, guild_id)
+            self.into = library.OWN_FOLDER
+
+    async def articles(self, *, room_for: int) -> Sequence[Article]:
+        """The articles a new one must not repeat; CorpusEditError when the server is full."""
+        held = await self.bot.library(self.guild_id)
+        if self.guild_id is not None:
+            limit = self.bot.settings.server_article_limit
+            library.check_room(held, room_for, limit)
+            self.room = limit - len(held.own)
+        return held.engine.articles
+
+    async def reload(self) -> ReloadResult:
+        """The shared index rebuilt, or the server's library read again (at once: it is small)."""
+        if self.guild_id is None:
+            return await self.bot.live.reload()
+        started = time.perf_counter()
+        held = await self.bot.library(self.guild_id)
+        return ReloadResult(
+            ok=True,
+            articles=len(held.engine.articles),
+            passages=held.engine.passage_count,
+            seconds=time.perf_counter() - started,
         )
 
 

@@ -14,6 +14,7 @@ from bot import render
 from bot.asking import LoggedAnswer
 from bot.cogs._articles import ArticleOption, guess_note
 from bot.errors import CitebotError
+from bot.library import SHARED_ONLY
 from bot.replies import NO_MENTIONS, reply_to, report_message_error
 from bot.store import GuildSettings
 from bot.views import AnswerKey, answer_view
@@ -65,6 +66,7 @@ class AskCog(commands.Cog):
             private = server.private_replies
         await interaction.response.defer(thinking=True, ephemeral=private)
         per_page = self._per_page(server)
+        library = self.bot.library_guild(interaction.guild_id)
         asked = await self.bot.asker.answer(
             question,
             user_id=interaction.user.id,
@@ -73,6 +75,7 @@ class AskCog(commands.Cog):
             guild_id=interaction.guild_id,
             per_page=per_page,
             private=private,
+            library=library,
         )
         await self._follow_up(
             interaction,
@@ -80,7 +83,7 @@ class AskCog(commands.Cog):
             ephemeral=private,
             per_page=per_page,
             article_id=article_id,
-            note=guess_note(interaction, "Searched"),
+            note=_joined(guess_note(interaction, "Searched"), _scope_note(library)),
         )
 
     # --- message menu --------------------------------------------------------------------
@@ -96,14 +99,18 @@ class AskCog(commands.Cog):
         question = await self.bot.asker.admit(interaction.user.id, message.content)
         per_page = self._per_page(await self._server_settings(interaction.guild_id))
         await interaction.response.defer(thinking=True)
+        library = self.bot.library_guild(interaction.guild_id)
         asked = await self.bot.asker.answer(
             question,
             user_id=interaction.user.id,
             source="menu",
             guild_id=interaction.guild_id,
             per_page=per_page,
+            library=library,
         )
-        await self._follow_up(interaction, asked, ephemeral=False, per_page=per_page)
+        await self._follow_up(
+            interaction, asked, ephemeral=False, per_page=per_page, note=_scope_note(library)
+        )
 
     async def _follow_up(
         self,
@@ -119,7 +126,7 @@ class AskCog(commands.Cog):
             asked, interaction.user.id, per_page, private=ephemeral, article_id=article_id
         )
         await interaction.followup.send(
-            content=note or shown.content or "",
+            content=_joined(note, shown.content) or "",
             embeds=shown.embeds,
             view=view,
             ephemeral=ephemeral,
@@ -156,6 +163,7 @@ class AskCog(commands.Cog):
         else:
             return
         per_page = self._per_page(server)
+        library = self.bot.library_guild(guild_id)
         try:
             question = await self.bot.asker.admit(message.author.id, text)
             asked = await self.bot.asker.answer(
@@ -164,11 +172,12 @@ class AskCog(commands.Cog):
                 source=source,
                 guild_id=guild_id,
                 per_page=per_page,
+                library=library,
             )
         except Exception as exc:  # noqa: BLE001 - every error gets a reply, as in commands
             await report_message_error(message, exc, f"a {source} question")
             return
-        await self._reply_with_answer(message, asked, per_page)
+        await self._reply_with_answer(message, asked, per_page, note=_scope_note(library))
 
     async def _answer_every_message(self, message: discord.Message, server: GuildSettings) -> None:
         """A channel where every message is a question: answer what the articles answer, quietly
@@ -182,6 +191,7 @@ class AskCog(commands.Cog):
                 source="channel",
                 guild_id=message.guild.id if message.guild else None,
                 per_page=per_page,
+                library=self.bot.library_guild(message.guild.id if message.guild else None),
             )
         except CitebotError:  # chatter, too long, on cooldown: stay quiet
             return
@@ -189,10 +199,11 @@ class AskCog(commands.Cog):
             await self._reply_with_answer(message, asked, per_page)
 
     async def _reply_with_answer(
-        self, message: discord.Message, asked: LoggedAnswer, per_page: int
+        self, message: discord.Message, asked: LoggedAnswer, per_page: int, note: str | None = None
     ) -> None:
         view, shown = _answer_message(asked, message.author.id, per_page, private=False)
-        await reply_to(message, content=shown.content, embeds=shown.embeds, view=view)
+        content = _joined(note, shown.content)
+        await reply_to(message, content=content, embeds=shown.embeds, view=view)
 
     # --- per-server settings -------------------------------------------------------------
 
@@ -223,6 +234,17 @@ def _answer_message(
     )
     view = answer_view(asked.answer, key, private=private)
     return view, render.render_answer(asked.answer, page=0, per_page=per_page)
+
+
+def _scope_note(library: int | None) -> str | None:
+    """The line an answer from the shared library alone carries (DMs, user installs)."""
+    return SHARED_ONLY if library is None else None
+
+
+def _joined(*lines: str | None) -> str | None:
+    """The lines given, one under the other; None when there are none."""
+    kept = [line for line in lines if line]
+    return "\n".join(kept) or None
 
 
 def _channel_key(channel: Any) -> int:

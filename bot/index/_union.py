@@ -221,7 +221,7 @@ class UnionIndex:
             norm = self.k1 * (1 - self.b + self.b * self._shared_len[ids] / shared.avgdl)
             ratio = weights / idf
             tf = ratio * norm / (self.k1 + 1 - ratio)
-            rounded = np.rint(tf)
+            rounded: np.ndarray = np.rint(tf)
             if rounded.size == 0 or (
                 np.all(np.abs(tf - rounded) < 0.01) and float(rounded.min()) >= 1
             ):
