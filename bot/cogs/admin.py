@@ -249,7 +249,9 @@ class AdminCog(commands.Cog):
                 self.remove_confirmed,
                 found,
                 title,
-                ArticlePlace(self.bot, library.guild_id if library.owns(found.article_id) else None),
+                ArticlePlace(
+                    self.bot, library.guild_id if library.owns(found.article_id) else None
+                ),
             ),
             title=title,
             owner_id=interaction.user.id,
