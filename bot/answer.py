@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 from urllib.parse import quote
 
 import numpy as np
@@ -124,6 +125,9 @@ class Engine:
         self.analyzer = analyzer
         self.per_page = per_page
         self.url_template = url_template
+        #: Articles from this position on are no files of the corpus folder (a server's own):
+        #: CITEBOT_URL_TEMPLATE, which maps corpus paths to the site, gives them no address.
+        self._outside_corpus = len(self.articles)
         self.anchor_style = anchor_style
         self.synonyms = synonyms or Synonyms.empty()
         self._reader: QuestionReader | None = None
@@ -187,10 +191,10 @@ class Engine:
             [*self.articles, *corpus.articles], [*self.corpus.warnings, *corpus.warnings]
         )
         engine.articles = engine.corpus.articles
-        engine.passages = [
-            *self.passages,
-            *(dataclasses.replace(p, article=p.article + offset) for p in passages),
-        ]
+        engine.passages = _Chained(
+            self.passages, [dataclasses.replace(p, article=p.article + offset) for p in passages]
+        )
+        engine._outside_corpus = offset
         engine.index = index
         engine._by_id = {
             **self._by_id,
@@ -224,6 +228,8 @@ class Engine:
         """The article's own url, else its address by CITEBOT_URL_TEMPLATE (files only)."""
         if article.url or not self.url_template or re.search(r":\d+$", article.source):
             return article.url
+        if self._by_id.get(article.article_id, 0) >= self._outside_corpus:
+            return None
         path = article.source.rsplit(".", 1)[0] if "." in article.source else article.source
         return self.url_template.replace("{path}", quote(path, safe="/-_.~"))
 
@@ -565,6 +571,35 @@ class Engine:
             if len(refs) == 3:
                 break
         return refs
+
+
+class _Chained(Sequence[Passage]):
+    """Two passage lists read as one, without copying the first (the shared library's,
+    which every server's engine shares)."""
+
+    def __init__(self, first: Sequence[Passage], second: Sequence[Passage]) -> None:
+        self._first, self._second = first, second
+        self._split = len(first)
+
+    def __len__(self) -> int:
+        return self._split + len(self._second)
+
+    @overload
+    def __getitem__(self, index: int) -> Passage: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Passage]: ...
+
+    def __getitem__(self, index: int | slice) -> Passage | Sequence[Passage]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        if index < self._split:
+            return self._first[index]
+        return self._second[index - self._split]
 
 
 def _merge_neighbours(

@@ -164,3 +164,21 @@ def test_a_full_server_is_told_how_many_it_holds():
     assert str(refused.value) == (
         "this server has 3 of the 3 articles it may add; remove one with `/citebot remove` first"
     )
+
+
+def test_the_url_template_of_the_corpus_gives_a_servers_article_no_address(
+    settings: Settings, shared: Engine
+):
+    settings = settings.with_overrides(url_template="https://docs.example/{path}")
+    shared = Engine.open(settings)
+    add_to_server(settings, 1, "ferry.md", SERVER_NOTE)
+
+    joined = Libraries(settings).library(shared, 1).engine
+    answer = joined.answer("When does the harbour ferry leave Port Varna?")
+
+    assert answer.results[0].article_id == "server/ferry" and answer.results[0].url is None
+    otters = joined.article("otters")
+    assert otters is not None and joined.article_url(otters) == "https://docs.example/otters"
+    assert len(joined.passages) == len(shared.passages) + 1
+    assert joined.passages[-1].article == len(joined.articles) - 1
+    assert list(joined.passages[: len(shared.passages)]) == list(shared.passages)
