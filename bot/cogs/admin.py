@@ -310,7 +310,8 @@ class AdminCog(commands.Cog):
     async def stats(self, interaction: discord.Interaction[CitebotBot]) -> None:
         """`/citebot stats`: this server's questions, found-rate, reply times, feedback."""
         await interaction.response.defer(thinking=True, ephemeral=True)
-        engine, settings = (await self.bot.library(interaction.guild_id)).engine, self.bot.settings
+        held, settings = await self.bot.library(interaction.guild_id), self.bot.settings
+        engine = held.engine
         guild_id = interaction.guild_id
 
         def compute() -> render.Rendered:
@@ -326,6 +327,13 @@ class AdminCog(commands.Cog):
                 for article_id, _ in stats.most_cited
             }
             shown = render.render_stats(stats, titles=titles, scope=_scope(interaction))
+            if shown.embeds:
+                shown.embeds[0].add_field(
+                    name="This server's library",
+                    value=f"{len(held.own)} of {settings.server_article_limit} articles "
+                    f"(besides {len(engine.articles) - len(held.own):,} shared)",
+                    inline=False,
+                )
             failures = self.bot.store.write_failures
             if failures.count and shown.embeds:  # a full or read-only disk: say so
                 shown.embeds[0].add_field(

@@ -110,6 +110,9 @@ async def test_two_servers_each_answer_from_their_own_articles_and_the_shared_on
     shown = "\n".join(e.description or "" for e in listed.response.embeds)
     assert "Kakapo breeding season" in shown and "Harbour ferry" not in shown
     assert bot_of(env).engine.article("server/kakapo") is None  # never in the shared library
+    stats = await gardeners.admin.slash(gardeners.channel, "citebot stats")
+    fields = {f.name: f.value for f in stats.response.embeds[0].fields}
+    assert fields["This server's library"] == "1 of 200 articles (besides 9 shared)"
 
 
 async def test_an_admin_can_neither_see_nor_remove_another_servers_article(
