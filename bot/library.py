@@ -75,6 +75,11 @@ class ServerLibrary:
 
 def check_room(library: ServerLibrary, adding: int, limit: int) -> None:
     """CorpusEditError when `adding` more articles would pass the server's limit."""
+    if limit == 0:
+        raise CorpusEditError(
+            "this bot keeps no articles for single servers; ask its owner to add it to the "
+            "shared library"
+        )
     if len(library.own) + adding > limit:
         held = len(library.own)
         raise CorpusEditError(

@@ -164,6 +164,8 @@ def test_a_full_server_is_told_how_many_it_holds():
     assert str(refused.value) == (
         "this server has 3 of the 3 articles it may add; remove one with `/citebot remove` first"
     )
+    with pytest.raises(CorpusEditError, match="keeps no articles for single servers"):
+        library.check_room(library.ServerLibrary(1, None), 1, 0)  # type: ignore[arg-type]
 
 
 def test_the_url_template_of_the_corpus_gives_a_servers_article_no_address(
