@@ -103,6 +103,11 @@ async def test_two_servers_each_answer_from_their_own_articles_and_the_shared_on
     assert "Lindqvist" not in await gardeners.ask(FERRY_QUESTION)
     assert "Lindqvist" in await sailors.ask(FERRY_QUESTION)
     assert "rimu" not in await sailors.ask(KAKAPO_QUESTION)
+    mention = f"{bot_of(env).user.mention} {KAKAPO_QUESTION}"
+    await gardeners.member.send(gardeners.channel, mention)
+    await sailors.member.send(sailors.channel, mention)
+    assert "rimu" in answer_text(gardeners.channel.last_message)  # mentions too
+    assert "rimu" not in answer_text(sailors.channel.last_message)
     for server in (gardeners, sailors):  # the shared corpus answers in both
         assert "Liang Wenfeng" in await server.ask("Who founded DeepSeek?")
         assert SHARED_ONLY not in await server.ask("Who founded DeepSeek?")
