@@ -40,6 +40,12 @@ _WORD = re.compile(r"[^\W_]")
 
 #: Candidates taken from BM25 and re-ranked before excerpts are chosen and neighbours merged.
 CANDIDATES = 30
+#: A follow-up's lean: re-ranked scores of passages from the articles already cited in its
+#: thread are raised by this share of their size (`Engine.answer(prefer_articles=...)`).
+FOLLOW_UP_LEAN = 0.5
+#: Passages each preferred article adds to the candidates, so a follow-up whose words are
+#: common elsewhere still reads the cited article.
+PREFERRED_CANDIDATES = 10
 
 
 @dataclass(frozen=True)
@@ -253,9 +259,19 @@ class Engine:
         return matches[:limit]
 
     def answer(
-        self, question: str, *, k: int | None = None, article_id: str | None = None
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        article_id: str | None = None,
+        prefer_articles: Sequence[str] = (),
+        lean: float = FOLLOW_UP_LEAN,
     ) -> Answer:
-        """The best excerpts for `question`, or a not-found answer naming the closest articles."""
+        """The best excerpts for `question`, or a not-found answer naming the closest articles.
+
+        `prefer_articles` (a follow-up in a thread: the articles cited there before) adds
+        their best passages to the candidates and raises their re-ranked scores by `lean`.
+        """
         started = time.perf_counter()
         if not question or not question.strip():
             raise QuestionError("Please ask a question: the message was empty.")
@@ -281,7 +297,12 @@ class Engine:
         hits = self.index.top_k(search, wanted, doc_range=doc_range) if search else []
         if search and len(hits) < wanted:
             hits += self._holding(search, wanted - len(hits), doc_range, {h[0] for h in hits})
+        preferred = self._preferred(prefer_articles) if article_id is None and lean else {}
+        if search and preferred:
+            hits += self._preferred_hits(search, preferred, {h[0] for h in hits})
         ranked = self._rerank(hits, terms)
+        if preferred:
+            ranked = self._lean(ranked, preferred, lean)
         results: list[Result] = []
         closest: list[ArticleRef] = []
         found = False
@@ -326,6 +347,40 @@ class Engine:
                     if len(found) == limit:
                         return found
         return found
+
+    def _preferred(self, article_ids: Sequence[str]) -> dict[int, tuple[int, int]]:
+        """The passage ranges of the preferred articles still in the library."""
+        found = {}
+        for article_id in article_ids:
+            index = self._by_id.get(article_id)
+            if index is not None and index in self._article_ranges:
+                found[index] = self._article_ranges[index]
+        return found
+
+    def _preferred_hits(
+        self, terms: Sequence[str], preferred: Mapping[int, tuple[int, int]], taken: set[int]
+    ) -> list[Hit]:
+        """The best passages of each preferred article not among the hits yet."""
+        added: list[Hit] = []
+        for doc_range in preferred.values():
+            for hit in self.index.top_k(terms, PREFERRED_CANDIDATES, doc_range=doc_range):
+                if hit[0] not in taken:
+                    taken.add(hit[0])
+                    added.append(hit)
+        return added
+
+    def _lean(
+        self, ranked: list[Candidate], preferred: Mapping[int, object], lean: float
+    ) -> list[Candidate]:
+        """The candidates again, those of preferred articles raised by `lean` of their score."""
+        leaned = [
+            c._replace(score=c.score + lean * abs(c.score))
+            if self.passages[c.number].article in preferred
+            else c
+            for c in ranked
+        ]
+        leaned.sort(key=lambda c: -c.score)
+        return leaned
 
     def _evidence(self, asked: _Asked, best: Candidate) -> Evidence:
         """What the best candidate holds of the question, for the "not found" decision."""

@@ -10,6 +10,7 @@ import asyncio
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.answer import Answer
@@ -131,6 +132,7 @@ class Asker:
         guild_id: int | None = None,
         per_page: int | None = None,
         private: bool = False,
+        thread_id: int | None = None,
         library: int | None = None,
     ) -> LoggedAnswer:
         """Search in a worker thread, then log the question (also off the loop).
@@ -139,14 +141,25 @@ class Asker:
         are searched beside the shared ones (None: the shared ones alone);
         `per_page` is the server's results setting;
         `private` marks a question only its asker sees answered (never shown to admins).
+        `thread_id`, for a question asked in a thread, makes it a follow-up: it leans toward
+        the articles cited there before, and its own citations (when public) are remembered.
         A log that cannot be written (full disk) costs the answer its id, not the answer:
         the store counts and logs the failure.
         """
         started = time.perf_counter()
+        cited: list[str] = []
+        if thread_id is not None:
+            cited = await asyncio.to_thread(self.store.thread_articles, thread_id)
         answer = await self.search(
-            question, per_page=per_page, article_id=article_id, library=library
+            question,
+            per_page=per_page,
+            article_id=article_id,
+            prefer_articles=cited,
+            library=library,
         )
         reply_ms = (time.perf_counter() - started) * 1000
+        if thread_id is not None and answer.found and not private:  # others see only public
+            await self._remember_citations(thread_id, answer, per_page or self.per_page)
         try:
             answer_id: int | None = await asyncio.to_thread(
                 self.store.log_question,
@@ -175,6 +188,7 @@ class Asker:
         *,
         per_page: int | None = None,
         article_id: str | None = None,
+        prefer_articles: Sequence[str] = (),
         library: int | None = None,
     ) -> Answer:
         """The answer's pages of results, searched on the search lanes, neither limited nor logged
@@ -186,9 +200,19 @@ class Asker:
 
         def search() -> Answer:
             engine = self.live.libraries.library(shared, library).engine
-            return engine.answer(question, k=k, article_id=article_id)
+            return engine.answer(
+                question, k=k, article_id=article_id, prefer_articles=prefer_articles
+            )
 
         return await asyncio.get_running_loop().run_in_executor(self._search, search)
+
+    async def _remember_citations(self, thread_id: int, answer: Answer, per_page: int) -> None:
+        """The articles the answer's first page cites, kept for the thread's next follow-up."""
+        shown = [r.article_id for r in answer.results[:per_page]]
+        try:
+            await asyncio.to_thread(self.store.cite_in_thread, thread_id, shown)
+        except StoreWriteError:
+            pass  # counted and logged by the store; the follow-up only leans less
 
     def recall(self, answer_id: int) -> Answer | None:
         """A recent answer by its logged id, if still in memory: its buttons need no new search."""

@@ -1,5 +1,5 @@
 """The `citebot` command: ask, index, articles, run (Discord), health, stats, unanswered,
-eval and migrate-store.
+refresh, eval and migrate-store.
 
 The terminal front end: it only calls the answering API and renders its result.
 """
@@ -149,6 +149,16 @@ def _parser() -> argparse.ArgumentParser:
         "--days", type=int, default=7, help="how many days back to look (default 7)"
     )
     unanswered.add_argument("--guild", type=int, help="only this Discord server (its id)")
+    refresh = command(
+        "refresh",
+        "fetch the articles added by URL again and swap in the pages that changed",
+        _cmd_refresh,
+    )
+    refresh.add_argument(
+        "--due",
+        action="store_true",
+        help="only those not checked for CITEBOT_REFRESH_HOURS (default: every one)",
+    )
     migrate = command(
         "migrate-store",
         "copy the question log, votes and settings from SQLite into PostgreSQL",
@@ -538,6 +548,41 @@ def _cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 
     print(format_stats(stats, title))
     return EXIT_OK
+
+
+def _cmd_refresh(args: argparse.Namespace, settings: Settings) -> int:
+    """One refresh round: exit 1 when a page could not be checked (it is tried next time)."""
+    import asyncio
+
+    from bot.refresh import Refresher
+    from bot.sources import GONE_AFTER, SourceBook
+    from bot.store import Store
+
+    store = Store.open_existing(
+        settings.data_dir, settings.store_url(), user_key=settings.user_key_bytes()
+    )
+    if store is None:
+        print(f"nothing to refresh: no articles were added by URL with {settings.data_dir}")
+        return EXIT_OK
+    try:
+        refresher = Refresher(settings, SourceBook(store.database))
+        report = asyncio.run(refresher.run_round(due_only=args.due))
+    finally:
+        store.close()
+    for checked in report.checked:
+        detail = f" ({checked.detail})" if checked.detail else ""
+        print(f"{checked.outcome:<9} {checked.source.path}  {checked.source.url}{detail}")
+    gone = sum(
+        1 for c in report.checked if c.outcome == "gone" and c.source.gone_count + 1 >= GONE_AFTER
+    )
+    print(
+        f"{len(report.checked)} checked: {report.count('changed')} changed, "
+        f"{report.count('unchanged')} unchanged, {report.count('gone')} gone "
+        f"({gone} twice in a row), {report.count('error')} failed"
+    )
+    if report.changed and settings.store_url() is not None:
+        _announce_reload(settings)
+    return 1 if report.count("error") else EXIT_OK
 
 
 def _cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:

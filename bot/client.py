@@ -26,14 +26,22 @@ from bot.database import Listener
 from bot.errors import CitebotError, StoreWriteError
 from bot.library import ServerLibrary
 from bot.live import CorpusWatcher, LiveEngine
+from bot.refresh import FIRST_TICK_SECONDS, Pacer, Refresher
 from bot.replies import NO_MENTIONS, report_error
 from bot.settings import Settings
+from bot.sources import SourceBook
 from bot.store import DAY, GuildSettings, Store
 from bot.views import AnswerButton
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("bot.cogs.ask", "bot.cogs.info", "bot.cogs.admin", "bot.cogs.privacy")
+EXTENSIONS = (
+    "bot.cogs.ask",
+    "bot.cogs.info",
+    "bot.cogs.admin",
+    "bot.cogs.privacy",
+    "bot.cogs.forums",
+)
 #: Per-server settings are re-read after this long, so shard processes sharing the store agree.
 GUILD_SETTINGS_TTL = 30.0
 #: What the bot needs in a channel: answer, show embeds, and reply to the question.
@@ -89,6 +97,14 @@ class CitebotBot(commands.Bot):
         self._watcher: CorpusWatcher | None = None
         self._prune_task: asyncio.Task[None] | None = None
         self._heartbeat_task: asyncio.Task[None] | None = None
+        self._refresher: Refresher | None = None
+        self._refresh_task: asyncio.Task[None] | None = None
+        #: Seconds from start-up to the first refresh round (tests start it at once).
+        self.refresh_first_delay = FIRST_TICK_SECONDS
+        #: One pause between two requests to a web host, for refreshes and imports alike.
+        self.pacer = Pacer(settings.fetch_delay)
+        #: Held by the one sitemap import that may run at a time.
+        self.import_lock = asyncio.Lock()
         self._guild_settings: dict[int, tuple[float, GuildSettings]] = {}
         #: Held while articles are added or removed, so duplicate checks see every change.
         self.corpus_lock = asyncio.Lock()
@@ -133,6 +149,18 @@ class CitebotBot(commands.Bot):
         if self._asker is None:
             raise RuntimeError("the asker is made in setup_hook")
         return self._asker
+
+    @property
+    def refresher(self) -> Refresher:
+        """Re-fetches the articles added by URL (made in `setup_hook`)."""
+        if self._refresher is None:
+            raise RuntimeError("the refresher is made in setup_hook")
+        return self._refresher
+
+    @property
+    def sources(self) -> SourceBook:
+        """The articles added by URL and their last check, in the store."""
+        return self.refresher.book
 
     @property
     def watcher(self) -> CorpusWatcher | None:
@@ -208,6 +236,7 @@ class CitebotBot(commands.Bot):
         await self.prune_log()
         self._prune_task = asyncio.create_task(self._prune_daily(), name="citebot-prune-log")
         self._heartbeat_task = asyncio.create_task(self._beat(), name="citebot-heartbeat")
+        self._start_refresh()
         if self.settings.watch_corpus:
             self._watcher = self.live.watch_in_thread(
                 asyncio.get_running_loop(), debounce_ms=self.settings.watch_debounce_ms
@@ -219,6 +248,26 @@ class CitebotBot(commands.Bot):
         await self.sync_commands()
         if self.application_id is not None:
             log.info("invite me with %s", self.invite_url())
+
+    def _start_refresh(self) -> None:
+        """The refresher, and its background rounds unless CITEBOT_REFRESH_HOURS is 0."""
+
+        async def rebuild() -> None:
+            await self.live.reload(only_if_changed=True)
+
+        self._refresher = Refresher(
+            self.settings,
+            SourceBook(self.store.database),
+            pacer=self.pacer,
+            write_lock=self.corpus_lock,
+            on_changed=rebuild,
+        )
+        if self.settings.refresh_hours > 0:
+            self._refresh_task = asyncio.create_task(
+                self._refresher.run_forever(first_delay=self.refresh_first_delay),
+                name="citebot-refresh",
+            )
+            log.info("refreshing URL articles every %g h", self.settings.refresh_hours)
 
     async def _share_reloads(self) -> None:
         """On a shared store, a rebuild here is announced, and one announced elsewhere is
@@ -263,17 +312,17 @@ class CitebotBot(commands.Bot):
         log.info("shard %d identifies (bucket %d, waited %.2f s)", shard_id, bucket, waited)
 
     async def close(self) -> None:
-        """Stop the watcher and the pruning, then disconnect and close the store."""
+        """Stop the watcher, the pruning and the refresh, then disconnect and close the store."""
         if self._watcher is not None:
             watcher, self._watcher = self._watcher, None
             await asyncio.to_thread(watcher.stop)
         if self._listener is not None:
             listener, self._listener = self._listener, None
             await asyncio.to_thread(listener.stop)
-        for task in (self._prune_task, self._heartbeat_task):
+        for task in (self._prune_task, self._heartbeat_task, self._refresh_task):
             if task is not None:
                 task.cancel()
-        self._prune_task = self._heartbeat_task = None
+        self._prune_task = self._heartbeat_task = self._refresh_task = None
         await super().close()
         if self._asker is not None:
             self._asker.close()

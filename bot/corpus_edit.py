@@ -163,6 +163,13 @@ def save_page_article(
     check_duplicate(article, existing)
     folder = _added_folder(corpus_dir, into)
     path = _free_path(folder, slugify(article.title), ".md")
+    with _saving("couldn't save"):
+        atomic.write_file(path, page_file(article))
+    return Added(path, _reload_one(path, corpus_dir))
+
+
+def page_file(article: Article) -> bytes:
+    """A fetched article as the Markdown file that holds it (the same page, the same bytes)."""
     meta = {
         "title": article.title,
         "url": article.url,
@@ -173,9 +180,17 @@ def save_page_article(
         {k: v for k, v in meta.items() if v}, allow_unicode=True, sort_keys=False
     )
     body = "\n\n".join(_markdown_paragraph(article, p) for p in article.paragraphs)
+    return f"---\n{front}---\n\n{body}\n".encode()
+
+
+def replace_page_article(corpus_dir: Path, path: Path, article: Article) -> None:
+    """Swap a refreshed page into the file it was added as, atomically (never through a link
+    out of the corpus folder); CorpusEditError when the file has gone."""
+    _check_inside(corpus_dir, path.parent, f"the file {path.name}")
+    if not path.is_file():
+        raise CorpusEditError(f"{path.name} is no longer in the corpus folder")
     with _saving("couldn't save"):
-        atomic.write_file(path, f"---\n{front}---\n\n{body}\n".encode())
-    return Added(path, _reload_one(path, corpus_dir))
+        atomic.write_file(path, page_file(article))
 
 
 def save_upload(

@@ -108,6 +108,47 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        5,
+        "threads: one automatic reply per help-forum post, articles cited in each thread",
+        (
+            """CREATE TABLE IF NOT EXISTS thread_replies (
+                thread_id {bigint} PRIMARY KEY,
+                guild_id {bigint},
+                claimed_at {float} NOT NULL
+            )""",
+            """CREATE TABLE IF NOT EXISTS thread_citations (
+                thread_id {bigint} NOT NULL,
+                article_id TEXT NOT NULL,
+                cited_at {float} NOT NULL,
+                PRIMARY KEY (thread_id, article_id)
+            )""",
+            "CREATE INDEX IF NOT EXISTS thread_citations_at ON thread_citations (cited_at)",
+        ),
+    ),
+    Migration(
+        6,
+        "articles added by URL, for the scheduled refresh",
+        (
+            # `path` is the article's file relative to the corpus folder; the validators and
+            # the text's hash make a refresh of an unchanged page cost one 304 and no write.
+            """CREATE TABLE IF NOT EXISTS url_sources (
+                path TEXT PRIMARY KEY,
+                url TEXT NOT NULL,
+                guild_id {bigint},
+                added_at {float} NOT NULL,
+                etag TEXT,
+                last_modified TEXT,
+                content_hash TEXT,
+                checked_at {float},
+                changed_at {float},
+                status TEXT NOT NULL DEFAULT 'added',
+                gone_count INTEGER NOT NULL DEFAULT 0,
+                error TEXT
+            )""",
+            "CREATE INDEX IF NOT EXISTS url_sources_checked ON url_sources (checked_at)",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 _TYPES: dict[Dialect, dict[str, str]] = {

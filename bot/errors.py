@@ -11,6 +11,7 @@
     ├── NotAdmin                 someone may not run an admin command here
     ├── StillLoading             the first index is not built yet
     ├── FetchError               a URL that cannot be added (scheme, address, size, type)
+    │   └── PageGone             the server says the page is gone (HTTP 404 or 410)
     ├── CorpusEditError          an article cannot be added or removed
     │   └── DuplicateArticle     the URL or text is already in the corpus
     └── StoreWriteError          the store could not save (full disk, read-only, locked)
@@ -78,6 +79,14 @@ class StillLoading(CitebotError):
 
 class FetchError(CitebotError):
     """A URL that cannot be added; the message is shown to the admin as it is."""
+
+
+class PageGone(FetchError):
+    """The server answered 404 or 410: a refreshed source may have been taken down."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"the server answered HTTP {status}")
+        self.status = status
 
 
 class CorpusEditError(CitebotError):

@@ -22,7 +22,7 @@ from aiohttp.abc import ResolveResult
 from aiohttp.resolver import ThreadedResolver
 from yarl import URL
 
-from bot.errors import FetchError
+from bot.errors import FetchError, PageGone
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,8 @@ MAX_BYTES = 5 * 1024 * 1024
 TIMEOUT_SECONDS = 15.0
 MAX_REDIRECTS = 5
 ACCEPTED_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+#: What a sitemap is served as (`/citebot add sitemap:`).
+SITEMAP_TYPES = ("application/xml", "text/xml", "text/plain")
 USER_AGENT = "Citebot/0.1 (+article fetcher for a Discord community bot)"
 
 
@@ -38,6 +40,26 @@ class FetchedPage:
     url: str  # after redirects
     content_type: str
     body: str
+    #: The validators a later conditional request sends back (ETag, Last-Modified).
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What the server said about the copy we hold, for If-None-Match / If-Modified-Since."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        """The conditional request headers (none when the server gave no validators)."""
+        headers: dict[str, str] = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
 
 
 #: IPv6 prefixes that carry an IPv4 address in their last 32 bits: IPv4-compatible (::/96,
@@ -166,22 +188,54 @@ async def fetch_page(
     timeout: float = TIMEOUT_SECONDS,
     is_public: AddressCheck = address_is_public,
     lookup: Lookup | None = None,
+    accept: tuple[str, ...] = ACCEPTED_TYPES,
 ) -> FetchedPage:
     """Fetch an HTML or text page, following at most five redirects, each one checked.
 
     `is_public` and `lookup` exist for tests, which stand a local server in for the
     internet and script DNS answers; production uses the defaults.
     """
+    page = await fetch_if_changed(
+        raw_url,
+        None,
+        allow_private=allow_private,
+        max_bytes=max_bytes,
+        timeout=timeout,
+        is_public=is_public,
+        lookup=lookup,
+        accept=accept,
+    )
+    assert page is not None  # an unconditional request is never answered 304
+    return page
+
+
+async def fetch_if_changed(
+    raw_url: str,
+    validators: Validators | None,
+    *,
+    allow_private: bool = False,
+    max_bytes: int = MAX_BYTES,
+    timeout: float = TIMEOUT_SECONDS,
+    is_public: AddressCheck = address_is_public,
+    lookup: Lookup | None = None,
+    accept: tuple[str, ...] = ACCEPTED_TYPES,
+) -> FetchedPage | None:
+    """`fetch_page` as a conditional request: None when the server answers 304 Not Modified.
+
+    A 404 or 410 raises PageGone (a FetchError), so a refresh can tell "taken down" from
+    "could not reach it this time".
+    """
     url = check_url(raw_url, allow_private=allow_private, is_public=is_public)
     resolver = GuardedResolver(allow_private=allow_private, is_public=is_public, lookup=lookup)
     connector = aiohttp.TCPConnector(resolver=resolver, use_dns_cache=False)
     client_timeout = aiohttp.ClientTimeout(total=timeout)
+    headers = {"User-Agent": USER_AGENT, **(validators.headers() if validators else {})}
     try:
         # One deadline for the whole fetch: redirects do not start the clock again.
         async with (
             asyncio.timeout(timeout),
             aiohttp.ClientSession(
-                connector=connector, timeout=client_timeout, headers={"User-Agent": USER_AGENT}
+                connector=connector, timeout=client_timeout, headers=headers
             ) as session,
         ):
             for _ in range(MAX_REDIRECTS + 1):
@@ -189,25 +243,30 @@ async def fetch_page(
                     if response.status in (301, 302, 303, 307, 308):
                         url = _redirect_target(response, url, allow_private, is_public)
                         continue
-                    return await _read(response, url, max_bytes)
+                    if response.status == 304 and validators is not None:
+                        return None
+                    return await _read(response, url, max_bytes, accept)
             raise FetchError(f"too many redirects (more than {MAX_REDIRECTS})")
     except FetchError:
         raise
-    except TimeoutError:
-        raise FetchError(f"the page took longer than {timeout:g} s to download") from None
-    except aiohttp.InvalidURL:
-        raise FetchError(f"cannot fetch {without_query(str(url))}: not a valid URL") from None
-    except aiohttp.ClientConnectorError as exc:
+    except (TimeoutError, aiohttp.ClientError, ValueError, UnicodeError, LookupError) as exc:
+        raise _as_fetch_error(exc, url, timeout) from None
+
+
+def _as_fetch_error(exc: Exception, url: URL, timeout: float) -> FetchError:
+    """What went wrong with a download, said for the admin."""
+    if isinstance(exc, TimeoutError):
+        return FetchError(f"the page took longer than {timeout:g} s to download")
+    if isinstance(exc, aiohttp.InvalidURL):
+        return FetchError(f"cannot fetch {without_query(str(url))}: not a valid URL")
+    if isinstance(exc, aiohttp.ClientConnectorError):
         cause = exc.__cause__ or exc.os_error
         if isinstance(cause, FetchError):
-            raise cause from None
-        raise FetchError(
-            f"cannot connect to {url.host} ({exc.os_error.strerror or exc.os_error})"
-        ) from None
-    except aiohttp.ClientError as exc:
-        raise FetchError(f"the download failed ({type(exc).__name__})") from None
-    except (ValueError, UnicodeError, LookupError) as exc:
-        raise FetchError(f"the server sent a malformed response ({type(exc).__name__})") from None
+            return cause
+        return FetchError(f"cannot connect to {url.host} ({exc.os_error.strerror or exc.os_error})")
+    if isinstance(exc, aiohttp.ClientError):
+        return FetchError(f"the download failed ({type(exc).__name__})")
+    return FetchError(f"the server sent a malformed response ({type(exc).__name__})")
 
 
 def _redirect_target(
@@ -229,14 +288,17 @@ def _redirect_target(
         raise
 
 
-async def _read(response: aiohttp.ClientResponse, url: URL, max_bytes: int) -> FetchedPage:
+async def _read(
+    response: aiohttp.ClientResponse, url: URL, max_bytes: int, accept: tuple[str, ...]
+) -> FetchedPage:
+    if response.status in (404, 410):
+        raise PageGone(response.status)
     if response.status >= 400:
         raise FetchError(f"the server answered HTTP {response.status}")
     content_type = response.content_type or ""
-    if content_type not in ACCEPTED_TYPES:
-        raise FetchError(
-            f"only HTML or plain-text pages can be added (this one is {content_type or 'unknown'})"
-        )
+    if content_type not in accept:
+        kinds = "XML sitemaps" if accept == SITEMAP_TYPES else "HTML or plain-text pages"
+        raise FetchError(f"only {kinds} can be added (this one is {content_type or 'unknown'})")
     if response.content_length is not None and response.content_length > max_bytes:
         raise FetchError(f"the page is larger than {max_bytes // (1024 * 1024)} MB")
     chunks: list[bytes] = []
@@ -247,7 +309,13 @@ async def _read(response: aiohttp.ClientResponse, url: URL, max_bytes: int) -> F
             raise FetchError(f"the page is larger than {max_bytes // (1024 * 1024)} MB")
         chunks.append(chunk)
     body = decode_body(b"".join(chunks), response.charset)
-    return FetchedPage(url=str(url), content_type=content_type, body=body)
+    return FetchedPage(
+        url=str(url),
+        content_type=content_type,
+        body=body,
+        etag=response.headers.get("ETag"),
+        last_modified=response.headers.get("Last-Modified"),
+    )
 
 
 def decode_body(data: bytes, charset: str | None) -> str:

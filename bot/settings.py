@@ -69,6 +69,12 @@ class Settings:
     log_level: str = "INFO"
     admin_role_id: int | None = None
     allow_private_urls: bool = False
+    #: Hours between re-fetches of each article added by URL; 0 turns the refresh off.
+    refresh_hours: float = 24.0
+    #: Most pages one `/citebot add sitemap:` imports.
+    sitemap_limit: int = 200
+    #: Seconds between two requests to one web host (refresh and sitemap imports).
+    fetch_delay: float = 1.0
     watch_corpus: bool = True
     watch_debounce_ms: int = 1500
     log_retention_days: int = 90
@@ -124,6 +130,15 @@ class Settings:
             ),
             server_article_limit=reader.get(
                 "CITEBOT_SERVER_ARTICLE_LIMIT", _int_between(0, 100_000), cls.server_article_limit
+            ),
+            refresh_hours=reader.get(
+                "CITEBOT_REFRESH_HOURS", _float_between(0.0, 8760.0), cls.refresh_hours
+            ),
+            sitemap_limit=reader.get(
+                "CITEBOT_SITEMAP_LIMIT", _int_between(1, 5000), cls.sitemap_limit
+            ),
+            fetch_delay=reader.get(
+                "CITEBOT_FETCH_DELAY_SECONDS", _float_between(0.0, 60.0), cls.fetch_delay
             ),
             watch_corpus=reader.get("CITEBOT_WATCH_CORPUS", _bool, cls.watch_corpus),
             watch_debounce_ms=reader.get(

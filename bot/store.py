@@ -60,6 +60,10 @@ KEY_FILENAME = "user-hash.key"
 DAY = 86400.0
 #: At most one warning per this many seconds about failed writes (a full disk fails them all).
 FAILURE_LOG_INTERVAL = 60.0
+#: The forum tag that keeps the bot out of a post, unless a server names another.
+DEFAULT_IGNORE_TAG = "bot-ignore"
+#: Articles a thread remembers for its follow-ups, the most recently cited first.
+THREAD_ARTICLES = 3
 
 
 @dataclass
@@ -130,6 +134,14 @@ class GuildSettings:
     results: int | None = None
     #: Channels where every message is taken as a question (needs the message content intent).
     answer_all_channels: tuple[int, ...] = field(default_factory=tuple)
+    #: Forum (or text) channels where each new post (thread) gets one suggested answer.
+    suggest_channels: tuple[int, ...] = ()
+    #: Whether a suggestion is posted when the articles hold no answer ("not found").
+    suggest_not_found: bool = False
+    #: Posts carrying a forum tag of this name (any case) get no suggestion.
+    suggest_ignore_tag: str = DEFAULT_IGNORE_TAG
+    #: Mentions in a text channel are answered in a new thread opened on the question.
+    mention_threads: bool = False
 
     def answers_mentions_in(self, channel_id: int) -> bool:
         """Whether a mention in this channel is answered (every channel when none are listed)."""
@@ -143,6 +155,10 @@ class GuildSettings:
                 "private_replies": self.private_replies,
                 "results": self.results,
                 "answer_all_channels": list(self.answer_all_channels),
+                "suggest_channels": list(self.suggest_channels),
+                "suggest_not_found": self.suggest_not_found,
+                "suggest_ignore_tag": self.suggest_ignore_tag,
+                "mention_threads": self.mention_threads,
             }
         )
 
@@ -155,6 +171,10 @@ class GuildSettings:
             private_replies=bool(data.get("private_replies", False)),
             results=data.get("results"),
             answer_all_channels=tuple(int(c) for c in data.get("answer_all_channels") or ()),
+            suggest_channels=tuple(int(c) for c in data.get("suggest_channels") or ()),
+            suggest_not_found=bool(data.get("suggest_not_found", False)),
+            suggest_ignore_tag=str(data.get("suggest_ignore_tag") or DEFAULT_IGNORE_TAG),
+            mention_threads=bool(data.get("mention_threads", False)),
         )
 
 
@@ -403,6 +423,9 @@ class Store:
             pruned = tx.execute("DELETE FROM questions WHERE asked_at < ?", (cutoff,))
             # Cooldown slots matter for minutes; a day-old one is only clutter.
             tx.execute("DELETE FROM question_slots WHERE taken_at < ?", (now - DAY,))
+            # Threads are remembered as long as questions: no new post event comes that late.
+            tx.execute("DELETE FROM thread_replies WHERE claimed_at < ?", (cutoff,))
+            tx.execute("DELETE FROM thread_citations WHERE cited_at < ?", (cutoff,))
         return pruned
 
     def guild_settings(self, guild_id: int) -> GuildSettings:
@@ -437,6 +460,45 @@ class Store:
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
+
+    # --- threads: help-forum posts and follow-ups ---------------------------------------------
+
+    def claim_thread_reply(
+        self, thread_id: int, guild_id: int | None, *, now: float | None = None
+    ) -> bool:
+        """True the first time a thread is claimed for its automatic reply, False ever after
+        (by any process, after any restart): a post gets at most one."""
+        with self._writing() as tx:
+            changed = tx.execute(
+                "INSERT INTO thread_replies (thread_id, guild_id, claimed_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (thread_id) DO NOTHING",
+                (thread_id, guild_id, time.time() if now is None else now),
+            )
+        return changed == 1
+
+    def cite_in_thread(
+        self, thread_id: int, article_ids: Iterable[str], *, now: float | None = None
+    ) -> None:
+        """Remember that an answer in this thread cited these articles (for its follow-ups)."""
+        at = time.time() if now is None else now
+        rows = [(thread_id, article_id, at) for article_id in dict.fromkeys(article_ids)]
+        if not rows:
+            return
+        with self._writing() as tx:
+            tx.execute_many(
+                "INSERT INTO thread_citations (thread_id, article_id, cited_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (thread_id, article_id) DO UPDATE SET cited_at = excluded.cited_at",
+                rows,
+            )
+
+    def thread_articles(self, thread_id: int, limit: int = THREAD_ARTICLES) -> list[str]:
+        """The articles cited in a thread, the most recently cited first."""
+        rows = self._db.query(
+            "SELECT article_id FROM thread_citations WHERE thread_id = ? "
+            "ORDER BY cited_at DESC, article_id LIMIT ?",
+            (thread_id, limit),
+        )
+        return [str(r[0]) for r in rows]
 
     # --- what processes on several hosts share ---------------------------------------------
 
@@ -528,16 +590,32 @@ _COPIED = {
     ),
     "feedback": ("answer_id", "user_hash", "vote", "voted_at"),
     "guild_settings": ("guild_id", "settings"),
+    "thread_replies": ("thread_id", "guild_id", "claimed_at"),
+    "thread_citations": ("thread_id", "article_id", "cited_at"),
+    "url_sources": (
+        "path",
+        "url",
+        "guild_id",
+        "added_at",
+        "etag",
+        "last_modified",
+        "content_hash",
+        "checked_at",
+        "changed_at",
+        "status",
+        "gone_count",
+        "error",
+    ),
 }
 
 
 def copy_store(source: Store, target: Store) -> Copied:
-    """Copy every question, vote, server setting and meta row (the salt too, so each person's
-    hash stays theirs) from `source` into `target`, which must hold no questions, votes or
-    settings yet; reopen `target` afterwards."""
+    """Copy every question, vote, server setting, URL source and meta row (the salt too, so
+    each person's hash stays theirs) from `source` into `target`, which must hold no
+    questions, votes, settings or sources yet; reopen `target` afterwards."""
     with target.database.transaction() as tx:
         tx.lock("migrations")
-        for table in ("questions", "feedback", "guild_settings"):
+        for table in ("questions", "feedback", "guild_settings", "url_sources"):
             ((count,),) = tx.query(f"SELECT COUNT(*) FROM {table}")
             if count:
                 raise CitebotError(

@@ -1,6 +1,7 @@
 """Buttons: under answers, under article lists, and the confirmation of `/citebot remove`.
 
-An answer's buttons (More results, Show passage, 👍 / 👎, Share in channel) are
+An answer's buttons (More results, Show passage, 👍 / 👎, Share in channel, and a help-forum
+suggestion's ✅ This answered it / Not it, the poster's 👍 / 👎) are
 persistent: each button's custom id carries what a press needs (the answer's logged id,
 the asker, the page, the page size and the article searched), and the bot registers
 `AnswerButton` as a dynamic item at start-up. A press therefore works on any answer the
@@ -11,6 +12,7 @@ answers, or is asked again from the question its message shows.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import re
@@ -211,7 +213,8 @@ class ConfirmRemove(CitebotView):
 #: Discord's limit on a component's custom id.
 CUSTOM_ID_LIMIT = 100
 PREFIX = "cb"
-ACTIONS = ("more", "passage", "up", "down", "share")
+#: yes / no: "✅ This answered it" / "Not it" under a help-forum suggestion.
+ACTIONS = ("more", "passage", "up", "down", "share", "yes", "no")
 TEMPLATE = (
     rf"{PREFIX}:(?P<action>{'|'.join(ACTIONS)}):(?P<answer>\d+):(?P<asker>\d+)"
     r":(?P<page>\d+):(?P<per>\d+):(?P<article>.*)"
@@ -292,6 +295,10 @@ class AnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMP
         elif action == "share":
             label = SHARED_LABEL if disabled else SHARE_LABEL
             style = discord.ButtonStyle.success
+        elif action == "yes":
+            label, emoji, style = ANSWERED_LABEL, "✅", discord.ButtonStyle.success
+        elif action == "no":
+            label = NOT_IT_LABEL
         else:
             emoji = VOTE_EMOJI[cast(Vote, action)]
         super().__init__(
@@ -324,6 +331,8 @@ class AnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMP
             "more": _more,
             "passage": _passage,
             "share": _share,
+            "yes": functools.partial(_verdict, vote="up"),
+            "no": functools.partial(_verdict, vote="down"),
         }
         try:
             handler = handlers.get(self.action)
@@ -529,3 +538,44 @@ async def _share(interaction: discord.Interaction[Any], key: AnswerKey) -> None:
         view=_view_from_message(message, share="drop"),
         allowed_mentions=NO_MENTIONS,
     )
+
+
+# --- the buttons under a help-forum suggestion -----------------------------------------
+
+ANSWERED_LABEL = "This answered it"
+NOT_IT_LABEL = "Not it"
+NOT_POSTER = "Only the person who opened this post can say whether this answered it."
+VERDICT_TEXT: dict[Vote, dict[str, str]] = {
+    "up": {
+        "recorded": "Glad it helped ✅",
+        "changed": "Changed to ✅ This answered it.",
+        "unchanged": "You already said this answered it.",
+    },
+    "down": {
+        "recorded": "Thanks: noted as not answered, so the server's admins see it.",
+        "changed": "Changed to Not it: the server's admins see it as not answered.",
+        "unchanged": "You already said this was not it.",
+    },
+}
+
+
+def suggestion_view(answer: Answer, key: AnswerKey) -> discord.ui.View:
+    """The buttons under a suggestion: Show passage, and the poster's verdict when logged."""
+    view = discord.ui.View(timeout=None)
+    if answer.found and answer.results:
+        view.add_item(AnswerButton("passage", key))
+    if key.answer_id:
+        view.add_item(AnswerButton("yes", key))
+        view.add_item(AnswerButton("no", key))
+    return view
+
+
+async def _verdict(interaction: discord.Interaction[Any], key: AnswerKey, vote: Vote) -> None:
+    """✅ This answered it / Not it: the poster's 👍 / 👎 on the suggestion's logged answer, so
+    it counts in `/citebot stats` and `/citebot unanswered`; anyone else is told whose it is."""
+    if interaction.user.id != key.asker_id:
+        await send_ephemeral(interaction, NOT_POSTER)
+        return
+    bot = cast("CitebotBot", interaction.client)
+    outcome = await asyncio.to_thread(bot.store.vote, key.answer_id, interaction.user.id, vote)
+    await send_ephemeral(interaction, VERDICT_TEXT[vote][outcome])

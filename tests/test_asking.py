@@ -122,3 +122,17 @@ async def test_on_postgresql_the_cooldown_holds_across_processes(
     finally:
         for store in stores:
             store.close()
+
+
+async def test_a_question_in_a_thread_leans_on_what_the_thread_cited_publicly(
+    asker: Asker, store: Store
+):
+    await asker.answer("What is CUDA?", user_id=1, source="slash", guild_id=9, thread_id=77)
+    assert store.thread_articles(77)[0] == "notes/gpu-basics"
+    asked = await asker.answer("When was it introduced?", user_id=1, source="slash", thread_id=77)
+    assert asked.answer.results[0].article_id == "notes/gpu-basics"
+
+    await asker.answer(
+        "Who founded DeepSeek?", user_id=2, source="slash", guild_id=9, thread_id=78, private=True
+    )
+    assert store.thread_articles(78) == []  # a private answer leaves no trace for the others

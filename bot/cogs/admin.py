@@ -20,8 +20,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -29,8 +28,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import corpus_edit, fetch, library, render
+from bot import corpus_edit, fetch, render
+from bot.cogs import _sources
 from bot.cogs._articles import ArticleOption
+from bot.cogs._library import ArticlePlace
 from bot.corpus import SUPPORTED_SUFFIXES, Article
 from bot.errors import CitebotError, CorpusEditError, DuplicateArticle, FetchError, NotAdmin
 from bot.insight import stats_from_log, unanswered_from_log
@@ -94,35 +95,39 @@ class AdminCog(commands.Cog):
 
     # --- articles --------------------------------------------------------------------------
 
-    @citebot.command(
-        name="add", description="Add an article from a web page or a file to this server's library."
-    )
+    @citebot.command(name="add", description="Add an article from a web page, a file or a sitemap.")
     @app_commands.describe(
         url="A web page to add (http or https); its main text becomes the article",
         file="An article file to add: .md, .mdx, .txt, .html or .jsonl, up to 2 MB",
-        shared="Add it to the shared library every server searches (the bot's owner only)",
+        sitemap="A site's sitemap.xml: its pages (on the same site) are added one by one",
+        shared="Add to the shared library every server searches (the bot's owner only)",
     )
     async def add(
         self,
         interaction: discord.Interaction[CitebotBot],
         url: str | None = None,
         file: discord.Attachment | None = None,
+        sitemap: str | None = None,
         shared: bool = False,
     ) -> None:
-        """`/citebot add url:` or `file:`: save the article in this server's library (or the
-        shared one, for the bot's owner), show it."""
-        if (url is None) == (file is None):
+        """`/citebot add url:`, `file:` or `sitemap:`: save the article(s) in this server's
+        library (or the shared one, for the bot's owner), show them."""
+        if [url, file, sitemap].count(None) != 2:
             raise CitebotError(
-                "Give either `url:` (a web page) or `file:` (an article file), one at a time."
+                "Give one of `url:` (a web page), `file:` (an article file) or `sitemap:` "
+                "(a site's sitemap), one at a time."
             )
         if file is not None:
             _check_upload(file)
         if shared:
             await self._check_owner(interaction, "add to")
-        await interaction.response.defer(thinking=True, ephemeral=True)
         place = ArticlePlace(self.bot, None if shared else _guild_id(interaction))
+        if sitemap is not None:
+            await _sources.add_sitemap(self.bot, interaction, sitemap.strip(), place)
+            return
+        await interaction.response.defer(thinking=True, ephemeral=True)
         if url is not None:
-            added, result = await self._add_url(url.strip(), place)
+            added, result = await self._add_url(url.strip(), place, interaction.guild_id)
             source = f"<{url.strip()[:300]}>"
         else:
             assert file is not None
@@ -139,7 +144,7 @@ class AdminCog(commands.Cog):
             )
 
     async def _add_url(
-        self, url: str, place: ArticlePlace
+        self, url: str, place: ArticlePlace, guild_id: int | None = None
     ) -> tuple[list[corpus_edit.Added], ReloadResult]:
         settings = self.bot.settings
         shown = f"`{render.code(url[:200])}`"
@@ -176,6 +181,8 @@ class AdminCog(commands.Cog):
                 raise CitebotError(f"Nothing added: {exc}.") from None
             # The query string is left out of the log: it can carry someone's access token.
             log.info("added %s from %s", added.path, fetch.without_query(page.url))
+            if place.guild_id is None:  # a server's own pages are not refreshed (README)
+                await _sources.remember_added(self.bot, added, page, url, guild_id)
             return [added], await place.reload()
 
     async def _add_file(
@@ -304,6 +311,16 @@ class AdminCog(commands.Cog):
             text += f"\nSkipped files:\n{shown}" + (f"\n… and {more} more" if more > 0 else "")
         await send_ephemeral(interaction, text)
 
+    @citebot.command(name="sources", description="Articles added by URL and their last check.")
+    @app_commands.describe(page="Which page of the list (10 articles a page)")
+    async def sources(
+        self,
+        interaction: discord.Interaction[CitebotBot],
+        page: app_commands.Range[int, 1, 1000] = 1,
+    ) -> None:
+        """`/citebot sources`: each URL article, when it was last fetched, what was found."""
+        await _sources.show_sources(self.bot, interaction, page)
+
     # --- insight ---------------------------------------------------------------------------
 
     @citebot.command(name="stats", description="Questions, found-rate, reply times and feedback.")
@@ -328,6 +345,7 @@ class AdminCog(commands.Cog):
             }
             shown = render.render_stats(stats, titles=titles, scope=_scope(interaction))
             if shown.embeds:
+                _sources.add_gone_field(self.bot, shown.embeds[0])
                 shown.embeds[0].add_field(
                     name="This server's library",
                     value=f"{len(held.own)} of {settings.server_article_limit} articles "
@@ -480,45 +498,46 @@ class AdminCog(commands.Cog):
             embeds=shown.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
         )
 
+    # help forums and threads (bot/cogs/forums.py does the suggesting)
 
-class ArticlePlace:
-    """Where an article is added or removed: the shared corpus folder (`guild_id` None) or
-    one server's library in the data dir."""
+    @settings_group.command(
+        name="help-forum", description="Suggest answers in new posts of a forum or text channel."
+    )
+    @app_commands.describe(
+        channel="A forum channel (each new post) or text channel (each new thread)",
+        enabled="Suggest answers there (true) or stop (false)",
+        not_found="Also reply when the articles hold no answer (every help channel; default no)",
+        ignore_tag="Posts with a tag of this name get no suggestion (default bot-ignore)",
+    )
+    async def settings_help_forum(
+        self,
+        interaction: discord.Interaction[CitebotBot],
+        channel: discord.ForumChannel | discord.TextChannel,
+        enabled: bool,
+        not_found: bool | None = None,
+        ignore_tag: app_commands.Range[str, 1, 20] | None = None,
+    ) -> None:
+        """`/citebot settings help-forum`: where new posts get a suggested answer."""
+        current = await self.bot.guild_settings(_guild_id(interaction))
+        listed = [c for c in current.suggest_channels if c != channel.id]
+        if enabled:
+            listed.append(channel.id)
+        changes: dict[str, Any] = {"suggest_channels": tuple(listed)}
+        if not_found is not None:
+            changes["suggest_not_found"] = not_found
+        if ignore_tag is not None:
+            changes["suggest_ignore_tag"] = " ".join(ignore_tag.split()) or "bot-ignore"
+        await self._change_settings(interaction, **changes)
 
-    def __init__(self, bot: CitebotBot, guild_id: int | None) -> None:
-        self.bot = bot
-        self.guild_id = guild_id
-        settings = bot.settings
-        self.room: int | None = None
-        if guild_id is None:
-            self.folder, self.trash_root = settings.corpus_dir, settings.data_dir
-            self.into = corpus_edit.ADDED_FOLDER
-        else:
-            self.folder = library.library_dir(settings.data_dir, guild_id)
-            self.trash_root = library.server_dir(settings.data_dir, guild_id)
-            self.into = library.OWN_FOLDER
-
-    async def articles(self, *, room_for: int) -> Sequence[Article]:
-        """The articles a new one must not repeat; CorpusEditError when the server is full."""
-        held = await self.bot.library(self.guild_id)
-        if self.guild_id is not None:
-            limit = self.bot.settings.server_article_limit
-            library.check_room(held, room_for, limit)
-            self.room = limit - len(held.own)
-        return held.engine.articles
-
-    async def reload(self) -> ReloadResult:
-        """The shared index rebuilt, or the server's library read again (at once: it is small)."""
-        if self.guild_id is None:
-            return await self.bot.live.reload()
-        started = time.perf_counter()
-        held = await self.bot.library(self.guild_id)
-        return ReloadResult(
-            ok=True,
-            articles=len(held.engine.articles),
-            passages=held.engine.passage_count,
-            seconds=time.perf_counter() - started,
-        )
+    @settings_group.command(
+        name="mention-threads", description="Answer mentions in text channels in a new thread."
+    )
+    @app_commands.describe(enabled="Open a thread on each mention for its answer and follow-ups")
+    async def settings_mention_threads(
+        self, interaction: discord.Interaction[CitebotBot], enabled: bool
+    ) -> None:
+        """`/citebot settings mention-threads`: a thread per mention, for follow-ups."""
+        await self._change_settings(interaction, mention_threads=enabled)
 
 
 def _check_upload(file: discord.Attachment) -> None:

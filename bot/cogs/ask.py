@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: Discord's limit on a thread's name.
+THREAD_NAME_LIMIT = 100
+
 
 class AskCog(commands.Cog):
     """Every way of asking ends in the same rendering, buttons and limits."""
@@ -75,6 +78,7 @@ class AskCog(commands.Cog):
             guild_id=interaction.guild_id,
             per_page=per_page,
             private=private,
+            thread_id=thread_id_of(interaction.channel),
             library=library,
         )
         await self._follow_up(
@@ -146,6 +150,8 @@ class AskCog(commands.Cog):
             return
         guild_id = message.guild.id if message.guild is not None else None
         server = await self._server_settings(guild_id)
+        if is_suggested_post(message, server):
+            return  # the post's first message: the forums cog suggests an answer to the post
         if isinstance(message.channel, discord.DMChannel):
             source, text = "dm", message.content
         elif any(user.id == me.id for user in message.mentions):
@@ -162,20 +168,37 @@ class AskCog(commands.Cog):
             return
         else:
             return
+        await self._answer_question(message, source, text, server)
+
+    async def _answer_question(
+        self, message: discord.Message, source: str, text: str, server: GuildSettings
+    ) -> None:
+        """A DM or mention answered: in place, in its thread, or in a thread opened for it."""
+        guild_id = message.guild.id if message.guild is not None else None
         per_page = self._per_page(server)
         library = self.bot.library_guild(guild_id)
+        thread: discord.Thread | None = None
         try:
             question = await self.bot.asker.admit(message.author.id, text)
+            if source == "mention" and server.mention_threads:
+                thread = await open_answer_thread(message, question)
             asked = await self.bot.asker.answer(
                 question,
                 user_id=message.author.id,
                 source=source,
                 guild_id=guild_id,
                 per_page=per_page,
+                thread_id=thread.id if thread is not None else thread_id_of(message.channel),
                 library=library,
             )
         except Exception as exc:  # noqa: BLE001 - every error gets a reply, as in commands
             await report_message_error(message, exc, f"a {source} question")
+            return
+        if thread is not None:
+            view, shown = _answer_message(asked, message.author.id, per_page, private=False)
+            await thread.send(
+                content=shown.content, embeds=shown.embeds, view=view, allowed_mentions=NO_MENTIONS
+            )
             return
         await self._reply_with_answer(message, asked, per_page, note=_scope_note(library))
 
@@ -191,6 +214,7 @@ class AskCog(commands.Cog):
                 source="channel",
                 guild_id=message.guild.id if message.guild else None,
                 per_page=per_page,
+                thread_id=thread_id_of(message.channel),
                 library=self.bot.library_guild(message.guild.id if message.guild else None),
             )
         except CitebotError:  # chatter, too long, on cooldown: stay quiet
@@ -253,6 +277,39 @@ def _channel_key(channel: Any) -> int:
         return channel.parent_id
     key: int = channel.id
     return key
+
+
+def thread_id_of(channel: Any) -> int | None:
+    """The thread a question is asked in (its follow-ups lean on its citations), or None."""
+    return channel.id if isinstance(channel, discord.Thread) else None
+
+
+def is_suggested_post(message: discord.Message, server: GuildSettings) -> bool:
+    """Whether the message opens a post (thread) in a channel where posts get suggestions."""
+    channel = message.channel
+    return (
+        isinstance(channel, discord.Thread)
+        and message.id == channel.id
+        and _channel_key(channel) in server.suggest_channels
+    )
+
+
+async def open_answer_thread(message: discord.Message, question: str) -> discord.Thread | None:
+    """A thread opened on a mention in a text channel, for its answer and follow-ups; None
+    where threads cannot be opened (a thread already, a DM, no permission)."""
+    channel = message.channel
+    if not isinstance(channel, discord.TextChannel) or message.guild is None:
+        return None
+    permissions = channel.permissions_for(message.guild.me)
+    if not (permissions.create_public_threads and permissions.send_messages_in_threads):
+        log.info("no permission to open a thread in channel %s; replying there", channel.id)
+        return None
+    name = " ".join(question.split())[:THREAD_NAME_LIMIT] or "Question"
+    try:
+        return await message.create_thread(name=name)
+    except discord.HTTPException as exc:  # a thread on it already, archived channel...
+        log.info("could not open a thread in channel %s: %s", channel.id, exc)
+        return None
 
 
 def _mentions_elsewhere(server: GuildSettings) -> str:

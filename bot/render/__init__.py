@@ -5,8 +5,9 @@ limits, so a caller can send them as they are. Article text is shown verbatim wi
 its Discord markdown escaped: the only markup is ours (bold question terms, links).
 
 `_answer` renders answers and passages, `_catalogue` the article list, one article
-and the help, `_admin` what `/citebot` shows; `_text` holds the limits and the text
-helpers the Discord layer shares (escape, code, truncate, plural, fit).
+and the help, `_admin` what `/citebot` shows, `_sources` its URL articles and sitemap
+imports; `_text` holds the limits and the text helpers the Discord layer shares (escape,
+code, truncate, plural, fit).
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ from bot.render._admin import (
 )
 from bot.render._answer import page_count, render_answer, render_passages
 from bot.render._catalogue import render_article, render_article_list, render_help
+from bot.render._sources import (
+    gone_field,
+    render_import_progress,
+    render_import_summary,
+    render_sources,
+)
 from bot.render._text import (
     AUTHOR_LIMIT,
     CONTENT_LIMIT,
@@ -55,6 +62,7 @@ __all__ = [
     "escape",
     "escape_title",
     "fit",
+    "gone_field",
     "page_count",
     "plural",
     "render_added",
@@ -63,7 +71,10 @@ __all__ = [
     "render_article_list",
     "render_guild_settings",
     "render_help",
+    "render_import_progress",
+    "render_import_summary",
     "render_passages",
+    "render_sources",
     "render_stats",
     "render_unanswered",
     "truncate",

@@ -142,7 +142,19 @@ def render_guild_settings(
             "turn on *Message Content Intent* in the Developer Portal)"
         )
     embed.add_field(name="Every message answered in", value=every, inline=False)
-    embed.set_footer(text="Change them with /citebot settings replies, mentions or answer-all.")
+    forums = _channels(settings.suggest_channels, "no channel")
+    if settings.suggest_channels:
+        when = "also when nothing is found" if settings.suggest_not_found else "only when found"
+        forums += f"\n({when}; posts tagged “{escape(settings.suggest_ignore_tag)}” skipped)"
+    embed.add_field(name="New posts get a suggested answer in", value=forums, inline=False)
+    embed.add_field(
+        name="Mentions in text channels",
+        value="answered in a new thread" if settings.mention_threads else "answered in place",
+    )
+    embed.set_footer(
+        text="Change them with /citebot settings replies, mentions, answer-all, help-forum or "
+        "mention-threads."
+    )
     return Rendered(embeds=[embed])
 
 

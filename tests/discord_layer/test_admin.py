@@ -339,7 +339,7 @@ async def test_add_needs_exactly_one_of_url_and_file(env: simcord.Env):
 
     result = await server.admin.slash(server.channel, "citebot add")
 
-    assert result.response.content.startswith("Give either `url:` (a web page) or `file:`")
+    assert result.response.content.startswith("Give one of `url:` (a web page), `file:`")
     assert handled_errors(env) == [CitebotError]
 
 

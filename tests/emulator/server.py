@@ -3,7 +3,8 @@
 It speaks Discord's documented protocol over real sockets, enough for one bot in one
 guild and its DMs: the gateway's HELLO, IDENTIFY, READY (user, application, guilds),
 GUILD_CREATE, heartbeats and their ACKs, RESUME with replay of missed events,
-INTERACTION_CREATE and MESSAGE_CREATE, with zlib-stream transport compression; the
+INTERACTION_CREATE, MESSAGE_CREATE and THREAD_CREATE (a post in the guild's #help forum),
+with zlib-stream transport compression; the
 REST routes a bot uses to log in, sync commands, acknowledge interactions and send,
 follow up and edit messages. Every REST call is recorded with the time it arrived.
 
@@ -120,6 +121,9 @@ class DiscordEmulator:
             while (self.guild_id >> 22) % count != shard:
                 self.guild_id += 1 << 22
         self.channel_id = self.snowflake()
+        #: The guild's forum channel, #help; posts in it are threads (`open_forum_post`).
+        self.forum_id = self.snowflake()
+        self.threads: dict[int, dict[str, Any]] = {}
         self.users: dict[int, dict[str, Any]] = {}
         self.dm_channels: dict[int, int] = {}  # user id -> channel id
         self.messages: dict[int, dict[str, Any]] = {}
@@ -253,7 +257,11 @@ class DiscordEmulator:
         everyone = {
             "id": str(self.guild_id),
             "name": "@everyone",
-            "permissions": str((1 << 11) | (1 << 14) | (1 << 16) | (1 << 10) | (1 << 31)),
+            # View, Send Messages (and in threads), Embed Links, Read Message History, Use
+            # Application Commands: what @everyone has in a new server.
+            "permissions": str(
+                (1 << 11) | (1 << 14) | (1 << 16) | (1 << 10) | (1 << 31) | (1 << 38)
+            ),
             "position": 0,
             "color": 0,
             "hoist": False,
@@ -285,7 +293,24 @@ class DiscordEmulator:
                     "nsfw": False,
                     "parent_id": None,
                     "guild_id": str(self.guild_id),
-                }
+                },
+                {
+                    "id": str(self.forum_id),
+                    "type": 15,
+                    "name": "help",
+                    "position": 1,
+                    "permission_overwrites": [],
+                    "nsfw": False,
+                    "parent_id": None,
+                    "guild_id": str(self.guild_id),
+                    "topic": None,
+                    "rate_limit_per_user": 0,
+                    "available_tags": [],
+                    "default_reaction_emoji": None,
+                    "default_sort_order": None,
+                    "default_forum_layout": 0,
+                    "flags": 0,
+                },
             ],
             "threads": [],
             "voice_states": [],
@@ -318,6 +343,11 @@ class DiscordEmulator:
     def send_in_guild(self, user: dict[str, Any], content: str) -> dict[str, Any]:
         """The user writes in #general; `<@bot>` in the content mentions the bot."""
         return self._call(self._user_message, user, self.channel_id, content, True)
+
+    def open_forum_post(self, user: dict[str, Any], title: str, content: str) -> dict[str, Any]:
+        """The user opens a post in #help: THREAD_CREATE, then its first message (whose id
+        is the thread's) as MESSAGE_CREATE, as Discord sends them; returns the thread."""
+        return self._call(self._forum_post, user, title, content)
 
     def slash(
         self,
@@ -573,12 +603,45 @@ class DiscordEmulator:
         await self._dispatch("MESSAGE_CREATE", data)
         return message
 
+    async def _forum_post(self, user: dict[str, Any], title: str, content: str) -> dict[str, Any]:
+        thread_id = self.snowflake()
+        thread = {
+            "id": str(thread_id),
+            "type": 11,
+            "guild_id": str(self.guild_id),
+            "parent_id": str(self.forum_id),
+            "owner_id": user["id"],
+            "name": title,
+            "last_message_id": str(thread_id),
+            "rate_limit_per_user": 0,
+            "message_count": 1,
+            "member_count": 1,
+            "flags": 0,
+            "applied_tags": [],
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": 1440,
+                "archive_timestamp": _now(),
+                "locked": False,
+                "create_timestamp": _now(),
+            },
+        }
+        with self._lock:
+            self.threads[thread_id] = thread
+        starter = self._message(thread_id, user, content, message_id=thread_id)
+        await self._dispatch("THREAD_CREATE", {**thread, "newly_created": True})
+        data = {**starter, "guild_id": str(self.guild_id)}
+        data["member"] = {k: v for k, v in self._member(user).items() if k != "user"}
+        await self._dispatch("MESSAGE_CREATE", data)
+        return thread
+
     def _message(
         self,
         channel_id: int,
         author: dict[str, Any],
         content: str,
         *,
+        message_id: int | None = None,
         embeds: list[Any] | None = None,
         components: list[Any] | None = None,
         mentions: list[Any] | None = None,
@@ -587,7 +650,7 @@ class DiscordEmulator:
         interaction: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         message: dict[str, Any] = {
-            "id": str(self.snowflake()),
+            "id": str(message_id or self.snowflake()),
             "channel_id": str(channel_id),
             "author": author,
             "content": content,
@@ -947,7 +1010,11 @@ class DiscordEmulator:
     async def _channel_message(
         self, method: str, channel_id: int, rest: list[str], body: dict[str, Any]
     ) -> web.Response:
-        if channel_id != self.channel_id and channel_id not in self.dm_channels.values():
+        if (
+            channel_id != self.channel_id
+            and channel_id not in self.dm_channels.values()
+            and channel_id not in self.threads
+        ):
             raise _NotFound("Unknown channel")
         if method == "POST" and not rest:
             reference = body.get("message_reference")

@@ -161,3 +161,22 @@ async def test_mention_without_read_message_history_is_answered_without_a_reply(
         "POST", f"/channels/{pointed_at.channel_id}/messages"
     )
     assert (refused.status, sent.status) == (400, 200)
+
+
+async def test_a_forum_post_gets_its_one_suggestion_over_the_network(
+    running_bot: CitebotBot, pointed_at: DiscordEmulator
+):
+    await running_bot.update_guild_settings(
+        pointed_at.guild_id, suggest_channels=(pointed_at.forum_id,)
+    )
+    alice = pointed_at.create_user("alice")
+
+    thread = await asyncio.to_thread(
+        pointed_at.open_forum_post, alice, "Who founded DeepSeek?", "Asking for a friend."
+    )
+
+    (suggestion,) = await answered(pointed_at, int(thread["id"]))
+    assert "Liang Wenfeng" in embed_text(suggestion)
+    labels = [c.get("label") for row in suggestion["components"] for c in row["components"]]
+    assert labels == ["Show passage", "This answered it", "Not it"]
+    assert pointed_at.bot_messages_in(pointed_at.channel_id) == []

@@ -1,0 +1,173 @@
+"""The `/citebot` commands about articles added by URL: `sources`, `add sitemap:`, and the
+gone pages in `stats`; the admin cog wires them, the work is in `bot.refresh` and `bot.sitemap`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot import fetch, render, sitemap
+from bot.corpus import Article
+from bot.database import write_errors
+from bot.errors import CitebotError, CorpusEditError, FetchError
+from bot.refresh import record_added
+from bot.replies import NO_MENTIONS
+from bot.sources import Source
+
+if TYPE_CHECKING:
+    from bot.client import CitebotBot
+    from bot.cogs._library import ArticlePlace
+    from bot.corpus_edit import Added
+
+log = logging.getLogger(__name__)
+
+#: The import's reply is edited after every this many pages.
+PROGRESS_EVERY_PAGES = 3
+
+
+def titles_by_path(articles: list[Article] | tuple[Article, ...]) -> dict[str, str]:
+    """Article titles by their file's path in the corpus folder (a source's key)."""
+    return {article.source: article.title for article in articles}
+
+
+def live_sources(bot: CitebotBot) -> list[Source]:
+    """The URL sources whose file is still in the corpus folder (blocking: run in a thread)."""
+    corpus_dir = bot.settings.corpus_dir
+    return [s for s in bot.sources.all() if (corpus_dir / s.path).is_file()]
+
+
+async def show_sources(
+    bot: CitebotBot, interaction: discord.Interaction[CitebotBot], page: int
+) -> None:
+    """`/citebot sources`: the articles added by URL, their last check and status."""
+    await interaction.response.defer(thinking=True, ephemeral=True)
+    sources = await asyncio.to_thread(live_sources, bot)
+    shown = render.render_sources(
+        sorted(sources, key=lambda s: s.path),
+        titles=titles_by_path(list(bot.engine.articles)),
+        page=page,
+        refresh_hours=bot.settings.refresh_hours,
+    )
+    await interaction.followup.send(
+        embeds=shown.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
+    )
+
+
+def add_gone_field(bot: CitebotBot, embed: discord.Embed) -> None:
+    """Name the pages gone twice in a row in `/citebot stats` (blocking: run in a thread)."""
+    corpus_dir = bot.settings.corpus_dir
+    gone = [s for s in bot.sources.gone() if (corpus_dir / s.path).is_file()]
+    field = render.gone_field(gone, titles_by_path(list(bot.engine.articles)))
+    if field is not None:
+        embed.add_field(name=field[0], value=field[1], inline=False)
+
+
+async def remember_added(
+    bot: CitebotBot, added: Added, page: fetch.FetchedPage, url: str, guild_id: int | None
+) -> None:
+    """Record a page added by `/citebot add url:` so the refresh fetches it again."""
+    try:
+        await asyncio.to_thread(
+            record_added, bot.sources, bot.settings.corpus_dir, added, page, url, guild_id=guild_id
+        )
+    except write_errors() as exc:  # the article is in; only its refresh is lost
+        log.warning("could not remember %s for the refresh: %s", added.path, exc)
+
+
+async def add_sitemap(
+    bot: CitebotBot, interaction: discord.Interaction[CitebotBot], url: str, place: ArticlePlace
+) -> None:
+    """`/citebot add sitemap:`: import up to CITEBOT_SITEMAP_LIMIT pages (and no more than the
+    server's library has room for) into `place`, the reply showing the progress, then a
+    summary (added, failed, skipped)."""
+    if bot.import_lock.locked():
+        raise CitebotError("A sitemap import is already running; try again when it has finished.")
+    await interaction.response.defer(thinking=True, ephemeral=True)
+    shown = f"`{render.code(url[:200])}`"
+    async with bot.import_lock:
+        settings = bot.settings
+        try:
+            existing = list(await place.articles(room_for=1))
+        except CorpusEditError as exc:
+            raise CitebotError(f"Nothing imported from {shown}: {exc}.") from None
+        limit = (
+            settings.sitemap_limit
+            if place.room is None
+            else min(place.room, settings.sitemap_limit)
+        )
+        try:
+            pages = await sitemap.read_sitemap(
+                url,
+                limit=limit,
+                pacer=bot.pacer,
+                allow_private=settings.allow_private_urls,
+            )
+        except FetchError as exc:
+            raise CitebotError(f"Couldn't read the sitemap {shown}: {exc}.") from None
+        if not pages.urls:
+            raise CitebotError(_nothing_to_import(pages, shown))
+        target = sitemap.ImportTarget(
+            corpus_dir=place.folder,
+            # A server's own pages are not refreshed (README, "Per-server libraries").
+            book=bot.sources if place.guild_id is None else None,
+            existing=lambda: existing,
+            write_lock=bot.corpus_lock,
+            guild_id=interaction.guild_id,
+            into=place.into,
+        )
+        progress = await sitemap.import_pages(
+            pages,
+            target,
+            pacer=bot.pacer,
+            allow_private=settings.allow_private_urls,
+            on_progress=_progress_editor(interaction, shown),
+        )
+        reload_error = None
+        if progress.added:
+            result = await place.reload()
+            reload_error = None if result.ok else (result.error or "unknown error")
+    log.info(
+        "sitemap %s: %d added, %d failed, %d skipped",
+        fetch.without_query(url),
+        progress.added,
+        progress.failed,
+        progress.skipped,
+    )
+    summary = render.render_import_summary(progress, source=shown, reload_error=reload_error)
+    try:
+        await interaction.edit_original_response(content=summary, allowed_mentions=NO_MENTIONS)
+    except discord.HTTPException as exc:  # e.g. past the 15 minutes an interaction lasts
+        log.warning("could not show the sitemap import's summary: %s", exc)
+
+
+def _nothing_to_import(pages: sitemap.SitemapPages, shown: str) -> str:
+    if pages.other_hosts:
+        return (
+            f"Nothing imported from {shown}: it lists only pages on other sites "
+            f"({pages.other_hosts:,}), and a sitemap may only add pages of its own site."
+        )
+    return f"Nothing imported from {shown}: it lists no pages."
+
+
+def _progress_editor(
+    interaction: discord.Interaction[CitebotBot], shown: str
+) -> Callable[[sitemap.ImportProgress], Awaitable[None]]:
+    """Edit the reply after every few pages while an import runs (never faster than a page
+    is fetched, so well within Discord's edit rate)."""
+
+    async def on_progress(progress: sitemap.ImportProgress) -> None:
+        if progress.done % PROGRESS_EVERY_PAGES or progress.done >= progress.total:
+            return  # the summary follows the last page
+        try:
+            await interaction.edit_original_response(
+                content=render.render_import_progress(progress, source=shown),
+                allowed_mentions=NO_MENTIONS,
+            )
+        except discord.HTTPException as exc:  # progress is a courtesy: the import goes on
+            log.warning("could not show the import's progress: %s", exc)
+
+    return on_progress

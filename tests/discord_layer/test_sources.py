@@ -1,0 +1,312 @@
+"""`/citebot sources`, `/citebot add sitemap:`, gone pages in `/citebot stats` and the bot's
+background refresh, in simcord, against a real aiohttp site on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import discord
+import pytest
+import simcord
+from aiohttp import web
+from support import serve_app
+
+from bot.answer import Engine
+from bot.client import CitebotBot, create_bot
+from bot.errors import CitebotError
+from bot.settings import Settings
+from discord_layer.conftest import BUNDLED_CORPUS
+from discord_layer.helpers import handled_errors
+
+PAGE = """<!doctype html><html><head><title>{title}</title></head><body><article>
+<h1>{title}</h1>
+<p>{title} is a cider orchard planted by Marta Quill in 1961 with forty-two apple trees
+grafted from the old manor's russets, pippins and a cider apple nobody could name.</p>
+<p>{news}</p>
+<p>Volunteers prune the trees every February and press the windfalls into juice that is sold
+at the village fête, where the money pays for new rootstock, ladders and baskets.</p>
+</article></body></html>"""
+AUTUMN = "Every October the orchard opens for a harvest day with apple tasting."
+SPRING = "Every April the orchard holds a blossom walk led by the village beekeeper Odile Marsh."
+
+
+class Site:
+    """Pages by path, each with an ETag; a page's status can be changed to 404."""
+
+    def __init__(self) -> None:
+        self.base = ""
+        self.pages: dict[str, tuple[str, str]] = {}
+        self.status: dict[str, int] = {}
+
+    def url(self, path: str) -> str:
+        return f"{self.base}{path}"
+
+    def page(self, path: str, title: str, news: str = AUTUMN) -> str:
+        self.pages[path] = (PAGE.format(title=title, news=news), f'"{hash(news)}"')
+        return self.url(path)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if request.path not in self.pages or self.status.get(request.path, 200) != 200:
+            raise web.HTTPNotFound()
+        body, etag = self.pages[request.path]
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={"ETag": etag})
+        kind = "text/xml" if request.path.endswith(".xml") else "text/html"
+        return web.Response(text=body, content_type=kind, headers={"ETag": etag})
+
+
+@pytest.fixture
+async def site() -> AsyncIterator[Site]:
+    state = Site()
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", state.handle)
+    async with serve_app(app) as base:
+        state.base = base
+        yield state
+
+
+@pytest.fixture
+def corpus_dir(tmp_path: Path) -> Path:
+    target = tmp_path / "corpus"
+    shutil.copytree(BUNDLED_CORPUS, target)
+    return target
+
+
+@pytest.fixture
+def settings(corpus_dir: Path, tmp_path: Path) -> Settings:
+    return Settings(
+        corpus_dir=corpus_dir,
+        data_dir=tmp_path / "data",
+        per_page=2,
+        allow_private_urls=True,  # the test site is on 127.0.0.1
+        watch_corpus=False,
+        sitemap_limit=4,
+        fetch_delay=0.0,
+    )
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Engine:
+    return Engine.open(settings)
+
+
+class Server:
+    def __init__(self, env: simcord.Env) -> None:
+        self.guild = env.create_guild("Orchardists")
+        self.channel = self.guild.create_text_channel("general")
+        managers = self.guild.create_role(
+            "managers", permissions=discord.Permissions(manage_guild=True)
+        )
+        self.admin = self.guild.add_member(env.create_user("admin"), roles=[managers])
+        self.alice = self.guild.add_member(env.create_user("alice"))
+        # The shared corpus's URL articles are the refreshed ones: the bot's owner adds them.
+        env.bot.owner_id = self.admin.id  # type: ignore[attr-defined]
+
+
+def bot_of(env: simcord.Env) -> CitebotBot:
+    return env.bot  # type: ignore[return-value]
+
+
+def sitemap(*urls: str) -> str:
+    return "<urlset>" + "".join(f"<url><loc>{u}</loc></url>" for u in urls) + "</urlset>"
+
+
+def original_edits(env: simcord.Env) -> list[str]:
+    """The content of every edit of an interaction's reply, in order."""
+    return [
+        r.json["content"]
+        for r in env.http_requests
+        if r.method == "PATCH" and r.path.endswith("/messages/@original") and r.json
+    ]
+
+
+async def test_sources_lists_an_added_page_and_its_last_check(env: simcord.Env, site: Site):
+    server = Server(env)
+    url = site.page("/orchard", "Hollow Lane orchard")
+    await server.admin.slash(server.channel, "citebot add", url=url, shared=True)
+
+    listed = await server.admin.slash(server.channel, "citebot sources")
+
+    assert listed.ephemeral
+    embed = listed.response.embeds[0]
+    assert embed.title == "Articles added by URL"
+    assert f"[Hollow Lane orchard]({url})" in embed.description
+    assert "added <t:" in embed.description and "not checked since" in embed.description
+    assert embed.footer.text == "1 article. Each page is fetched again every 24 h."
+
+    await bot_of(env).refresher.run_round(due_only=False)
+    again = await server.admin.slash(server.channel, "citebot sources")
+    assert "unchanged, checked <t:" in again.response.embeds[0].description
+
+
+async def test_sources_is_paged_when_long(env: simcord.Env, site: Site):
+    server = Server(env)
+    bot = bot_of(env)
+    for number in range(12):
+        bot.sources.record_added(
+            f"added/p{number:02}.md", f"https://example.org/{number}", content_hash="h"
+        )
+        (bot.settings.corpus_dir / "added").mkdir(exist_ok=True)
+        (bot.settings.corpus_dir / "added" / f"p{number:02}.md").write_text(
+            f"# Page {number}\n\nText."
+        )
+
+    first = await server.admin.slash(server.channel, "citebot sources")
+    second = await server.admin.slash(server.channel, "citebot sources", page=2)
+
+    assert first.response.embeds[0].footer.text.startswith("Page 1 of 2 (`page:` shows another).")
+    assert "added/p09.md" in first.response.embeds[0].description
+    assert "added/p10.md" not in first.response.embeds[0].description
+    assert "added/p11.md" in second.response.embeds[0].description
+
+
+async def test_sitemap_import_shows_progress_then_a_summary(env: simcord.Env, site: Site):
+    server = Server(env)
+    urls = [
+        site.page(f"/p{n}", f"Orchard row {n}", f"Row {n} grows the russet {n}.") for n in range(5)
+    ]
+    site.pages["/sitemap.xml"] = (sitemap(*urls), '"s"')
+
+    result = await server.admin.slash(
+        server.channel, "citebot add", sitemap=site.url("/sitemap.xml"), shared=True
+    )
+
+    assert result.ephemeral
+    shown = f"`{site.url('/sitemap.xml')}`"
+    assert original_edits(env)[0] == (
+        f"Importing 4 pages from {shown}: 3 done (3 added, 0 failed, 0 skipped)…"
+    )
+    assert result.response.content == (
+        f"Imported from {shown}: 4 added, 0 failed, 0 skipped (already in the library). "
+        "`/ask` finds them now. 1 beyond the limit or nested indexes left out."
+    )
+    asked = await server.alice.slash(
+        server.channel, "ask", question="Which row grows the russet 3?"
+    )
+    assert "Orchard row 3" in asked.response.embeds[0].description
+    listed = await server.admin.slash(server.channel, "citebot sources")
+    assert listed.response.embeds[0].footer.text.startswith("4 articles.")
+
+
+async def test_a_sitemap_of_another_site_is_refused(env: simcord.Env, site: Site, settings):
+    server = Server(env)
+    other = site.base.replace("127.0.0.1", "localhost")
+    site.page("/p0", "Orchard row 0")
+    site.pages["/sitemap.xml"] = (sitemap(f"{other}/p0", f"{other}/p1"), '"s"')
+
+    result = await server.admin.slash(
+        server.channel, "citebot add", sitemap=site.url("/sitemap.xml"), shared=True
+    )
+
+    assert result.response.content == (
+        f"Nothing imported from `{site.url('/sitemap.xml')}`: it lists only pages on other sites "
+        "(2), and a sitemap may only add pages of its own site."
+    )
+    assert not (settings.corpus_dir / "added").exists()
+    assert handled_errors(env) == [CitebotError]
+
+
+async def test_members_may_neither_list_sources_nor_import_a_sitemap(
+    env: simcord.Env, site: Site, settings
+):
+    server = Server(env)
+    command = env.backend.find_command("citebot", None, type=1)
+    server.guild.set_command_permissions(int(command["id"]), {server.alice: True})
+    site.pages["/sitemap.xml"] = (sitemap(site.page("/p0", "Orchard row 0")), '"s"')
+
+    listed = await server.alice.slash(server.channel, "citebot sources")
+    imported = await server.alice.slash(
+        server.channel, "citebot add", sitemap=site.url("/sitemap.xml")
+    )
+
+    refusal = (
+        "Only members with Manage Server (or the Citebot admin role) can use `/citebot` commands."
+    )
+    assert listed.response.content == refusal and imported.response.content == refusal
+    assert [e.__name__ for e in handled_errors(env)] == ["NotAdmin", "NotAdmin"]
+    assert not (settings.corpus_dir / "added").exists()
+
+
+async def test_stats_names_a_page_gone_twice_and_keeps_it(env: simcord.Env, site: Site, settings):
+    server = Server(env)
+    url = site.page("/orchard", "Hollow Lane orchard")
+    await server.admin.slash(server.channel, "citebot add", url=url, shared=True)
+    site.status["/orchard"] = 404
+    bot = bot_of(env)
+
+    await bot.refresher.run_round(due_only=False)
+    once = await server.admin.slash(server.channel, "citebot stats")
+    await bot.refresher.run_round(due_only=False)
+    twice = await server.admin.slash(server.channel, "citebot stats")
+
+    assert not [f for f in once.response.embeds[0].fields if f.name.startswith("Pages gone")]
+    [gone] = [f for f in twice.response.embeds[0].fields if f.name.startswith("Pages gone")]
+    assert gone.name == "Pages gone (1)" and f"[Hollow Lane orchard]({url})" in gone.value
+    assert (settings.corpus_dir / "added" / "hollow-lane-orchard.md").is_file()
+    asked = await server.alice.slash(
+        server.channel, "ask", question="Who planted Hollow Lane orchard?"
+    )
+    assert "Marta Quill" in asked.response.embeds[0].description
+
+
+class TestBackgroundRefresh:
+    """The bot's own refresh task, started in setup_hook: every ~0.4 s here."""
+
+    @pytest.fixture
+    def settings(self, corpus_dir: Path, tmp_path: Path) -> Settings:
+        return Settings(
+            corpus_dir=corpus_dir,
+            data_dir=tmp_path / "data",
+            allow_private_urls=True,
+            watch_corpus=False,
+            refresh_hours=0.0001,
+            fetch_delay=0.0,
+        )
+
+    @pytest.fixture
+    def simcord_bot(self, settings: Settings, engine: Engine) -> CitebotBot:
+        bot = create_bot(settings, engine=engine)
+        bot.refresh_first_delay = 0.0
+        return bot
+
+    async def test_a_changed_page_is_swapped_in_and_quoted(self, env: simcord.Env, site: Site):
+        server = Server(env)
+        url = site.page("/orchard", "Hollow Lane orchard")
+        await server.admin.slash(server.channel, "citebot add", url=url, shared=True)
+        site.page("/orchard", "Hollow Lane orchard", SPRING)
+        bot = bot_of(env)
+
+        for _ in range(300):  # until the background round has run (at most 30 s)
+            if "Odile Marsh" in " ".join(a.text for a in bot.engine.articles):
+                break
+            await asyncio.sleep(0.1)
+        asked = await server.alice.slash(
+            server.channel, "ask", question="Who leads the blossom walk at the orchard?"
+        )
+
+        assert "Odile Marsh" in asked.response.embeds[0].description
+        task = bot._refresh_task
+        assert task is not None and not task.done()
+        await bot.close()
+        await asyncio.sleep(0)
+        assert task.cancelled() and bot._refresh_task is None
+
+
+class TestRefreshOff:
+    @pytest.fixture
+    def settings(self, corpus_dir: Path, tmp_path: Path) -> Settings:
+        return Settings(corpus_dir=corpus_dir, data_dir=tmp_path / "data", refresh_hours=0)
+
+    async def test_no_background_refresh_when_the_hours_are_zero(self, env: simcord.Env):
+        server = Server(env)
+
+        listed = await server.admin.slash(server.channel, "citebot sources")
+
+        assert bot_of(env)._refresh_task is None
+        assert listed.response.embeds[0].description == (
+            "None yet: `/citebot add url:` or `/citebot add sitemap:` adds pages. "
+            "The refresh is off (CITEBOT_REFRESH_HOURS=0)."
+        )
