@@ -69,7 +69,8 @@ def test_a_version_4_sqlite_store_gains_the_thread_tables_in_place(tmp_path: Pat
     with sqlite3.connect(tmp_path / Store.FILENAME) as db:  # as a version 4 store was
         db.execute("DROP TABLE thread_replies")
         db.execute("DROP TABLE thread_citations")
-        db.execute("DELETE FROM schema_migrations WHERE version = 5")
+        db.execute("DROP TABLE url_sources")
+        db.execute("DELETE FROM schema_migrations WHERE version >= 5")
 
     store = Store.open(tmp_path)
     try:
