@@ -14,6 +14,7 @@ import simcord
 from aiohttp import web
 from support import serve_app
 
+from bot import library
 from bot.answer import Engine
 from bot.client import CitebotBot, create_bot
 from bot.errors import CitebotError
@@ -189,6 +190,36 @@ async def test_sitemap_import_shows_progress_then_a_summary(env: simcord.Env, si
     assert "Orchard row 3" in asked.response.embeds[0].description
     listed = await server.admin.slash(server.channel, "citebot sources")
     assert listed.response.embeds[0].footer.text.startswith("4 articles.")
+
+
+async def test_a_servers_sitemap_import_fills_its_own_library_up_to_its_limit(
+    env: simcord.Env, site: Site, settings: Settings
+):
+    bot = bot_of(env)
+    bot.settings = bot.live.libraries.settings = settings.with_overrides(server_article_limit=3)
+    server = Server(env)
+    bot.owner_id = None  # a server's admin, not the bot's owner
+    urls = [
+        site.page(f"/p{n}", f"Orchard row {n}", f"Row {n} grows the russet {n}.") for n in range(5)
+    ]
+    site.pages["/sitemap.xml"] = (sitemap(*urls), '"s"')
+
+    result = await server.admin.slash(
+        server.channel, "citebot add", sitemap=site.url("/sitemap.xml")
+    )
+
+    assert result.response.content.startswith(
+        f"Imported from `{site.url('/sitemap.xml')}`: 3 added, 0 failed, 0 skipped"
+    )
+    own = library.library_dir(settings.data_dir, server.guild.id) / library.OWN_FOLDER
+    assert len(list(own.glob("*.md"))) == 3
+    assert not (settings.corpus_dir / "added").exists()  # the shared corpus is left alone
+    asked = await server.alice.slash(
+        server.channel, "ask", question="Which row grows the russet 2?"
+    )
+    assert "Orchard row 2" in asked.response.embeds[0].description
+    listed = await server.admin.slash(server.channel, "citebot sources")
+    assert "None yet" in listed.response.embeds[0].description  # not refreshed: not listed
 
 
 async def test_a_sitemap_of_another_site_is_refused(env: simcord.Env, site: Site, settings):
