@@ -113,6 +113,9 @@ class Libraries:
             if built is not None and built[0] is shared and built[1] == signature:
                 self._built.move_to_end(guild_id)
                 return built[2]
+            # Libraries joined to an engine that was since replaced would keep it in memory.
+            for stale in [g for g, (engine, _, _) in self._built.items() if engine is not shared]:
+                del self._built[stale]
             library = self._build(shared, guild_id, folder, signature)
             self._built[guild_id] = (shared, signature, library)
             while len(self._built) > KEPT:

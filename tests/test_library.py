@@ -184,3 +184,16 @@ def test_the_url_template_of_the_corpus_gives_a_servers_article_no_address(
     assert len(joined.passages) == len(shared.passages) + 1
     assert joined.passages[-1].article == len(joined.articles) - 1
     assert list(joined.passages[: len(shared.passages)]) == list(shared.passages)
+
+
+def test_libraries_built_on_a_replaced_shared_engine_are_let_go(settings: Settings, shared: Engine):
+    libraries = Libraries(settings)
+    for guild in (1, 2):
+        add_to_server(settings, guild, "ferry.md", SERVER_NOTE)
+        libraries.library(shared, guild)
+    rebuilt = Engine.open(settings)
+
+    fresh = libraries.library(rebuilt, 1)
+
+    assert fresh.engine.articles[0] is rebuilt.articles[0]
+    assert [engine for engine, _, _ in libraries._built.values()] == [rebuilt]
