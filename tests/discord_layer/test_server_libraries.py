@@ -200,6 +200,11 @@ async def test_a_dm_answer_says_it_searched_the_shared_library_only(
     assert private.content.startswith(SHARED_ONLY)
     assert "rimu" not in answer_text(private)  # the server's article stays in the server
     assert shared.content.startswith(SHARED_ONLY) and "Liang Wenfeng" in answer_text(shared)
+    # Where only a user installed the app, the bot is in no such server: shared library too.
+    bot = bot_of(env)
+    assert bot.library_guild(gardeners.guild.id) == gardeners.guild.id
+    assert bot.library_guild(gardeners.guild.id + 1) is None
+    assert bot.library_guild(None) is None
 
 
 async def test_a_server_adds_no_more_articles_than_the_limit(env: simcord.Env, settings: Settings):
