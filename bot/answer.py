@@ -291,6 +291,13 @@ class Engine:
                 "nothing was left to search."
             )
         asked = self._understand(read)
+        if not asked.search and not read.corrections:
+            # "???", "👍", "the of and": no word as typed that could find a passage.
+            raise QuestionError(
+                "Please ask a question: it has no word to search for."
+                if _WORD.search(question)
+                else "Please ask a question in words."
+            )
         terms = asked.query
         search = asked.search
         wanted = max(CANDIDATES, k * 3)

@@ -134,6 +134,8 @@ def _parser() -> argparse.ArgumentParser:
         "preview", "draw the answer to a question as Discord shows it, to a PNG", _cmd_preview
     )
     preview.add_argument("question", help="the question to answer")
+    preview.add_argument("-k", type=int, default=None, help="how many excerpts (as `ask -k`)")
+    preview.add_argument("--article", help="search only this article (as `ask --article`)")
     preview.add_argument(
         "--out", type=Path, default=Path("answer.png"), help="the PNG to write (default answer.png)"
     )
@@ -216,8 +218,7 @@ def _open_engine(
 
 def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     err = _console(sys.stderr)
-    if args.k is not None and not 1 <= args.k <= 50:
-        raise CitebotError("-k must be a whole number from 1 to 50")
+    _check_k(args.k)
     engine = _open_engine(settings, console=err)
     engine.prepare()  # word tables and the chat reader load before the clock starts
     if args.article is not None:
@@ -231,6 +232,8 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     try:
         answer = engine.answer(args.question, k=args.k, article_id=args.article)
     except QuestionError as exc:
+        if args.json:  # a script reading stdout gets its JSON object, as the batch gives
+            print(json.dumps(_error_record(args.question, exc), ensure_ascii=False))
         examples = _examples(engine)
         hint = f" For example: citebot ask {_shell_quoted(examples[0])}" if examples else ""
         raise CitebotError(f"{exc}{hint}") from None
@@ -239,6 +242,12 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     else:
         _print_answer(answer, _console(sys.stdout))
     return EXIT_OK
+
+
+def _check_k(k: int | None) -> None:
+    """-k is checked before the index loads, so a typo costs no wait."""
+    if k is not None and not 1 <= k <= 50:
+        raise CitebotError("-k must be a whole number from 1 to 50")
 
 
 def _pick_article(engine: Any, text: str) -> str:
@@ -256,7 +265,7 @@ def _pick_article(engine: Any, text: str) -> str:
         hint = f"; did you mean {named}?" if named else ""
         raise CitebotError(f"no article with the id '{text}'{hint} (see `citebot articles`)")
     chosen: str = match.article.article_id
-    if chosen != text:
+    if match.guessed:  # an id, a title or the one name containing it is no guess
         title = " ".join(match.article.title.split())
         print(
             f"citebot: using article '{chosen}' ({title}), the closest to '{text}'", file=sys.stderr
@@ -297,10 +306,15 @@ def _ask_batch(engine: Any, args: argparse.Namespace, source: TextIO, out: TextI
             answer = engine.answer(question, k=args.k, article_id=args.article)
             record = answer_to_json(answer)
         except QuestionError as exc:
-            record = {"question": question, "found": False, "results": [], "error": str(exc)}
+            record = _error_record(question, exc)
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
         out.flush()
     return EXIT_OK
+
+
+def _error_record(question: str, exc: QuestionError) -> dict[str, Any]:
+    """The JSON object for a question that could not be searched."""
+    return {"question": question, "found": False, "results": [], "error": str(exc)}
 
 
 def answer_to_json(answer: Any) -> dict[str, Any]:
@@ -377,8 +391,8 @@ def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     if failed:  # the index works in memory, but `citebot index` is asked to save it
         raise CitebotError(failed[0])
     print(
-        f"{len(engine.articles)} articles, {engine.passage_count} passages, "
-        f"{engine.index.vocabulary_size} terms; index ready in {elapsed:.2f} s "
+        f"{_count(len(engine.articles), 'article')}, {_count(engine.passage_count, 'passage')}, "
+        f"{_count(engine.index.vocabulary_size, 'term')}; index ready in {elapsed:.2f} s "
         f"({settings.data_dir / 'index'})"
     )
     if settings.store_url() is not None:
@@ -444,13 +458,16 @@ def _shell_quoted(text: str) -> str:
 def _cmd_preview(args: argparse.Namespace, settings: Settings) -> int:
     from bot.preview import save_answer_image
 
+    _check_k(args.k)
     engine = _open_engine(settings, console=_console(sys.stderr))
     engine.prepare()  # the answer's time is its own, as a running bot's is
+    if args.article is not None:
+        args.article = _pick_article(engine, args.article)
     try:
-        answer = engine.answer(args.question)
+        answer = engine.answer(args.question, k=args.k, article_id=args.article)
     except QuestionError as exc:
         raise CitebotError(str(exc)) from None
-    out = save_answer_image(answer, args.out, per_page=settings.per_page)
+    out = save_answer_image(answer, args.out, per_page=args.k or settings.per_page)
     print(f"wrote {out} ({'an answer' if answer.found else 'not found'}: {args.question})")
     return EXIT_OK
 
@@ -546,7 +563,7 @@ def _cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
         article = engine.article(article_id)
         return f"{article.title} ({article_id})" if article else f"{article_id} (removed)"
 
-    print(format_stats(stats, title))
+    print(_printable(format_stats(stats, title)))
     return EXIT_OK
 
 
@@ -595,7 +612,7 @@ def _cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
         report = unanswered_from_log(store, days=args.days, guild_id=args.guild)
     finally:
         store.close()
-    print(format_unanswered(report))
+    print(_printable(format_unanswered(report)))
     return EXIT_OK
 
 
@@ -612,6 +629,21 @@ def _console(stream: TextIO) -> Any:
     from rich.console import Console
 
     return Console(file=stream, soft_wrap=True, highlight=False)
+
+
+def _count(number: int, noun: str) -> str:
+    """A count with its noun: 1 article, 2 articles."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+#: C0 and C1 control characters but tab and line feed: text from users (the question log)
+#: printed with them could recolour the admin's terminal or retitle its window.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    """`text` without control characters, safe to print to a terminal."""
+    return _CONTROL.sub("", text)
 
 
 def _escape(text: str) -> str:

@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -652,13 +653,21 @@ def _front_matter(raw: str) -> tuple[dict[str, Any], str]:
     try:
         metadata = handler.load(front)
     except yaml.YAMLError as exc:
-        reason = " ".join(str(exc).split())[:120]
-        raise SkipFile(f"malformed front matter ({reason})") from None
+        raise SkipFile(f"malformed front matter ({_yaml_problem(exc)})") from None
     if metadata is None:
         return {}, body
     if not isinstance(metadata, dict):
         raise SkipFile("malformed front matter (it must be key: value pairs)")
     return metadata, body
+
+
+def _yaml_problem(exc: Exception) -> str:
+    """What YAML found wrong and on which line of the file, whole words in one line."""
+    problem, mark = getattr(exc, "problem", None), getattr(exc, "problem_mark", None)
+    if problem and mark is not None:  # the front matter's first line is the file's '---' line
+        return f"{problem}, line {mark.line + 1}, column {mark.column + 1}"
+    reason = " ".join(str(exc).split())
+    return reason if len(reason) <= 120 else reason[:120].rsplit(" ", 1)[0] + "…"
 
 
 def _meta_str(meta: dict[str, Any], key: str) -> str | None:
@@ -667,7 +676,7 @@ def _meta_str(meta: dict[str, Any], key: str) -> str | None:
         return None
     if isinstance(value, list):
         value = ", ".join(str(v) for v in value)
-    text = str(value).strip()
+    text = _CONTROL.sub("", str(value).replace("\0", "")).strip()  # YAML can spell "\e"
     return text or None
 
 
@@ -1139,6 +1148,7 @@ def _html_article(raw: str, article_id: str, relative: str, path: Path) -> Artic
 
     document = trafilatura.bare_extraction(
         raw,
+        config=_extraction_config(),
         with_metadata=True,
         include_comments=False,
         include_tables=True,
@@ -1175,6 +1185,17 @@ def _html_article(raw: str, article_id: str, relative: str, path: Path) -> Artic
         date=data.get("date"),
         description=description if isinstance(description, str) else None,
     )
+
+
+@lru_cache(maxsize=1)
+def _extraction_config() -> Any:
+    """trafilatura's settings, but a short page's main text is kept: below 250 characters
+    it would fall back to the whole page's text (menus in, headings flattened)."""
+    from trafilatura.settings import use_config
+
+    config = use_config()
+    config.set("DEFAULT", "MIN_EXTRACTED_SIZE", "1")
+    return config
 
 
 _PERMALINK = re.compile(r"[\s¶#§🔗]+$")

@@ -3,8 +3,10 @@
 Hard-coded examples only fit the library they were written for; these come from the
 articles loaded: headings that are questions first ("Who founded DeepSeek?"), then
 specific headings as topics ("What about the October 2022 rules?"), then titles. A
-heading two articles share ("Why it matters") or one leaning on a pronoun ("Where it
-comes from") says nothing on its own, so neither is offered.
+heading two articles share ("Why it matters"), one leaning on a pronoun ("Where it
+comes from") or one of common words only ("Who makes the rules?", "When to Use What?")
+says nothing on its own, so none is offered. A long title offers its lead ("DeepSeek, the
+AI you've never heard of…" asks "What about DeepSeek?").
 """
 
 from __future__ import annotations
@@ -14,16 +16,24 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 
 from bot.corpus import Article
+from bot.found import MISSED_AT, informativeness
 
 #: How many articles are looked at: examples need not scan a library of 100,000.
 SCAN = 500
 SHORTEST, LONGEST = 8, 80
+#: A title offered as a topic is at most this long (after its lead is taken).
+TITLE_LONGEST = 50
+#: Informativeness of a word that names a subject by itself ("drone", "DeepSeek"); short of
+#: one, an example needs two words that say something (`MISSED_AT`: "farming", not "rules").
+SUBJECT = 0.45
 _ASKING = {"who", "whom", "whose"}
 _WH = {"what", "which", "how", "why", "where", "when"}
 _AUXILIARY = {"is", "are", "was", "were", "do", "does", "did", "can", "should", "to", "much"}
 _LEANING = {"it", "its", "they", "them", "this", "these", "those", "he", "she", "him", "her"}
 _LEADING_ARTICLE = {"the", "a", "an"}
 _WORD = re.compile(r"[\w'’-]+")
+#: Where a title's lead ends: "DeepSeek, the AI…", "GPU basics: why…", "Setup — a guide".
+_LEAD_END = re.compile(r"[,:;|]\s|\s[-–—]\s")
 
 
 def example_questions(articles: Sequence[Article], limit: int = 3) -> list[str]:
@@ -34,12 +44,12 @@ def example_questions(articles: Sequence[Article], limit: int = 3) -> list[str]:
     for article in shown:
         per_tier: list[list[str]] = [[], [], [], []]
         for heading in _headings(article):
-            if shared[heading.casefold()] > 1 or not _stands_alone(heading):
+            if shared[heading.casefold()] > 1 or not _understood(heading):
                 continue
             tier, question = _as_question(heading)
             per_tier[tier].append(question)
-        title = " ".join(article.title.split())
-        if SHORTEST <= len(title) <= LONGEST and _stands_alone(title):
+        title = _LEAD_END.split(" ".join(article.title.split()), maxsplit=1)[0]
+        if SHORTEST <= len(title) <= TITLE_LONGEST and _understood(title):
             per_tier[3].append(f"What about {title}?")
         for by_article, found in zip(tiers, per_tier, strict=True):
             by_article.append(found)
@@ -62,9 +72,14 @@ def _headings(article: Article) -> Iterator[str]:
                 yield heading
 
 
-def _stands_alone(text: str) -> bool:
-    """False for text that leans on what came before ("Why it matters")."""
-    return not any(word.casefold() in _LEANING for word in _WORD.findall(text))
+def _understood(text: str) -> bool:
+    """False for text a newcomer cannot ask: leaning on what came before ("Why it matters")
+    or of common words only ("Who makes the rules")."""
+    words = _WORD.findall(text)
+    if any(word.casefold() in _LEANING for word in words):
+        return False
+    weights = [informativeness(word) for word in words]
+    return max(weights, default=0.0) >= SUBJECT or sum(w >= MISSED_AT for w in weights) >= 2
 
 
 def _as_question(heading: str) -> tuple[int, str]:

@@ -118,9 +118,9 @@ def test_empty_question_is_refused_with_a_helpful_message(engine: Engine) -> Non
         engine.answer("   ")
 
 
-def test_stopword_only_question_is_answered_not_found(engine: Engine) -> None:
-    answer = engine.answer("what is it?")
-    assert not answer.found
+def test_stopword_only_question_is_asked_for_a_question(engine: Engine) -> None:
+    with pytest.raises(QuestionError, match="Please ask a question"):
+        engine.answer("what is it?")
 
 
 def test_autocomplete_search_over_titles(engine: Engine) -> None:

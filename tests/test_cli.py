@@ -245,3 +245,44 @@ def test_ask_on_a_terminal_prompts_and_answers_each_question(workdir: Path) -> N
     assert run.stderr.count("question>") == 2  # asked, answered, asked again, then Ctrl-D
     assert "Liang Wenfeng" in run.stdout
     assert not run.stdout.lstrip().startswith("{")  # a person reads it: not JSON lines
+
+
+@pytest.mark.parametrize("question", ["???", "👍", "the of and"])
+def test_a_message_with_nothing_to_search_is_asked_for_a_question(
+    workdir: Path, question: str
+) -> None:
+    run = run_citebot("ask", question, cwd=workdir)
+
+    assert run.returncode == 2
+    assert run.stderr.startswith("citebot: Please ask a question"), run.stderr
+    assert run.stdout == ""
+
+
+def test_json_of_a_question_that_cannot_be_searched_is_an_object_on_stdout(
+    workdir: Path,
+) -> None:
+    run = run_citebot("ask", "thx", "--json", cwd=workdir)
+
+    assert run.returncode == 2
+    record = json.loads(run.stdout)
+    assert (record["question"], record["found"], record["results"]) == ("thx", False, [])
+    assert record["error"].startswith("Please ask a question")
+    assert "Please ask a question" in run.stderr
+
+
+def test_article_named_by_its_exact_title_is_used_without_a_guess_note(workdir: Path) -> None:
+    run = run_citebot("ask", "founder", "--article", "DeepSeek's rise", cwd=workdir)
+
+    assert run.returncode == 0, run.stderr
+    assert "closest" not in run.stderr
+    assert "Liang Wenfeng" in run.stdout
+
+
+def test_index_of_one_article_counts_it_in_the_singular(tmp_path: Path) -> None:
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "one.md").write_text("# One\n\nA single short paragraph.\n")
+
+    run = run_citebot("index", cwd=tmp_path)
+
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("1 article, 1 passage, "), run.stdout

@@ -101,3 +101,18 @@ def test_cli_stats_without_a_store_says_so(tmp_path: Path):
     assert done.returncode == 2
     assert "no question log" in done.stderr
     assert not (tmp_path / "nothing").exists()
+
+
+def test_cli_unanswered_never_prints_control_characters_from_a_question(tmp_path: Path):
+    data = tmp_path / "data"
+    store = Store.open(data)
+    unanswered = {"source": "slash", "found": False, "results": 0, "elapsed_ms": 1.0}
+    hostile = "why \x1b]0;pwned\x07 is \x9b31mred\x1b[0m?"
+    store.log_question(user_id=1, question=hostile, guild_id=1, **unanswered)
+    store.close()
+
+    done = run_citebot("unanswered", "--data-dir", str(data), cwd=tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    assert "why ]0;pwned is 31mred[0m?" in done.stdout
+    assert not any(ord(c) < 32 and c not in "\n\t" or 0x7F <= ord(c) <= 0x9F for c in done.stdout)

@@ -213,3 +213,63 @@ def test_synonyms_file_at_the_root_is_not_an_article_but_counts_as_a_change(
     assert "synonyms.txt" in [path for path, _, _ in before]
     write(tmp_path, "synonyms.txt", "server, guild\nping, mention\n")
     assert corpus_signature(tmp_path) != before
+
+
+@pytest.mark.parametrize(
+    "question", ["Who founded DeepSeek?", "who founded deepseek the chinese startup"]
+)
+def test_bundled_user_guide_does_not_answer_the_other_articles_questions(
+    tmp_path: Path, bundled_corpus: Path, question: str
+) -> None:
+    from bot.answer import Engine
+    from bot.settings import Settings
+
+    engine = Engine.open(Settings(corpus_dir=bundled_corpus, data_dir=tmp_path / "data"))
+    answer = engine.answer(question)
+
+    assert answer.found
+    assert answer.results[0].article_id == "deepseek-rise"
+    assert "citebot-user-guide" not in {r.article_id for r in answer.results}
+
+
+def test_a_short_html_page_keeps_its_main_text_and_headings_not_its_menu(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "page.html",
+        "<html><head><title>Widgets</title></head><body><nav>menu</nav><main>"
+        '<h2 id="setup">Setup</h2><p>Install the widget with the installer first.</p>'
+        "</main></body></html>",
+    )
+
+    [article] = load_corpus(tmp_path).articles
+
+    assert article.text == "Setup\n\nInstall the widget with the installer first."
+    assert [s.path for s in article.sections if s.path] == [("Setup",)]
+
+
+def test_malformed_front_matter_is_said_in_whole_words_with_its_line(tmp_path: Path) -> None:
+    write(tmp_path, "bad.md", "---\ntitle: [a, b\nauthor: x\n---\n\nBody text here.\n")
+    write(tmp_path, "good.md", "# Good\n\nBody text here.\n")
+    warnings: list[str] = []
+
+    load_corpus(tmp_path, on_warning=warnings.append)
+
+    assert warnings == [
+        "skipped bad.md: malformed front matter "
+        "(did not find expected ',' or ']', line 3, column 7)"
+    ]
+
+
+def test_front_matter_values_carry_no_control_characters(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "a.md",
+        '---\ntitle: "Red \\e[31m title"\nurl: "https://example.org/\\e]0;pwned\\a"\n'
+        'author: "Ann\\x9b31m"\n---\n\nThe walrus text.\n',
+    )
+
+    [article] = load_corpus(tmp_path).articles
+
+    for value in (article.title, article.url, article.author):
+        assert value is not None
+        assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in value), repr(value)

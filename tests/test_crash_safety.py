@@ -25,7 +25,8 @@ from bot.text import Analyzer
 settings = Settings(corpus_dir=Path(sys.argv[1]), data_dir=Path(sys.argv[2]))
 corpus = load_corpus(settings.corpus_dir)
 passages, index = index_passages(corpus, Analyzer(), settings)
-print('ready', flush=True)
+save_cached(settings.data_dir / 'index', 'b' * 24, passages, index)
+print('ready', flush=True)  # one whole index exists before any kill can land
 n = 0
 while True:  # save after save, alternating names, until killed
     save_cached(settings.data_dir / 'index', 'ab'[n % 2] * 24, passages, index)

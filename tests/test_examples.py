@@ -54,3 +54,29 @@ def test_cli_examples_come_from_the_library_loaded(tmp_path: Path):
     assert listed.returncode == 0, listed.stderr
     assert 'try: citebot ask "How do walruses use their tusks?"' in listed.stderr
     assert "DeepSeek" not in empty.stderr + listed.stderr
+
+
+def test_headings_of_common_words_only_are_not_offered():
+    library = [
+        article("chips", "Chip rules", "Who makes the rules?", "When to Use What?"),
+        article("lab", "A lab", "Who founded DeepSeek?"),
+    ]
+
+    examples = example_questions(library)
+
+    assert examples[0] == "Who founded DeepSeek?"
+    assert not {"Who makes the rules?", "When to Use What?"} & set(examples), examples
+
+
+def test_a_text_articles_long_first_line_offers_its_lead(tmp_path: Path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "news.txt").write_text(
+        "DeepSeek, the AI you’ve never heard of that’s winning the race\n\n"
+        "DeepSeek, a research lab from China, released an open model.\n"
+    )
+
+    listed = run_citebot("articles", cwd=tmp_path)
+
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stderr.splitlines()[-1] == 'try: citebot ask "What about DeepSeek?"'

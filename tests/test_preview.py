@@ -50,3 +50,29 @@ def test_inline_markdown_is_read_the_way_discord_shows_it() -> None:
     assert [r.text for r in runs if r.code] == ["[1]"]
     assert "".join(r.text for r in runs if r.link) == "DeepSeek's [rise] — ¶4"
     assert [r.text for r in runs if r.bold] == ["founded"]
+
+
+def test_preview_takes_ask_s_article_and_k(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "corpus", tmp_path / "corpus")
+    three, one = tmp_path / "three.png", tmp_path / "one.png"
+
+    run_citebot("preview", "Who founded DeepSeek?", "--out", str(three), cwd=tmp_path)
+    run = run_citebot(
+        "preview",
+        "Who founded DeepSeek?",
+        "--article",
+        "deepsek rise",
+        "-k",
+        "1",
+        "--out",
+        str(one),
+        cwd=tmp_path,
+    )
+    unknown = run_citebot("preview", "who?", "--article", "nope", cwd=tmp_path)
+
+    assert run.returncode == 0, run.stderr
+    assert "using article 'deepseek-rise'" in run.stderr
+    with Image.open(three) as drawn_three, Image.open(one) as drawn_one:
+        assert drawn_one.size[1] < drawn_three.size[1]  # one excerpt drawn, not three
+    assert unknown.returncode == 2
+    assert "no article with the id 'nope'" in unknown.stderr

@@ -310,10 +310,13 @@ class TestBackgroundRefresh:
         site.page("/orchard", "Hollow Lane orchard", SPRING)
         bot = bot_of(env)
 
-        for _ in range(300):  # until the background round has run (at most 30 s)
+        # Until a background round has swapped the page in: a condition, not a duration (the
+        # bound is only a failsafe: each round reads the page in a child interpreter, which a
+        # loaded machine can make take many seconds).
+        for _ in range(1200):
             if "Odile Marsh" in " ".join(a.text for a in bot.engine.articles):
                 break
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.25)
         asked = await server.alice.slash(
             server.channel, "ask", question="Who leads the blossom walk at the orchard?"
         )
