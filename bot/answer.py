@@ -8,6 +8,8 @@ thread-safe), so the Discord layer can run several at once in worker threads.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import logging
 import math
 import re
@@ -15,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 from urllib.parse import quote
 
 import numpy as np
@@ -33,7 +36,7 @@ from bot.corpus import (
 from bot.errors import CorpusError, QuestionError
 from bot.excerpt import choose_excerpt
 from bot.found import Evidence, answers, evidence, informativeness
-from bot.index import BM25Index, Hit, load_or_build
+from bot.index import Hit, SearchIndex, load_or_build
 from bot.rerank import Candidate, Query, best_sentence, candidate, local_weights, sentences
 from bot.settings import Settings
 from bot.synonyms import SYNONYMS_FILE, Synonyms
@@ -122,7 +125,7 @@ class Engine:
         self,
         corpus: Corpus,
         passages: Sequence[Passage],
-        index: BM25Index,
+        index: SearchIndex,
         analyzer: Analyzer,
         *,
         per_page: int = 3,
@@ -137,6 +140,9 @@ class Engine:
         self.analyzer = analyzer
         self.per_page = per_page
         self.url_template = url_template
+        #: Articles from this position on are no files of the corpus folder (a server's own):
+        #: CITEBOT_URL_TEMPLATE, which maps corpus paths to the site, gives them no address.
+        self._outside_corpus = len(self.articles)
         self.anchor_style = anchor_style
         self.synonyms = synonyms or Synonyms.empty()
         self._reader: QuestionReader | None = None
@@ -187,6 +193,42 @@ class Engine:
             synonyms=Synonyms.load(settings.corpus_dir / SYNONYMS_FILE, warn=on_warning),
         )
 
+    def extended(self, corpus: Corpus, passages: Sequence[Passage], index: SearchIndex) -> Engine:
+        """This library plus `corpus` (a server's own articles), searched with `index`.
+
+        The new articles come after this engine's and their `passages` are numbered on
+        from its last one (their `article` counts from 0 within `corpus`); what this
+        engine worked out for its own articles is reused, not done again.
+        """
+        engine = copy.copy(self)
+        offset = len(self.articles)
+        engine.corpus = Corpus(
+            [*self.articles, *corpus.articles], [*self.corpus.warnings, *corpus.warnings]
+        )
+        engine.articles = engine.corpus.articles
+        engine.passages = _Chained(
+            self.passages, [dataclasses.replace(p, article=p.article + offset) for p in passages]
+        )
+        engine._outside_corpus = offset
+        engine.index = index
+        engine._by_id = {
+            **self._by_id,
+            **{a.article_id: i + offset for i, a in enumerate(corpus.articles)},
+        }
+        engine._title_terms = self._title_terms + tuple(
+            frozenset(self.analyzer.terms(context_text(a))) for a in corpus.articles
+        )
+        engine._section_terms = {}
+        engine._article_ranges = dict(self._article_ranges)
+        start = len(self.passages)
+        for number, passage in enumerate(passages, start=start):
+            article = passage.article + offset
+            first, _ = engine._article_ranges.get(article, (number, number))
+            engine._article_ranges[article] = (first, number + 1)
+        engine._reader = self.reader.knowing(engine._knows)
+        engine._reader_lock = threading.Lock()
+        return engine
+
     @property
     def passage_count(self) -> int:
         """Passages in the whole library."""
@@ -201,6 +243,8 @@ class Engine:
         """The article's own url, else its address by CITEBOT_URL_TEMPLATE (files only)."""
         if article.url or not self.url_template or re.search(r":\d+$", article.source):
             return article.url
+        if self._by_id.get(article.article_id, 0) >= self._outside_corpus:
+            return None
         path = article.source.rsplit(".", 1)[0] if "." in article.source else article.source
         return self.url_template.replace("{path}", quote(path, safe="/-_.~"))
 
@@ -630,6 +674,35 @@ class Engine:
             if len(refs) == 3:
                 break
         return refs
+
+
+class _Chained(Sequence[Passage]):
+    """Two passage lists read as one, without copying the first (the shared library's,
+    which every server's engine shares)."""
+
+    def __init__(self, first: Sequence[Passage], second: Sequence[Passage]) -> None:
+        self._first, self._second = first, second
+        self._split = len(first)
+
+    def __len__(self) -> int:
+        return self._split + len(self._second)
+
+    @overload
+    def __getitem__(self, index: int) -> Passage: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Passage]: ...
+
+    def __getitem__(self, index: int | slice) -> Passage | Sequence[Passage]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        if index < self._split:
+            return self._first[index]
+        return self._second[index - self._split]
 
 
 def _merge_neighbours(

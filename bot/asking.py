@@ -7,7 +7,6 @@ mentions and the message menu, and can be tested without a client.
 from __future__ import annotations
 
 import asyncio
-import functools
 import threading
 import time
 from collections import OrderedDict
@@ -134,10 +133,13 @@ class Asker:
         per_page: int | None = None,
         private: bool = False,
         thread_id: int | None = None,
+        library: int | None = None,
     ) -> LoggedAnswer:
         """Search in a worker thread, then log the question (also off the loop).
 
-        `guild_id` is None in direct messages; `per_page` is the server's results setting;
+        `guild_id` is None in direct messages; `library` is the server whose own articles
+        are searched beside the shared ones (None: the shared ones alone);
+        `per_page` is the server's results setting;
         `private` marks a question only its asker sees answered (never shown to admins).
         `thread_id`, for a question asked in a thread, makes it a follow-up: it leans toward
         the articles cited there before, and its own citations (when public) are remembered.
@@ -149,7 +151,11 @@ class Asker:
         if thread_id is not None:
             cited = await asyncio.to_thread(self.store.thread_articles, thread_id)
         answer = await self.search(
-            question, per_page=per_page, article_id=article_id, prefer_articles=cited
+            question,
+            per_page=per_page,
+            article_id=article_id,
+            prefer_articles=cited,
+            library=library,
         )
         reply_ms = (time.perf_counter() - started) * 1000
         if thread_id is not None and answer.found and not private:  # others see only public
@@ -183,14 +189,21 @@ class Asker:
         per_page: int | None = None,
         article_id: str | None = None,
         prefer_articles: Sequence[str] = (),
+        library: int | None = None,
     ) -> Answer:
         """The answer's pages of results, searched on the search lanes, neither limited nor logged
-        (the buttons of an answer ask again with this when it is no longer in memory)."""
-        engine = self.live.engine
+        (the buttons of an answer ask again with this when it is no longer in memory).
+
+        `library`: the server whose own articles are searched too (None: shared only)."""
+        shared = self.live.engine  # now, on the loop: StillLoading is raised here
         k = (per_page or self.per_page) * MAX_PAGES
-        search = functools.partial(
-            engine.answer, question, k=k, article_id=article_id, prefer_articles=prefer_articles
-        )
+
+        def search() -> Answer:
+            engine = self.live.libraries.library(shared, library).engine
+            return engine.answer(
+                question, k=k, article_id=article_id, prefer_articles=prefer_articles
+            )
+
         return await asyncio.get_running_loop().run_in_executor(self._search, search)
 
     async def _remember_citations(self, thread_id: int, answer: Answer, per_page: int) -> None:

@@ -12,6 +12,7 @@ when one correction is clearly the right one.
 
 from __future__ import annotations
 
+import copy
 import heapq
 import importlib.resources
 import re
@@ -246,6 +247,14 @@ class QuestionReader:
     ) -> QuestionReader:
         """Count the words of the articles (a sample past a budget) and build a reader on them."""
         return cls(count_words(texts), known=known)
+
+    def knowing(self, known: Callable[[str], bool]) -> QuestionReader:
+        """This reader, with `known` saying which words a larger library has (a server's
+        articles beside the shared ones): none of them is "corrected" away."""
+        reader = copy.copy(self)
+        reader._known_elsewhere = known
+        reader._correct = lru_cache(maxsize=50_000)(reader._raw_correct)
+        return reader
 
     def knows(self, word: str) -> bool:
         """Whether the library uses `word` (casefolded)."""

@@ -24,6 +24,7 @@ from bot.answer import Engine
 from bot.asking import Asker
 from bot.database import Listener
 from bot.errors import CitebotError, StoreWriteError
+from bot.library import ServerLibrary
 from bot.live import CorpusWatcher, LiveEngine
 from bot.refresh import FIRST_TICK_SECONDS, Pacer, Refresher
 from bot.replies import NO_MENTIONS, report_error
@@ -118,6 +119,21 @@ class CitebotBot(commands.Bot):
     def engine(self) -> Engine:
         """The engine answering now (held by `live`); StillLoading before the first."""
         return self.live.engine
+
+    def library_guild(self, guild_id: int | None) -> int | None:
+        """The server whose own articles a question from `guild_id` searches: the server
+        itself when the bot is in it; None (the shared library) in DMs and where only a
+        user installed the app."""
+        if guild_id is None or self.get_guild(guild_id) is None:
+            return None
+        return guild_id
+
+    async def library(self, guild_id: int | None) -> ServerLibrary:
+        """The library a question from `guild_id` searches (read off the event loop)."""
+        engine = self.live.engine  # StillLoading while the first engine builds
+        return await asyncio.to_thread(
+            self.live.libraries.library, engine, self.library_guild(guild_id)
+        )
 
     @property
     def store(self) -> Store:

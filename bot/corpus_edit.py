@@ -155,10 +155,13 @@ def _parse_child() -> None:
     answer_out.flush()
 
 
-def save_page_article(corpus_dir: Path, article: Article, existing: Sequence[Article]) -> Added:
-    """Write a fetched article as Markdown with front matter into the corpus folder."""
+def save_page_article(
+    corpus_dir: Path, article: Article, existing: Sequence[Article], *, into: str = ADDED_FOLDER
+) -> Added:
+    """Write a fetched article as Markdown with front matter into the corpus folder
+    (its folder `into`: `added/`, or `server/` in a server's library)."""
     check_duplicate(article, existing)
-    folder = _added_folder(corpus_dir)
+    folder = _added_folder(corpus_dir, into)
     path = _free_path(folder, slugify(article.title), ".md")
     with _saving("couldn't save"):
         atomic.write_file(path, page_file(article))
@@ -191,9 +194,16 @@ def replace_page_article(corpus_dir: Path, path: Path, article: Article) -> None
 
 
 def save_upload(
-    corpus_dir: Path, filename: str, data: bytes, existing: Sequence[Article]
+    corpus_dir: Path,
+    filename: str,
+    data: bytes,
+    existing: Sequence[Article],
+    *,
+    into: str = ADDED_FOLDER,
+    room: int | None = None,
 ) -> list[Added]:
-    """Save an uploaded article file as it is, after checking it loads like a corpus file."""
+    """Save an uploaded article file as it is, after checking it loads like a corpus file
+    (into the folder `into`), and that it holds at most `room` articles when given."""
     suffix = Path(filename).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise CorpusEditError(
@@ -203,12 +213,16 @@ def save_upload(
         raise CorpusEditError(f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
     warnings: list[str] = []
     try:
-        articles = list(parse_articles(data, f"{ADDED_FOLDER}/{filename}", warnings.append))
+        articles = list(parse_articles(data, f"{into}/{filename}", warnings.append))
     except SkipFile as exc:
         raise CorpusEditError(f"{filename} cannot be used: {exc}") from None
+    if room is not None and len(articles) > room:
+        raise CorpusEditError(
+            f"{filename} holds {len(articles)} articles and this server may add {room} more"
+        )
     for article in articles:
         check_duplicate(article, existing)
-    folder = _added_folder(corpus_dir)
+    folder = _added_folder(corpus_dir, into)
     path = _free_path(folder, slugify(Path(filename).stem), suffix)
     with _saving("couldn't save"):
         atomic.write_file(path, data)
@@ -265,12 +279,13 @@ def _check_inside(corpus_dir: Path, folder: Path, what: str) -> None:
         )
 
 
-def _added_folder(corpus_dir: Path) -> Path:
+def _added_folder(corpus_dir: Path, name: str) -> Path:
     """The folder added articles go to, created when missing, never through a link out."""
-    folder = corpus_dir / ADDED_FOLDER
-    _check_inside(corpus_dir, folder, f"the folder {ADDED_FOLDER}/")
-    folder.mkdir(parents=True, exist_ok=True)
-    _check_inside(corpus_dir, folder, f"the folder {ADDED_FOLDER}/")
+    folder = corpus_dir / name
+    _check_inside(corpus_dir, folder, f"the folder {name}/")
+    with _saving("couldn't make the folder for it"):
+        folder.mkdir(parents=True, exist_ok=True)
+    _check_inside(corpus_dir, folder, f"the folder {name}/")
     return folder
 
 

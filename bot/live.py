@@ -20,6 +20,7 @@ from pathlib import Path
 from bot.answer import Engine
 from bot.corpus import corpus_signature
 from bot.errors import CitebotError, StillLoading
+from bot.library import Libraries
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ class LiveEngine:
         self._built_from: tuple[tuple[str, int, int], ...] | None = None
         #: Awaited after a rebuild this process started, to tell the others (shared store).
         self.on_rebuilt: Callable[[], Awaitable[None]] | None = None
+        #: Each server's own articles, searched beside the current engine's.
+        self.libraries = Libraries(settings)
 
     @property
     def engine(self) -> Engine:

@@ -81,6 +81,8 @@ class Settings:
     message_content_intent: bool = False
     url_template: str | None = None
     anchor_style: str = "github"
+    #: Articles each server may add to its own library (the shared corpus has no limit).
+    server_article_limit: int = 200
     #: PostgreSQL shared by shard processes on several hosts; None: SQLite in `data_dir`.
     database_url: Secret | None = field(default=None, repr=False)
 
@@ -125,6 +127,9 @@ class Settings:
             admin_role_id=reader.get("CITEBOT_ADMIN_ROLE_ID", _snowflake, None),
             allow_private_urls=reader.get(
                 "CITEBOT_ALLOW_PRIVATE_URLS", _bool, cls.allow_private_urls
+            ),
+            server_article_limit=reader.get(
+                "CITEBOT_SERVER_ARTICLE_LIMIT", _int_between(0, 100_000), cls.server_article_limit
             ),
             refresh_hours=reader.get(
                 "CITEBOT_REFRESH_HOURS", _float_between(0.0, 8760.0), cls.refresh_hours

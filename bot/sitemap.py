@@ -161,11 +161,14 @@ class ImportTarget:
     """Where imported pages go and who is told about them."""
 
     corpus_dir: Path
-    book: SourceBook
+    #: Where added pages are remembered for the refresh; None: they are not refreshed.
+    book: SourceBook | None
     #: The articles already in the library (the bot's engine answers this at the time).
     existing: Callable[[], Sequence[Article]]
     write_lock: asyncio.Lock
     guild_id: int | None = None
+    #: The folder of `corpus_dir` pages are saved in (`added/`, or `server/` in a server's).
+    into: str = corpus_edit.ADDED_FOLDER
 
 
 async def import_pages(
@@ -215,17 +218,25 @@ async def _import_one(
                 target.corpus_dir,
                 article,
                 [*target.existing(), *added],
+                into=target.into,
             )
     except DuplicateArticle:
         return None
     except (FetchError, CorpusEditError) as exc:
         return str(exc)
     added.append(saved.article)
-    try:
-        await asyncio.to_thread(
-            record_added, target.book, target.corpus_dir, saved, page, url, guild_id=target.guild_id
-        )
-    except write_errors() as exc:  # the article is in; only its refresh is lost
-        log.warning("could not remember %s for the refresh: %s", saved.path, exc)
+    if target.book is not None:
+        try:
+            await asyncio.to_thread(
+                record_added,
+                target.book,
+                target.corpus_dir,
+                saved,
+                page,
+                url,
+                guild_id=target.guild_id,
+            )
+        except write_errors() as exc:  # the article is in; only its refresh is lost
+            log.warning("could not remember %s for the refresh: %s", saved.path, exc)
     log.info("added %s from %s (sitemap)", saved.path, fetch.without_query(page.url))
     return saved.path

@@ -419,10 +419,13 @@ async def answer_of(interaction: discord.Interaction[Any], key: AnswerKey) -> An
     question = question_of(interaction.message)
     if question is None:
         return None
-    ids = (article.article_id for article in bot.engine.articles)
-    article_id = await asyncio.to_thread(article_id_of, ids, key.article)
     try:
-        answer = await bot.asker.search(question, per_page=key.per_page, article_id=article_id)
+        library = await bot.library(interaction.guild_id)
+        ids = (article.article_id for article in library.engine.articles)
+        article_id = await asyncio.to_thread(article_id_of, ids, key.article)
+        answer = await bot.asker.search(
+            question, per_page=key.per_page, article_id=article_id, library=library.guild_id
+        )
     except CitebotError as exc:  # the article is gone, or the library is still loading
         log.info("could not ask an old answer's question again: %s", exc)
         return None

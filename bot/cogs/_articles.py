@@ -31,7 +31,7 @@ class ArticleTransformer(app_commands.Transformer["CitebotBot"]):
     async def transform(self, interaction: discord.Interaction[CitebotBot], value: str) -> Article:
         """The article named by an id, a title or a near miss; a friendly error listing the
         closest titles when none or several match. A near miss used is noted for the reply."""
-        engine = interaction.client.engine
+        engine = (await interaction.client.library(interaction.guild_id)).engine
         match = await asyncio.to_thread(match_article, engine.articles, value, by_id=engine.article)
         if match.article is None:
             raise CitebotError(miss_message(value, match))
@@ -43,7 +43,7 @@ class ArticleTransformer(app_commands.Transformer["CitebotBot"]):
         self, interaction: discord.Interaction[CitebotBot], value: str
     ) -> list[app_commands.Choice[str]]:
         """Titles containing what the user typed so far (every article for an empty field)."""
-        engine = interaction.client.engine
+        engine = (await interaction.client.library(interaction.guild_id)).engine
         matches = await asyncio.to_thread(engine.find_articles, value, MAX_CHOICES)
         if not matches and value.strip():  # nothing contains it: offer the closest titles
             matches = list(await asyncio.to_thread(closest, engine.articles, value, limit=10))

@@ -13,13 +13,14 @@ import discord
 from bot import fetch, render, sitemap
 from bot.corpus import Article
 from bot.database import write_errors
-from bot.errors import CitebotError, FetchError
+from bot.errors import CitebotError, CorpusEditError, FetchError
 from bot.refresh import record_added
 from bot.replies import NO_MENTIONS
 from bot.sources import Source
 
 if TYPE_CHECKING:
     from bot.client import CitebotBot
+    from bot.cogs._library import ArticlePlace
     from bot.corpus_edit import Added
 
 log = logging.getLogger(__name__)
@@ -78,10 +79,11 @@ async def remember_added(
 
 
 async def add_sitemap(
-    bot: CitebotBot, interaction: discord.Interaction[CitebotBot], url: str
+    bot: CitebotBot, interaction: discord.Interaction[CitebotBot], url: str, place: ArticlePlace
 ) -> None:
-    """`/citebot add sitemap:`: import up to CITEBOT_SITEMAP_LIMIT pages, the reply showing
-    the progress, then a summary (added, failed, skipped)."""
+    """`/citebot add sitemap:`: import up to CITEBOT_SITEMAP_LIMIT pages (and no more than the
+    server's library has room for) into `place`, the reply showing the progress, then a
+    summary (added, failed, skipped)."""
     if bot.import_lock.locked():
         raise CitebotError("A sitemap import is already running; try again when it has finished.")
     await interaction.response.defer(thinking=True, ephemeral=True)
@@ -89,9 +91,18 @@ async def add_sitemap(
     async with bot.import_lock:
         settings = bot.settings
         try:
+            existing = list(await place.articles(room_for=1))
+        except CorpusEditError as exc:
+            raise CitebotError(f"Nothing imported from {shown}: {exc}.") from None
+        limit = (
+            settings.sitemap_limit
+            if place.room is None
+            else min(place.room, settings.sitemap_limit)
+        )
+        try:
             pages = await sitemap.read_sitemap(
                 url,
-                limit=settings.sitemap_limit,
+                limit=limit,
                 pacer=bot.pacer,
                 allow_private=settings.allow_private_urls,
             )
@@ -100,11 +111,13 @@ async def add_sitemap(
         if not pages.urls:
             raise CitebotError(_nothing_to_import(pages, shown))
         target = sitemap.ImportTarget(
-            corpus_dir=settings.corpus_dir,
-            book=bot.sources,
-            existing=lambda: bot.engine.articles,
+            corpus_dir=place.folder,
+            # A server's own pages are not refreshed (README, "Per-server libraries").
+            book=bot.sources if place.guild_id is None else None,
+            existing=lambda: existing,
             write_lock=bot.corpus_lock,
             guild_id=interaction.guild_id,
+            into=place.into,
         )
         progress = await sitemap.import_pages(
             pages,
@@ -115,7 +128,7 @@ async def add_sitemap(
         )
         reload_error = None
         if progress.added:
-            result = await bot.live.reload()
+            result = await place.reload()
             reload_error = None if result.ok else (result.error or "unknown error")
     log.info(
         "sitemap %s: %d added, %d failed, %d skipped",

@@ -1,5 +1,10 @@
 """Running Citebot for a server: `/citebot add | remove | reload | stats | unanswered | settings`.
 
+Articles an admin adds belong to that server's own library (bot/library.py): only that
+server searches them, and only its admins can remove them. The shared corpus folder is
+changed from Discord by the bot's owner alone (`/citebot add shared:True`, removing a
+shared article), checked at run time against the application's owner or team.
+
 Every command here is for server managers. Discord hides them from everyone else by
 default (`default_permissions(manage_guild=True)`), but a server can change who sees a
 command, so each one checks again when it runs: Manage Server, or the role named by
@@ -26,6 +31,7 @@ from discord.ext import commands
 from bot import corpus_edit, fetch, render
 from bot.cogs import _sources
 from bot.cogs._articles import ArticleOption
+from bot.cogs._library import ArticlePlace
 from bot.corpus import SUPPORTED_SUFFIXES, Article
 from bot.errors import CitebotError, CorpusEditError, DuplicateArticle, FetchError, NotAdmin
 from bot.insight import stats_from_log, unanswered_from_log
@@ -78,7 +84,9 @@ class AdminCog(commands.Cog):
             raise app_commands.CheckFailure() from NotAdmin(
                 "Citebot's admin commands only work in a server."
             )
-        if not may_administer(interaction, self.bot.settings.admin_role_id):
+        if not may_administer(
+            interaction, self.bot.settings.admin_role_id
+        ) and not await self.bot.is_owner(interaction.user):
             raise app_commands.CheckFailure() from NotAdmin(
                 "Only members with Manage Server (or the Citebot admin role) can use "
                 "`/citebot` commands."
@@ -92,6 +100,7 @@ class AdminCog(commands.Cog):
         url="A web page to add (http or https); its main text becomes the article",
         file="An article file to add: .md, .mdx, .txt, .html or .jsonl, up to 2 MB",
         sitemap="A site's sitemap.xml: its pages (on the same site) are added one by one",
+        shared="Add to the shared library every server searches (the bot's owner only)",
     )
     async def add(
         self,
@@ -99,30 +108,43 @@ class AdminCog(commands.Cog):
         url: str | None = None,
         file: discord.Attachment | None = None,
         sitemap: str | None = None,
+        shared: bool = False,
     ) -> None:
-        """`/citebot add url:`, `file:` or `sitemap:`: save the article(s), rebuild, show them."""
+        """`/citebot add url:`, `file:` or `sitemap:`: save the article(s) in this server's
+        library (or the shared one, for the bot's owner), show them."""
         if [url, file, sitemap].count(None) != 2:
             raise CitebotError(
                 "Give one of `url:` (a web page), `file:` (an article file) or `sitemap:` "
                 "(a site's sitemap), one at a time."
             )
-        if sitemap is not None:
-            await _sources.add_sitemap(self.bot, interaction, sitemap.strip())
-            return
         if file is not None:
             _check_upload(file)
+        if shared:
+            await self._check_owner(interaction, "add to")
+        place = ArticlePlace(self.bot, None if shared else _guild_id(interaction))
+        if sitemap is not None:
+            await _sources.add_sitemap(self.bot, interaction, sitemap.strip(), place)
+            return
         await interaction.response.defer(thinking=True, ephemeral=True)
         if url is not None:
-            added, result = await self._add_url(url.strip(), guild_id=interaction.guild_id)
+            added, result = await self._add_url(url.strip(), place, interaction.guild_id)
             source = f"<{url.strip()[:300]}>"
         else:
             assert file is not None
-            added, result = await self._add_file(file)
+            added, result = await self._add_file(file, place)
             source = f"`{render.code(file.filename[:100])}`"
-        await self._send_added(interaction, added, result, source)
+        await self._send_added(interaction, added, result, source, place)
+
+    async def _check_owner(self, interaction: discord.Interaction[CitebotBot], verb: str) -> None:
+        """NotAdmin unless the user owns the bot (application owner or team member)."""
+        if not await self.bot.is_owner(interaction.user):
+            raise NotAdmin(
+                f"Only the bot's owner can {verb} the shared library every server searches; "
+                "this server's own articles are yours to manage."
+            )
 
     async def _add_url(
-        self, url: str, *, guild_id: int | None = None
+        self, url: str, place: ArticlePlace, guild_id: int | None = None
     ) -> tuple[list[corpus_edit.Added], ReloadResult]:
         settings = self.bot.settings
         shown = f"`{render.code(url[:200])}`"
@@ -147,39 +169,45 @@ class AdminCog(commands.Cog):
             raise CitebotError(f"Couldn't add {shown}: {exc}.") from None
         async with self.bot.corpus_lock:
             try:
+                existing = await place.articles(room_for=1)
                 added = await asyncio.to_thread(
                     corpus_edit.save_page_article,
-                    settings.corpus_dir,
+                    place.folder,
                     article,
-                    self.bot.engine.articles,
+                    existing,
+                    into=place.into,
                 )
             except CorpusEditError as exc:
                 raise CitebotError(f"Nothing added: {exc}.") from None
             # The query string is left out of the log: it can carry someone's access token.
             log.info("added %s from %s", added.path, fetch.without_query(page.url))
-            await _sources.remember_added(self.bot, added, page, url, guild_id)
-            return [added], await self.bot.live.reload()
+            if place.guild_id is None:  # a server's own pages are not refreshed (README)
+                await _sources.remember_added(self.bot, added, page, url, guild_id)
+            return [added], await place.reload()
 
     async def _add_file(
-        self, file: discord.Attachment
+        self, file: discord.Attachment, place: ArticlePlace
     ) -> tuple[list[corpus_edit.Added], ReloadResult]:
         data = await file.read()
         name = f"`{render.code(file.filename[:100])}`"
         async with self.bot.corpus_lock:
             try:
+                existing = await place.articles(room_for=1)
                 added = await asyncio.to_thread(
                     corpus_edit.save_upload,
-                    self.bot.settings.corpus_dir,
+                    place.folder,
                     file.filename,
                     data,
-                    self.bot.engine.articles,
+                    existing,
+                    into=place.into,
+                    room=place.room,
                 )
             except DuplicateArticle as exc:
                 raise CitebotError(f"Nothing added: {exc}.") from None
             except CorpusEditError as exc:
                 raise CitebotError(f"Couldn't add {name}: {exc}.") from None
             log.info("added %s (%d articles) from an upload", added[0].path, len(added))
-            return added, await self.bot.live.reload()
+            return added, await place.reload()
 
     async def _send_added(
         self,
@@ -187,16 +215,17 @@ class AdminCog(commands.Cog):
         added: list[corpus_edit.Added],
         result: ReloadResult,
         source: str,
+        place: ArticlePlace,
     ) -> None:
         if not result.ok:
-            where = added[0].path.relative_to(self.bot.settings.corpus_dir).as_posix()
+            where = added[0].path.relative_to(place.folder).as_posix()
             await send_ephemeral(
                 interaction,
                 f"Saved as `{render.code(where)}`, but the index could not be rebuilt, so the "
                 f"previous one is still answering: {result.error}",
             )
             return
-        engine = self.bot.engine
+        engine = (await self.bot.library(place.guild_id)).engine
         shown: list[tuple[Article, int]] = []
         for item in added:
             article = engine.article(item.article.article_id) or item.article
@@ -214,12 +243,23 @@ class AdminCog(commands.Cog):
     async def remove(
         self, interaction: discord.Interaction[CitebotBot], article: ArticleOption
     ) -> None:
-        """`/citebot remove`: ask to confirm before the file goes to the trash."""
-        engine = self.bot.engine
+        """`/citebot remove`: ask to confirm before the file goes to the trash (a shared
+        article only for the bot's owner; the picker offers no other server's)."""
+        library = await self.bot.library(_guild_id(interaction))
+        if not library.owns(article.article_id):
+            await self._check_owner(interaction, "remove articles from")
+        engine = library.engine
         found = article
         title = render.escape_title(render.truncate(" ".join(found.title.split()), 200))
         view = ConfirmRemove(
-            functools.partial(self.remove_confirmed, found, title),
+            functools.partial(
+                self.remove_confirmed,
+                found,
+                title,
+                ArticlePlace(
+                    self.bot, library.guild_id if library.owns(found.article_id) else None
+                ),
+            ),
             title=title,
             owner_id=interaction.user.id,
         )
@@ -233,18 +273,18 @@ class AdminCog(commands.Cog):
         )
         view.message = await interaction.original_response()
 
-    async def remove_confirmed(self, article: Article, title: str) -> str:
+    async def remove_confirmed(self, article: Article, title: str, place: ArticlePlace) -> str:
         """Move the article's file to the trash and rebuild; what to tell the admin."""
         settings = self.bot.settings
         async with self.bot.corpus_lock:
             try:
                 removed = await asyncio.to_thread(
-                    corpus_edit.remove_article, settings.corpus_dir, settings.data_dir, article
+                    corpus_edit.remove_article, place.folder, place.trash_root, article
                 )
             except CorpusEditError as exc:
                 raise CitebotError(f"Nothing removed: {exc}.") from None
             log.info("removed %s to %s", article.article_id, removed.trashed_to)
-            result = await self.bot.live.reload()
+            result = await place.reload()
         where = _relative(removed.trashed_to, settings.data_dir)
         text = (
             f"Removed “{title}”: its file is in `{render.code(where)}`; move it back to restore it."
@@ -287,7 +327,8 @@ class AdminCog(commands.Cog):
     async def stats(self, interaction: discord.Interaction[CitebotBot]) -> None:
         """`/citebot stats`: this server's questions, found-rate, reply times, feedback."""
         await interaction.response.defer(thinking=True, ephemeral=True)
-        engine, settings = self.bot.engine, self.bot.settings
+        held, settings = await self.bot.library(interaction.guild_id), self.bot.settings
+        engine = held.engine
         guild_id = interaction.guild_id
 
         def compute() -> render.Rendered:
@@ -303,6 +344,14 @@ class AdminCog(commands.Cog):
                 for article_id, _ in stats.most_cited
             }
             shown = render.render_stats(stats, titles=titles, scope=_scope(interaction))
+            if shown.embeds:
+                _sources.add_gone_field(self.bot, shown.embeds[0])
+                shown.embeds[0].add_field(
+                    name="This server's library",
+                    value=f"{len(held.own)} of {settings.server_article_limit} articles "
+                    f"(besides {len(engine.articles) - len(held.own):,} shared)",
+                    inline=False,
+                )
             failures = self.bot.store.write_failures
             if failures.count and shown.embeds:  # a full or read-only disk: say so
                 shown.embeds[0].add_field(
@@ -313,8 +362,6 @@ class AdminCog(commands.Cog):
                     )[: render.FIELD_VALUE_LIMIT],
                     inline=False,
                 )
-            if shown.embeds:
-                _sources.add_gone_field(self.bot, shown.embeds[0])
             return shown
 
         await _send_computed(interaction, compute)
@@ -423,6 +470,34 @@ class AdminCog(commands.Cog):
             listed.append(target)
         await self._change_settings(interaction, answer_all_channels=tuple(listed))
 
+    async def _settings_and_channel(
+        self, interaction: discord.Interaction[CitebotBot], channel: discord.TextChannel | None
+    ) -> tuple[GuildSettings, int]:
+        """This server's settings, and the channel a command names (default: this one)."""
+        current = await self.bot.guild_settings(_guild_id(interaction))
+        target = channel.id if channel is not None else interaction.channel_id
+        assert target is not None  # commands here run in a server's channels
+        return current, target
+
+    async def _change_settings(
+        self, interaction: discord.Interaction[CitebotBot], **changes: Any
+    ) -> None:
+        """Store the changes (if any) and show the server's settings as they are now."""
+        if changes:
+            await self.bot.update_guild_settings(_guild_id(interaction), **changes)
+        await self._show_settings(interaction)
+
+    async def _show_settings(self, interaction: discord.Interaction[CitebotBot]) -> None:
+        current = await self.bot.guild_settings(_guild_id(interaction))
+        shown = render.render_guild_settings(
+            current,
+            default_per_page=self.bot.settings.per_page,
+            content_intent=self.bot.settings.message_content_intent,
+        )
+        await interaction.response.send_message(
+            embeds=shown.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
     # help forums and threads (bot/cogs/forums.py does the suggesting)
 
     @settings_group.command(
@@ -463,34 +538,6 @@ class AdminCog(commands.Cog):
     ) -> None:
         """`/citebot settings mention-threads`: a thread per mention, for follow-ups."""
         await self._change_settings(interaction, mention_threads=enabled)
-
-    async def _settings_and_channel(
-        self, interaction: discord.Interaction[CitebotBot], channel: discord.TextChannel | None
-    ) -> tuple[GuildSettings, int]:
-        """This server's settings, and the channel a command names (default: this one)."""
-        current = await self.bot.guild_settings(_guild_id(interaction))
-        target = channel.id if channel is not None else interaction.channel_id
-        assert target is not None  # commands here run in a server's channels
-        return current, target
-
-    async def _change_settings(
-        self, interaction: discord.Interaction[CitebotBot], **changes: Any
-    ) -> None:
-        """Store the changes (if any) and show the server's settings as they are now."""
-        if changes:
-            await self.bot.update_guild_settings(_guild_id(interaction), **changes)
-        await self._show_settings(interaction)
-
-    async def _show_settings(self, interaction: discord.Interaction[CitebotBot]) -> None:
-        current = await self.bot.guild_settings(_guild_id(interaction))
-        shown = render.render_guild_settings(
-            current,
-            default_per_page=self.bot.settings.per_page,
-            content_intent=self.bot.settings.message_content_intent,
-        )
-        await interaction.response.send_message(
-            embeds=shown.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
 
 
 def _check_upload(file: discord.Attachment) -> None:

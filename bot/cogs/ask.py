@@ -14,6 +14,7 @@ from bot import render
 from bot.asking import LoggedAnswer
 from bot.cogs._articles import ArticleOption, guess_note
 from bot.errors import CitebotError
+from bot.library import SHARED_ONLY
 from bot.replies import NO_MENTIONS, reply_to, report_message_error
 from bot.store import GuildSettings
 from bot.views import AnswerKey, answer_view
@@ -68,6 +69,7 @@ class AskCog(commands.Cog):
             private = server.private_replies
         await interaction.response.defer(thinking=True, ephemeral=private)
         per_page = self._per_page(server)
+        library = self.bot.library_guild(interaction.guild_id)
         asked = await self.bot.asker.answer(
             question,
             user_id=interaction.user.id,
@@ -77,6 +79,7 @@ class AskCog(commands.Cog):
             per_page=per_page,
             private=private,
             thread_id=thread_id_of(interaction.channel),
+            library=library,
         )
         await self._follow_up(
             interaction,
@@ -84,7 +87,7 @@ class AskCog(commands.Cog):
             ephemeral=private,
             per_page=per_page,
             article_id=article_id,
-            note=guess_note(interaction, "Searched"),
+            note=_joined(guess_note(interaction, "Searched"), _scope_note(library)),
         )
 
     # --- message menu --------------------------------------------------------------------
@@ -100,14 +103,18 @@ class AskCog(commands.Cog):
         question = await self.bot.asker.admit(interaction.user.id, message.content)
         per_page = self._per_page(await self._server_settings(interaction.guild_id))
         await interaction.response.defer(thinking=True)
+        library = self.bot.library_guild(interaction.guild_id)
         asked = await self.bot.asker.answer(
             question,
             user_id=interaction.user.id,
             source="menu",
             guild_id=interaction.guild_id,
             per_page=per_page,
+            library=library,
         )
-        await self._follow_up(interaction, asked, ephemeral=False, per_page=per_page)
+        await self._follow_up(
+            interaction, asked, ephemeral=False, per_page=per_page, note=_scope_note(library)
+        )
 
     async def _follow_up(
         self,
@@ -123,7 +130,7 @@ class AskCog(commands.Cog):
             asked, interaction.user.id, per_page, private=ephemeral, article_id=article_id
         )
         await interaction.followup.send(
-            content=note or shown.content or "",
+            content=_joined(note, shown.content) or "",
             embeds=shown.embeds,
             view=view,
             ephemeral=ephemeral,
@@ -169,6 +176,7 @@ class AskCog(commands.Cog):
         """A DM or mention answered: in place, in its thread, or in a thread opened for it."""
         guild_id = message.guild.id if message.guild is not None else None
         per_page = self._per_page(server)
+        library = self.bot.library_guild(guild_id)
         thread: discord.Thread | None = None
         try:
             question = await self.bot.asker.admit(message.author.id, text)
@@ -181,6 +189,7 @@ class AskCog(commands.Cog):
                 guild_id=guild_id,
                 per_page=per_page,
                 thread_id=thread.id if thread is not None else thread_id_of(message.channel),
+                library=library,
             )
         except Exception as exc:  # noqa: BLE001 - every error gets a reply, as in commands
             await report_message_error(message, exc, f"a {source} question")
@@ -191,7 +200,7 @@ class AskCog(commands.Cog):
                 content=shown.content, embeds=shown.embeds, view=view, allowed_mentions=NO_MENTIONS
             )
             return
-        await self._reply_with_answer(message, asked, per_page)
+        await self._reply_with_answer(message, asked, per_page, note=_scope_note(library))
 
     async def _answer_every_message(self, message: discord.Message, server: GuildSettings) -> None:
         """A channel where every message is a question: answer what the articles answer, quietly
@@ -206,6 +215,7 @@ class AskCog(commands.Cog):
                 guild_id=message.guild.id if message.guild else None,
                 per_page=per_page,
                 thread_id=thread_id_of(message.channel),
+                library=self.bot.library_guild(message.guild.id if message.guild else None),
             )
         except CitebotError:  # chatter, too long, on cooldown: stay quiet
             return
@@ -213,10 +223,11 @@ class AskCog(commands.Cog):
             await self._reply_with_answer(message, asked, per_page)
 
     async def _reply_with_answer(
-        self, message: discord.Message, asked: LoggedAnswer, per_page: int
+        self, message: discord.Message, asked: LoggedAnswer, per_page: int, note: str | None = None
     ) -> None:
         view, shown = _answer_message(asked, message.author.id, per_page, private=False)
-        await reply_to(message, content=shown.content, embeds=shown.embeds, view=view)
+        content = _joined(note, shown.content)
+        await reply_to(message, content=content, embeds=shown.embeds, view=view)
 
     # --- per-server settings -------------------------------------------------------------
 
@@ -247,6 +258,17 @@ def _answer_message(
     )
     view = answer_view(asked.answer, key, private=private)
     return view, render.render_answer(asked.answer, page=0, per_page=per_page)
+
+
+def _scope_note(library: int | None) -> str | None:
+    """The line an answer from the shared library alone carries (DMs, user installs)."""
+    return SHARED_ONLY if library is None else None
+
+
+def _joined(*lines: str | None) -> str | None:
+    """The lines given, one under the other; None when there are none."""
+    kept = [line for line in lines if line]
+    return "\n".join(kept) or None
 
 
 def _channel_key(channel: Any) -> int:

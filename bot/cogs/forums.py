@@ -101,6 +101,7 @@ class ForumsCog(commands.Cog):
                 guild_id=thread.guild.id,
                 per_page=per_page,
                 thread_id=thread.id,
+                library=self.bot.library_guild(thread.guild.id),
             )
         except CitebotError as exc:  # chatter, too long, on cooldown, still loading: stay quiet
             log.info("no suggestion in thread %s: %s", thread.id, exc)

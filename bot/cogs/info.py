@@ -32,7 +32,7 @@ class InfoCog(commands.Cog):
         self, interaction: discord.Interaction[CitebotBot], filter: str | None = None
     ) -> None:
         """`/articles`: the article list, privately, paged for the person who asked."""
-        engine = self.bot.engine
+        engine = (await self.bot.library(interaction.guild_id)).engine
         found = await asyncio.to_thread(engine.find_articles, filter or "", len(engine.articles))
         view = ArticlesView(
             found, owner_id=interaction.user.id, per_page=ARTICLES_PER_PAGE, query=filter
@@ -56,7 +56,7 @@ class InfoCog(commands.Cog):
         self, interaction: discord.Interaction[CitebotBot], name: ArticleOption
     ) -> None:
         """`/article`: one article's link, date, counts and opening."""
-        engine = self.bot.engine
+        engine = (await self.bot.library(interaction.guild_id)).engine
         shown = render.render_article(name, passages=engine.passage_count_of(name.article_id))
         await interaction.response.send_message(
             content=guess_note(interaction, "Showing"),
@@ -69,7 +69,7 @@ class InfoCog(commands.Cog):
     @app_commands.allowed_installs(guilds=True, users=True)
     async def help(self, interaction: discord.Interaction[CitebotBot]) -> None:
         """`/help`: how to ask, and what the bot knows."""
-        engine, settings = self.bot.engine, self.bot.settings
+        engine, settings = (await self.bot.library(interaction.guild_id)).engine, self.bot.settings
         shown = render.render_help(
             articles=len(engine.articles),
             passages=engine.passage_count,

@@ -3,7 +3,8 @@
 The package's public face is below; the work is in private modules: `_bm25` builds
 the index and scores (`BM25Index`), `_maxscore` finds the top k, `_selection` picks
 the best of a score array (`Hit`), `_format` saves and loads the files, and
-`_cache` keeps one built index per corpus and settings under the data dir.
+`_cache` keeps one built index per corpus and settings under the data dir, and
+`_union` searches the shared index and a server's small one as one collection.
 
 Scores are exactly those of ``rank_bm25.BM25Okapi`` (same idf, same epsilon floor
 over the average idf of the whole vocabulary, same length normalisation), but the
@@ -44,10 +45,13 @@ from bot.index._cache import (
     index_passages,
     load_cached,
     load_or_build,
+    passage_terms,
     save_cached,
+    split_corpus,
 )
 from bot.index._format import is_memory_mapped
 from bot.index._selection import Hit
+from bot.index._union import SearchIndex, SmallIndex, UnionIndex
 
 __all__ = [
     "SAVE_FAILED",
@@ -59,5 +63,10 @@ __all__ = [
     "is_memory_mapped",
     "load_cached",
     "load_or_build",
+    "passage_terms",
     "save_cached",
+    "split_corpus",
+    "SearchIndex",
+    "SmallIndex",
+    "UnionIndex",
 ]

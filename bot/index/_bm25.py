@@ -130,7 +130,7 @@ class BM25Index:
         for lo in range(0, weights.shape[0], _WEIGHT_CHUNK):
             hi = min(lo + _WEIGHT_CHUNK, weights.shape[0])
             term_of = np.searchsorted(offsets, np.arange(lo, hi), side="right") - 1
-            weights[lo:hi] = _contributions(
+            weights[lo:hi] = term_contributions(
                 idf[term_of], tf[lo:hi], lengths[doc_ids[lo:hi]], k1, b, avgdl
             )
         del tf
@@ -176,6 +176,18 @@ class BM25Index:
         if tid is None:
             return self._doc_ids[:0]
         return self._doc_ids[int(self._offsets[tid]) : int(self._offsets[tid + 1])]
+
+    def term_id(self, term: str) -> int | None:
+        """The term's position in `vocabulary` (first appearance in the corpus), None if unknown."""
+        return self._term_ids.get(term)
+
+    def contributions(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """The documents holding `term` (ascending) and the term's score in each (read-only views)."""
+        tid = self._term_ids.get(term)
+        if tid is None:
+            return self._doc_ids[:0], self._weights[:0]
+        lo, hi = int(self._offsets[tid]), int(self._offsets[tid + 1])
+        return self._doc_ids[lo:hi], self._weights[lo:hi]
 
     def doc_freq(self, term: str) -> int:
         """How many documents hold `term` (0 if unknown)."""
@@ -373,8 +385,8 @@ def _rank_bm25_idf(df: np.ndarray, n_docs: int, epsilon: float) -> tuple[np.ndar
     return np.array([floor if v < 0 else v for v in idf_list], dtype=np.float64), average_idf
 
 
-def _contributions(
-    idf: np.ndarray, tf: np.ndarray, doc_len: np.ndarray, k1: float, b: float, avgdl: float
+def term_contributions(
+    idf: np.ndarray | float, tf: np.ndarray, doc_len: np.ndarray, k1: float, b: float, avgdl: float
 ) -> np.ndarray:
     """idf * tf*(k1+1) / (tf + k1*(1 - b + b*dl/avgdl)), operation for operation as rank-bm25."""
     tf = tf.astype(np.int64)

@@ -16,14 +16,14 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from bot import __version__
 from bot.atomic import staged_folder
-from bot.corpus import SECTION_WEIGHT, Corpus, Passage, context_text, split_passages
+from bot.corpus import SECTION_WEIGHT, Article, Corpus, Passage, context_text, split_passages
 from bot.errors import IndexLoadError
 from bot.index._bm25 import BM25Index
 from bot.settings import Settings
@@ -85,6 +85,22 @@ def index_passages(
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Passage], BM25Index]:
     """Split the corpus into passages and build their BM25 index, in memory (nothing saved)."""
+    passages = split_corpus(corpus, settings)
+    total = len(passages)
+    index = BM25Index.build(
+        passage_terms(corpus.articles, passages, analyzer),
+        k1=settings.k1,
+        b=settings.b,
+        epsilon=settings.epsilon,
+        progress=(lambda done: progress(done, total)) if progress else None,
+    )
+    if progress:
+        progress(total, total)
+    return passages, index
+
+
+def split_corpus(corpus: Corpus, settings: Settings) -> list[Passage]:
+    """Every article's passages, article by article (what the index numbers)."""
     passages: list[Passage] = []
     for number, article in enumerate(corpus.articles):
         passages.extend(
@@ -95,40 +111,35 @@ def index_passages(
                 max_words=settings.passage_max_words,
             )
         )
-    total = len(passages)
+    return passages
 
-    def documents() -> Iterator[list[str]]:
-        # The title (and the description) counts once toward each of its passages: a
-        # question naming the article's subject finds it, without the title outweighing
-        # the passage text. The headings above a passage count as the title does.
-        # Passages come article by article: each article's title and headings are analysed
-        # once, not once a passage.
-        title_terms: dict[int, list[str]] = {}
-        heading_terms: dict[tuple[str, ...], list[str]] = {}
-        for passage in passages:
-            article = corpus.articles[passage.article]
-            if passage.article not in title_terms:
-                title_terms = {passage.article: analyzer.terms(context_text(article))}
-                heading_terms = {}
-            path = article.section_of(passage.last_paragraph).path
-            if path not in heading_terms:
-                heading_terms[path] = analyzer.terms(" ".join(path)) * SECTION_WEIGHT
-            yield (
-                title_terms[passage.article]
-                + heading_terms[path]
-                + analyzer.terms(article.text[passage.start : passage.end])
-            )
 
-    index = BM25Index.build(
-        documents(),
-        k1=settings.k1,
-        b=settings.b,
-        epsilon=settings.epsilon,
-        progress=(lambda done: progress(done, total)) if progress else None,
-    )
-    if progress:
-        progress(total, total)
-    return passages, index
+def passage_terms(
+    articles: Sequence[Article], passages: Iterable[Passage], analyzer: Analyzer
+) -> Iterator[list[str]]:
+    """Each passage's index terms: its text's, its title's and its headings'.
+
+    The title (and the description) counts once toward each of its passages: a
+    question naming the article's subject finds it, without the title outweighing
+    the passage text. The headings above a passage count as the title does.
+    Passages come article by article: each article's title and headings are analysed
+    once, not once a passage.
+    """
+    title_terms: dict[int, list[str]] = {}
+    heading_terms: dict[tuple[str, ...], list[str]] = {}
+    for passage in passages:
+        article = articles[passage.article]
+        if passage.article not in title_terms:
+            title_terms = {passage.article: analyzer.terms(context_text(article))}
+            heading_terms = {}
+        path = article.section_of(passage.last_paragraph).path
+        if path not in heading_terms:
+            heading_terms[path] = analyzer.terms(" ".join(path)) * SECTION_WEIGHT
+        yield (
+            title_terms[passage.article]
+            + heading_terms[path]
+            + analyzer.terms(article.text[passage.start : passage.end])
+        )
 
 
 def save_cached(root: Path, key: str, passages: list[Passage], index: BM25Index) -> None:

@@ -21,10 +21,10 @@ import pytest
 import simcord
 from aiohttp import web
 
-from bot import fetch
+from bot import fetch, library
 from bot.answer import Engine
 from bot.client import CitebotBot, create_bot
-from bot.cogs.admin import AdminCog
+from bot.cogs.admin import AdminCog, ArticlePlace
 from bot.errors import CitebotError
 from bot.settings import Settings
 from bot.store import DAY
@@ -171,8 +171,12 @@ def answer_text(message: simcord.ResponseMessage | discord.Message) -> str:
     return f"{embed.title}\n{embed.description}\n{embed.footer.text}"
 
 
-def added_files(settings: Settings) -> list[str]:
-    folder = settings.corpus_dir / "added"
+def added_files(settings: Settings, guild_id: int | None = None) -> list[str]:
+    """The files added to the shared corpus (no guild) or to one server's library."""
+    if guild_id is None:
+        folder = settings.corpus_dir / "added"
+    else:
+        folder = library.library_dir(settings.data_dir, guild_id) / library.OWN_FOLDER
     return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
 
 
@@ -197,7 +201,8 @@ async def test_added_page_is_found_by_ask_at_once(env: simcord.Env, site: Site, 
     assert "Ingrid Halvorsen" in embed.description  # the opening excerpt
     fields = {f.name: f.value for f in embed.fields}
     assert int(fields["Passages"]) >= 1 and fields["Author"] == "Tomas Brandt"
-    assert added_files(settings) == ["the-kestrel-valley-seed-library.md"]
+    assert added_files(settings, server.guild.id) == ["the-kestrel-valley-seed-library.md"]
+    assert added_files(settings) == []  # the shared corpus is left alone
 
     asked = await server.alice.slash(server.channel, "ask", question=SEED_QUESTION)
 
@@ -220,8 +225,8 @@ async def test_the_same_page_twice_is_reported_and_kept_once(
     assert again.response.content == (
         "Nothing added: already in the library: “The Kestrel Valley seed library” has that URL."
     )
-    assert added_files(settings) == ["the-kestrel-valley-seed-library.md"]
-    assert len(bot_of(env).engine.articles) == 10
+    assert added_files(settings, server.guild.id) == ["the-kestrel-valley-seed-library.md"]
+    assert len((await bot_of(env).library(server.guild.id)).engine.articles) == 10
     assert handled_errors(env) == [CitebotError]
 
 
@@ -316,11 +321,12 @@ async def test_a_slow_page_is_refused_when_the_download_takes_too_long(
     """Outside simcord: its virtual clock holds aiohttp's timeout timer while the bot waits on
     a real socket, so the command's own code runs here against the real clock."""
     monkeypatch.setattr(fetch, "TIMEOUT_SECONDS", 0.5)
-    cog = AdminCog(create_bot(settings, engine=engine))
+    bot = create_bot(settings, engine=engine)
+    cog = AdminCog(bot)
     url = site.url("/slow.html")
 
     with pytest.raises(CitebotError) as refused:
-        await cog._add_url(url)
+        await cog._add_url(url, ArticlePlace(bot, None))
 
     assert (
         str(refused.value) == f"Couldn't add `{url}`: the page took longer than 0.5 s to download."
@@ -350,7 +356,7 @@ async def test_attached_file_is_added_and_found_at_once(env: simcord.Env, settin
     assert result.response.content.startswith(
         "Added “Kakapo breeding season” from `kakapo notes.md`"
     )
-    assert added_files(settings) == ["kakapo-notes.md"]
+    assert added_files(settings, server.guild.id) == ["kakapo-notes.md"]
     asked = await server.alice.slash(server.channel, "ask", question="When do kakapo breed?")
     assert "rimu" in answer_text(asked.response)
 
@@ -377,6 +383,7 @@ async def test_attachments_of_other_types_or_too_large_are_refused(env: simcord.
 
 async def test_remove_after_confirming_moves_the_file_to_the_trash(env: simcord.Env, settings):
     server = Server(env)
+    bot_of(env).owner_id = server.admin.id  # a shared article: the bot's owner removes it
     choices = await server.admin.autocomplete(
         server.channel, "citebot remove", "article", "deepseek"
     )
@@ -400,6 +407,7 @@ async def test_remove_after_confirming_moves_the_file_to_the_trash(env: simcord.
 
 async def test_remove_without_an_answer_times_out_and_keeps_the_article(env: simcord.Env, settings):
     server = Server(env)
+    bot_of(env).owner_id = server.admin.id
     prompt = await server.admin.slash(server.channel, "citebot remove", article="bm25-search")
 
     await env.advance_time(61)

@@ -14,6 +14,7 @@ import simcord
 from aiohttp import web
 from support import serve_app
 
+from bot import library
 from bot.answer import Engine
 from bot.client import CitebotBot, create_bot
 from bot.errors import CitebotError
@@ -102,6 +103,8 @@ class Server:
         )
         self.admin = self.guild.add_member(env.create_user("admin"), roles=[managers])
         self.alice = self.guild.add_member(env.create_user("alice"))
+        # The shared corpus's URL articles are the refreshed ones: the bot's owner adds them.
+        env.bot.owner_id = self.admin.id  # type: ignore[attr-defined]
 
 
 def bot_of(env: simcord.Env) -> CitebotBot:
@@ -124,7 +127,7 @@ def original_edits(env: simcord.Env) -> list[str]:
 async def test_sources_lists_an_added_page_and_its_last_check(env: simcord.Env, site: Site):
     server = Server(env)
     url = site.page("/orchard", "Hollow Lane orchard")
-    await server.admin.slash(server.channel, "citebot add", url=url)
+    await server.admin.slash(server.channel, "citebot add", url=url, shared=True)
 
     listed = await server.admin.slash(server.channel, "citebot sources")
 
@@ -169,7 +172,7 @@ async def test_sitemap_import_shows_progress_then_a_summary(env: simcord.Env, si
     site.pages["/sitemap.xml"] = (sitemap(*urls), '"s"')
 
     result = await server.admin.slash(
-        server.channel, "citebot add", sitemap=site.url("/sitemap.xml")
+        server.channel, "citebot add", sitemap=site.url("/sitemap.xml"), shared=True
     )
 
     assert result.ephemeral
@@ -189,6 +192,36 @@ async def test_sitemap_import_shows_progress_then_a_summary(env: simcord.Env, si
     assert listed.response.embeds[0].footer.text.startswith("4 articles.")
 
 
+async def test_a_servers_sitemap_import_fills_its_own_library_up_to_its_limit(
+    env: simcord.Env, site: Site, settings: Settings
+):
+    bot = bot_of(env)
+    bot.settings = bot.live.libraries.settings = settings.with_overrides(server_article_limit=3)
+    server = Server(env)
+    bot.owner_id = None  # a server's admin, not the bot's owner
+    urls = [
+        site.page(f"/p{n}", f"Orchard row {n}", f"Row {n} grows the russet {n}.") for n in range(5)
+    ]
+    site.pages["/sitemap.xml"] = (sitemap(*urls), '"s"')
+
+    result = await server.admin.slash(
+        server.channel, "citebot add", sitemap=site.url("/sitemap.xml")
+    )
+
+    assert result.response.content.startswith(
+        f"Imported from `{site.url('/sitemap.xml')}`: 3 added, 0 failed, 0 skipped"
+    )
+    own = library.library_dir(settings.data_dir, server.guild.id) / library.OWN_FOLDER
+    assert len(list(own.glob("*.md"))) == 3
+    assert not (settings.corpus_dir / "added").exists()  # the shared corpus is left alone
+    asked = await server.alice.slash(
+        server.channel, "ask", question="Which row grows the russet 2?"
+    )
+    assert "Orchard row 2" in asked.response.embeds[0].description
+    listed = await server.admin.slash(server.channel, "citebot sources")
+    assert "None yet" in listed.response.embeds[0].description  # not refreshed: not listed
+
+
 async def test_a_sitemap_of_another_site_is_refused(env: simcord.Env, site: Site, settings):
     server = Server(env)
     other = site.base.replace("127.0.0.1", "localhost")
@@ -196,7 +229,7 @@ async def test_a_sitemap_of_another_site_is_refused(env: simcord.Env, site: Site
     site.pages["/sitemap.xml"] = (sitemap(f"{other}/p0", f"{other}/p1"), '"s"')
 
     result = await server.admin.slash(
-        server.channel, "citebot add", sitemap=site.url("/sitemap.xml")
+        server.channel, "citebot add", sitemap=site.url("/sitemap.xml"), shared=True
     )
 
     assert result.response.content == (
@@ -231,7 +264,7 @@ async def test_members_may_neither_list_sources_nor_import_a_sitemap(
 async def test_stats_names_a_page_gone_twice_and_keeps_it(env: simcord.Env, site: Site, settings):
     server = Server(env)
     url = site.page("/orchard", "Hollow Lane orchard")
-    await server.admin.slash(server.channel, "citebot add", url=url)
+    await server.admin.slash(server.channel, "citebot add", url=url, shared=True)
     site.status["/orchard"] = 404
     bot = bot_of(env)
 
@@ -273,7 +306,7 @@ class TestBackgroundRefresh:
     async def test_a_changed_page_is_swapped_in_and_quoted(self, env: simcord.Env, site: Site):
         server = Server(env)
         url = site.page("/orchard", "Hollow Lane orchard")
-        await server.admin.slash(server.channel, "citebot add", url=url)
+        await server.admin.slash(server.channel, "citebot add", url=url, shared=True)
         site.page("/orchard", "Hollow Lane orchard", SPRING)
         bot = bot_of(env)
 

@@ -37,6 +37,8 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 DISCORD_EPOCH_MS = 1420070400000
+#: The user the application info names as the bot's owner (the first user id there is).
+APPLICATION_OWNER_ID = 1
 
 # Gateway opcodes (https://discord.com/developers/docs/topics/opcodes-and-status-codes)
 DISPATCH, HEARTBEAT, IDENTIFY, RESUME, RECONNECT, INVALID_SESSION, HELLO, HEARTBEAT_ACK = (
@@ -228,6 +230,12 @@ class DiscordEmulator:
             "bot": bot,
             "public_flags": 0,
         }
+
+    def application_owner(self) -> dict[str, Any]:
+        """The user `GET /oauth2/applications/@me` names as the application's owner."""
+        user = self._user_payload(APPLICATION_OWNER_ID, "owner")
+        self.users[APPLICATION_OWNER_ID] = user
+        return user
 
     def create_user(self, name: str, *, bot: bool = False) -> dict[str, Any]:
         user = self._user_payload(self.snowflake(), name, bot=bot)
@@ -859,7 +867,7 @@ class DiscordEmulator:
                     "icon": None,
                     "bot_public": True,
                     "bot_require_code_grant": False,
-                    "owner": self._user_payload(1, "owner"),
+                    "owner": self._user_payload(APPLICATION_OWNER_ID, "owner"),
                     "team": None,
                     "verify_key": "0" * 64,
                     "flags": 0,

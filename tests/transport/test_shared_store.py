@@ -219,9 +219,9 @@ async def test_two_processes_on_one_postgresql_share_cooldown_articles_votes_and
     assert again.kind == "cooldown", again.body
     assert again.body["content"].startswith(COOLDOWN_PREFIX)
 
-    # An article added through B is answered by A.
-    carol = emulator.create_user("carol")
-    added = await slash(emulator, carol, "citebot", subcommand="add", url=site)
+    # An article the bot's owner adds to the shared library through B is answered by A.
+    owner = emulator.application_owner()
+    added = await slash(emulator, owner, "citebot", subcommand="add", url=site, shared=True)
     assert "Quillfeather" in str(added.body), added.body
     confirmed = time.monotonic()
     heard_after = None

@@ -1,0 +1,54 @@
+"""Where `/citebot` adds and removes articles: the shared corpus folder or one server's library."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from bot import corpus_edit, library
+from bot.corpus import Article
+from bot.live import ReloadResult
+
+if TYPE_CHECKING:
+    from bot.client import CitebotBot
+
+
+class ArticlePlace:
+    """Where an article is added or removed: the shared corpus folder (`guild_id` None) or
+    one server's library in the data dir."""
+
+    def __init__(self, bot: CitebotBot, guild_id: int | None) -> None:
+        self.bot = bot
+        self.guild_id = guild_id
+        settings = bot.settings
+        self.room: int | None = None
+        if guild_id is None:
+            self.folder, self.trash_root = settings.corpus_dir, settings.data_dir
+            self.into = corpus_edit.ADDED_FOLDER
+        else:
+            self.folder = library.library_dir(settings.data_dir, guild_id)
+            self.trash_root = library.server_dir(settings.data_dir, guild_id)
+            self.into = library.OWN_FOLDER
+
+    async def articles(self, *, room_for: int) -> Sequence[Article]:
+        """The articles a new one must not repeat; CorpusEditError when the server is full."""
+        held = await self.bot.library(self.guild_id)
+        if self.guild_id is not None:
+            limit = self.bot.settings.server_article_limit
+            library.check_room(held, room_for, limit)
+            self.room = limit - len(held.own)
+        return held.engine.articles
+
+    async def reload(self) -> ReloadResult:
+        """The shared index rebuilt, or the server's library read again (at once: it is small)."""
+        if self.guild_id is None:
+            return await self.bot.live.reload()
+        started = time.perf_counter()
+        held = await self.bot.library(self.guild_id)
+        return ReloadResult(
+            ok=True,
+            articles=len(held.engine.articles),
+            passages=held.engine.passage_count,
+            seconds=time.perf_counter() - started,
+        )

@@ -1,0 +1,169 @@
+"""A library per server: each server's own articles, searched beside the shared corpus.
+
+The operator's corpus folder is the shared library every server and every DM
+searches. Articles a server's admins add live in the data dir, never in the corpus
+folder, so the corpus watcher, `citebot index` and other servers never see them:
+
+    <data dir>/servers/<guild id>/library/server/<name>.md   the server's articles
+    <data dir>/servers/<guild id>/trash/<time>/...            what its admins removed
+
+Their ids read ``server/<name>``. A server's library is read when a question from
+that server comes in and its files changed (a stat of its few files per question),
+and searched with the shared index as one collection (`bot.index.UnionIndex`:
+scores are rank-bm25's over shared + server), so an added article answers at once
+and the shared index is never rebuilt for it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.answer import Engine
+from bot.corpus import Article, Corpus, corpus_signature, load_corpus
+from bot.errors import CorpusEditError, CorpusError
+from bot.index import BM25Index, SmallIndex, UnionIndex, passage_terms, split_corpus
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SERVERS_FOLDER = "servers"
+LIBRARY_FOLDER = "library"
+TRASH_FOLDER = "trash"
+#: The folder of a server's library its articles are saved in: their ids read "server/…".
+OWN_FOLDER = "server"
+#: What an answer from the shared library alone says (a DM, or where only a user installed me).
+SHARED_ONLY = (
+    "Searched the shared library only: a server's own articles are searched in that server."
+)
+#: Server libraries kept built in memory (the least recently asked is dropped first).
+KEPT = 64
+
+
+def server_dir(data_dir: Path, guild_id: int) -> Path:
+    """Everything Citebot keeps of one server's articles (its library and its trash)."""
+    return Path(data_dir) / SERVERS_FOLDER / str(int(guild_id))
+
+
+def library_dir(data_dir: Path, guild_id: int) -> Path:
+    """The folder read as the server's own corpus."""
+    return server_dir(data_dir, guild_id) / LIBRARY_FOLDER
+
+
+@dataclass(frozen=True)
+class ServerLibrary:
+    """What one server searches: the shared articles and its own, and which are its own."""
+
+    guild_id: int | None
+    engine: Engine
+    own: tuple[Article, ...] = ()
+
+    def owns(self, article_id: str) -> bool:
+        """Whether the article is this server's own (not the shared library's)."""
+        return any(a.article_id == article_id for a in self.own)
+
+    @property
+    def shared_only(self) -> bool:
+        """Whether only the shared library is searched (a DM, or a server with no articles)."""
+        return self.guild_id is None
+
+
+def check_room(library: ServerLibrary, adding: int, limit: int) -> None:
+    """CorpusEditError when `adding` more articles would pass the server's limit."""
+    if limit == 0:
+        raise CorpusEditError(
+            "this bot keeps no articles for single servers; ask its owner to add it to the "
+            "shared library"
+        )
+    if len(library.own) + adding > limit:
+        held = len(library.own)
+        raise CorpusEditError(
+            f"this server has {held} of the {limit} articles it may add"
+            + (f" and this would add {adding}" if adding > 1 else "")
+            + "; remove one with `/citebot remove` first"
+        )
+
+
+class Libraries:
+    """The server libraries built so far, rebuilt when a server's files or the shared engine change."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._built: OrderedDict[int, tuple[Engine, tuple[object, ...], ServerLibrary]] = (
+            OrderedDict()
+        )
+        self._lock = threading.Lock()
+
+    def library(self, shared: Engine, guild_id: int | None) -> ServerLibrary:
+        """The library a question from `guild_id` searches (None: a DM, the shared one alone).
+
+        Blocking (reads the server's folder when it changed): run it off the event loop.
+        """
+        if guild_id is None:
+            return ServerLibrary(None, shared)
+        folder = library_dir(self.settings.data_dir, guild_id)
+        signature = tuple(corpus_signature(folder)) if folder.is_dir() else ()
+        with self._lock:
+            built = self._built.get(guild_id)
+            if built is not None and built[0] is shared and built[1] == signature:
+                self._built.move_to_end(guild_id)
+                return built[2]
+            # Libraries joined to an engine that was since replaced would keep it in memory.
+            for stale in [g for g, (engine, _, _) in self._built.items() if engine is not shared]:
+                del self._built[stale]
+            library = self._build(shared, guild_id, folder, signature)
+            self._built[guild_id] = (shared, signature, library)
+            while len(self._built) > KEPT:
+                self._built.popitem(last=False)
+            return library
+
+    def _build(
+        self, shared: Engine, guild_id: int, folder: Path, signature: tuple[object, ...]
+    ) -> ServerLibrary:
+        if not signature:
+            return ServerLibrary(guild_id, shared)
+        try:
+            corpus = load_corpus(
+                folder, on_warning=lambda message: log.warning("server %d: %s", guild_id, message)
+            )
+        except CorpusError as exc:
+            log.warning("server %d: its library cannot be read: %s", guild_id, exc)
+            return ServerLibrary(guild_id, shared)
+        if not corpus.articles:
+            return ServerLibrary(guild_id, shared)
+        engine = join(shared, corpus, self.settings)
+        own = tuple(engine.articles[len(shared.articles) :])
+        return ServerLibrary(guild_id, engine, own)
+
+
+def join(shared: Engine, corpus: Corpus, settings: Settings) -> Engine:
+    """An engine over the shared articles and `corpus`, scored as one collection."""
+    if not isinstance(shared.index, BM25Index):
+        raise CorpusError("a server library can only be searched beside a built shared index")
+    corpus = Corpus(_distinct_ids(shared, corpus.articles), list(corpus.warnings))
+    passages = split_corpus(corpus, settings)
+    small = SmallIndex(passage_terms(corpus.articles, passages, shared.analyzer))
+
+    def shared_terms(ids: Sequence[int]) -> Iterator[list[str]]:
+        return passage_terms(shared.articles, (shared.passages[i] for i in ids), shared.analyzer)
+
+    return shared.extended(corpus, passages, UnionIndex(shared.index, small, shared_terms))
+
+
+def _distinct_ids(shared: Engine, articles: Sequence[Article]) -> list[Article]:
+    """The server's articles, one renamed (`-2`, `-3`…) where the shared library has its id."""
+    distinct = []
+    for article in articles:
+        wanted, number = article.article_id, 2
+        candidate = wanted
+        while shared.article(candidate) is not None:
+            candidate, number = f"{wanted}-{number}", number + 1
+        if candidate != wanted:
+            article = dataclasses.replace(article, article_id=candidate)
+        distinct.append(article)
+    return distinct
