@@ -22,6 +22,10 @@ from bot.settings import Settings
 from discord_layer.conftest import BUNDLED_CORPUS
 from discord_layer.helpers import handled_errors
 
+# Each page is read in a child interpreter (seconds on a loaded machine), and the bot's own
+# refresh rounds run beside the commands: let simcord wait for that work longer than its 5 s.
+pytestmark = pytest.mark.simcord(settle_timeout=120.0)
+
 PAGE = """<!doctype html><html><head><title>{title}</title></head><body><article>
 <h1>{title}</h1>
 <p>{title} is a cider orchard planted by Marta Quill in 1961 with forty-two apple trees
