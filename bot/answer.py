@@ -315,7 +315,9 @@ class Engine:
             with self._reader_lock:
                 if self._reader is None:
                     self._reader = QuestionReader.from_texts(
-                        (a.text for a in self.articles), known=self._knows
+                        (a.text for a in self.articles),
+                        known=self._knows,
+                        term_of=lambda word: " ".join(self.analyzer.terms(word)),
                     )
         return self._reader
 

@@ -23,6 +23,8 @@ from functools import lru_cache
 
 from symspellpy import SymSpell, Verbosity
 
+from bot.found import zipf
+
 #: Weight factor of plain prose, of pasted code's identifiers, and of an error line.
 PROSE = 1.0
 CODE = 0.3
@@ -218,15 +220,19 @@ class QuestionReader:
         vocabulary: Mapping[str, int],
         *,
         known: Callable[[str], bool] | None = None,
+        term_of: Callable[[str], str] | None = None,
     ) -> None:
         """`vocabulary`: the library's surface words (casefolded) and their counts.
 
         `known`, when given, also says whether the library has a word (for example through
         the index's terms), so a word the vocabulary missed is never "corrected".
+        `term_of`, when given, says what a word is searched as (its stem): corrections
+        that are searched alike ("foundd": "found" or "founded") are one choice.
         """
         self._english_words, self._english = _english()
         self._library = frozenset(vocabulary)
         self._known_elsewhere = known
+        self._term_of = term_of or (lambda word: word)
         targets = heapq.nlargest(
             MAX_LIBRARY_TARGETS,
             (
@@ -242,10 +248,14 @@ class QuestionReader:
 
     @classmethod
     def from_texts(
-        cls, texts: Iterable[str], *, known: Callable[[str], bool] | None = None
+        cls,
+        texts: Iterable[str],
+        *,
+        known: Callable[[str], bool] | None = None,
+        term_of: Callable[[str], str] | None = None,
     ) -> QuestionReader:
         """Count the words of the articles (a sample past a budget) and build a reader on them."""
-        return cls(count_words(texts), known=known)
+        return cls(count_words(texts), known=known, term_of=term_of)
 
     def knows(self, word: str) -> bool:
         """Whether the library uses `word` (casefolded)."""
@@ -369,12 +379,12 @@ class QuestionReader:
 
     def _raw_correct(self, word: str) -> str | None:
         """The one confident correction of an unknown word, or None."""
-        if word in self._english_words or len(word) < 3:
+        if word in self._english_words or len(word) < 3 or _well_known(word):
             return None
         library = None
         if len(word) >= 4:
-            library = _confident(self._speller, word, 1 if len(word) <= 7 else 2)
-        english = _confident(self._english, word, 1)
+            library = _confident(self._speller, word, 1 if len(word) <= 7 else 2, self._term_of)
+        english = _confident(self._english, word, 1, self._term_of)
         if library is not None and (english is None or library[1] <= english[1]):
             return library[0]
         return english[0] if english is not None else None
@@ -407,7 +417,14 @@ def count_words(texts: Iterable[str], budget: int = COUNT_BUDGET_WORDS) -> Count
     return counts
 
 
-def _confident(speller: SymSpell, word: str, distance: int) -> tuple[str, int] | None:
+def _confident(
+    speller: SymSpell, word: str, distance: int, term_of: Callable[[str], str]
+) -> tuple[str, int] | None:
+    """The closest plausible correction, when its search term clearly beats the others'.
+
+    Suggestions searched as the same term ("found", "founded") pool their counts: which
+    of them was meant does not change what is searched.
+    """
     suggestions = [
         suggestion
         for suggestion in speller.lookup(word, Verbosity.CLOSEST, max_edit_distance=distance)
@@ -415,10 +432,26 @@ def _confident(speller: SymSpell, word: str, distance: int) -> tuple[str, int] |
     ]
     if not suggestions or suggestions[0].distance == 0:
         return None
-    best = suggestions[0]
-    if len(suggestions) > 1 and best.count < DOMINANCE * suggestions[1].count:
+    terms = {s.term: term_of(s.term) or s.term for s in suggestions}  # stop words: themselves
+    pooled: dict[str, int] = {}
+    for suggestion in suggestions:
+        pooled[terms[suggestion.term]] = pooled.get(terms[suggestion.term], 0) + suggestion.count
+    ranked = sorted(pooled.values(), reverse=True)
+    if len(ranked) > 1 and ranked[0] < DOMINANCE * ranked[1]:
         return None
+    best = max(suggestions, key=lambda s: (pooled[terms[s.term]], s.count))
     return best.term, best.distance
+
+
+#: Zipf frequency (log10 per billion words) from which wordfreq knows a word well enough
+#: that it is never taken for a typo, even when symspellpy's dictionary lacks it ("teh",
+#: a common typo, is 3.0).
+WELL_KNOWN_ZIPF = 3.5
+
+
+def _well_known(word: str) -> bool:
+    """Whether English at large uses `word` often (wordfreq): then it was meant."""
+    return zipf(word) >= WELL_KNOWN_ZIPF
 
 
 _english_lock = threading.Lock()
@@ -455,12 +488,20 @@ def _near_keys(a: str, b: str) -> bool:
     return dx == 1 if row_a == row_b else abs(row_a - row_b) == 1 and dx <= 0.75
 
 
+_VOWELS = frozenset("aeiouy")
+
+
+def _may_swap(typed: str, meant: str) -> bool:
+    """Whether one letter typed for another is a slip: a neighbouring key, or vowels."""
+    return _near_keys(typed, meant) or (typed in _VOWELS and meant in _VOWELS)
+
+
 def _plausible_typo(typed: str, fixed: str, budget: int = 2) -> bool:
     """Whether slips of the hand turn `fixed` into `typed` within `budget` edits.
 
-    A letter missed, doubled or swapped with its neighbour, or a key next to the right
-    one; a letter far from the right key makes another name ("gunicorn" is no typo of
-    "uvicorn").
+    A letter missed, doubled or swapped with its neighbour, a key next to the right one,
+    or one vowel for another (spelled as heard: "deepseak", "seperate"); another letter
+    far from the right key makes another name ("gunicorn" is no typo of "uvicorn").
     """
     i = 0
     while i < len(typed) and i < len(fixed) and typed[i] == fixed[i]:
@@ -470,7 +511,7 @@ def _plausible_typo(typed: str, fixed: str, budget: int = 2) -> bool:
     if budget == 0:
         return False
     rest_typed, rest_fixed = typed[i:], fixed[i:]
-    if rest_typed[:1] and rest_fixed[:1] and _near_keys(rest_typed[0], rest_fixed[0]):
+    if rest_typed[:1] and rest_fixed[:1] and _may_swap(rest_typed[0], rest_fixed[0]):
         if _plausible_typo(rest_typed[1:], rest_fixed[1:], budget - 1):
             return True
     if rest_typed[:2] == rest_fixed[1::-1] and len(rest_typed) >= 2:

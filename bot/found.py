@@ -38,13 +38,18 @@ def _frequencies() -> Mapping[str, float]:
 
 
 @lru_cache(maxsize=100_000)
+def zipf(word: str) -> float:
+    """A word's Zipf frequency in English (log10 per billion words; 0 if never seen)."""
+    frequency = _frequencies().get(word.casefold().replace("’", "'"), 0.0)
+    return math.log10(frequency) + 9.0 if frequency > 0.0 else 0.0
+
+
 def informativeness(word: str) -> float:
     """How much a word says in English at large, from 0 ("the") to 1 (never seen)."""
-    frequency = _frequencies().get(word.casefold().replace("’", "'"), 0.0)
+    frequency = zipf(word)
     if frequency <= 0.0:
         return 1.0
-    zipf = math.log10(frequency) + 9.0
-    return min(max((_ZIPF_TOP - zipf) / _ZIPF_TOP, 0.0), 1.0)
+    return min(max((_ZIPF_TOP - frequency) / _ZIPF_TOP, 0.0), 1.0)
 
 
 #: Informativeness from which a missed word counts in `Evidence.missed_words` ("farming"

@@ -112,6 +112,32 @@ def test_real_english_and_library_words_are_never_corrected(reader: QuestionRead
     assert read.corrections == ()
 
 
+def test_a_vowel_spelled_as_heard_is_a_typo() -> None:
+    reader = QuestionReader({"deepseek": 30, "founder": 5})
+    assert reader.read("who made deepseak").text() == "who made deepseek"
+    # A consonant far from the right key is not a slip: another name, left alone.
+    assert reader.read("who made deepmeek").text() == "who made deepmeek"
+
+
+def test_corrections_searched_alike_are_one_choice() -> None:
+    # "foundd" is one edit from "founded" and from "found": both are searched as "found".
+    stems = {"founded": "found", "found": "found", "fund": "fund"}
+    reader = QuestionReader(
+        {"founded": 8, "found": 6, "fund": 6}, term_of=lambda word: stems.get(word, word)
+    )
+    assert reader.read("who foundd it").text() == "who founded it"
+    # Without the stems the two are as likely: no confident choice.
+    assert QuestionReader({"founded": 8, "found": 6}).read("who foundd it").text() == (
+        "who foundd it"
+    )
+
+
+def test_a_word_english_uses_often_is_never_corrected() -> None:
+    # "kilometers" is missing from symspellpy's dictionary, but wordfreq knows it well.
+    reader = QuestionReader({"kilometres": 30})
+    assert reader.read("how many kilometers").text() == "how many kilometers"
+
+
 def test_word_seen_once_in_the_library_is_no_correction_target() -> None:
     reader = QuestionReader({"zorblat": 1, "widgets": 4})
     assert reader.read("what is zorblst").text() == "what is zorblst"

@@ -66,6 +66,15 @@ def test_one_article_library_answers_who_founded_its_subject(seed_library: Engin
     assert "Liang Wenfeng" in answer.results[0].excerpt
 
 
+@pytest.mark.parametrize("question", ["who foundd deepseek", "who founded deepseak"])
+def test_one_article_library_answers_through_a_typo(seed_library: Engine, question: str) -> None:
+    # "foundd" is one slip from both "found" and "founded" (searched alike); "deepseak"
+    # spells a vowel as heard.
+    answer = seed_library.answer(question)
+    assert answer.found
+    assert "Liang Wenfeng" in answer.results[0].excerpt
+
+
 def test_one_article_library_answers_what_its_founder_did_before(seed_library: Engine) -> None:
     answer = seed_library.answer("What was Liang's job before DeepSeek?")
     assert answer.found
