@@ -29,6 +29,9 @@ from bot.found import zipf
 PROSE = 1.0
 CODE = 0.3
 ERROR = 1.5
+#: Weight factor of a sentence that sets the scene ("my main.py is 2000 lines now") in
+#: a message that also asks a question: the question says what is wanted.
+CONTEXT = 0.5
 
 #: Library words are correction targets only when seen this often (a word seen once is
 #: as likely to be the article's own typo), and only the most frequent ones, so building
@@ -93,7 +96,7 @@ _FILLER_PHRASES = [
     r"\b(?:can|could|would|will)\s+(?:someone|anyone|somebody|anybody|u|you|y'?all|you\s+guys)\s+(?:please\s+|pls\s+|plz\s+)?help(?:\s+(?:me|us))?(?:\s+out)?\b",
     r"\b(?:does|do)\s+(?:anyone|anybody|someone|somebody|any\s+of\s+you|you\s+guys)\s+(?:here\s+)?know\b",
     r"\b(?:anyone|anybody|someone|somebody)\s+(?:here\s+)?knows?\b",
-    r"\bany(?:one|body)\s+(?:here|around|online|\?)",
+    r"\bany(?:one|body)\s*(?:\s(?:here|around|online)\b|\?)",
     r"\bi\s+need\s+(?:some\s+)?help\b(?=\s*[,.!?:]|\s*$)",
 ]
 _FILLER = re.compile("|".join(f"(?:{p})" for p in _FILLER_PHRASES), re.IGNORECASE)
@@ -329,8 +332,15 @@ class QuestionReader:
     ) -> None:
         """Prose read into a part, unless nothing but filler was left of it."""
         cleaned = self._clean_prose(text, corrections) if text.strip() else ""
-        if cleaned:
+        if not cleaned:
+            return
+        said = [s for s in _SENTENCE_END.split(cleaned) if _HAS_WORD.search(s)]
+        asking = [_asks(s) for s in said]
+        if all(asking) or not any(asking):
             parts.append((cleaned, PROSE))
+            return
+        for sentence, asks in zip(said, asking, strict=True):
+            parts.append((sentence, PROSE if asks else CONTEXT))
 
     def _code_line(
         self,
@@ -615,6 +625,20 @@ _REPEATED = re.compile(r"([!?])[!?]+|(,)[\s,]*,")
 _SPACE_BEFORE = re.compile(r"\s+([,.!?;:])(?=[\s,.!?;:]|$)")
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]|\{\s*\}|''|\"\"")
 _EMPTY_CLAUSE = re.compile(r"([,;:])(?:\s*[,;:.!?])+")
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_ASKING = re.compile(
+    r"^(?:so\s+|and\s+|but\s+|also\s+|ok\s+|then\s+)?(?:how|what|why|where|when|which|who|whom|whose"
+    r"|can|could|is|are|was|were|do|does|did|should|would|will|shall|may|might|must|has|have"
+    r"|any\s+way|is\s+there|are\s+there)\b",
+    re.IGNORECASE,
+)
+
+
+def _asks(sentence: str) -> bool:
+    """Whether a sentence of a message is its question (a '?' or a question word first)."""
+    return sentence.rstrip().endswith("?") or bool(_ASKING.match(sentence.lstrip()))
 
 
 def _tidy(text: str) -> str:

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.chat import CODE, ERROR, PROSE, QuestionReader, ReadQuestion, count_words
+from bot.chat import CODE, CONTEXT, ERROR, PROSE, QuestionReader, ReadQuestion, count_words
 
 LIBRARY = """
 Help channels: a help post stays active for 30 minutes after the last message.
@@ -51,6 +51,42 @@ def test_filler_only_question_has_no_parts(reader: QuestionReader, message: str)
     read = reader.read(message)
     assert read.parts == ()
     assert read.text() == ""
+
+
+def test_a_trailing_anyone_is_filler(reader: QuestionReader) -> None:
+    assert reader.read("how do i set permissions, anyone?").text() == "how do i set permissions"
+    # Asking whether anyone did something is a question, and stays.
+    assert reader.read("anyone deployed the bot on a vps?").text() == (
+        "anyone deployed the bot on a vps?"
+    )
+
+
+def test_the_sentence_that_asks_outweighs_the_ones_setting_the_scene(
+    reader: QuestionReader,
+) -> None:
+    read = reader.read("my bot is in 40 guilds now lol. how do i set permissions per channel?")
+    assert read.parts == (
+        ("my bot is in 40 guilds now.", CONTEXT),
+        ("how do i set permissions per channel?", PROSE),
+    )
+    assert CONTEXT < PROSE
+    # A sentence that opens with a question word asks, with or without its "?".
+    read = reader.read("the bot is set up. where do i put the token")
+    assert read.parts[-1] == ("where do i put the token", PROSE)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "how do i set permissions per channel?",  # one sentence
+        "what is a guild? how do i set permissions?",  # every sentence asks
+        "the bot does not start. the token is set.",  # none asks: all of it is the question
+    ],
+)
+def test_a_message_that_only_asks_or_only_tells_is_prose(
+    reader: QuestionReader, message: str
+) -> None:
+    assert reader.read(message).parts == ((message, PROSE),)
 
 
 def test_filler_word_the_library_uses_is_kept() -> None:
