@@ -105,7 +105,7 @@ _FILLER = re.compile("|".join(f"(?:{p})" for p in _FILLER_PHRASES), re.IGNORECAS
 FILLER_WORDS = frozenset(
     """lol lool lmao lmfao rofl haha hahaha hehe xd idk idc tbh imo imho btw fyi afaik iirc
     ngl smh omg omfg pls plz plox ok okay okey um umm uh uhh hmm hmmm welp ugh ah
-    oh ahh yea yeah yep nah bruh bro dude guys anyways anyway basically literally wtf""".split()
+    oh ahh yea yeah yep nah bruh bro dude guys anyways anyway basically literally wtf tho""".split()
 )
 
 #: Contractions written without their apostrophe, where the spelling is not also a word
@@ -131,9 +131,9 @@ CONTRACTIONS = {
 #: Chat spellings of common words; applied only when the library does not use the word.
 CHAT_WORDS = {
     "u": "you", "ur": "your", "r": "are", "ya": "you", "yu": "you",
-    "wat": "what", "wut": "what", "wht": "what", "whta": "what", "tho": "though",
+    "wat": "what", "wut": "what", "wht": "what", "whta": "what",
     "thru": "through", "cuz": "because", "coz": "because", "bc": "because", "b4": "before",
-    "abt": "about", "rn": "right now", "smth": "something", "sth": "something",
+    "abt": "about", "rn": "now", "smth": "something", "sth": "something",
     "ppl": "people", "msg": "message", "msgs": "messages", "pic": "picture",
     "pics": "pictures", "plz": "please", "pls": "please", "thnk": "think", "prolly": "probably",
     "probs": "probably", "diff": "difference",

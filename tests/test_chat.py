@@ -37,7 +37,16 @@ def test_greetings_and_thanks_are_removed(reader: QuestionReader) -> None:
 
 @pytest.mark.parametrize(
     "filler",
-    ["lol", "idk", "pls help", "any ideas?", "sorry if dumb question", "tbh", "thank you so much"],
+    [
+        "lol",
+        "idk",
+        "pls help",
+        "any ideas?",
+        "sorry if dumb question",
+        "tbh",
+        "thank you so much",
+        "tho",
+    ],
 )
 def test_chat_filler_is_removed(reader: QuestionReader, filler: str) -> None:
     read = reader.read(f"{filler} how do i set permissions for a channel {filler}")
@@ -51,6 +60,11 @@ def test_filler_only_question_has_no_parts(reader: QuestionReader, message: str)
     read = reader.read(message)
     assert read.parts == ()
     assert read.text() == ""
+
+
+def test_chat_time_words_carry_no_extra_weight(reader: QuestionReader) -> None:
+    # "rn" is "now", not "right now": "right" would be searched as a word of the question.
+    assert reader.read("the bot is down rn").text() == "the bot is down now"
 
 
 def test_a_trailing_anyone_is_filler(reader: QuestionReader) -> None:
