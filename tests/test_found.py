@@ -29,6 +29,12 @@ def test_informativeness_orders_words_by_how_much_they_name_a_subject() -> None:
     assert 0.0 <= informativeness("the") < 0.1
 
 
+def test_numbers_are_as_common_as_english_writes_them() -> None:
+    # wordfreq keeps "0000" for every four-digit number: "2000" is no never-seen word.
+    assert informativeness("the") < informativeness("2000") < 0.6
+    assert informativeness("2000") < informativeness("404") < informativeness("walrus")
+
+
 def test_evidence_by_hand() -> None:
     weights = {"walrus": 4.0, "operat": 2.0, "zork": 6.0}
     informative = {"walrus": 0.6, "operat": 0.4, "zork": 1.0}
