@@ -182,6 +182,7 @@ def main() -> None:
         args.save.write_bytes(pickle.dumps(raw))
     rows = evidences(raw)
     names, w = fit(rows, args.pos)
+    w = np.round(w, 2)  # the table shows what bot/found.py will hold
     report(rows, names, w, args.thresholds)
     print("\nWEIGHTS: dict[str, float] = {")
     for name, value in zip(names, w[:-1], strict=True):
