@@ -18,39 +18,51 @@ the weights block is what bot/found.py holds.
 
     python benchmarks/fit_not_found.py ../shared/eval/squad-dev-v1.1-public.json \\
         benchmarks/docsets/fastapi-tutorial benchmarks/docsets/crewai-guide --pos 2
+
+Asking everything takes minutes; `--save FILE` keeps what was collected and `--load FILE`
+refits on it (after a change to `bot.found.evidence` or `features`) without asking again.
 """
 
 from __future__ import annotations
 
 import argparse
+import pickle
 import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import bot.answer  # noqa: E402
+import bot.found  # noqa: E402
 from bot.answer import Engine  # noqa: E402
 from bot.evaluate import load_docs_set, load_squad, write_corpus  # noqa: E402
-from bot.found import Evidence, features  # noqa: E402
+from bot.found import Evidence  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 Row = tuple[str, int, Evidence | None]  # scenario, 1 if answerable, evidence (None: no passage)
+#: What the engine passed to `bot.found.evidence` for a question's best passage: kept
+#: rather than the Evidence, so a change to how evidence is read refits without asking again.
+Raw = tuple[Any, ...]
+RawRow = tuple[str, int, Raw | None]
 
 
-def collect(squad: Path, docs: list[Path]) -> list[Row]:
-    """Ask everything with the decision off; keep each question's evidence."""
-    seen: list[Evidence] = []
+def collect(squad: Path, docs: list[Path]) -> list[RawRow]:
+    """Ask everything with the decision off; keep what each question's evidence is made of."""
+    seen: list[Raw] = []
+    real = bot.answer.evidence
 
-    def record(found: Evidence) -> bool:
-        seen.append(found)
-        return True
+    def record(*args: Any, **keywords: Any) -> Evidence:
+        seen.append((args, keywords))
+        return real(*args, **keywords)
 
-    bot.answer.answers = record  # the decision, switched off
-    rows: list[Row] = []
+    bot.answer.evidence = record
+    bot.answer.answers = lambda found: True  # the decision, switched off
+    rows: list[RawRow] = []
 
     def ask(engine: Engine, scenario: str, question: str, label: int) -> None:
         seen.clear()
@@ -97,11 +109,21 @@ def collect(squad: Path, docs: list[Path]) -> list[Row]:
     return rows
 
 
-def fit(rows: list[Row], pos: float, l2: float = 1e-2) -> tuple[list[str], np.ndarray]:
+def evidences(raw: list[RawRow]) -> list[Row]:
+    """The evidence of each question, as `bot.found.evidence` reads it now."""
+    return [
+        (s, label, None if args is None else bot.found.evidence(*args[0], **args[1]))
+        for s, label, args in raw
+    ]
+
+
+def fit(
+    rows: list[Row], pos: float, l2: float = 1e-2, names: list[str] | None = None
+) -> tuple[list[str], np.ndarray]:
     """Weighted logistic regression by Newton's method; returns names and weights + bias."""
     kept = [(s, y, e) for s, y, e in rows if e is not None]
-    names = list(features(kept[0][2]))
-    x = np.array([[features(e)[n] for n in names] + [1.0] for _, _, e in kept])
+    names = names or list(bot.found.features(kept[0][2]))
+    x = np.array([[bot.found.features(e)[n] for n in names] + [1.0] for _, _, e in kept])
     y = np.array([label for _, label, _ in kept], dtype=float)
     counts = Counter((s, label) for s, label, _ in kept)
     sample = np.array(
@@ -123,7 +145,9 @@ def report(rows: list[Row], names: list[str], w: np.ndarray, thresholds: list[fl
     print("|---|---|---:|" + "---:|" * len(thresholds))
     for scenario, label in groups:
         scores = [
-            -1e9 if e is None else float(np.dot([features(e)[n] for n in names], w[:-1]) + w[-1])
+            -1e9
+            if e is None
+            else float(np.dot([bot.found.features(e)[n] for n in names], w[:-1]) + w[-1])
             for s, lab, e in rows
             if s == scenario and lab == label
         ]
@@ -141,10 +165,25 @@ def main() -> None:
     parser.add_argument("squad", type=Path)
     parser.add_argument("docs", type=Path, nargs="*", help="docs-set folders")
     parser.add_argument("--pos", type=float, default=2.0, help="weight of answerable questions")
+    parser.add_argument(
+        "--thresholds",
+        type=lambda text: [float(t) for t in text.split(",")],
+        default=[-2.0, -1.5, -1.0, -0.5, 0.0],
+        help="comma-separated thresholds the table shows",
+    )
+    parser.add_argument("--save", type=Path, help="keep what was collected in this file")
+    parser.add_argument("--load", type=Path, help="refit on a file --save wrote (no asking)")
     args = parser.parse_args()
-    rows = collect(args.squad, args.docs)
+    if args.load:
+        raw = pickle.loads(args.load.read_bytes())
+    else:
+        raw = collect(args.squad, args.docs)
+    if args.save:
+        args.save.write_bytes(pickle.dumps(raw))
+    rows = evidences(raw)
     names, w = fit(rows, args.pos)
-    report(rows, names, w, [-2.0, -1.5, -1.0, -0.5, 0.0])
+    w = np.round(w, 2)  # the table shows what bot/found.py will hold
+    report(rows, names, w, args.thresholds)
     print("\nWEIGHTS: dict[str, float] = {")
     for name, value in zip(names, w[:-1], strict=True):
         print(f'    "{name}": {value:.2f},')

@@ -430,7 +430,9 @@ class Engine:
             with self._reader_lock:
                 if self._reader is None:
                     self._reader = QuestionReader.from_texts(
-                        (a.text for a in self.articles), known=self._knows
+                        (a.text for a in self.articles),
+                        known=self._knows,
+                        term_of=lambda word: " ".join(self.analyzer.terms(word)),
                     )
         return self._reader
 
@@ -468,8 +470,7 @@ class Engine:
         variants = gathered.variants
         known = frozenset(t for t in weights if self.index.doc_freq(t) or t in variants.values())
         terms = gathered.order
-        # BM25 reads an error message twice: it is the surest thing a pasted trace says.
-        search = [*terms, *(t for t in terms if gathered.factor[t] > 1.0), *variants]
+        search = [*_repeated(terms, gathered.factor), *variants]
         return _Asked(Query.of(cleaned, terms, weights, variants), search, informative, known)
 
     def _add_variants(self, gathered: _Gathered, text: str, term: str) -> None:
@@ -703,6 +704,22 @@ class _Chained(Sequence[Passage]):
         if index < self._split:
             return self._first[index]
         return self._second[index - self._split]
+
+
+#: The most times BM25 is asked for one term (see `_repeated`).
+MAX_REPEAT = 5
+
+
+def _repeated(terms: Sequence[str], factor: Mapping[str, float]) -> list[str]:
+    """The terms as BM25 is asked for them: each as many times as its part's factor is
+    over the weakest part's, so that BM25 (which reads a query as a bag of words) weighs
+    a question's parts as the second stage does: pasted code's identifiers under its
+    prose, an error message over both. A question of one part is asked as written."""
+    weakest = min((factor[t] for t in terms), default=1.0)
+    out: list[str] = []
+    for term in terms:
+        out += [term] * min(max(round(factor[term] / weakest), 1), MAX_REPEAT)
+    return out
 
 
 def _merge_neighbours(

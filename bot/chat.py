@@ -24,10 +24,15 @@ from functools import lru_cache
 
 from symspellpy import SymSpell, Verbosity
 
+from bot.found import zipf
+
 #: Weight factor of plain prose, of pasted code's identifiers, and of an error line.
 PROSE = 1.0
 CODE = 0.3
 ERROR = 1.5
+#: Weight factor of a sentence that sets the scene ("my main.py is 2000 lines now") in
+#: a message that also asks a question: the question says what is wanted.
+CONTEXT = 0.5
 
 #: Library words are correction targets only when seen this often (a word seen once is
 #: as likely to be the article's own typo), and only the most frequent ones, so building
@@ -92,7 +97,7 @@ _FILLER_PHRASES = [
     r"\b(?:can|could|would|will)\s+(?:someone|anyone|somebody|anybody|u|you|y'?all|you\s+guys)\s+(?:please\s+|pls\s+|plz\s+)?help(?:\s+(?:me|us))?(?:\s+out)?\b",
     r"\b(?:does|do)\s+(?:anyone|anybody|someone|somebody|any\s+of\s+you|you\s+guys)\s+(?:here\s+)?know\b",
     r"\b(?:anyone|anybody|someone|somebody)\s+(?:here\s+)?knows?\b",
-    r"\bany(?:one|body)\s+(?:here|around|online|\?)",
+    r"\bany(?:one|body)\s*(?:\s(?:here|around|online)\b|\?)",
     r"\bi\s+need\s+(?:some\s+)?help\b(?=\s*[,.!?:]|\s*$)",
 ]
 _FILLER = re.compile("|".join(f"(?:{p})" for p in _FILLER_PHRASES), re.IGNORECASE)
@@ -101,7 +106,7 @@ _FILLER = re.compile("|".join(f"(?:{p})" for p in _FILLER_PHRASES), re.IGNORECAS
 FILLER_WORDS = frozenset(
     """lol lool lmao lmfao rofl haha hahaha hehe xd idk idc tbh imo imho btw fyi afaik iirc
     ngl smh omg omfg pls plz plox ok okay okey um umm uh uhh hmm hmmm welp ugh ah
-    oh ahh yea yeah yep nah bruh bro dude guys anyways anyway basically literally wtf""".split()
+    oh ahh yea yeah yep nah bruh bro dude guys anyways anyway basically literally wtf tho""".split()
 )
 
 #: Contractions written without their apostrophe, where the spelling is not also a word
@@ -127,9 +132,9 @@ CONTRACTIONS = {
 #: Chat spellings of common words; applied only when the library does not use the word.
 CHAT_WORDS = {
     "u": "you", "ur": "your", "r": "are", "ya": "you", "yu": "you",
-    "wat": "what", "wut": "what", "wht": "what", "whta": "what", "tho": "though",
+    "wat": "what", "wut": "what", "wht": "what", "whta": "what",
     "thru": "through", "cuz": "because", "coz": "because", "bc": "because", "b4": "before",
-    "abt": "about", "rn": "right now", "smth": "something", "sth": "something",
+    "abt": "about", "rn": "now", "smth": "something", "sth": "something",
     "ppl": "people", "msg": "message", "msgs": "messages", "pic": "picture",
     "pics": "pictures", "plz": "please", "pls": "please", "thnk": "think", "prolly": "probably",
     "probs": "probably", "diff": "difference",
@@ -219,15 +224,19 @@ class QuestionReader:
         vocabulary: Mapping[str, int],
         *,
         known: Callable[[str], bool] | None = None,
+        term_of: Callable[[str], str] | None = None,
     ) -> None:
         """`vocabulary`: the library's surface words (casefolded) and their counts.
 
         `known`, when given, also says whether the library has a word (for example through
         the index's terms), so a word the vocabulary missed is never "corrected".
+        `term_of`, when given, says what a word is searched as (its stem): corrections
+        that are searched alike ("foundd": "found" or "founded") are one choice.
         """
         self._english_words, self._english = _english()
         self._library = frozenset(vocabulary)
         self._known_elsewhere = known
+        self._term_of = term_of or (lambda word: word)
         targets = heapq.nlargest(
             MAX_LIBRARY_TARGETS,
             (
@@ -243,10 +252,14 @@ class QuestionReader:
 
     @classmethod
     def from_texts(
-        cls, texts: Iterable[str], *, known: Callable[[str], bool] | None = None
+        cls,
+        texts: Iterable[str],
+        *,
+        known: Callable[[str], bool] | None = None,
+        term_of: Callable[[str], str] | None = None,
     ) -> QuestionReader:
         """Count the words of the articles (a sample past a budget) and build a reader on them."""
-        return cls(count_words(texts), known=known)
+        return cls(count_words(texts), known=known, term_of=term_of)
 
     def knowing(self, known: Callable[[str], bool]) -> QuestionReader:
         """This reader, with `known` saying which words a larger library has (a server's
@@ -328,8 +341,15 @@ class QuestionReader:
     ) -> None:
         """Prose read into a part, unless nothing but filler was left of it."""
         cleaned = self._clean_prose(text, corrections) if text.strip() else ""
-        if cleaned:
+        if not cleaned:
+            return
+        said = [s for s in _SENTENCE_END.split(cleaned) if _HAS_WORD.search(s)]
+        asking = [_asks(s) for s in said]
+        if all(asking) or not any(asking):
             parts.append((cleaned, PROSE))
+            return
+        for sentence, asks in zip(said, asking, strict=True):
+            parts.append((sentence, PROSE if asks else CONTEXT))
 
     def _code_line(
         self,
@@ -378,12 +398,12 @@ class QuestionReader:
 
     def _raw_correct(self, word: str) -> str | None:
         """The one confident correction of an unknown word, or None."""
-        if word in self._english_words or len(word) < 3:
+        if word in self._english_words or len(word) < 3 or _well_known(word):
             return None
         library = None
         if len(word) >= 4:
-            library = _confident(self._speller, word, 1 if len(word) <= 7 else 2)
-        english = _confident(self._english, word, 1)
+            library = _confident(self._speller, word, 1 if len(word) <= 7 else 2, self._term_of)
+        english = _confident(self._english, word, 1, self._term_of)
         if library is not None and (english is None or library[1] <= english[1]):
             return library[0]
         return english[0] if english is not None else None
@@ -416,7 +436,14 @@ def count_words(texts: Iterable[str], budget: int = COUNT_BUDGET_WORDS) -> Count
     return counts
 
 
-def _confident(speller: SymSpell, word: str, distance: int) -> tuple[str, int] | None:
+def _confident(
+    speller: SymSpell, word: str, distance: int, term_of: Callable[[str], str]
+) -> tuple[str, int] | None:
+    """The closest plausible correction, when its search term clearly beats the others'.
+
+    Suggestions searched as the same term ("found", "founded") pool their counts: which
+    of them was meant does not change what is searched.
+    """
     suggestions = [
         suggestion
         for suggestion in speller.lookup(word, Verbosity.CLOSEST, max_edit_distance=distance)
@@ -424,10 +451,26 @@ def _confident(speller: SymSpell, word: str, distance: int) -> tuple[str, int] |
     ]
     if not suggestions or suggestions[0].distance == 0:
         return None
-    best = suggestions[0]
-    if len(suggestions) > 1 and best.count < DOMINANCE * suggestions[1].count:
+    terms = {s.term: term_of(s.term) or s.term for s in suggestions}  # stop words: themselves
+    pooled: dict[str, int] = {}
+    for suggestion in suggestions:
+        pooled[terms[suggestion.term]] = pooled.get(terms[suggestion.term], 0) + suggestion.count
+    ranked = sorted(pooled.values(), reverse=True)
+    if len(ranked) > 1 and ranked[0] < DOMINANCE * ranked[1]:
         return None
+    best = max(suggestions, key=lambda s: (pooled[terms[s.term]], s.count))
     return best.term, best.distance
+
+
+#: Zipf frequency (log10 per billion words) from which wordfreq knows a word well enough
+#: that it is never taken for a typo, even when symspellpy's dictionary lacks it ("teh",
+#: a common typo, is 3.0).
+WELL_KNOWN_ZIPF = 3.5
+
+
+def _well_known(word: str) -> bool:
+    """Whether English at large uses `word` often (wordfreq): then it was meant."""
+    return zipf(word) >= WELL_KNOWN_ZIPF
 
 
 _english_lock = threading.Lock()
@@ -464,12 +507,20 @@ def _near_keys(a: str, b: str) -> bool:
     return dx == 1 if row_a == row_b else abs(row_a - row_b) == 1 and dx <= 0.75
 
 
+_VOWELS = frozenset("aeiouy")
+
+
+def _may_swap(typed: str, meant: str) -> bool:
+    """Whether one letter typed for another is a slip: a neighbouring key, or vowels."""
+    return _near_keys(typed, meant) or (typed in _VOWELS and meant in _VOWELS)
+
+
 def _plausible_typo(typed: str, fixed: str, budget: int = 2) -> bool:
     """Whether slips of the hand turn `fixed` into `typed` within `budget` edits.
 
-    A letter missed, doubled or swapped with its neighbour, or a key next to the right
-    one; a letter far from the right key makes another name ("gunicorn" is no typo of
-    "uvicorn").
+    A letter missed, doubled or swapped with its neighbour, a key next to the right one,
+    or one vowel for another (spelled as heard: "deepseak", "seperate"); another letter
+    far from the right key makes another name ("gunicorn" is no typo of "uvicorn").
     """
     i = 0
     while i < len(typed) and i < len(fixed) and typed[i] == fixed[i]:
@@ -479,7 +530,7 @@ def _plausible_typo(typed: str, fixed: str, budget: int = 2) -> bool:
     if budget == 0:
         return False
     rest_typed, rest_fixed = typed[i:], fixed[i:]
-    if rest_typed[:1] and rest_fixed[:1] and _near_keys(rest_typed[0], rest_fixed[0]):
+    if rest_typed[:1] and rest_fixed[:1] and _may_swap(rest_typed[0], rest_fixed[0]):
         if _plausible_typo(rest_typed[1:], rest_fixed[1:], budget - 1):
             return True
     if rest_typed[:2] == rest_fixed[1::-1] and len(rest_typed) >= 2:
@@ -583,6 +634,20 @@ _REPEATED = re.compile(r"([!?])[!?]+|(,)[\s,]*,")
 _SPACE_BEFORE = re.compile(r"\s+([,.!?;:])(?=[\s,.!?;:]|$)")
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]|\{\s*\}|''|\"\"")
 _EMPTY_CLAUSE = re.compile(r"([,;:])(?:\s*[,;:.!?])+")
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_ASKING = re.compile(
+    r"^(?:so\s+|and\s+|but\s+|also\s+|ok\s+|then\s+)?(?:how|what|why|where|when|which|who|whom|whose"
+    r"|can|could|is|are|was|were|do|does|did|should|would|will|shall|may|might|must|has|have"
+    r"|any\s+way|is\s+there|are\s+there)\b",
+    re.IGNORECASE,
+)
+
+
+def _asks(sentence: str) -> bool:
+    """Whether a sentence of a message is its question (a '?' or a question word first)."""
+    return sentence.rstrip().endswith("?") or bool(_ASKING.match(sentence.lstrip()))
 
 
 def _tidy(text: str) -> str:

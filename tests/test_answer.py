@@ -146,6 +146,17 @@ def test_typo_toward_the_library_is_corrected(engine: Engine) -> None:
     assert "Liang Wenfeng" in answer.results[0].excerpt
 
 
+def test_bm25_is_asked_for_pasted_code_less_than_for_the_prose(engine: Engine) -> None:
+    # BM25 reads its query as a bag of words: a term asked three times weighs three times.
+    read = engine.reader.read("```py\nretrieval_index.search(query)\n```\nhow does bm25 rank")
+    search = engine._understand(read).search
+    assert search.count("bm25") == 3 * search.count("retrieval_index")
+    assert search.count("retrieval_index") == 1
+    # A question of one part is asked as it was written.
+    plain = engine._understand(engine.reader.read("how does bm25 rank bm25 passages")).search
+    assert plain.count("bm25") == 2
+
+
 def test_greetings_alone_ask_for_a_question(engine: Engine) -> None:
     with pytest.raises(QuestionError, match="greetings"):
         engine.answer("hey guys thx lol")

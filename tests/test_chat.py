@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.chat import CODE, ERROR, PROSE, QuestionReader, ReadQuestion, count_words
+from bot.chat import CODE, CONTEXT, ERROR, PROSE, QuestionReader, ReadQuestion, count_words
 
 LIBRARY = """
 Help channels: a help post stays active for 30 minutes after the last message.
@@ -37,7 +37,16 @@ def test_greetings_and_thanks_are_removed(reader: QuestionReader) -> None:
 
 @pytest.mark.parametrize(
     "filler",
-    ["lol", "idk", "pls help", "any ideas?", "sorry if dumb question", "tbh", "thank you so much"],
+    [
+        "lol",
+        "idk",
+        "pls help",
+        "any ideas?",
+        "sorry if dumb question",
+        "tbh",
+        "thank you so much",
+        "tho",
+    ],
 )
 def test_chat_filler_is_removed(reader: QuestionReader, filler: str) -> None:
     read = reader.read(f"{filler} how do i set permissions for a channel {filler}")
@@ -51,6 +60,47 @@ def test_filler_only_question_has_no_parts(reader: QuestionReader, message: str)
     read = reader.read(message)
     assert read.parts == ()
     assert read.text() == ""
+
+
+def test_chat_time_words_carry_no_extra_weight(reader: QuestionReader) -> None:
+    # "rn" is "now", not "right now": "right" would be searched as a word of the question.
+    assert reader.read("the bot is down rn").text() == "the bot is down now"
+
+
+def test_a_trailing_anyone_is_filler(reader: QuestionReader) -> None:
+    assert reader.read("how do i set permissions, anyone?").text() == "how do i set permissions"
+    # Asking whether anyone did something is a question, and stays.
+    assert reader.read("anyone deployed the bot on a vps?").text() == (
+        "anyone deployed the bot on a vps?"
+    )
+
+
+def test_the_sentence_that_asks_outweighs_the_ones_setting_the_scene(
+    reader: QuestionReader,
+) -> None:
+    read = reader.read("my bot is in 40 guilds now lol. how do i set permissions per channel?")
+    assert read.parts == (
+        ("my bot is in 40 guilds now.", CONTEXT),
+        ("how do i set permissions per channel?", PROSE),
+    )
+    assert CONTEXT < PROSE
+    # A sentence that opens with a question word asks, with or without its "?".
+    read = reader.read("the bot is set up. where do i put the token")
+    assert read.parts[-1] == ("where do i put the token", PROSE)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "how do i set permissions per channel?",  # one sentence
+        "what is a guild? how do i set permissions?",  # every sentence asks
+        "the bot does not start. the token is set.",  # none asks: all of it is the question
+    ],
+)
+def test_a_message_that_only_asks_or_only_tells_is_prose(
+    reader: QuestionReader, message: str
+) -> None:
+    assert reader.read(message).parts == ((message, PROSE),)
 
 
 def test_filler_word_the_library_uses_is_kept() -> None:
@@ -110,6 +160,32 @@ def test_real_english_and_library_words_are_never_corrected(reader: QuestionRead
     read = reader.read("can i build tokenz")
     assert read.text() == "can i build tokenz"
     assert read.corrections == ()
+
+
+def test_a_vowel_spelled_as_heard_is_a_typo() -> None:
+    reader = QuestionReader({"deepseek": 30, "founder": 5})
+    assert reader.read("who made deepseak").text() == "who made deepseek"
+    # A consonant far from the right key is not a slip: another name, left alone.
+    assert reader.read("who made deepmeek").text() == "who made deepmeek"
+
+
+def test_corrections_searched_alike_are_one_choice() -> None:
+    # "foundd" is one edit from "founded" and from "found": both are searched as "found".
+    stems = {"founded": "found", "found": "found", "fund": "fund"}
+    reader = QuestionReader(
+        {"founded": 8, "found": 6, "fund": 6}, term_of=lambda word: stems.get(word, word)
+    )
+    assert reader.read("who foundd it").text() == "who founded it"
+    # Without the stems the two are as likely: no confident choice.
+    assert QuestionReader({"founded": 8, "found": 6}).read("who foundd it").text() == (
+        "who foundd it"
+    )
+
+
+def test_a_word_english_uses_often_is_never_corrected() -> None:
+    # "kilometers" is missing from symspellpy's dictionary, but wordfreq knows it well.
+    reader = QuestionReader({"kilometres": 30})
+    assert reader.read("how many kilometers").text() == "how many kilometers"
 
 
 def test_word_seen_once_in_the_library_is_no_correction_target() -> None:

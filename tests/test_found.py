@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from bot.answer import Engine
-from bot.found import MAX_SIZE, THRESHOLD, answers, confidence, evidence, informativeness
+from bot.found import (
+    MAX_SIZE,
+    THRESHOLD,
+    UNKNOWN_AT_MOST,
+    answers,
+    confidence,
+    evidence,
+    informativeness,
+)
 from bot.settings import Settings
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_e0b9468542a9bc2d.txt"
@@ -19,6 +27,12 @@ def test_informativeness_orders_words_by_how_much_they_name_a_subject() -> None:
     assert informativeness("Walrus") == informativeness("walrus")
     assert informativeness("qwxzvbnt") == 1.0  # never seen in English
     assert 0.0 <= informativeness("the") < 0.1
+
+
+def test_numbers_are_as_common_as_english_writes_them() -> None:
+    # wordfreq keeps "0000" for every four-digit number: "2000" is no never-seen word.
+    assert informativeness("the") < informativeness("2000") < 0.6
+    assert informativeness("2000") < informativeness("404") < informativeness("walrus")
 
 
 def test_evidence_by_hand() -> None:
@@ -36,9 +50,11 @@ def test_evidence_by_hand() -> None:
     )
     assert found.coverage == pytest.approx(4 / 12)
     assert found.known_coverage == pytest.approx(4 / 6)
-    assert found.informative_coverage == pytest.approx(0.6 / 2.0)
-    assert found.missed_informative == pytest.approx(1.0)
-    assert found.unknown_share == pytest.approx(1.0 / 2.0)
+    # "zork", which the library lacks, counts at most UNKNOWN_AT_MOST (0.5) of its 1.0.
+    assert found.informative_coverage == pytest.approx(0.6 / 1.5)
+    assert found.missed_informative == pytest.approx(0.5)
+    assert found.missed_total == pytest.approx(0.4 + 0.5)
+    assert found.unknown_share == pytest.approx(0.5 / 1.5)
     assert found.concepts == 3
 
 
@@ -64,6 +80,33 @@ def test_one_article_library_answers_who_founded_its_subject(seed_library: Engin
     answer = seed_library.answer("Who founded DeepSeek?")
     assert answer.found
     assert "Liang Wenfeng" in answer.results[0].excerpt
+
+
+@pytest.mark.parametrize("question", ["who foundd deepseek", "who founded deepseak"])
+def test_one_article_library_answers_through_a_typo(seed_library: Engine, question: str) -> None:
+    # "foundd" is one slip from both "found" and "founded" (searched alike); "deepseak"
+    # spells a vowel as heard.
+    answer = seed_library.answer(question)
+    assert answer.found
+    assert "Liang Wenfeng" in answer.results[0].excerpt
+
+
+def test_a_word_nobody_has_seen_does_not_block_the_answer(seed_library: Engine) -> None:
+    # "xyzzyq" is in neither the library nor English at large: no evidence either way.
+    answer = seed_library.answer("who founded deepseek xyzzyq")
+    assert answer.found
+    assert "Liang Wenfeng" in answer.results[0].excerpt
+
+
+def test_a_word_the_library_lacks_counts_as_a_middling_word() -> None:
+    weights = {"walrus": 4.0, "xyzzyq": 6.0}
+    informative = {"walrus": 0.6, "xyzzyq": 1.0}
+    found = evidence(
+        weights, informative, frozenset({"walrus"}), frozenset({"walrus"}), 1.0, 1.0, 9.0, 50
+    )
+    assert found.informative_coverage == pytest.approx(0.6 / (0.6 + UNKNOWN_AT_MOST))
+    assert found.unknown_share == pytest.approx(UNKNOWN_AT_MOST / (0.6 + UNKNOWN_AT_MOST))
+    assert found.missed_informative == pytest.approx(UNKNOWN_AT_MOST)
 
 
 def test_one_article_library_answers_what_its_founder_did_before(seed_library: Engine) -> None:
