@@ -15,16 +15,27 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote
 
 import numpy as np
 
-from bot.chat import QuestionReader, ReadQuestion
-from bot.corpus import CODE, SECTION_WEIGHT, Article, Corpus, Passage, context_text, load_corpus
+from bot.chat import QuestionReader, ReadQuestion, count_words
+from bot.corpus import (
+    CODE,
+    SECTION_WEIGHT,
+    Article,
+    Corpus,
+    Passage,
+    article_ranges,
+    context_text,
+    load_corpus,
+)
 from bot.errors import CorpusError, QuestionError
 from bot.excerpt import choose_excerpt
 from bot.found import Evidence, answers, evidence, informativeness
-from bot.index import BM25Index, Hit, load_or_build
+from bot.index import BM25Index, Hit, cache_key, load_or_build
+from bot.library import Library, open_library
 from bot.rerank import Candidate, Query, best_sentence, candidate, local_weights, sentences
 from bot.settings import Settings
 from bot.synonyms import SYNONYMS_FILE, Synonyms
@@ -114,6 +125,7 @@ class Engine:
         url_template: str | None = None,
         anchor_style: str = "github",
         synonyms: Synonyms | None = None,
+        vocabulary: Mapping[str, int] | None = None,
     ) -> None:
         self.corpus = corpus
         self.articles: Sequence[Article] = corpus.articles
@@ -126,14 +138,12 @@ class Engine:
         self.synonyms = synonyms or Synonyms.empty()
         self._reader: QuestionReader | None = None
         self._reader_lock = threading.Lock()
-        self._by_id = {a.article_id: i for i, a in enumerate(self.articles)}
-        self._title_terms = tuple(frozenset(analyzer.terms(context_text(a))) for a in self.articles)
+        self._vocabulary = vocabulary
+        self._by_id = {article_id: i for i, article_id in enumerate(corpus.ids())}
+        self._title_terms = _TitleTerms(self.articles, analyzer)
         self._section_terms: dict[tuple[int, int], frozenset[str]] = {}
         # Passages of one article are contiguous: [first, end) per article.
-        self._article_ranges: dict[int, tuple[int, int]] = {}
-        for number, passage in enumerate(passages):
-            first, _ = self._article_ranges.get(passage.article, (number, number))
-            self._article_ranges[passage.article] = (first, number + 1)
+        self._article_ranges = article_ranges(passages)
 
     @classmethod
     def open(
@@ -147,29 +157,38 @@ class Engine:
 
         Blocking: the bot calls this through `asyncio.to_thread`.
         """
-        corpus = load_corpus(
-            settings.corpus_dir,
-            on_warning=on_warning,
-            allowed_roots=settings.corpus_extra_roots,
-        )
-        if not corpus.articles:
-            raise CorpusError(
-                f"no usable articles in {settings.corpus_dir} "
-                "(add .md, .mdx, .txt, .html or .jsonl files)"
-            )
+        warn = on_warning or (lambda message: log.warning("%s", message))
         analyzer = Analyzer(settings.language)
-        passages, index = load_or_build(
-            corpus, analyzer, settings, progress=progress, on_warning=on_warning
-        )
+
+        def build() -> tuple[Library, str]:
+            corpus = load_corpus(
+                settings.corpus_dir,
+                on_warning=on_warning,
+                allowed_roots=settings.corpus_extra_roots,
+            )
+            if not corpus.articles:
+                raise CorpusError(
+                    f"no usable articles in {settings.corpus_dir} "
+                    "(add .md, .mdx, .txt, .html or .jsonl files)"
+                )
+            key = cache_key(corpus, settings)
+            passages, index = load_or_build(
+                corpus, analyzer, settings, progress=progress, on_warning=on_warning, key=key
+            )
+            vocabulary = count_words(a.text for a in corpus.articles)
+            return Library(corpus, passages, index, vocabulary), key
+
+        library = open_library(settings, build, warn=warn)
         return cls(
-            corpus,
-            passages,
-            index,
+            library.corpus,
+            library.passages,
+            library.index,
             analyzer,
             per_page=settings.per_page,
             url_template=settings.url_template,
             anchor_style=settings.anchor_style,
             synonyms=Synonyms.load(settings.corpus_dir / SYNONYMS_FILE, warn=on_warning),
+            vocabulary=library.vocabulary,
         )
 
     @property
@@ -314,9 +333,10 @@ class Engine:
         if self._reader is None:
             with self._reader_lock:
                 if self._reader is None:
-                    self._reader = QuestionReader.from_texts(
-                        (a.text for a in self.articles), known=self._knows
-                    )
+                    vocabulary = self._vocabulary
+                    if vocabulary is None:
+                        vocabulary = count_words(a.text for a in self.articles)
+                    self._reader = QuestionReader(vocabulary, known=self._knows)
         return self._reader
 
     def _knows(self, word: str) -> bool:
@@ -527,6 +547,26 @@ class Engine:
             if len(refs) == 3:
                 break
         return refs
+
+
+class _TitleTerms(Sequence[frozenset[str]]):
+    """Each article's title (and description) terms, worked out when first needed: a
+    saved library of a million passages starts without analysing every title."""
+
+    def __init__(self, articles: Sequence[Article], analyzer: Analyzer) -> None:
+        self._articles = articles
+        self._analyzer = analyzer
+        self._terms: dict[int, frozenset[str]] = {}
+
+    def __len__(self) -> int:
+        return len(self._articles)
+
+    def __getitem__(self, number: Any) -> Any:
+        terms = self._terms.get(number)
+        if terms is None:
+            article = self._articles[number]
+            terms = self._terms[number] = frozenset(self._analyzer.terms(context_text(article)))
+        return terms
 
 
 def _merge_neighbours(

@@ -20,8 +20,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from symspellpy import SymSpell, Verbosity
+if TYPE_CHECKING:
+    from symspellpy import SymSpell
+
 
 #: Weight factor of plain prose, of pasted code's identifiers, and of an error line.
 PROSE = 1.0
@@ -224,21 +227,34 @@ class QuestionReader:
         `known`, when given, also says whether the library has a word (for example through
         the index's terms), so a word the vocabulary missed is never "corrected".
         """
-        self._english_words, self._english = _english()
+        self._vocabulary = vocabulary
         self._library = frozenset(vocabulary)
         self._known_elsewhere = known
-        targets = heapq.nlargest(
-            MAX_LIBRARY_TARGETS,
-            (
-                (count, word)
-                for word, count in vocabulary.items()
-                if count >= MIN_TARGET_COUNT and len(word) >= 4 and word.isalpha()
-            ),
-        )
-        self._speller = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
-        for count, word in targets:
-            self._speller.create_dictionary_entry(word, count)
+        self._spellers_lock = threading.Lock()
+        self._spellers: tuple[frozenset[str], SymSpell, SymSpell] | None = None
         self._correct = lru_cache(maxsize=50_000)(self._raw_correct)
+
+    def _tables(self) -> tuple[frozenset[str], SymSpell, SymSpell]:
+        """English's words and speller, and the library's speller: made on the first word
+        that may be a typo, since most questions hold none (about a second at 100k passages)."""
+        with self._spellers_lock:
+            if self._spellers is None:
+                from symspellpy import SymSpell
+
+                english_words, english = _english()
+                targets = heapq.nlargest(
+                    MAX_LIBRARY_TARGETS,
+                    (
+                        (count, word)
+                        for word, count in self._vocabulary.items()
+                        if count >= MIN_TARGET_COUNT and len(word) >= 4 and word.isalpha()
+                    ),
+                )
+                speller = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
+                for count, word in targets:
+                    speller.create_dictionary_entry(word, count)
+                self._spellers = (english_words, english, speller)
+            return self._spellers
 
     @classmethod
     def from_texts(
@@ -369,12 +385,15 @@ class QuestionReader:
 
     def _raw_correct(self, word: str) -> str | None:
         """The one confident correction of an unknown word, or None."""
-        if word in self._english_words or len(word) < 3:
+        if len(word) < 3:
+            return None
+        english_words, english_speller, library_speller = self._tables()
+        if word in english_words:
             return None
         library = None
         if len(word) >= 4:
-            library = _confident(self._speller, word, 1 if len(word) <= 7 else 2)
-        english = _confident(self._english, word, 1)
+            library = _confident(library_speller, word, 1 if len(word) <= 7 else 2)
+        english = _confident(english_speller, word, 1)
         if library is not None and (english is None or library[1] <= english[1]):
             return library[0]
         return english[0] if english is not None else None
@@ -408,6 +427,8 @@ def count_words(texts: Iterable[str], budget: int = COUNT_BUDGET_WORDS) -> Count
 
 
 def _confident(speller: SymSpell, word: str, distance: int) -> tuple[str, int] | None:
+    from symspellpy import Verbosity
+
     suggestions = [
         suggestion
         for suggestion in speller.lookup(word, Verbosity.CLOSEST, max_edit_distance=distance)
@@ -430,6 +451,8 @@ def _english() -> tuple[frozenset[str], SymSpell]:
     global _english_cache
     with _english_lock:
         if _english_cache is None:
+            from symspellpy import SymSpell
+
             path = importlib.resources.files("symspellpy") / "frequency_dictionary_en_82_765.txt"
             entries = [line.split() for line in path.read_text(encoding="utf-8").splitlines()]
             words = frozenset(entry[0] for entry in entries if entry)

@@ -18,7 +18,9 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
+
+import numpy as np
 
 from bot.errors import CorpusError, SkipFile
 from bot.synonyms import SYNONYMS_FILE
@@ -161,10 +163,77 @@ class Passage:
     last_paragraph: int
 
 
+#: The columns of a saved passage table, in Passage's field order.
+PASSAGE_COLUMNS = ("article", "start", "end", "first_paragraph", "last_paragraph")
+
+
+class PassageTable(Sequence[Passage]):
+    """Passages held as one integer table, a row each (`PASSAGE_COLUMNS`): a million
+    load memory-mapped in a blink, and each `Passage` is made when first read."""
+
+    def __init__(self, table: np.ndarray) -> None:
+        self.table = table
+        self._made: dict[int, Passage] = {}
+
+    def __len__(self) -> int:
+        return int(self.table.shape[0])
+
+    @overload
+    def __getitem__(self, number: int) -> Passage: ...
+
+    @overload
+    def __getitem__(self, number: slice) -> list[Passage]: ...
+
+    def __getitem__(self, number: int | slice) -> Passage | list[Passage]:
+        if isinstance(number, slice):
+            return [Passage(*row) for row in self.table[number].tolist()]
+        number = int(number)
+        if number < 0:
+            number += len(self)
+        made = self._made.get(number)
+        if made is None:
+            if not 0 <= number < len(self):
+                raise IndexError("passage number out of range")
+            made = self._made[number] = Passage(*self.table[number].tolist())
+        return made
+
+    def __iter__(self) -> Iterator[Passage]:
+        for row in self.table.tolist():
+            yield Passage(*row)
+
+
+def article_ranges(passages: Sequence[Passage]) -> dict[int, tuple[int, int]]:
+    """Each article's passages as [first, end): passages of one article are contiguous."""
+    if isinstance(passages, PassageTable):
+        column = np.asarray(passages.table[:, 0])
+        if column.shape[0] == 0:
+            return {}
+        cuts = np.flatnonzero(column[1:] != column[:-1]) + 1
+        firsts = np.concatenate(([0], cuts)).tolist()
+        ends = np.concatenate((cuts, [column.shape[0]])).tolist()
+        return {
+            article: (first, end)
+            for article, first, end in zip(column[firsts].tolist(), firsts, ends, strict=True)
+        }
+    ranges: dict[int, tuple[int, int]] = {}
+    for number, passage in enumerate(passages):
+        first, _ = ranges.get(passage.article, (number, number))
+        ranges[passage.article] = (first, number + 1)
+    return ranges
+
+
 @dataclass
 class Corpus:
-    articles: list[Article]
+    articles: Sequence[Article]
     warnings: list[str] = field(default_factory=list)
+
+    def ids(self) -> list[str]:
+        """Every article's id, in order (a saved library answers without making articles)."""
+        return [article.article_id for article in self.articles]
+
+    def text_lengths(self) -> np.ndarray:
+        """Every article's text length in characters, in order."""
+        return np.array([len(article.text) for article in self.articles], dtype=np.int64)
 
     def fingerprint(self) -> str:
         """Changes whenever anything an index is built from changes."""

@@ -44,6 +44,8 @@ from bot.index._cache import (
     index_passages,
     load_cached,
     load_or_build,
+    passage_table,
+    retire_others,
     save_cached,
 )
 from bot.index._format import is_memory_mapped
@@ -60,4 +62,6 @@ __all__ = [
     "load_cached",
     "load_or_build",
     "save_cached",
+    "retire_others",
+    "passage_table",
 ]
