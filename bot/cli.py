@@ -7,8 +7,10 @@ The terminal front end: it only calls the answering API and renders its result.
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import json
+import multiprocessing
 import re
 import socket
 import sqlite3
@@ -115,6 +117,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("--article", help="search only this article (its id, see `citebot articles`)")
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    ask.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="with -, answer in this many processes forked after loading (answers stay in order)",
+    )
 
     command("index", "build or refresh the saved index", _cmd_index)
     articles = command("articles", "list the articles: id, title, passages", _cmd_articles)
@@ -208,6 +216,8 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     err = _console(sys.stderr)
     if args.k is not None and not 1 <= args.k <= 50:
         raise CitebotError("-k must be a whole number from 1 to 50")
+    if not 1 <= args.jobs <= MAX_JOBS:
+        raise CitebotError(f"--jobs must be a whole number from 1 to {MAX_JOBS}")
     engine = _open_engine(settings, console=err)
     engine.prepare()  # word tables and the chat reader load before the clock starts
     if args.article is not None:
@@ -278,19 +288,51 @@ def _ask_on_terminal(engine: Any, args: argparse.Namespace, source: TextIO, err:
 
 
 def _ask_batch(engine: Any, args: argparse.Namespace, source: TextIO, out: TextIO) -> int:
-    """One question per input line, one JSON line out per question; the index loads once."""
-    for line in source:
-        question = line.strip()
-        if not question:
-            continue
-        try:
-            answer = engine.answer(question, k=args.k, article_id=args.article)
-            record = answer_to_json(answer)
-        except QuestionError as exc:
-            record = {"question": question, "found": False, "results": [], "error": str(exc)}
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        out.flush()
+    """One question per input line, one JSON line out per question; the index loads once.
+
+    With `--jobs N` (N > 1), N processes forked after loading share the engine's memory
+    and answer in turn; the answers come out in the order of the questions.
+    """
+    questions = (question for question in (line.strip() for line in source) if question)
+    jobs = args.jobs if "fork" in multiprocessing.get_all_start_methods() else 1
+    if jobs <= 1:
+        for question in questions:
+            out.write(_answer_line(engine, question, args.k, args.article) + "\n")
+            out.flush()
+        return EXIT_OK
+    context = multiprocessing.get_context("fork")
+    with context.Pool(jobs, initializer=_hold_engine, initargs=(engine,)) as pool:
+        asked = functools.partial(_answer_in_worker, k=args.k, article=args.article)
+        for line in pool.imap(asked, questions, chunksize=BATCH_CHUNK):
+            out.write(line + "\n")
+            out.flush()
     return EXIT_OK
+
+
+#: Most processes `--jobs` starts, and how many questions a worker takes at a time.
+MAX_JOBS = 64
+BATCH_CHUNK = 8
+_worker_engine: Any = None
+
+
+def _hold_engine(engine: Any) -> None:
+    """A forked worker keeps the engine it inherited (nothing is copied or pickled)."""
+    global _worker_engine
+    _worker_engine = engine
+
+
+def _answer_in_worker(question: str, *, k: int | None, article: str | None) -> str:
+    return _answer_line(_worker_engine, question, k, article)
+
+
+def _answer_line(engine: Any, question: str, k: int | None, article: str | None) -> str:
+    """A question's answer as the JSON line `citebot ask -` prints (an error record for a
+    question that cannot be asked)."""
+    try:
+        record = answer_to_json(engine.answer(question, k=k, article_id=article))
+    except QuestionError as exc:
+        record = {"question": question, "found": False, "results": [], "error": str(exc)}
+    return json.dumps(record, ensure_ascii=False)
 
 
 def answer_to_json(answer: Any) -> dict[str, Any]:
