@@ -155,6 +155,9 @@ class Engine:
     ) -> Engine:
         """Load the corpus and the saved index, building or rebuilding it when needed.
 
+        `progress` hears (bytes read, bytes in all) while files are read, then (passages
+        indexed, passages) while the index is built.
+
         Blocking: the bot calls this through `asyncio.to_thread`.
         """
         warn = on_warning or (lambda message: log.warning("%s", message))
@@ -165,6 +168,8 @@ class Engine:
                 settings.corpus_dir,
                 on_warning=on_warning,
                 allowed_roots=settings.corpus_extra_roots,
+                max_bytes=settings.max_corpus_mb * 1024 * 1024,
+                progress=progress,
             )
             if not corpus.articles:
                 raise CorpusError(

@@ -208,7 +208,7 @@ def _open_engine(
             return
         console.print(f"[yellow]warning:[/] {_escape(message)}", highlight=False)
 
-    with _progress(console, "Indexing passages") as progress:
+    with _progress(console, "Reading files", "Indexing passages") as progress:
         return Engine.open(settings, progress=progress, on_warning=warn)
 
 
@@ -618,29 +618,36 @@ def _escape(text: str) -> str:
 
 
 def _progress(
-    console: Any, label: str
+    console: Any, *labels: str
 ) -> AbstractContextManager[Callable[[int, int], None] | None]:
-    """A progress bar on a terminal; nothing when output is piped or in CI."""
+    """A progress bar on a terminal, a task per stage; nothing when output is piped or in CI."""
     if not console.is_terminal:
         return nullcontext(None)
-    return _ProgressBar(console, label)
+    return _ProgressBar(console, labels)
 
 
 class _ProgressBar:
-    def __init__(self, console: Any, label: str) -> None:
+    """One task per stage: a stage ends when the total it counts towards changes."""
+
+    def __init__(self, console: Any, labels: Sequence[str]) -> None:
         from rich.progress import Progress
 
         self._progress = Progress(console=console, transient=True)
-        self._label = label
+        self._labels = list(labels)
         self._task: Any = None
+        self._total = -1
 
     def __enter__(self) -> Callable[[int, int], None]:
         self._progress.start()
         return self.update
 
     def update(self, done: int, total: int) -> None:
-        if self._task is None:
-            self._task = self._progress.add_task(self._label, total=total)
+        if self._task is None or total != self._total:
+            if self._task is not None:
+                self._progress.update(self._task, completed=self._total)
+            label = self._labels.pop(0) if len(self._labels) > 1 else self._labels[0]
+            self._task = self._progress.add_task(label, total=total)
+            self._total = total
         self._progress.update(self._task, completed=done, total=total)
 
     def __exit__(self, *exc: object) -> None:

@@ -64,7 +64,8 @@ def library_key(settings: Settings) -> str:
     roots = [os.path.realpath(root) for root in (folder, *settings.corpus_extra_roots)]
     fields = settings.index_fingerprint_fields()
     versions = [LIBRARY_FORMAT, __version__, SECTION_WEIGHT, Analyzer.VERSION]
-    digest.update(json.dumps([roots, fields, versions], default=str).encode())
+    limits = settings.max_corpus_mb
+    digest.update(json.dumps([roots, fields, versions, limits], default=str).encode())
     digest.update(repr(corpus_signature(folder, settings.corpus_extra_roots)).encode())
     return digest.hexdigest()[:24]
 
