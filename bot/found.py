@@ -24,23 +24,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from bot import word_tables
+
 __all__ = ["Evidence", "informativeness", "evidence", "answers"]
 
 #: Zipf frequency (log10 per billion words) of the commonest English word, about "the".
 _ZIPF_TOP = 8.0
 
 
-@lru_cache(maxsize=1)
-def _frequencies() -> Mapping[str, float]:
-    from wordfreq import get_frequency_dict
-
-    return get_frequency_dict("en", wordlist="best")
-
-
 @lru_cache(maxsize=100_000)
 def informativeness(word: str) -> float:
     """How much a word says in English at large, from 0 ("the") to 1 (never seen)."""
-    frequency = _frequencies().get(word.casefold().replace("’", "'"), 0.0)
+    frequency = word_tables.frequency(word.casefold().replace("’", "'"))
     if frequency <= 0.0:
         return 1.0
     zipf = math.log10(frequency) + 9.0
