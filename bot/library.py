@@ -293,5 +293,7 @@ def open_library(
     try:
         save_library(settings, key, library.corpus, index_key, library.vocabulary)
     except OSError as exc:
-        log.warning("could not save the library for a quick start (%s)", exc.strerror or exc)
+        # Only the next start is slower; a data dir that cannot be written is reported
+        # once already, by the index's own save.
+        log.info("could not save the library for a quick start (%s)", exc.strerror or exc)
     return library
