@@ -190,6 +190,12 @@ class PassageTable(Sequence[Passage]):
     def __getitem__(self, number: slice) -> list[Passage]: ...
 
     def __getitem__(self, number: int | slice) -> Passage | list[Passage]:
+        try:
+            return self._made[number]  # type: ignore[index]
+        except (KeyError, TypeError):  # not made yet, or a slice
+            return self._make(number)
+
+    def _make(self, number: int | slice) -> Passage | list[Passage]:
         if isinstance(number, slice):
             return [Passage(*row) for row in self.table[number].tolist()]
         number = int(number)
