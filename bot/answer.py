@@ -224,13 +224,16 @@ class Engine:
     def find_articles(self, text: str, limit: int = 25) -> list[Article]:
         """Articles whose title or id contains `text` (all of them for an empty text)."""
         needle = " ".join(text.casefold().split())
+        # By the titles and ids alone: a saved library makes only the articles returned.
         matches = [
-            a
-            for a in self.articles
-            if not needle or needle in a.title.casefold() or needle in a.article_id
+            (not title.casefold().startswith(needle), title.casefold(), number)
+            for number, (title, article_id) in enumerate(
+                zip(self.corpus.titles(), self.corpus.ids(), strict=True)
+            )
+            if not needle or needle in title.casefold() or needle in article_id
         ]
-        matches.sort(key=lambda a: (not a.title.casefold().startswith(needle), a.title.casefold()))
-        return matches[:limit]
+        matches.sort()
+        return [self.articles[number] for *_, number in matches[:limit]]
 
     def answer(
         self, question: str, *, k: int | None = None, article_id: str | None = None

@@ -242,6 +242,10 @@ class Corpus:
         """Every article's id, in order (a saved library answers without making articles)."""
         return [article.article_id for article in self.articles]
 
+    def titles(self) -> list[str]:
+        """Every article's title, in order."""
+        return [article.title for article in self.articles]
+
     def text_lengths(self) -> np.ndarray:
         """Every article's text length in characters, in order."""
         return np.array([len(article.text) for article in self.articles], dtype=np.int64)

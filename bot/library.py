@@ -118,6 +118,10 @@ class SavedArticles(Sequence[Article]):
         """Every article's id, without making the articles."""
         return [str(meta[0]) for meta in self._meta]
 
+    def titles(self) -> list[str]:
+        """Every article's title, without making the articles."""
+        return [str(meta[1]) for meta in self._meta]
+
     def _make(self, number: int) -> Article:
         article_id, title, url, author, date, source, description, sections = self._meta[number]
         start, end = int(self._text_at[number]), int(self._text_at[number + 1])
@@ -156,6 +160,10 @@ class SavedCorpus(Corpus):
     def ids(self) -> list[str]:
         """Every article's id, read from the saved metadata."""
         return self.saved.ids()
+
+    def titles(self) -> list[str]:
+        """Every article's title, read from the saved metadata."""
+        return self.saved.titles()
 
     def text_lengths(self) -> np.ndarray:
         """Every article's text length, as saved."""
