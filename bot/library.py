@@ -221,22 +221,31 @@ def save_library(
     root = settings.data_dir / "library"
     articles = corpus.articles
     with staged_folder(root / key) as staging:
-        encoded = [article.text.encode("utf-8") for article in articles]
+        # Written a text at a time: a library of gigabytes is never held twice over.
+        sizes = [len(article.text.encode("utf-8")) for article in articles]
         text_at = np.zeros(len(articles) + 1, dtype=np.int64)
-        np.cumsum([len(data) for data in encoded], out=text_at[1:])
-        np.save(
-            staging / "text.npy", np.frombuffer(b"".join(encoded) or b"\0", np.uint8)[: text_at[-1]]
-        )
+        np.cumsum(sizes, out=text_at[1:])
+        with open(staging / "text.npy", "wb") as out:
+            header = {"descr": "|u1", "fortran_order": False, "shape": (int(text_at[-1]),)}
+            np.lib.format.write_array_header_1_0(out, header)
+            for article in articles:
+                out.write(article.text.encode("utf-8"))
         np.save(staging / "text_offsets.npy", text_at)
         np.save(staging / "text_lengths.npy", corpus.text_lengths())
-        rows = [
-            (p.number, p.start, p.end, _KIND_CODE[p.kind], p.section)
-            for article in articles
-            for p in article.paragraphs
-        ]
+        counts = [len(article.paragraphs) for article in articles]
+        rows = np.fromiter(
+            (
+                value
+                for article in articles
+                for p in article.paragraphs
+                for value in (p.number, p.start, p.end, _KIND_CODE[p.kind], p.section)
+            ),
+            dtype=np.int64,
+            count=5 * sum(counts),
+        )
         paragraphs_at = np.zeros(len(articles) + 1, dtype=np.int64)
-        np.cumsum([len(article.paragraphs) for article in articles], out=paragraphs_at[1:])
-        np.save(staging / "paragraphs.npy", np.array(rows, dtype=np.int64).reshape(len(rows), 5))
+        np.cumsum(counts, out=paragraphs_at[1:])
+        np.save(staging / "paragraphs.npy", rows.reshape(-1, 5))
         np.save(staging / "paragraph_offsets.npy", paragraphs_at)
         meta = [
             [
