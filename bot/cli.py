@@ -439,9 +439,9 @@ def _cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
     from rich.table import Table
 
     engine = _open_engine(settings, console=_console(sys.stderr))
-    rows = [
-        (a.article_id, " ".join(a.title.split()), str(engine.passage_count_of(a.article_id)))
-        for a in engine.articles
+    rows = [  # titles and ids only: a saved library makes no article for the list
+        (article_id, " ".join(title.split()), str(engine.passage_count_of(article_id)))
+        for article_id, title in zip(engine.corpus.ids(), engine.corpus.titles(), strict=True)
     ]
     if args.plain:
         for row in rows:
