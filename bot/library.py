@@ -220,7 +220,8 @@ def save_library(
     """Save what a start needs under `key`, in one rename, and retire other saved libraries."""
     root = settings.data_dir / "library"
     articles = corpus.articles
-    with staged_folder(root / key) as staging:
+    # Another process saving the same key first wins: the same files give the same library.
+    with staged_folder(root / key, keep_existing=True) as staging:
         # Written a text at a time: a library of gigabytes is never held twice over.
         sizes = [len(article.text.encode("utf-8")) for article in articles]
         text_at = np.zeros(len(articles) + 1, dtype=np.int64)
