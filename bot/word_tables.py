@@ -82,24 +82,36 @@ class LazyTable:
         table = self._table or self._open()
         return table.get(word)
 
-    def _folder(self) -> Path:
-        versions = "-".join(f"{p}{version(p)}" for p in self._packages)
-        return cache_root() / f"{self._name}-{versions}-{TABLES_FORMAT}"
+    def _folder(self) -> Path | None:
+        try:
+            versions = "-".join(f"{p}{version(p)}" for p in self._packages)
+            return cache_root() / f"{self._name}-{versions}-{TABLES_FORMAT}"
+        except RuntimeError:  # no home folder to keep a cache in
+            return None
 
     def _open(self) -> WordTable | dict[str, bytes | float]:
         with self._lock:
             if self._table is None:
                 folder = self._folder()
-                try:
-                    self._table = WordTable(folder)
-                except (OSError, ValueError):
-                    entries = dict(self._entries())
-                    try:
-                        WordTable.save(folder, entries.items())
-                    except OSError as exc:
-                        log.info("word table %s not saved (%s)", folder, exc.strerror or exc)
-                    self._table = entries
+                self._table = self._mapped(folder) or self._built(folder)
             return self._table
+
+    @staticmethod
+    def _mapped(folder: Path | None) -> WordTable | None:
+        try:
+            return WordTable(folder) if folder is not None else None
+        except (OSError, ValueError):
+            return None
+
+    def _built(self, folder: Path | None) -> dict[str, bytes | float]:
+        """The table from the package itself, saved in `folder` for the next process."""
+        entries = dict(self._entries())
+        if folder is not None:
+            try:
+                WordTable.save(folder, entries.items())
+            except OSError as exc:
+                log.info("word table %s not saved (%s)", folder, exc.strerror or exc)
+        return entries
 
 
 def _frequencies() -> Iterable[tuple[str, float]]:
