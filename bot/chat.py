@@ -234,6 +234,10 @@ class QuestionReader:
         self._spellers: tuple[frozenset[str], SymSpell, SymSpell] | None = None
         self._correct = lru_cache(maxsize=50_000)(self._raw_correct)
 
+    def make_spellers(self) -> None:
+        """Make the spellers now: before forking workers that would each make their own."""
+        self._tables()
+
     def _tables(self) -> tuple[frozenset[str], SymSpell, SymSpell]:
         """English's words and speller, and the library's speller: made on the first word
         that may be a typo, since most questions hold none (about a second at 100k passages)."""

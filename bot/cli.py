@@ -300,6 +300,7 @@ def _ask_batch(engine: Any, args: argparse.Namespace, source: TextIO, out: TextI
             out.write(_answer_line(engine, question, args.k, args.article) + "\n")
             out.flush()
         return EXIT_OK
+    engine.reader.make_spellers()  # once here, not once a worker
     context = multiprocessing.get_context("fork")
     with context.Pool(jobs, initializer=_hold_engine, initargs=(engine,)) as pool:
         asked = functools.partial(_answer_in_worker, k=args.k, article=args.article)
