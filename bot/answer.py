@@ -331,13 +331,14 @@ class Engine:
         Blocking, like `open`: run it off the event loop.
         """
         self.reader  # noqa: B018 (building is the point)
-        informativeness("the")  # loads the English word frequencies, once a process
-        relatives("building")  # loads the lemma tables, once a process
+        informativeness("the")  # maps the English word frequencies, once a process
+        relatives("building")  # maps the lemma tables, once a process
 
     @property
     def reader(self) -> QuestionReader:
-        """The chat reader for this library, built on first use (it counts the library's
-        words, about a second per 100k passages) and kept."""
+        """The chat reader for this library, built on first use from the library's word
+        counts (saved with the library; counted again, about a second per 100k passages,
+        only when the engine was given none) and kept."""
         if self._reader is None:
             with self._reader_lock:
                 if self._reader is None:
