@@ -35,7 +35,7 @@ from bot.errors import CorpusError, QuestionError
 from bot.excerpt import choose_excerpt
 from bot.found import Evidence, answers, evidence, informativeness
 from bot.index import BM25Index, Hit, cache_key, load_or_build
-from bot.library import Library, open_library
+from bot.snapshot import Library, open_library
 from bot.rerank import Candidate, Query, best_sentence, candidate, local_weights, sentences
 from bot.settings import Settings
 from bot.synonyms import SYNONYMS_FILE, Synonyms
