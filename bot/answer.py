@@ -35,9 +35,9 @@ from bot.errors import CorpusError, QuestionError
 from bot.excerpt import choose_excerpt
 from bot.found import Evidence, answers, evidence, informativeness
 from bot.index import BM25Index, Hit, cache_key, load_or_build
-from bot.snapshot import Library, open_library
 from bot.rerank import Candidate, Query, best_sentence, candidate, local_weights, sentences
 from bot.settings import Settings
+from bot.snapshot import Library, open_library
 from bot.synonyms import SYNONYMS_FILE, Synonyms
 from bot.text import Analyzer
 from bot.word_forms import relatives
