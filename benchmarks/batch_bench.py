@@ -3,9 +3,10 @@
 The eval set's Wikipedia articles are replicated (each copy's paragraphs tagged so the
 loader does not drop them as duplicates) until the corpus holds about the passages
 asked for; 1,000 of the set's questions are then asked through the real CLI in a
-subprocess, batch mode, index loaded once.
+subprocess, batch mode, index loaded once: in one process, then with `--jobs N`
+(N processes forked after loading), side by side.
 
-    python benchmarks/batch_bench.py --passages 100000 --questions 1000
+    python benchmarks/batch_bench.py --passages 100000 --questions 1000 --jobs 2
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ def main() -> None:
     )
     parser.add_argument("--passages", type=int, default=100_000)
     parser.add_argument("--questions", type=int, default=1000)
+    parser.add_argument("--jobs", type=int, default=2, help="processes for the second run")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="citebot-batch-") as scratch:
         root = Path(scratch)
@@ -54,22 +56,33 @@ def main() -> None:
         build_s = time.perf_counter() - started
         stdin = "\n".join(questions) + "\n"
         started = time.perf_counter()
-        run = run_citebot("ask", "-", cwd=root, stdin=stdin, check=True, timeout=None)
-        batch_s = time.perf_counter() - started
-        answers = [json.loads(line) for line in run.stdout.splitlines()]
-        started = time.perf_counter()
         run_citebot("ask", "-", cwd=root, stdin="", check=True, timeout=None)
         startup_s = time.perf_counter() - started
-    per_question = sorted(a["elapsed_ms"] for a in answers)
+        runs = {}
+        for jobs in (1, args.jobs):
+            started = time.perf_counter()
+            run = run_citebot(
+                "ask", "-", "--jobs", str(jobs), cwd=root, stdin=stdin, check=True, timeout=None
+            )
+            runs[jobs] = (
+                time.perf_counter() - started,
+                [json.loads(line) for line in run.stdout.splitlines()],
+            )
     print(f"corpus: {index.stdout.strip()}")
     print(f"cold build (citebot index): {build_s:.1f} s")
     print(f"start-up with the saved index, no questions: {startup_s:.2f} s")
-    print(
-        f"batch: {len(answers)} questions in {batch_s:.2f} s wall = {len(answers) / batch_s:.0f} questions/s "
-        f"({len(answers) / max(batch_s - startup_s, 1e-9):.0f}/s after start-up); "
-        f"per question p50 {per_question[len(per_question) // 2]:.2f} ms, "
-        f"p99 {per_question[int(len(per_question) * 0.99)]:.2f} ms; found {sum(a['found'] for a in answers)}"
-    )
+    for jobs, (batch_s, answers) in runs.items():
+        per_question = sorted(a["elapsed_ms"] for a in answers)
+        print(
+            f"--jobs {jobs}: {len(answers)} questions in {batch_s:.2f} s wall = "
+            f"{len(answers) / batch_s:.0f} questions/s "
+            f"({len(answers) / max(batch_s - startup_s, 1e-9):.0f}/s after start-up); "
+            f"per question p50 {per_question[len(per_question) // 2]:.2f} ms, "
+            f"p99 {per_question[int(len(per_question) * 0.99)]:.2f} ms; "
+            f"found {sum(a['found'] for a in answers)}"
+        )
+    one, many = runs[1][0], runs[args.jobs][0]
+    print(f"--jobs {args.jobs} against one process: {one / many:.2f}x the questions per second")
 
 
 if __name__ == "__main__":

@@ -17,12 +17,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import overload
+from typing import Any, Generic, TypeVar, overload
 from urllib.parse import quote
 
 import numpy as np
 
-from bot.chat import QuestionReader, ReadQuestion
+from bot.chat import QuestionReader, ReadQuestion, count_words
 from bot.corpus import (
     CODE,
     ROW,
@@ -30,15 +30,17 @@ from bot.corpus import (
     Article,
     Corpus,
     Passage,
+    article_ranges,
     context_text,
     load_corpus,
 )
 from bot.errors import CorpusError, QuestionError
 from bot.excerpt import choose_excerpt
 from bot.found import Evidence, answers, evidence, informativeness
-from bot.index import Hit, SearchIndex, load_or_build
+from bot.index import Hit, SearchIndex, cache_key, load_or_build
 from bot.rerank import Candidate, Query, best_sentence, candidate, local_weights, sentences
 from bot.settings import Settings
+from bot.snapshot import Library, open_library
 from bot.synonyms import SYNONYMS_FILE, Synonyms
 from bot.text import Analyzer
 from bot.word_forms import relatives
@@ -132,6 +134,7 @@ class Engine:
         url_template: str | None = None,
         anchor_style: str = "github",
         synonyms: Synonyms | None = None,
+        vocabulary: Mapping[str, int] | None = None,
     ) -> None:
         self.corpus = corpus
         self.articles: Sequence[Article] = corpus.articles
@@ -147,14 +150,12 @@ class Engine:
         self.synonyms = synonyms or Synonyms.empty()
         self._reader: QuestionReader | None = None
         self._reader_lock = threading.Lock()
-        self._by_id = {a.article_id: i for i, a in enumerate(self.articles)}
-        self._title_terms = tuple(frozenset(analyzer.terms(context_text(a))) for a in self.articles)
+        self._vocabulary = vocabulary
+        self._by_id = {article_id: i for i, article_id in enumerate(corpus.ids())}
+        self._title_terms = _TitleTerms(self.articles, analyzer)
         self._section_terms: dict[tuple[int, int], frozenset[str]] = {}
         # Passages of one article are contiguous: [first, end) per article.
-        self._article_ranges: dict[int, tuple[int, int]] = {}
-        for number, passage in enumerate(passages):
-            first, _ = self._article_ranges.get(passage.article, (number, number))
-            self._article_ranges[passage.article] = (first, number + 1)
+        self._article_ranges = article_ranges(passages)
 
     @classmethod
     def open(
@@ -166,31 +167,45 @@ class Engine:
     ) -> Engine:
         """Load the corpus and the saved index, building or rebuilding it when needed.
 
+        `progress` hears (bytes read, bytes in all) while files are read, then (passages
+        indexed, passages) while the index is built.
+
         Blocking: the bot calls this through `asyncio.to_thread`.
         """
-        corpus = load_corpus(
-            settings.corpus_dir,
-            on_warning=on_warning,
-            allowed_roots=settings.corpus_extra_roots,
-        )
-        if not corpus.articles:
-            raise CorpusError(
-                f"no usable articles in {settings.corpus_dir} "
-                "(add .md, .mdx, .txt, .html or .jsonl files)"
-            )
+        warn = on_warning or (lambda message: log.warning("%s", message))
         analyzer = Analyzer(settings.language)
-        passages, index = load_or_build(
-            corpus, analyzer, settings, progress=progress, on_warning=on_warning
-        )
+
+        def build() -> tuple[Library, str]:
+            corpus = load_corpus(
+                settings.corpus_dir,
+                on_warning=on_warning,
+                allowed_roots=settings.corpus_extra_roots,
+                max_bytes=settings.max_corpus_mb * 1024 * 1024,
+                progress=progress,
+            )
+            if not corpus.articles:
+                raise CorpusError(
+                    f"no usable articles in {settings.corpus_dir} "
+                    "(add .md, .mdx, .txt, .html or .jsonl files)"
+                )
+            key = cache_key(corpus, settings)
+            passages, index = load_or_build(
+                corpus, analyzer, settings, progress=progress, on_warning=on_warning, key=key
+            )
+            vocabulary = count_words(a.text for a in corpus.articles)
+            return Library(corpus, passages, index, vocabulary), key
+
+        library = open_library(settings, build, warn=warn)
         return cls(
-            corpus,
-            passages,
-            index,
+            library.corpus,
+            library.passages,
+            library.index,
             analyzer,
             per_page=settings.per_page,
             url_template=settings.url_template,
             anchor_style=settings.anchor_style,
             synonyms=Synonyms.load(settings.corpus_dir / SYNONYMS_FILE, warn=on_warning),
+            vocabulary=library.vocabulary,
         )
 
     def extended(self, corpus: Corpus, passages: Sequence[Passage], index: SearchIndex) -> Engine:
@@ -203,7 +218,7 @@ class Engine:
         engine = copy.copy(self)
         offset = len(self.articles)
         engine.corpus = Corpus(
-            [*self.articles, *corpus.articles], [*self.corpus.warnings, *corpus.warnings]
+            _Chained(self.articles, corpus.articles), [*self.corpus.warnings, *corpus.warnings]
         )
         engine.articles = engine.corpus.articles
         engine.passages = _Chained(
@@ -215,9 +230,7 @@ class Engine:
             **self._by_id,
             **{a.article_id: i + offset for i, a in enumerate(corpus.articles)},
         }
-        engine._title_terms = self._title_terms + tuple(
-            frozenset(self.analyzer.terms(context_text(a))) for a in corpus.articles
-        )
+        engine._title_terms = _TitleTerms(engine.articles, self.analyzer)
         engine._section_terms = {}
         engine._article_ranges = dict(self._article_ranges)
         start = len(self.passages)
@@ -259,13 +272,16 @@ class Engine:
     def find_articles(self, text: str, limit: int = 25) -> list[Article]:
         """Articles whose title or id contains `text` (all of them for an empty text)."""
         needle = " ".join(text.casefold().split())
+        # By the titles and ids alone: a saved library makes only the articles returned.
         matches = [
-            a
-            for a in self.articles
-            if not needle or needle in a.title.casefold() or needle in a.article_id
+            (not title.casefold().startswith(needle), title.casefold(), number)
+            for number, (title, article_id) in enumerate(
+                zip(self.corpus.titles(), self.corpus.ids(), strict=True)
+            )
+            if not needle or needle in title.casefold() or needle in article_id
         ]
-        matches.sort(key=lambda a: (not a.title.casefold().startswith(needle), a.title.casefold()))
-        return matches[:limit]
+        matches.sort()
+        return [self.articles[number] for *_, number in matches[:limit]]
 
     def answer(
         self,
@@ -419,18 +435,22 @@ class Engine:
         Blocking, like `open`: run it off the event loop.
         """
         self.reader  # noqa: B018 (building is the point)
-        informativeness("the")  # loads the English word frequencies, once a process
-        relatives("building")  # loads the lemma tables, once a process
+        informativeness("the")  # maps the English word frequencies, once a process
+        relatives("building")  # maps the lemma tables, once a process
 
     @property
     def reader(self) -> QuestionReader:
-        """The chat reader for this library, built on first use (it counts the library's
-        words, about a second per 100k passages) and kept."""
+        """The chat reader for this library, built on first use from the library's word
+        counts (saved with the library; counted again, about a second per 100k passages,
+        only when the engine was given none) and kept."""
         if self._reader is None:
             with self._reader_lock:
                 if self._reader is None:
-                    self._reader = QuestionReader.from_texts(
-                        (a.text for a in self.articles),
+                    vocabulary = self._vocabulary
+                    if vocabulary is None:
+                        vocabulary = count_words(a.text for a in self.articles)
+                    self._reader = QuestionReader(
+                        vocabulary,
                         known=self._knows,
                         term_of=lambda word: " ".join(self.analyzer.terms(word)),
                     )
@@ -677,11 +697,14 @@ class Engine:
         return refs
 
 
-class _Chained(Sequence[Passage]):
-    """Two passage lists read as one, without copying the first (the shared library's,
-    which every server's engine shares)."""
+_T = TypeVar("_T")
 
-    def __init__(self, first: Sequence[Passage], second: Sequence[Passage]) -> None:
+
+class _Chained(Sequence[_T], Generic[_T]):
+    """Two lists read as one, without copying the first (the shared library's passages
+    and articles, which every server's engine shares)."""
+
+    def __init__(self, first: Sequence[_T], second: Sequence[_T]) -> None:
         self._first, self._second = first, second
         self._split = len(first)
 
@@ -689,12 +712,12 @@ class _Chained(Sequence[Passage]):
         return self._split + len(self._second)
 
     @overload
-    def __getitem__(self, index: int) -> Passage: ...
+    def __getitem__(self, index: int) -> _T: ...
 
     @overload
-    def __getitem__(self, index: slice) -> Sequence[Passage]: ...
+    def __getitem__(self, index: slice) -> Sequence[_T]: ...
 
-    def __getitem__(self, index: int | slice) -> Passage | Sequence[Passage]:
+    def __getitem__(self, index: int | slice) -> _T | Sequence[_T]:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         if index < 0:
@@ -720,6 +743,26 @@ def _repeated(terms: Sequence[str], factor: Mapping[str, float]) -> list[str]:
     for term in terms:
         out += [term] * min(max(round(factor[term] / weakest), 1), MAX_REPEAT)
     return out
+
+
+class _TitleTerms(Sequence[frozenset[str]]):
+    """Each article's title (and description) terms, worked out when first needed: a
+    saved library of a million passages starts without analysing every title."""
+
+    def __init__(self, articles: Sequence[Article], analyzer: Analyzer) -> None:
+        self._articles = articles
+        self._analyzer = analyzer
+        self._terms: dict[int, frozenset[str]] = {}
+
+    def __len__(self) -> int:
+        return len(self._articles)
+
+    def __getitem__(self, number: Any) -> Any:
+        terms = self._terms.get(number)
+        if terms is None:
+            article = self._articles[number]
+            terms = self._terms[number] = frozenset(self._analyzer.terms(context_text(article)))
+        return terms
 
 
 def _merge_neighbours(

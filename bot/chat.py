@@ -21,8 +21,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from symspellpy import SymSpell, Verbosity
+if TYPE_CHECKING:
+    from symspellpy import SymSpell
+
 
 from bot.found import zipf
 
@@ -233,22 +236,39 @@ class QuestionReader:
         `term_of`, when given, says what a word is searched as (its stem): corrections
         that are searched alike ("foundd": "found" or "founded") are one choice.
         """
-        self._english_words, self._english = _english()
+        self._vocabulary = vocabulary
         self._library = frozenset(vocabulary)
         self._known_elsewhere = known
         self._term_of = term_of or (lambda word: word)
-        targets = heapq.nlargest(
-            MAX_LIBRARY_TARGETS,
-            (
-                (count, word)
-                for word, count in vocabulary.items()
-                if count >= MIN_TARGET_COUNT and len(word) >= 4 and word.isalpha()
-            ),
-        )
-        self._speller = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
-        for count, word in targets:
-            self._speller.create_dictionary_entry(word, count)
+        self._spellers_lock = threading.Lock()
+        self._spellers: tuple[frozenset[str], SymSpell, SymSpell] | None = None
         self._correct = lru_cache(maxsize=50_000)(self._raw_correct)
+
+    def make_spellers(self) -> None:
+        """Make the spellers now: before forking workers that would each make their own."""
+        self._tables()
+
+    def _tables(self) -> tuple[frozenset[str], SymSpell, SymSpell]:
+        """English's words and speller, and the library's speller: made on the first word
+        that may be a typo, since most questions hold none (about a second at 100k passages)."""
+        with self._spellers_lock:
+            if self._spellers is None:
+                from symspellpy import SymSpell
+
+                english_words, english = _english()
+                targets = heapq.nlargest(
+                    MAX_LIBRARY_TARGETS,
+                    (
+                        (count, word)
+                        for word, count in self._vocabulary.items()
+                        if count >= MIN_TARGET_COUNT and len(word) >= 4 and word.isalpha()
+                    ),
+                )
+                speller = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
+                for count, word in targets:
+                    speller.create_dictionary_entry(word, count)
+                self._spellers = (english_words, english, speller)
+            return self._spellers
 
     @classmethod
     def from_texts(
@@ -398,12 +418,15 @@ class QuestionReader:
 
     def _raw_correct(self, word: str) -> str | None:
         """The one confident correction of an unknown word, or None."""
-        if word in self._english_words or len(word) < 3 or _well_known(word):
+        if len(word) < 3 or _well_known(word):
+            return None
+        english_words, english_speller, library_speller = self._tables()
+        if word in english_words:
             return None
         library = None
         if len(word) >= 4:
-            library = _confident(self._speller, word, 1 if len(word) <= 7 else 2, self._term_of)
-        english = _confident(self._english, word, 1, self._term_of)
+            library = _confident(library_speller, word, 1 if len(word) <= 7 else 2, self._term_of)
+        english = _confident(english_speller, word, 1, self._term_of)
         if library is not None and (english is None or library[1] <= english[1]):
             return library[0]
         return english[0] if english is not None else None
@@ -444,6 +467,8 @@ def _confident(
     Suggestions searched as the same term ("found", "founded") pool their counts: which
     of them was meant does not change what is searched.
     """
+    from symspellpy import Verbosity
+
     suggestions = [
         suggestion
         for suggestion in speller.lookup(word, Verbosity.CLOSEST, max_edit_distance=distance)
@@ -482,6 +507,8 @@ def _english() -> tuple[frozenset[str], SymSpell]:
     global _english_cache
     with _english_lock:
         if _english_cache is None:
+            from symspellpy import SymSpell
+
             path = importlib.resources.files("symspellpy") / "frequency_dictionary_en_82_765.txt"
             entries = [line.split() for line in path.read_text(encoding="utf-8").splitlines()]
             words = frozenset(entry[0] for entry in entries if entry)

@@ -7,8 +7,10 @@ The terminal front end: it only calls the answering API and renders its result.
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import json
+import multiprocessing
 import re
 import socket
 import sqlite3
@@ -115,6 +117,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("--article", help="search only this article (its id, see `citebot articles`)")
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    ask.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="with -, answer in this many processes forked after loading (answers stay in order)",
+    )
 
     command("index", "build or refresh the saved index", _cmd_index)
     articles = command("articles", "list the articles: id, title, passages", _cmd_articles)
@@ -212,13 +220,15 @@ def _open_engine(
             return
         console.print(f"[yellow]warning:[/] {_escape(message)}", highlight=False)
 
-    with _progress(console, "Indexing passages") as progress:
+    with _progress(console, "Reading files", "Indexing passages") as progress:
         return Engine.open(settings, progress=progress, on_warning=warn)
 
 
 def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     err = _console(sys.stderr)
     _check_k(args.k)
+    if not 1 <= args.jobs <= MAX_JOBS:
+        raise CitebotError(f"--jobs must be a whole number from 1 to {MAX_JOBS}")
     engine = _open_engine(settings, console=err)
     engine.prepare()  # word tables and the chat reader load before the clock starts
     if args.article is not None:
@@ -297,19 +307,52 @@ def _ask_on_terminal(engine: Any, args: argparse.Namespace, source: TextIO, err:
 
 
 def _ask_batch(engine: Any, args: argparse.Namespace, source: TextIO, out: TextIO) -> int:
-    """One question per input line, one JSON line out per question; the index loads once."""
-    for line in source:
-        question = line.strip()
-        if not question:
-            continue
-        try:
-            answer = engine.answer(question, k=args.k, article_id=args.article)
-            record = answer_to_json(answer)
-        except QuestionError as exc:
-            record = _error_record(question, exc)
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        out.flush()
+    """One question per input line, one JSON line out per question; the index loads once.
+
+    With `--jobs N` (N > 1), N processes forked after loading share the engine's memory
+    and answer in turn; the answers come out in the order of the questions.
+    """
+    questions = (question for question in (line.strip() for line in source) if question)
+    jobs = args.jobs if "fork" in multiprocessing.get_all_start_methods() else 1
+    if jobs <= 1:
+        for question in questions:
+            out.write(_answer_line(engine, question, args.k, args.article) + "\n")
+            out.flush()
+        return EXIT_OK
+    engine.reader.make_spellers()  # once here, not once a worker
+    context = multiprocessing.get_context("fork")
+    with context.Pool(jobs, initializer=_hold_engine, initargs=(engine,)) as pool:
+        asked = functools.partial(_answer_in_worker, k=args.k, article=args.article)
+        for line in pool.imap(asked, questions, chunksize=BATCH_CHUNK):
+            out.write(line + "\n")
+            out.flush()
     return EXIT_OK
+
+
+#: Most processes `--jobs` starts, and how many questions a worker takes at a time.
+MAX_JOBS = 64
+BATCH_CHUNK = 8
+_worker_engine: Any = None
+
+
+def _hold_engine(engine: Any) -> None:
+    """A forked worker keeps the engine it inherited (nothing is copied or pickled)."""
+    global _worker_engine
+    _worker_engine = engine
+
+
+def _answer_in_worker(question: str, *, k: int | None, article: str | None) -> str:
+    return _answer_line(_worker_engine, question, k, article)
+
+
+def _answer_line(engine: Any, question: str, k: int | None, article: str | None) -> str:
+    """A question's answer as the JSON line `citebot ask -` prints (an error record for a
+    question that cannot be asked)."""
+    try:
+        record = answer_to_json(engine.answer(question, k=k, article_id=article))
+    except QuestionError as exc:
+        record = _error_record(question, exc)
+    return json.dumps(record, ensure_ascii=False)
 
 
 def _error_record(question: str, exc: QuestionError) -> dict[str, Any]:
@@ -421,9 +464,9 @@ def _cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
     from rich.table import Table
 
     engine = _open_engine(settings, console=_console(sys.stderr))
-    rows = [
-        (a.article_id, " ".join(a.title.split()), str(engine.passage_count_of(a.article_id)))
-        for a in engine.articles
+    rows = [  # titles and ids only: a saved library makes no article for the list
+        (article_id, " ".join(title.split()), str(engine.passage_count_of(article_id)))
+        for article_id, title in zip(engine.corpus.ids(), engine.corpus.titles(), strict=True)
     ]
     if args.plain:
         for row in rows:
@@ -653,29 +696,36 @@ def _escape(text: str) -> str:
 
 
 def _progress(
-    console: Any, label: str
+    console: Any, *labels: str
 ) -> AbstractContextManager[Callable[[int, int], None] | None]:
-    """A progress bar on a terminal; nothing when output is piped or in CI."""
+    """A progress bar on a terminal, a task per stage; nothing when output is piped or in CI."""
     if not console.is_terminal:
         return nullcontext(None)
-    return _ProgressBar(console, label)
+    return _ProgressBar(console, labels)
 
 
 class _ProgressBar:
-    def __init__(self, console: Any, label: str) -> None:
+    """One task per stage: a stage ends when the total it counts towards changes."""
+
+    def __init__(self, console: Any, labels: Sequence[str]) -> None:
         from rich.progress import Progress
 
         self._progress = Progress(console=console, transient=True)
-        self._label = label
+        self._labels = list(labels)
         self._task: Any = None
+        self._total = -1
 
     def __enter__(self) -> Callable[[int, int], None]:
         self._progress.start()
         return self.update
 
     def update(self, done: int, total: int) -> None:
-        if self._task is None:
-            self._task = self._progress.add_task(self._label, total=total)
+        if self._task is None or total != self._total:
+            if self._task is not None:
+                self._progress.update(self._task, completed=self._total)
+            label = self._labels.pop(0) if len(self._labels) > 1 else self._labels[0]
+            self._task = self._progress.add_task(label, total=total)
+            self._total = total
         self._progress.update(self._task, completed=done, total=total)
 
     def __exit__(self, *exc: object) -> None:

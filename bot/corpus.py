@@ -8,6 +8,7 @@ slice of what the article says and can be cited by paragraph number.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -15,11 +16,13 @@ import logging
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
+
+import numpy as np
 
 from bot.errors import CorpusError, SkipFile
 from bot.synonyms import SYNONYMS_FILE
@@ -32,7 +35,11 @@ TEXT_SUFFIXES = frozenset({".txt"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 JSONL_SUFFIXES = frozenset({".jsonl"})
 SUPPORTED_SUFFIXES = MARKDOWN_SUFFIXES | TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
-MAX_FILE_BYTES = 20 * 1024 * 1024
+#: Largest article: a file of one article, or one JSONL line. A JSONL file may be of any size.
+MAX_ARTICLE_BYTES = 20 * 1024 * 1024
+MAX_FILE_BYTES = MAX_ARTICLE_BYTES  # what an upload may weigh (one file, read whole)
+#: Default for the whole library (CITEBOT_MAX_CORPUS_MB): articles past it are skipped.
+MAX_CORPUS_BYTES = 4096 * 1024 * 1024
 
 
 #: Paragraph kinds: prose, a heading, a line that leads into the text that answers it
@@ -162,10 +169,87 @@ class Passage:
     last_paragraph: int
 
 
+#: The columns of a saved passage table, in Passage's field order.
+PASSAGE_COLUMNS = ("article", "start", "end", "first_paragraph", "last_paragraph")
+
+
+class PassageTable(Sequence[Passage]):
+    """Passages held as one integer table, a row each (`PASSAGE_COLUMNS`): a million
+    load memory-mapped in a blink, and each `Passage` is made when first read."""
+
+    def __init__(self, table: np.ndarray) -> None:
+        self.table = table
+        self._made: dict[int, Passage] = {}
+
+    def __len__(self) -> int:
+        return int(self.table.shape[0])
+
+    @overload
+    def __getitem__(self, number: int) -> Passage: ...
+
+    @overload
+    def __getitem__(self, number: slice) -> list[Passage]: ...
+
+    def __getitem__(self, number: int | slice) -> Passage | list[Passage]:
+        try:
+            return self._made[number]  # type: ignore[index]
+        except (KeyError, TypeError):  # not made yet, or a slice
+            return self._make(number)
+
+    def _make(self, number: int | slice) -> Passage | list[Passage]:
+        if isinstance(number, slice):
+            return [Passage(*row) for row in self.table[number].tolist()]
+        number = int(number)
+        if number < 0:
+            number += len(self)
+        made = self._made.get(number)
+        if made is None:
+            if not 0 <= number < len(self):
+                raise IndexError("passage number out of range")
+            made = self._made[number] = Passage(*self.table[number].tolist())
+        return made
+
+    def __iter__(self) -> Iterator[Passage]:
+        for row in self.table.tolist():
+            yield Passage(*row)
+
+
+def article_ranges(passages: Sequence[Passage]) -> dict[int, tuple[int, int]]:
+    """Each article's passages as [first, end): passages of one article are contiguous."""
+    if isinstance(passages, PassageTable):
+        column = np.asarray(passages.table[:, 0])
+        if column.shape[0] == 0:
+            return {}
+        cuts = np.flatnonzero(column[1:] != column[:-1]) + 1
+        firsts = np.concatenate(([0], cuts)).tolist()
+        ends = np.concatenate((cuts, [column.shape[0]])).tolist()
+        return {
+            article: (first, end)
+            for article, first, end in zip(column[firsts].tolist(), firsts, ends, strict=True)
+        }
+    ranges: dict[int, tuple[int, int]] = {}
+    for number, passage in enumerate(passages):
+        first, _ = ranges.get(passage.article, (number, number))
+        ranges[passage.article] = (first, number + 1)
+    return ranges
+
+
 @dataclass
 class Corpus:
-    articles: list[Article]
+    articles: Sequence[Article]
     warnings: list[str] = field(default_factory=list)
+
+    def ids(self) -> list[str]:
+        """Every article's id, in order (a saved library answers without making articles)."""
+        return [article.article_id for article in self.articles]
+
+    def titles(self) -> list[str]:
+        """Every article's title, in order."""
+        return [article.title for article in self.articles]
+
+    def text_lengths(self) -> np.ndarray:
+        """Every article's text length in characters, in order."""
+        return np.array([len(article.text) for article in self.articles], dtype=np.int64)
 
     def fingerprint(self) -> str:
         """Changes whenever anything an index is built from changes."""
@@ -201,11 +285,17 @@ def load_corpus(
     *,
     on_warning: Callable[[str], None] | None = None,
     allowed_roots: Sequence[Path] = (),
+    max_bytes: int = MAX_CORPUS_BYTES,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Corpus:
     """Load every usable article below `folder`; skip the rest with one warning each.
 
     Only files whose real path is inside `folder` (or one of `allowed_roots`) and not
     hidden are read: a link to `../.env` or `/etc` in a checked-out corpus is skipped.
+    JSONL files are read a line at a time, so a bulk export of any size loads without
+    holding its text twice; each article may weigh MAX_ARTICLE_BYTES, and the articles
+    loaded together `max_bytes` (the rest are skipped, with a warning). `progress` hears
+    (bytes read, bytes in all the files) as files are read.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -222,30 +312,77 @@ def load_corpus(
     articles: list[Article] = []
     seen_text: dict[str, str] = {}
     roots = _roots(folder, allowed_roots)
-    for path in _walk(folder, warn, roots):
+    paths = list(_walk(folder, warn, roots))
+    total = sum(_size(path) for path in paths) if progress else 0
+    budget = _Budget(max_bytes)
+    done = 0
+    for path in paths:
         relative = path.relative_to(folder).as_posix()
-        problem = _confinement_problem(path, roots)  # again: a link may have changed since
-        if problem is not None:
-            warn(f"skipped {relative}: {problem}")
-            continue
-        try:
-            loaded = list(_load_file(path, relative, warn))
-        except SkipFile as exc:
-            warn(f"skipped {relative}: {exc}")
-            continue
-        except OSError as exc:
-            warn(f"skipped {relative}: cannot read it ({exc.strerror or exc})")
-            continue
-        for article in loaded:
+        if progress:
+            progress(done, total)
+            done += _size(path)
+        for article in _read_path(path, relative, roots, warn, budget):
             key = hashlib.sha256(" ".join(article.text.split()).encode()).hexdigest()
             if key in seen_text:
                 warn(f"skipped {article.source}: same text as {seen_text[key]} (loaded once)")
                 continue
             seen_text[key] = article.source
             articles.append(article)
+    if progress:
+        progress(total, total)
     articles = unique_ids(articles)
     articles.sort(key=lambda a: a.article_id)
     return Corpus(articles=articles, warnings=warnings)
+
+
+def _read_path(
+    path: Path, relative: str, roots: tuple[Path, ...], warn: Callable[[str], None], budget: _Budget
+) -> list[Article]:
+    """The articles of one file, or none with a warning saying why."""
+    problem = _confinement_problem(path, roots)  # again: a link may have changed since
+    if problem is None and budget.spent_at is not None:
+        problem = budget.message()
+    if problem is not None:
+        warn(f"skipped {relative}: {problem}")
+        return []
+    try:
+        return list(_load_file(path, relative, warn, budget))
+    except SkipFile as exc:
+        warn(f"skipped {relative}: {exc}")
+    except OSError as exc:
+        warn(f"skipped {relative}: cannot read it ({exc.strerror or exc})")
+    return []
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+class _Budget:
+    """The bytes the whole library may still take in (CITEBOT_MAX_CORPUS_MB)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self.spent_at: str | None = None  # where the budget ran out
+
+    def take(self, size: int, where: str) -> bool:
+        """Whether an article of `size` bytes still fits; once one does not, none does."""
+        if self.spent_at is None and self.used + size > self.limit:
+            self.spent_at = where
+        if self.spent_at is not None:
+            return False
+        self.used += size
+        return True
+
+    def message(self) -> str:
+        return (
+            f"the library reached its limit of {self.limit // (1024 * 1024)} MB at "
+            f"{self.spent_at} (raise CITEBOT_MAX_CORPUS_MB to load more)"
+        )
 
 
 def corpus_signature(
@@ -353,13 +490,121 @@ def _is_regular_or_dangling(entry: os.DirEntry[str]) -> bool:
         return True  # let the read report the error
 
 
-def _load_file(path: Path, relative: str, warn: Callable[[str], None]) -> Iterator[Article]:
+def _load_file(
+    path: Path, relative: str, warn: Callable[[str], None], budget: _Budget
+) -> Iterator[Article]:
     size = path.stat().st_size
     if size == 0:
         raise SkipFile("the file is empty")
-    if size > MAX_FILE_BYTES:
-        raise SkipFile(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
-    yield from parse_articles(read_limited(path, MAX_FILE_BYTES), relative, warn)
+    if path.suffix.lower() in JSONL_SUFFIXES:
+        yield from _stream_jsonl(path, relative, warn, budget)
+        return
+    if size > MAX_ARTICLE_BYTES:
+        raise SkipFile(f"the file is larger than {MAX_ARTICLE_BYTES // (1024 * 1024)} MB")
+    if not budget.take(size, relative):
+        raise SkipFile(budget.message())
+    yield from parse_articles(read_limited(path, MAX_ARTICLE_BYTES), relative, warn)
+
+
+def _stream_jsonl(
+    path: Path, relative: str, warn: Callable[[str], None], budget: _Budget
+) -> Iterator[Article]:
+    """A JSONL file's articles, a line at a time: lines over MAX_ARTICLE_BYTES and lines
+    past the library's budget are skipped with a warning, the rest of the file still read."""
+    article_id = _article_id(relative)
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    encoding = next((name for bom, name in _BOMS if head.startswith(bom)), None)
+    lines = _numbered(_lines(path, encoding))
+    with contextlib.closing(lines):
+        yield from _jsonl_lines(lines, article_id, relative, warn, budget)
+
+
+def _jsonl_lines(
+    lines: Iterable[tuple[int, str, str | None]],
+    article_id: str,
+    relative: str,
+    warn: Callable[[str], None],
+    budget: _Budget,
+) -> Iterator[Article]:
+    """The articles of numbered JSONL lines (with why a line cannot be read, if so)."""
+    loaded = 0
+    for line_number, line, problem in lines:
+        where = f"{relative}:{line_number}"
+        if problem is not None:
+            warn(f"skipped {where}: {problem}")
+            continue
+        if not line.strip():
+            continue
+        if not budget.take(len(line), where):
+            warn(f"skipped {relative} from line {line_number}: {budget.message()}")
+            break
+        try:
+            yield _jsonl_article(line, line_number, article_id, where)
+            loaded += 1
+        except json.JSONDecodeError as exc:
+            warn(f"skipped {where}: malformed JSON ({exc.msg})")
+        except SkipFile as exc:
+            warn(f"skipped {where}: {exc}")
+    if loaded == 0:
+        raise SkipFile("no usable JSON lines")
+
+
+def _numbered(
+    lines: Iterator[bytes | str | None],
+) -> Generator[tuple[int, str, str | None], None, None]:
+    """Decoded lines with their numbers and why one cannot be read (None when it can);
+    a bare "\r" ends a line as "\n" does."""
+    number = 0
+    for line in lines:
+        try:
+            if line is None:
+                raise SkipFile(f"the line is larger than {MAX_ARTICLE_BYTES // 2**20} MB")
+            text = _decoded_line(line)
+        except SkipFile as exc:
+            number += 1
+            yield number, "", str(exc)
+            continue
+        for piece in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[:-1]:
+            number += 1
+            binary = "binary data, not text (a NUL character)" if "\0" in piece else None
+            yield number, piece, binary
+
+
+def _lines(path: Path, encoding: str | None) -> Iterator[bytes | str | None]:
+    """A file's lines, each at most MAX_ARTICLE_BYTES (None in place of a longer one):
+    bytes for UTF-8, text for a file a UTF-16 or UTF-32 BOM names."""
+    limit = MAX_ARTICLE_BYTES
+    if encoding is None:
+        with path.open("rb") as handle:
+            yield from _limited_lines(handle, limit, b"\n")
+        return
+    with path.open(encoding=encoding, newline="") as text:
+        try:
+            yield from _limited_lines(text, limit, "\n")
+        except UnicodeDecodeError as exc:
+            raise SkipFile(f"not {encoding.upper()} text ({exc.reason})") from None
+
+
+def _limited_lines(handle: Any, limit: int, end: Any) -> Iterator[Any]:
+    """Lines of at most `limit` units; a longer one is read past and given as None."""
+    while line := handle.readline(limit + 1):
+        if len(line) > limit and not line.endswith(end):
+            while (rest := handle.readline(limit)) and not rest.endswith(end):
+                pass
+            yield None
+        else:
+            yield line
+
+
+def _decoded_line(line: bytes | str) -> str:
+    """One JSONL line as text, ending in "\n"; SkipFile when it is not UTF-8."""
+    if isinstance(line, bytes):
+        try:
+            line = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SkipFile(f"not UTF-8 text (bad byte at offset {exc.start} of the line)") from None
+    return line if line.endswith("\n") else line + "\n"
 
 
 def read_limited(path: Path, limit: int) -> bytes:
@@ -1291,46 +1536,39 @@ def _html_inline(element: Any) -> str:
 def _jsonl_articles(
     raw: str, article_id: str, relative: str, warn: Callable[[str], None]
 ) -> Iterator[Article]:
-    loaded = 0
-    for line_number, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{relative}:{line_number}"
-        try:
-            record = json.loads(line)
-            if not isinstance(record, dict):
-                raise SkipFile("each line must be a JSON object")
-            title = record.get("title")
-            text = record.get("text")
-            if not isinstance(title, str) or not title.strip():
-                raise SkipFile('missing "title"')
-            if not isinstance(text, str) or not text.strip():
-                raise SkipFile('missing "text"')
-            url = record.get("url")
-            if url is not None and not (isinstance(url, str) and re.match(r"https?://\S+$", url)):
-                url = None
-            key = record.get("id")
-            suffix = (
-                _article_id(str(key))
-                if isinstance(key, str | int) and str(key).strip()
-                else str(line_number)
-            )
-            yield _make_article(
-                f"{article_id}/{suffix}",
-                title,
-                _split_paragraphs(text),
-                where,
-                url=url,
-                author=record.get("author") if isinstance(record.get("author"), str) else None,
-                date=record.get("date") if isinstance(record.get("date"), str) else None,
-            )
-            loaded += 1
-        except json.JSONDecodeError as exc:
-            warn(f"skipped {where}: malformed JSON ({exc.msg})")
-        except SkipFile as exc:
-            warn(f"skipped {where}: {exc}")
-    if loaded == 0:
-        raise SkipFile("no usable JSON lines")
+    lines = ((number, line, None) for number, line in enumerate(raw.splitlines(), start=1))
+    yield from _jsonl_lines(lines, article_id, relative, warn, _Budget(MAX_CORPUS_BYTES))
+
+
+def _jsonl_article(line: str, line_number: int, article_id: str, where: str) -> Article:
+    """The article one JSONL line holds; SkipFile (or a JSON error) says why not."""
+    record = json.loads(line)
+    if not isinstance(record, dict):
+        raise SkipFile("each line must be a JSON object")
+    title = record.get("title")
+    text = record.get("text")
+    if not isinstance(title, str) or not title.strip():
+        raise SkipFile('missing "title"')
+    if not isinstance(text, str) or not text.strip():
+        raise SkipFile('missing "text"')
+    url = record.get("url")
+    if url is not None and not (isinstance(url, str) and re.match(r"https?://\S+$", url)):
+        url = None
+    key = record.get("id")
+    suffix = (
+        _article_id(str(key))
+        if isinstance(key, str | int) and str(key).strip()
+        else str(line_number)
+    )
+    return _make_article(
+        f"{article_id}/{suffix}",
+        title,
+        _split_paragraphs(text),
+        where,
+        url=url,
+        author=record.get("author") if isinstance(record.get("author"), str) else None,
+        date=record.get("date") if isinstance(record.get("date"), str) else None,
+    )
 
 
 # --- passages --------------------------------------------------------------------------

@@ -24,17 +24,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from bot import word_tables
+
 __all__ = ["Evidence", "informativeness", "evidence", "answers"]
 
 #: Zipf frequency (log10 per billion words) of the commonest English word, about "the".
 _ZIPF_TOP = 8.0
-
-
-@lru_cache(maxsize=1)
-def _frequencies() -> Mapping[str, float]:
-    from wordfreq import get_frequency_dict
-
-    return get_frequency_dict("en", wordlist="best")
 
 
 @lru_cache(maxsize=100_000)
@@ -49,7 +44,7 @@ def zipf(word: str) -> float:
         from wordfreq import zipf_frequency
 
         return float(zipf_frequency(word, "en", wordlist="best"))
-    frequency = _frequencies().get(word.casefold().replace("’", "'"), 0.0)
+    frequency = word_tables.frequency(word.casefold().replace("’", "'"))
     return math.log10(frequency) + 9.0 if frequency > 0.0 else 0.0
 
 

@@ -57,6 +57,8 @@ class Settings:
     epsilon: float = 0.25
     passage_min_words: int = 40
     passage_max_words: int = 150
+    #: The most the articles loaded may weigh together, in MiB (each article: 20 MB at most).
+    max_corpus_mb: int = 4096
     discord_token: Secret | None = field(default=None, repr=False)
     #: Keys the user hashes in the store; None: a key file in the data folder.
     user_key: Secret | None = field(default=None, repr=False)
@@ -108,6 +110,9 @@ class Settings:
             ),
             passage_max_words=reader.get(
                 "CITEBOT_PASSAGE_MAX_WORDS", _int_between(5, 10000), cls.passage_max_words
+            ),
+            max_corpus_mb=reader.get(
+                "CITEBOT_MAX_CORPUS_MB", _int_between(1, 1024 * 1024), cls.max_corpus_mb
             ),
             discord_token=reader.get("DISCORD_TOKEN", Secret, None),
             user_key=reader.get("CITEBOT_USER_KEY", _key, None),

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from bot import word_tables
+
 __all__ = ["relatives"]
 
 #: Suffixes that turn a verb into a noun of its doer or its action.
@@ -32,9 +34,9 @@ def relatives(word: str) -> frozenset[str]:
     word = word.casefold()
     if len(word) < 4 or not word.isalpha():
         return frozenset()
-    from lemminflect import getAllInflections, getAllLemmas
-
-    lemmas = {lemma for pos, found in getAllLemmas(word).items() if pos in _POS for lemma in found}
+    lemmas = {
+        lemma for pos, found in word_tables.lemmas(word).items() if pos in _POS for lemma in found
+    }
     lemmas.add(word)
     verbs = {lemma for lemma in lemmas if _is_verb(lemma)}
     for lemma in list(lemmas):
@@ -45,16 +47,19 @@ def relatives(word: str) -> frozenset[str]:
     forms: set[str] = set()
     for lemma in kin:
         forms.add(lemma)
-        for inflected in getAllInflections(lemma).values():
+        for inflected in word_tables.inflections(lemma).values():
             forms.update(inflected)
     forms.discard(word)
     return frozenset(f for f in forms if f.isalpha())
 
 
-def _is_verb(word: str) -> bool:
-    from lemminflect import getAllInflections
+#: The tags lemminflect counts as a verb's (its `uposToTags("VERB")`).
+_VERB_TAGS = frozenset({"VB", "VBD", "VBG", "VBN", "VBP", "VBZ", "MD"})
 
-    return bool(getAllInflections(word, upos="VERB"))
+
+def _is_verb(word: str) -> bool:
+    """Whether lemminflect inflects `word` as a verb (`getAllInflections(word, upos="VERB")`)."""
+    return any(tag in _VERB_TAGS for tag in word_tables.inflections(word.lower()))
 
 
 def _nouns_of_verb(verb: str) -> set[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -120,6 +121,37 @@ def test_batch_mode_answers_one_json_line_per_question(workdir: Path) -> None:
         "What is BM25?",
     ]
     assert [line["found"] for line in lines] == [True, False, True]
+
+
+def test_batch_in_several_processes_answers_in_order_as_one_does(workdir: Path) -> None:
+    questions = [
+        "Who founded DeepSeek?",
+        "What is the capital of Peru?",
+        "What is BM25?",
+        "   ",
+        "How do export controls limit chips?",
+        "What is a passage?",
+    ] * 5
+    stdin = "\n".join(questions) + "\n"
+    # One hash seed for both runs: ties between equal excerpts follow set order.
+    env = {"PYTHONHASHSEED": "0"}
+    one = run_citebot("ask", "-", cwd=workdir, stdin=stdin, env=env, check=True)
+    three = run_citebot("ask", "-", "--jobs", "3", cwd=workdir, stdin=stdin, env=env, check=True)
+
+    def without_time(run: subprocess.CompletedProcess[str]) -> list[dict[str, object]]:
+        lines = [json.loads(line) for line in run.stdout.splitlines()]
+        for line in lines:
+            line.pop("elapsed_ms", None)
+        return lines
+
+    assert [line["question"] for line in without_time(three)] == [q for q in questions if q.strip()]
+    assert without_time(three) == without_time(one)
+
+
+def test_jobs_out_of_range_is_a_clear_error(workdir: Path) -> None:
+    run = run_citebot("ask", "-", "--jobs", "0", cwd=workdir, stdin="What is BM25?\n")
+    assert run.returncode == 2
+    assert "--jobs must be a whole number from 1 to" in run.stderr
 
 
 def test_index_is_saved_then_reused_then_rebuilt_after_a_change(workdir: Path) -> None:

@@ -75,10 +75,10 @@ def test_file_deleted_while_indexing_is_named_in_a_warning(
     (corpus / "fleeting.md").write_text("# Fleeting\n\nHere one moment.")
     real_load = bot.corpus._load_file
 
-    def delete_then_load(path: Path, relative: str, warn):  # type: ignore[no-untyped-def]
+    def delete_then_load(path: Path, relative: str, *rest):  # type: ignore[no-untyped-def]
         if path.name == "fleeting.md":
             path.unlink()  # deleted between listing the folder and reading the file
-        return real_load(path, relative, warn)
+        return real_load(path, relative, *rest)
 
     monkeypatch.setattr(bot.corpus, "_load_file", delete_then_load)
     ids, warnings = load(corpus)

@@ -45,7 +45,9 @@ from bot.index._cache import (
     index_passages,
     load_cached,
     load_or_build,
+    passage_table,
     passage_terms,
+    retire_others,
     save_cached,
     split_corpus,
 )
@@ -69,4 +71,6 @@ __all__ = [
     "SearchIndex",
     "SmallIndex",
     "UnionIndex",
+    "retire_others",
+    "passage_table",
 ]

@@ -23,7 +23,16 @@ import numpy as np
 
 from bot import __version__
 from bot.atomic import staged_folder
-from bot.corpus import SECTION_WEIGHT, Article, Corpus, Passage, context_text, split_passages
+from bot.corpus import (
+    PASSAGE_COLUMNS,
+    SECTION_WEIGHT,
+    Article,
+    Corpus,
+    Passage,
+    PassageTable,
+    context_text,
+    split_passages,
+)
 from bot.errors import IndexLoadError
 from bot.index._bm25 import BM25Index
 from bot.settings import Settings
@@ -34,7 +43,6 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 2  # 2: passages follow headings; section paths in the terms
 #: Staging folders older than this were left by a process that died mid-save.
 STALE_SECONDS = 3600
-PASSAGE_COLUMNS = ("article", "start", "end", "first_paragraph", "last_paragraph")
 
 
 def cache_key(corpus: Corpus, settings: Settings) -> str:
@@ -57,11 +65,15 @@ def load_or_build(
     *,
     progress: Callable[[int, int], None] | None = None,
     on_warning: Callable[[str], None] | None = None,
-) -> tuple[list[Passage], BM25Index]:
-    """The saved index for this corpus and settings, built and saved first if needed."""
+    key: str | None = None,
+) -> tuple[Sequence[Passage], BM25Index]:
+    """The saved index for this corpus and settings, built and saved first if needed.
+
+    `key`, when the caller has worked out `cache_key` already, saves hashing the corpus again.
+    """
     warn = on_warning or (lambda message: log.warning("%s", message))
     root = settings.data_dir / "index"
-    key = cache_key(corpus, settings)
+    key = key or cache_key(corpus, settings)
     folder = root / key
     if folder.exists():
         try:
@@ -142,22 +154,28 @@ def passage_terms(
         )
 
 
-def save_cached(root: Path, key: str, passages: list[Passage], index: BM25Index) -> None:
+def passage_table(passages: Sequence[Passage]) -> np.ndarray:
+    """Passages as one int64 table, a row each (`PASSAGE_COLUMNS`)."""
+    if isinstance(passages, PassageTable):
+        return np.asarray(passages.table, dtype=np.int64)
+    return np.array(
+        [[getattr(p, c) for c in PASSAGE_COLUMNS] for p in passages], dtype=np.int64
+    ).reshape(len(passages), len(PASSAGE_COLUMNS))
+
+
+def save_cached(root: Path, key: str, passages: Sequence[Passage], index: BM25Index) -> None:
     """Save `passages` and `index` as `root/key` in one rename, then retire other keys."""
     with staged_folder(root / key, keep_existing=True) as staging:
         # Another process saving the same key first wins: theirs is as good as ours.
         index.save(staging / "bm25")
-        table = np.array(
-            [[getattr(p, c) for c in PASSAGE_COLUMNS] for p in passages], dtype=np.int64
-        ).reshape(len(passages), len(PASSAGE_COLUMNS))
-        np.save(staging / "passages.npy", table)
+        np.save(staging / "passages.npy", passage_table(passages))
         (staging / "meta.json").write_text(
             json.dumps({"fingerprint": key, "format": FORMAT_VERSION, "passages": len(passages)})
         )
-    _remove_old(root, keep=key)
+    retire_others(root, keep=key)
 
 
-def _remove_old(root: Path, *, keep: str) -> None:
+def retire_others(root: Path, *, keep: str) -> None:
     """Retire other indexes: renamed out of sight first, so a crash mid-delete never
     leaves a half-deleted index under a name that could be loaded."""
     now = time.time()
@@ -178,21 +196,33 @@ def _remove_old(root: Path, *, keep: str) -> None:
         shutil.rmtree(retired, ignore_errors=True)
 
 
-def load_cached(folder: Path, corpus: Corpus, key: str) -> tuple[list[Passage], BM25Index]:
-    """The passages and index saved in `folder`, checked against `corpus` and `key`."""
+def load_cached(
+    folder: Path, corpus: Corpus, key: str, *, text_lengths: np.ndarray | None = None
+) -> tuple[PassageTable, BM25Index]:
+    """The passages and index saved in `folder`, checked against `corpus` and `key`.
+
+    The passage table stays memory-mapped; the checks run over it whole. `text_lengths`
+    (each article's length in characters) saves working them out from `corpus`.
+    """
     meta = json.loads((folder / "meta.json").read_text())
     if meta.get("fingerprint") != key or meta.get("format") != FORMAT_VERSION:
         raise IndexLoadError("it was built for another corpus or version")
-    table = np.load(folder / "passages.npy", allow_pickle=False)
-    if table.ndim != 2 or table.shape != (meta["passages"], len(PASSAGE_COLUMNS)):
+    table = np.load(folder / "passages.npy", mmap_mode="r", allow_pickle=False)
+    if (
+        table.ndim != 2
+        or table.shape != (meta["passages"], len(PASSAGE_COLUMNS))
+        or table.dtype != np.int64
+    ):
         raise IndexLoadError("passage table has the wrong shape")
     index = BM25Index.load(folder / "bm25")
     if index.n_docs != len(table):
         raise IndexLoadError("index and passage table disagree")
-    passages = [Passage(*(int(v) for v in row)) for row in table.tolist()]
-    for passage in passages:
-        if not 0 <= passage.article < len(corpus.articles):
-            raise IndexLoadError("passage points at a missing article")
-        if not 0 <= passage.start < passage.end <= len(corpus.articles[passage.article].text):
-            raise IndexLoadError("passage offsets fall outside their article")
-    return passages, index
+    lengths = corpus.text_lengths() if text_lengths is None else text_lengths
+    articles, starts, ends = table[:, 0], table[:, 1], table[:, 2]
+    if len(table) and not (0 <= articles.min() and articles.max() < len(lengths)):
+        raise IndexLoadError("passage points at a missing article")
+    if len(table) and not (
+        (starts >= 0).all() and (starts < ends).all() and (ends <= lengths[articles]).all()
+    ):
+        raise IndexLoadError("passage offsets fall outside their article")
+    return PassageTable(table), index
