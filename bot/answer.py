@@ -507,19 +507,27 @@ class Engine:
         article's passages hold them."""
         ranges = {a: self._article_ranges.get(a, (0, 0)) for a in articles}
         doc_freq: dict[int, dict[str, int]] = {a: {} for a in ranges}
+        # Passages of one article are contiguous: count them with binary searches, all
+        # the articles' bounds at once.
+        firsts = np.array([first for first, _ in ranges.values()], dtype=np.int64)
+        ends = np.array([end for _, end in ranges.values()], dtype=np.int64)
         forms: dict[str, list[str]] = {}
         for term, concept in query.concept_of.items():
             forms.setdefault(concept, []).append(term)
         for term in query.weights:
             holding = self.index.postings(term)  # ascending passage ids
             if len(forms[term]) > 1:
-                holding = np.unique(np.concatenate([self.index.postings(t) for t in forms[term]]))
+                # Only the passages of these articles: a common form's list is long.
+                holding = np.unique(
+                    np.concatenate(
+                        [_within(self.index.postings(t), firsts, ends) for t in forms[term]]
+                    )
+                )
             if holding.shape[0] == 0:
                 continue
-            # Passages of one article are contiguous: count them with two binary searches.
-            for a, (first, end) in ranges.items():
-                lo, hi = np.searchsorted(holding, (first, end))
-                doc_freq[a][term] = int(hi - lo)
+            counts = np.searchsorted(holding, ends) - np.searchsorted(holding, firsts)
+            for a, count in zip(ranges, counts.tolist(), strict=True):
+                doc_freq[a][term] = count
         return {
             a: local_weights(query, end - first, doc_freq[a]) for a, (first, end) in ranges.items()
         }
@@ -630,6 +638,15 @@ class Engine:
             if len(refs) == 3:
                 break
         return refs
+
+
+def _within(holding: np.ndarray, firsts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The ids in `holding` (ascending) that fall in one of the ranges [firsts, ends)."""
+    lo = np.searchsorted(holding, firsts).tolist()
+    hi = np.searchsorted(holding, ends).tolist()
+    return np.concatenate(
+        [holding[:0], *(holding[a:b] for a, b in zip(lo, hi, strict=True) if b > a)]
+    )
 
 
 def _merge_neighbours(

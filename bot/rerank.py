@@ -24,6 +24,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from bot.text import Analyzer, sentence_spans
@@ -56,6 +57,8 @@ WEIGHTS: dict[str, float] = {
     "local": W_LOCAL,
     "local_best": W_LOCAL_BEST,
 }
+#: Passages whose sentences and terms are kept for the next question that reads them.
+SENTENCE_CACHE = 8192
 #: How much an answer-type cue adds to a sentence's score when choosing the excerpt.
 SENTENCE_CUE = 0.2
 #: How much the sentence's share of the question's in-article weight adds to it.
@@ -170,19 +173,19 @@ def sentences(
 ) -> tuple[Sentence, ...]:
     """The sentences of text[start:end] scored against `query`; `local` are the
     question's weights within the article, when known."""
-    spans = sentence_spans(text, start, end) or [(start, end)]
     weights = query.weights
+    concept_of = query.concept_of
     local_total = (sum(local.values()) or 1.0) if local else 1.0
     out = []
-    for s, e in spans:
-        terms = [query.concept_of.get(t, "") for t in analyzer.terms(text[s:e])]
+    for s, e, analysed, cues in _analysed(text, start, end, analyzer):
+        terms = [concept_of.get(t, "") for t in analysed]
         present = frozenset(terms) - {""}
         coverage = sum(weights[t] for t in present) / query.total
         pairs = 0.0
         if len(present) > 1:
             matched = {p for p in zip(terms, terms[1:], strict=False) if p in query.pairs}
             pairs = sum(min(weights[a], weights[b]) for a, b in matched) / query.total
-        cue = bool(present) and _has_cue(text[s:e], query)
+        cue = bool(present) and _has_cue(text, s, e, query, cues)
         in_article = sum(local[t] for t in present) / local_total if local else 0.0
         out.append(Sentence(s, e, present, coverage, pairs, cue, in_article))
     return tuple(out)
@@ -264,9 +267,30 @@ def candidate(
     return Candidate(number, bm25, score, found["coverage"], tuple(sents), local, present)
 
 
-def _has_cue(text: str, query: Query) -> bool:
-    if query.kind is None:
+@lru_cache(maxsize=SENTENCE_CACHE)
+def _analysed(
+    text: str, start: int, end: int, analyzer: Analyzer
+) -> tuple[tuple[int, int, tuple[str, ...], dict[str, Any]], ...]:
+    """The sentences of text[start:end] with their index terms, and room for their
+    answer cues: what scoring them against any question starts from."""
+    spans = sentence_spans(text, start, end) or [(start, end)]
+    return tuple((s, e, tuple(analyzer.terms(text[s:e])), {}) for s, e in spans)
+
+
+def _has_cue(text: str, start: int, end: int, query: Query, cues: dict[str, Any]) -> bool:
+    """Whether text[start:end] holds an answer of the question's kind; what a sentence
+    holds is kept in `cues` (a name: the names it holds, read against the question's words)."""
+    kind = query.kind
+    if kind is None:
         return False
-    if query.kind == "person":
-        return any(m.group().casefold() not in query.words for m in _NAME.finditer(text))
-    return bool(_CUES[query.kind].search(text))
+    found: Any = cues.get(kind)
+    if found is None:
+        sentence = text[start:end]  # a slice: the patterns read its start as a start
+        if kind == "person":
+            found = tuple(m.group().casefold() for m in _NAME.finditer(sentence))
+        else:
+            found = bool(_CUES[kind].search(sentence))
+        cues[kind] = found
+    if kind == "person":
+        return any(name not in query.words for name in found)
+    return bool(found)
