@@ -466,7 +466,7 @@ class Engine:
             sents = sentences(
                 text, passage.start, passage.end, query, self.analyzer, local[passage.article]
             )
-            title = self._title_terms[passage.article] | self._headings(passage)
+            title = self._title_and_headings(passage)
             ranked.append(
                 candidate(
                     number,
@@ -490,15 +490,18 @@ class Engine:
         code = sum(p.end - p.start for p in paragraphs if p.kind == CODE)
         return code / max(passage.end - passage.start, 1) if code else 0.0
 
-    def _headings(self, passage: Passage) -> frozenset[str]:
-        """The terms of the headings above a passage, which count as its title does."""
+    def _title_and_headings(self, passage: Passage) -> frozenset[str]:
+        """The terms of the article's title and of the headings above a passage, which
+        count as its title does; kept per section."""
         article = self.articles[passage.article]
         key = (passage.article, article.paragraphs[passage.last_paragraph - 1].section)
         terms = self._section_terms.get(key)
         if terms is None:
             # As the index counts them: not at all when SECTION_WEIGHT is 0.
             path = article.section_of(passage.last_paragraph).path if SECTION_WEIGHT else ()
-            terms = frozenset(self.analyzer.terms(" ".join(path)))
+            terms = self._title_terms[passage.article] | frozenset(
+                self.analyzer.terms(" ".join(path))
+            )
             self._section_terms[key] = terms
         return terms
 

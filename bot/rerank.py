@@ -24,7 +24,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
 
 from bot.text import Analyzer, sentence_spans
@@ -132,6 +132,25 @@ class Query:
             concept_of=concept_of,
         )
 
+    @cached_property
+    def forms(self) -> frozenset[str]:
+        """Every index term that stands for a question term (the keys of `concept_of`)."""
+        return frozenset(self.concept_of)
+
+    @cached_property
+    def pair_of(self) -> dict[tuple[str, str], tuple[str, str]]:
+        """Each adjacent pair of index terms that stands for a question word pair."""
+        forms: dict[str, list[str]] = {}
+        for term, concept in self.concept_of.items():
+            forms.setdefault(concept, []).append(term)
+        return {
+            (x, y): (a, b)
+            for a, b in self.pairs
+            if a in self.weights and b in self.weights
+            for x in forms[a]
+            for y in forms[b]
+        }
+
     def concepts(self, terms: Iterable[str]) -> frozenset[str]:
         """The question terms that `terms` (index terms of some text) stand for."""
         concept_of = self.concept_of
@@ -175,17 +194,25 @@ def sentences(
     question's weights within the article, when known."""
     weights = query.weights
     concept_of = query.concept_of
+    forms = query.forms
+    pair_of = query.pair_of
+    total = query.total
     local_total = (sum(local.values()) or 1.0) if local else 1.0
     out = []
-    for s, e, analysed, cues in _analysed(text, start, end, analyzer):
-        terms = [concept_of.get(t, "") for t in analysed]
-        present = frozenset(terms) - {""}
-        coverage = sum(weights[t] for t in present) / query.total
+    for s, e, analysed, distinct, cues in _analysed(text, start, end, analyzer):
+        held = forms.intersection(distinct)
+        if not held:
+            out.append(Sentence(s, e, frozenset(), 0.0, 0.0, False, 0.0))
+            continue
+        present = frozenset([concept_of[t] for t in held])
+        coverage = sum(weights[t] for t in present) / total
         pairs = 0.0
-        if len(present) > 1:
-            matched = {p for p in zip(terms, terms[1:], strict=False) if p in query.pairs}
-            pairs = sum(min(weights[a], weights[b]) for a, b in matched) / query.total
-        cue = bool(present) and _has_cue(text, s, e, query, cues)
+        if len(present) > 1 and pair_of:
+            matched = {
+                pair_of[p] for p in pair_of.keys() & zip(analysed, analysed[1:], strict=False)
+            }
+            pairs = sum(min(weights[a], weights[b]) for a, b in matched) / total
+        cue = _has_cue(text, s, e, query, cues)
         in_article = sum(local[t] for t in present) / local_total if local else 0.0
         out.append(Sentence(s, e, present, coverage, pairs, cue, in_article))
     return tuple(out)
@@ -223,6 +250,30 @@ def features(
     passage's article; `local` the question's weights within that article;
     `code_share` the share of the passage that is code.
     """
+    return _features(
+        bm25,
+        top,
+        sents,
+        title_terms,
+        query,
+        article_share=article_share,
+        local=local,
+        code_share=code_share,
+    )[0]
+
+
+def _features(
+    bm25: float,
+    top: float,
+    sents: Sequence[Sentence],
+    title_terms: frozenset[str],
+    query: Query,
+    *,
+    article_share: float = 0.0,
+    local: Mapping[str, float] | None = None,
+    code_share: float = 0.0,
+) -> tuple[dict[str, float], frozenset[str]]:
+    """`features`, and the question terms in the passage or its title."""
     weights = query.weights
     matched = frozenset().union(*(s.matched for s in sents))
     titled = query.concepts(title_terms)
@@ -232,13 +283,13 @@ def features(
     best = sents[ranked]
     near = best.cue or (ranked + 1 < len(sents) and sents[ranked + 1].cue)
     local_total = (sum(local.values()) or 1.0) if local else 1.0
-    return {
+    found = {
         "bm25_relative": bm25 / max(top, 1e-9),
         "bm25_log": math.log1p(max(bm25, 0.0)),
         "coverage": sum(w for t, w in weights.items() if t in present) / total,
         "best_sentence": best.coverage + best.pairs,
         "pairs": sum(s.pairs for s in sents),
-        "title": sum(w for t, w in weights.items() if t in titled) / total,
+        "title": sum(w for t, w in weights.items() if t in titled) / total if titled else 0.0,
         "cue": float(best.cue),
         "cue_near": float(near),
         "article": article_share,
@@ -247,6 +298,7 @@ def features(
         "local": sum(local[t] for t in matched) / local_total if local else 0.0,
         "local_best": max(s.local for s in sents) if local else 0.0,
     }
+    return found, present
 
 
 def candidate(
@@ -260,21 +312,21 @@ def candidate(
 ) -> Candidate:
     """One BM25 hit re-scored: its `features` weighed by `WEIGHTS`; `top` is the
     question's best BM25 score, `passage` the keywords of `features`."""
-    found = features(bm25, top, sents, title_terms, query, **passage)
+    found, present = _features(bm25, top, sents, title_terms, query, **passage)
     local = passage.get("local")
-    score = sum(WEIGHTS[name] * value for name, value in found.items() if WEIGHTS[name])
-    present = frozenset().union(*(s.matched for s in sents)) | query.concepts(title_terms)
+    score = sum([w * found[name] for name, w in WEIGHTS.items() if w])
     return Candidate(number, bm25, score, found["coverage"], tuple(sents), local, present)
 
 
 @lru_cache(maxsize=SENTENCE_CACHE)
 def _analysed(
     text: str, start: int, end: int, analyzer: Analyzer
-) -> tuple[tuple[int, int, tuple[str, ...], dict[str, Any]], ...]:
-    """The sentences of text[start:end] with their index terms, and room for their
-    answer cues: what scoring them against any question starts from."""
+) -> tuple[tuple[int, int, tuple[str, ...], frozenset[str], dict[str, Any]], ...]:
+    """The sentences of text[start:end] with their index terms (in order and distinct),
+    and room for their answer cues: what scoring them against any question starts from."""
     spans = sentence_spans(text, start, end) or [(start, end)]
-    return tuple((s, e, tuple(analyzer.terms(text[s:e])), {}) for s, e in spans)
+    analysed = [(s, e, tuple(analyzer.terms(text[s:e]))) for s, e in spans]
+    return tuple((s, e, terms, frozenset(terms), {}) for s, e, terms in analysed)
 
 
 def _has_cue(text: str, start: int, end: int, query: Query, cues: dict[str, Any]) -> bool:
