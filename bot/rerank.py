@@ -239,27 +239,15 @@ def features(
     sents: Sequence[Sentence],
     title_terms: frozenset[str],
     query: Query,
-    *,
-    article_share: float = 0.0,
-    local: Mapping[str, float] | None = None,
-    code_share: float = 0.0,
+    **passage: Any,
 ) -> dict[str, float]:
     """A candidate's features by name, as `WEIGHTS` weighs them (a fit reads them too).
 
-    `article_share` is the share of the question's candidates that come from this
-    passage's article; `local` the question's weights within that article;
-    `code_share` the share of the passage that is code.
+    `passage` holds `article_share`, the share of the question's candidates that come
+    from this passage's article; `local`, the question's weights within that article;
+    `code_share`, the share of the passage that is code (see `_features`).
     """
-    return _features(
-        bm25,
-        top,
-        sents,
-        title_terms,
-        query,
-        article_share=article_share,
-        local=local,
-        code_share=code_share,
-    )[0]
+    return _features(bm25, top, sents, title_terms, query, **passage)[0]
 
 
 def _features(
