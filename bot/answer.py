@@ -662,15 +662,15 @@ def _merge_neighbours(
     results would repeat text, so they become one span keeping the best score.
     """
     spans: list[list[float]] = []  # [first passage, last passage, score]
+    of_article: dict[int, list[list[float]]] = {}  # the spans of each article, in order
     for number, score in hits:
-        article = passages[number].article
-        for span in spans:
+        passage = passages[number]
+        for span in of_article.get(passage.article, ()):
             lo, hi = int(span[0]), int(span[1])
             if (
-                passages[lo].article == article
-                and lo - 1 <= number <= hi + 1
-                and passages[number].start < passages[hi].end
-                and passages[number].end > passages[lo].start
+                lo - 1 <= number <= hi + 1
+                and passage.start < passages[hi].end
+                and passage.end > passages[lo].start
             ):
                 if number < lo:
                     span[0] = number
@@ -679,4 +679,5 @@ def _merge_neighbours(
                 break
         else:
             spans.append([number, number, score])
+            of_article.setdefault(passage.article, []).append(spans[-1])
     return [(int(a), int(b), s) for a, b, s in spans]

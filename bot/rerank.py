@@ -204,16 +204,16 @@ def sentences(
         if not held:
             out.append(Sentence(s, e, frozenset(), 0.0, 0.0, False, 0.0))
             continue
-        present = frozenset([concept_of[t] for t in held])
-        coverage = sum(weights[t] for t in present) / total
+        present = frozenset(map(concept_of.__getitem__, held))
+        coverage = sum(map(weights.__getitem__, present)) / total
         pairs = 0.0
         if len(present) > 1 and pair_of:
             matched = {
                 pair_of[p] for p in pair_of.keys() & zip(analysed, analysed[1:], strict=False)
             }
             pairs = sum(min(weights[a], weights[b]) for a, b in matched) / total
-        cue = _has_cue(text, s, e, query, cues)
-        in_article = sum(local[t] for t in present) / local_total if local else 0.0
+        cue = query.kind is not None and _has_cue(text, s, e, query, cues)
+        in_article = sum(map(local.__getitem__, present)) / local_total if local else 0.0
         out.append(Sentence(s, e, present, coverage, pairs, cue, in_article))
     return tuple(out)
 
