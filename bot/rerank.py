@@ -153,8 +153,7 @@ class Query:
 
     def concepts(self, terms: Iterable[str]) -> frozenset[str]:
         """The question terms that `terms` (index terms of some text) stand for."""
-        concept_of = self.concept_of
-        return frozenset(c for t in terms if (c := concept_of.get(t)) is not None)
+        return frozenset(map(self.concept_of.__getitem__, self.forms.intersection(terms)))
 
 
 class Sentence(NamedTuple):
