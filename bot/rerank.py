@@ -198,8 +198,9 @@ def sentences(
     total = query.total
     local_total = (sum(local.values()) or 1.0) if local else 1.0
     out = []
-    for s, e, analysed, distinct, cues in _analysed(text, start, end, analyzer):
-        held = forms.intersection(distinct)
+    spans, cues = _analysed(text, start, end, analyzer)
+    for s, e, analysed in spans:
+        held = forms.intersection(analysed)
         if not held:
             out.append(Sentence(s, e, frozenset(), 0.0, 0.0, False, 0.0))
             continue
@@ -308,28 +309,29 @@ def candidate(
 @lru_cache(maxsize=SENTENCE_CACHE)
 def _analysed(
     text: str, start: int, end: int, analyzer: Analyzer
-) -> tuple[tuple[int, int, tuple[str, ...], frozenset[str], dict[str, Any]], ...]:
-    """The sentences of text[start:end] with their index terms (in order and distinct),
-    and room for their answer cues: what scoring them against any question starts from."""
+) -> tuple[tuple[tuple[int, int, tuple[str, ...]], ...], dict[tuple[int, str], Any]]:
+    """The sentences of text[start:end] with their index terms, and room for the answer
+    cues they hold: what scoring them against any question starts from."""
     spans = sentence_spans(text, start, end) or [(start, end)]
-    analysed = [(s, e, tuple(analyzer.terms(text[s:e]))) for s, e in spans]
-    return tuple((s, e, terms, frozenset(terms), {}) for s, e, terms in analysed)
+    return tuple((s, e, tuple(analyzer.terms(text[s:e]))) for s, e in spans), {}
 
 
-def _has_cue(text: str, start: int, end: int, query: Query, cues: dict[str, Any]) -> bool:
+def _has_cue(
+    text: str, start: int, end: int, query: Query, cues: dict[tuple[int, str], Any]
+) -> bool:
     """Whether text[start:end] holds an answer of the question's kind; what a sentence
     holds is kept in `cues` (a name: the names it holds, read against the question's words)."""
     kind = query.kind
     if kind is None:
         return False
-    found: Any = cues.get(kind)
+    found: Any = cues.get((start, kind))
     if found is None:
         sentence = text[start:end]  # a slice: the patterns read its start as a start
         if kind == "person":
             found = tuple(m.group().casefold() for m in _NAME.finditer(sentence))
         else:
             found = bool(_CUES[kind].search(sentence))
-        cues[kind] = found
+        cues[start, kind] = found
     if kind == "person":
         return any(name not in query.words for name in found)
     return bool(found)
