@@ -38,7 +38,7 @@ from bot.errors import CorpusError, QuestionError
 from bot.excerpt import choose_excerpt
 from bot.found import Evidence, answers, evidence, informativeness
 from bot.index import Hit, SearchIndex, cache_key, load_or_build
-from bot.rerank import Candidate, Query, best_sentence, candidate, local_weights, sentences
+from bot.rerank import Candidate, Query, best_sentence, candidate, sentences
 from bot.settings import Settings
 from bot.snapshot import Library, open_library
 from bot.synonyms import SYNONYMS_FILE, Synonyms
@@ -531,7 +531,7 @@ class Engine:
             sents = sentences(
                 text, passage.start, passage.end, query, self.analyzer, local[passage.article]
             )
-            title = self._title_terms[passage.article] | self._headings(passage)
+            title = self._title_and_headings(passage)
             ranked.append(
                 candidate(
                     number,
@@ -555,15 +555,18 @@ class Engine:
         code = sum(p.end - p.start for p in paragraphs if p.kind == CODE)
         return code / max(passage.end - passage.start, 1) if code else 0.0
 
-    def _headings(self, passage: Passage) -> frozenset[str]:
-        """The terms of the headings above a passage, which count as its title does."""
+    def _title_and_headings(self, passage: Passage) -> frozenset[str]:
+        """The terms of the article's title and of the headings above a passage, which
+        count as its title does; kept per section."""
         article = self.articles[passage.article]
         key = (passage.article, article.paragraphs[passage.last_paragraph - 1].section)
         terms = self._section_terms.get(key)
         if terms is None:
             # As the index counts them: not at all when SECTION_WEIGHT is 0.
             path = article.section_of(passage.last_paragraph).path if SECTION_WEIGHT else ()
-            terms = frozenset(self.analyzer.terms(" ".join(path)))
+            terms = self._title_terms[passage.article] | frozenset(
+                self.analyzer.terms(" ".join(path))
+            )
             self._section_terms[key] = terms
         return terms
 
@@ -571,22 +574,31 @@ class Engine:
         """The question's terms weighed, in each of `articles`, by how few of the
         article's passages hold them."""
         ranges = {a: self._article_ranges.get(a, (0, 0)) for a in articles}
-        doc_freq: dict[int, dict[str, int]] = {a: {} for a in ranges}
+        # Passages of one article are contiguous: count them with binary searches, all
+        # the articles' bounds at once.
+        firsts = np.array([first for first, _ in ranges.values()], dtype=np.int64)
+        ends = np.array([end for _, end in ranges.values()], dtype=np.int64)
         forms: dict[str, list[str]] = {}
         for term, concept in query.concept_of.items():
             forms.setdefault(concept, []).append(term)
-        for term in query.weights:
+        terms = list(query.weights)
+        doc_freq = np.zeros((len(terms), len(ranges)), dtype=np.int64)
+        for row, term in enumerate(terms):
             holding = self.index.postings(term)  # ascending passage ids
             if len(forms[term]) > 1:
-                holding = np.unique(np.concatenate([self.index.postings(t) for t in forms[term]]))
-            if holding.shape[0] == 0:
-                continue
-            # Passages of one article are contiguous: count them with two binary searches.
-            for a, (first, end) in ranges.items():
-                lo, hi = np.searchsorted(holding, (first, end))
-                doc_freq[a][term] = int(hi - lo)
+                # Only the passages of these articles: a common form's list is long.
+                holding = np.unique(
+                    np.concatenate(
+                        [_within(self.index.postings(t), firsts, ends) for t in forms[term]]
+                    )
+                )
+            if holding.shape[0]:
+                doc_freq[row] = np.searchsorted(holding, ends) - np.searchsorted(holding, firsts)
+        # `local_weights`, for all the articles at once (math.log: the same floats).
+        ratios = ((ends - firsts - doc_freq + 0.5) / (doc_freq + 0.5) + 1).T.tolist()
         return {
-            a: local_weights(query, end - first, doc_freq[a]) for a, (first, end) in ranges.items()
+            a: dict(zip(terms, map(math.log, row), strict=True))
+            for a, row in zip(ranges, ratios, strict=True)
         }
 
     def _results(self, ranked: list[Candidate], query: Query, k: int) -> list[Result]:
@@ -765,6 +777,15 @@ class _TitleTerms(Sequence[frozenset[str]]):
         return terms
 
 
+def _within(holding: np.ndarray, firsts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The ids in `holding` (ascending) that fall in one of the ranges [firsts, ends)."""
+    lo = np.searchsorted(holding, firsts).tolist()
+    hi = np.searchsorted(holding, ends).tolist()
+    return np.concatenate(
+        [holding[:0], *(holding[a:b] for a, b in zip(lo, hi, strict=True) if b > a)]
+    )
+
+
 def _merge_neighbours(
     hits: list[tuple[int, float]], passages: Sequence[Passage]
 ) -> list[tuple[int, int, float]]:
@@ -774,15 +795,15 @@ def _merge_neighbours(
     results would repeat text, so they become one span keeping the best score.
     """
     spans: list[list[float]] = []  # [first passage, last passage, score]
+    of_article: dict[int, list[list[float]]] = {}  # the spans of each article, in order
     for number, score in hits:
-        article = passages[number].article
-        for span in spans:
+        passage = passages[number]
+        for span in of_article.get(passage.article, ()):
             lo, hi = int(span[0]), int(span[1])
             if (
-                passages[lo].article == article
-                and lo - 1 <= number <= hi + 1
-                and passages[number].start < passages[hi].end
-                and passages[number].end > passages[lo].start
+                lo - 1 <= number <= hi + 1
+                and passage.start < passages[hi].end
+                and passage.end > passages[lo].start
             ):
                 if number < lo:
                     span[0] = number
@@ -791,4 +812,5 @@ def _merge_neighbours(
                 break
         else:
             spans.append([number, number, score])
+            of_article.setdefault(passage.article, []).append(spans[-1])
     return [(int(a), int(b), s) for a, b, s in spans]

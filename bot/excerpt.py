@@ -96,11 +96,8 @@ def _cut(
         hi = text.rfind("\n", s, s + budget)
         hi = hi if hi > s else min(e, s + budget)
         return _with_highlights(text, s, hi, terms, analyzer, prefix="", suffix="\n" + ELLIPSIS)
-    anchor = s
-    for token in analyzer.tokens(text[s:e]):
-        if token.term in terms:
-            anchor = s + token.start
-            break
+    held = analyzer.spans(text[s:e], terms)
+    anchor = s + held[0][0] if held else s
     lo = max(s, min(anchor - budget // 4, e - budget))
     hi = min(e, lo + budget)
     if lo > s:
@@ -146,9 +143,6 @@ def _with_highlights(
     suffix: str,
 ) -> Excerpt:
     body = text[s:e]
-    spans = tuple(
-        (len(prefix) + t.start, len(prefix) + t.end)
-        for t in analyzer.tokens(body)
-        if t.term in terms
-    )
+    shift = len(prefix)
+    spans = tuple((shift + a, shift + b) for a, b in analyzer.spans(body, terms))
     return Excerpt(prefix + body + suffix, spans, s, e)

@@ -24,6 +24,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
 
 from bot.text import Analyzer, sentence_spans
@@ -56,6 +57,8 @@ WEIGHTS: dict[str, float] = {
     "local": W_LOCAL,
     "local_best": W_LOCAL_BEST,
 }
+#: Passages whose sentences and terms are kept for the next question that reads them.
+SENTENCE_CACHE = 8192
 #: How much an answer-type cue adds to a sentence's score when choosing the excerpt.
 SENTENCE_CUE = 0.2
 #: How much the sentence's share of the question's in-article weight adds to it.
@@ -129,10 +132,28 @@ class Query:
             concept_of=concept_of,
         )
 
+    @cached_property
+    def forms(self) -> frozenset[str]:
+        """Every index term that stands for a question term (the keys of `concept_of`)."""
+        return frozenset(self.concept_of)
+
+    @cached_property
+    def pair_of(self) -> dict[tuple[str, str], tuple[str, str]]:
+        """Each adjacent pair of index terms that stands for a question word pair."""
+        forms: dict[str, list[str]] = {}
+        for term, concept in self.concept_of.items():
+            forms.setdefault(concept, []).append(term)
+        return {
+            (x, y): (a, b)
+            for a, b in self.pairs
+            if a in self.weights and b in self.weights
+            for x in forms[a]
+            for y in forms[b]
+        }
+
     def concepts(self, terms: Iterable[str]) -> frozenset[str]:
         """The question terms that `terms` (index terms of some text) stand for."""
-        concept_of = self.concept_of
-        return frozenset(c for t in terms if (c := concept_of.get(t)) is not None)
+        return frozenset(map(self.concept_of.__getitem__, self.forms.intersection(terms)))
 
 
 class Sentence(NamedTuple):
@@ -170,20 +191,29 @@ def sentences(
 ) -> tuple[Sentence, ...]:
     """The sentences of text[start:end] scored against `query`; `local` are the
     question's weights within the article, when known."""
-    spans = sentence_spans(text, start, end) or [(start, end)]
     weights = query.weights
+    concept_of = query.concept_of
+    forms = query.forms
+    pair_of = query.pair_of
+    total = query.total
     local_total = (sum(local.values()) or 1.0) if local else 1.0
     out = []
-    for s, e in spans:
-        terms = [query.concept_of.get(t, "") for t in analyzer.terms(text[s:e])]
-        present = frozenset(terms) - {""}
-        coverage = sum(weights[t] for t in present) / query.total
+    spans, cues = _analysed(text, start, end, analyzer)
+    for s, e, analysed in spans:
+        held = forms.intersection(analysed)
+        if not held:
+            out.append(Sentence(s, e, frozenset(), 0.0, 0.0, False, 0.0))
+            continue
+        present = frozenset(map(concept_of.__getitem__, held))
+        coverage = sum(map(weights.__getitem__, present)) / total
         pairs = 0.0
-        if len(present) > 1:
-            matched = {p for p in zip(terms, terms[1:], strict=False) if p in query.pairs}
-            pairs = sum(min(weights[a], weights[b]) for a, b in matched) / query.total
-        cue = bool(present) and _has_cue(text[s:e], query)
-        in_article = sum(local[t] for t in present) / local_total if local else 0.0
+        if len(present) > 1 and pair_of:
+            matched = {
+                pair_of[p] for p in pair_of.keys() & zip(analysed, analysed[1:], strict=False)
+            }
+            pairs = sum(min(weights[a], weights[b]) for a, b in matched) / total
+        cue = query.kind is not None and _has_cue(text, s, e, query, cues)
+        in_article = sum(map(local.__getitem__, present)) / local_total if local else 0.0
         out.append(Sentence(s, e, present, coverage, pairs, cue, in_article))
     return tuple(out)
 
@@ -209,17 +239,29 @@ def features(
     sents: Sequence[Sentence],
     title_terms: frozenset[str],
     query: Query,
+    **passage: Any,
+) -> dict[str, float]:
+    """A candidate's features by name, as `WEIGHTS` weighs them (a fit reads them too).
+
+    `passage` holds `article_share`, the share of the question's candidates that come
+    from this passage's article; `local`, the question's weights within that article;
+    `code_share`, the share of the passage that is code (see `_features`).
+    """
+    return _features(bm25, top, sents, title_terms, query, **passage)[0]
+
+
+def _features(
+    bm25: float,
+    top: float,
+    sents: Sequence[Sentence],
+    title_terms: frozenset[str],
+    query: Query,
     *,
     article_share: float = 0.0,
     local: Mapping[str, float] | None = None,
     code_share: float = 0.0,
-) -> dict[str, float]:
-    """A candidate's features by name, as `WEIGHTS` weighs them (a fit reads them too).
-
-    `article_share` is the share of the question's candidates that come from this
-    passage's article; `local` the question's weights within that article;
-    `code_share` the share of the passage that is code.
-    """
+) -> tuple[dict[str, float], frozenset[str]]:
+    """`features`, and the question terms in the passage or its title."""
     weights = query.weights
     matched = frozenset().union(*(s.matched for s in sents))
     titled = query.concepts(title_terms)
@@ -229,13 +271,13 @@ def features(
     best = sents[ranked]
     near = best.cue or (ranked + 1 < len(sents) and sents[ranked + 1].cue)
     local_total = (sum(local.values()) or 1.0) if local else 1.0
-    return {
+    found = {
         "bm25_relative": bm25 / max(top, 1e-9),
         "bm25_log": math.log1p(max(bm25, 0.0)),
         "coverage": sum(w for t, w in weights.items() if t in present) / total,
         "best_sentence": best.coverage + best.pairs,
         "pairs": sum(s.pairs for s in sents),
-        "title": sum(w for t, w in weights.items() if t in titled) / total,
+        "title": sum(w for t, w in weights.items() if t in titled) / total if titled else 0.0,
         "cue": float(best.cue),
         "cue_near": float(near),
         "article": article_share,
@@ -244,6 +286,7 @@ def features(
         "local": sum(local[t] for t in matched) / local_total if local else 0.0,
         "local_best": max(s.local for s in sents) if local else 0.0,
     }
+    return found, present
 
 
 def candidate(
@@ -257,16 +300,38 @@ def candidate(
 ) -> Candidate:
     """One BM25 hit re-scored: its `features` weighed by `WEIGHTS`; `top` is the
     question's best BM25 score, `passage` the keywords of `features`."""
-    found = features(bm25, top, sents, title_terms, query, **passage)
+    found, present = _features(bm25, top, sents, title_terms, query, **passage)
     local = passage.get("local")
-    score = sum(WEIGHTS[name] * value for name, value in found.items() if WEIGHTS[name])
-    present = frozenset().union(*(s.matched for s in sents)) | query.concepts(title_terms)
+    score = sum([w * found[name] for name, w in WEIGHTS.items() if w])
     return Candidate(number, bm25, score, found["coverage"], tuple(sents), local, present)
 
 
-def _has_cue(text: str, query: Query) -> bool:
-    if query.kind is None:
+@lru_cache(maxsize=SENTENCE_CACHE)
+def _analysed(
+    text: str, start: int, end: int, analyzer: Analyzer
+) -> tuple[tuple[tuple[int, int, tuple[str, ...]], ...], dict[tuple[int, str], Any]]:
+    """The sentences of text[start:end] with their index terms, and room for the answer
+    cues they hold: what scoring them against any question starts from."""
+    spans = sentence_spans(text, start, end) or [(start, end)]
+    return tuple((s, e, tuple(analyzer.terms(text[s:e]))) for s, e in spans), {}
+
+
+def _has_cue(
+    text: str, start: int, end: int, query: Query, cues: dict[tuple[int, str], Any]
+) -> bool:
+    """Whether text[start:end] holds an answer of the question's kind; what a sentence
+    holds is kept in `cues` (a name: the names it holds, read against the question's words)."""
+    kind = query.kind
+    if kind is None:
         return False
-    if query.kind == "person":
-        return any(m.group().casefold() not in query.words for m in _NAME.finditer(text))
-    return bool(_CUES[query.kind].search(text))
+    found: Any = cues.get((start, kind))
+    if found is None:
+        sentence = text[start:end]  # a slice: the patterns read its start as a start
+        if kind == "person":
+            found = tuple(m.group().casefold() for m in _NAME.finditer(sentence))
+        else:
+            found = bool(_CUES[kind].search(sentence))
+        cues[start, kind] = found
+    if kind == "person":
+        return any(name not in query.words for name in found)
+    return bool(found)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -90,6 +90,12 @@ class Analyzer:
             for match in _TOKEN_RE.finditer(text)
             if (term := term_of(match.group())) is not None
         ]
+
+    def spans(self, text: str, terms: Container[str]) -> list[tuple[int, int]]:
+        """Where the words whose terms are in `terms` stand in `text`: what `tokens`
+        finds, without a Token for every word (excerpts highlight a few)."""
+        term_of = self._term_of
+        return [m.span() for m in _TOKEN_RE.finditer(text) if term_of(m.group()) in terms]
 
     def _raw_term(self, raw: str) -> str | None:
         """The term of one regex match as it stands in the text (None for a stopword).

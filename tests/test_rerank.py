@@ -96,3 +96,22 @@ def test_a_how_to_question_finds_its_cue_in_a_code_span():
     # "How many" and "how long" still ask for a number.
     many = "How many status codes are there?"
     assert Query.of(many, analyzer.terms(many), {}).kind == "number"
+
+
+def test_a_passage_scored_again_for_another_question_reads_that_question():
+    """The re-ranker keeps a passage's sentences between questions; what each
+    question asks for (a date, a name it does not hold) is still its own."""
+    analyzer = Analyzer()
+    text = "Tesla moved to Paris in 1882. He met Edison there."
+    when = ["tesla", "move", "pari"]
+    who = ["met", "tesla"]
+    asked_when = Query.of("When did Tesla move to Paris?", when, dict.fromkeys(when, 1.0))
+    asked_who = Query.of("Who met Tesla?", who, dict.fromkeys(who, 1.0))
+    asked_edison = Query.of("Who is Edison?", ["edison"], {"edison": 1.0})
+    for _ in range(2):  # the second round reads what the first one kept
+        first, second = sentences(text, 0, len(text), asked_when, analyzer)
+        assert first.cue and not second.cue  # 1882: a date
+        first, second = sentences(text, 0, len(text), asked_who, analyzer)
+        assert second.cue and second.matched == {"met"}  # Edison: a name not asked about
+        first, second = sentences(text, 0, len(text), asked_edison, analyzer)
+        assert not second.cue  # the only name is the one asked about

@@ -71,3 +71,10 @@ def test_marks_of_other_scripts_are_kept() -> None:
     analyzer = Analyzer()
     # Devanagari vowel signs are part of the word, not accents.
     assert analyzer.terms("हिन्दी") != analyzer.terms("हनद")
+
+
+def test_highlight_spans_are_the_asked_words_as_written(analyzer: Analyzer) -> None:
+    text = "Tesla moved to Paris; the TESLA coil came later."
+    spans = analyzer.spans(text, {"tesla"})
+    assert [text[a:b] for a, b in spans] == ["Tesla", "TESLA"]
+    assert spans == [(t.start, t.end) for t in analyzer.tokens(text) if t.term == "tesla"]
