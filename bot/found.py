@@ -105,9 +105,10 @@ def evidence(
     info_total = sum(informative.values()) or 1.0
     missed = [informative[t] for t in informative if t not in matched]
     return Evidence(
-        coverage=sum(weights[t] for t in matched if t in weights) / total,
-        known_coverage=sum(weights[t] for t in matched if t in known) / known_total,
-        informative_coverage=sum(informative[t] for t in matched if t in informative) / info_total,
+        coverage=math.fsum(weights[t] for t in matched if t in weights) / total,
+        known_coverage=math.fsum(weights[t] for t in matched if t in known) / known_total,
+        informative_coverage=math.fsum(informative[t] for t in matched if t in informative)
+        / info_total,
         best_sentence=best_sentence,
         local_best=local_best,
         missed_informative=max(missed, default=0.0),

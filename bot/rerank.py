@@ -205,15 +205,15 @@ def sentences(
             out.append(Sentence(s, e, frozenset(), 0.0, 0.0, False, 0.0))
             continue
         present = frozenset(map(concept_of.__getitem__, held))
-        coverage = sum(map(weights.__getitem__, present)) / total
+        coverage = math.fsum(map(weights.__getitem__, present)) / total
         pairs = 0.0
         if len(present) > 1 and pair_of:
             matched = {
                 pair_of[p] for p in pair_of.keys() & zip(analysed, analysed[1:], strict=False)
             }
-            pairs = sum(min(weights[a], weights[b]) for a, b in matched) / total
+            pairs = math.fsum(min(weights[a], weights[b]) for a, b in matched) / total
         cue = query.kind is not None and _has_cue(text, s, e, query, cues)
-        in_article = sum(map(local.__getitem__, present)) / local_total if local else 0.0
+        in_article = math.fsum(map(local.__getitem__, present)) / local_total if local else 0.0
         out.append(Sentence(s, e, present, coverage, pairs, cue, in_article))
     return tuple(out)
 
@@ -283,7 +283,7 @@ def _features(
         "article": article_share,
         "code": code_share,
         # The sentences hold their in-article share when scored with the same weights.
-        "local": sum(local[t] for t in matched) / local_total if local else 0.0,
+        "local": math.fsum(local[t] for t in matched) / local_total if local else 0.0,
         "local_best": max(s.local for s in sents) if local else 0.0,
     }
     return found, present
