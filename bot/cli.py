@@ -640,7 +640,7 @@ def _cmd_refresh(args: argparse.Namespace, settings: Settings) -> int:
         f"{report.count('unchanged')} unchanged, {report.count('gone')} gone "
         f"({gone} twice in a row), {report.count('error')} failed"
     )
-    if report.changed and settings.store_url() is not None:
+    if report.shared_changed and settings.store_url() is not None:
         _announce_reload(settings)
     return 1 if report.count("error") else EXIT_OK
 

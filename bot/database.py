@@ -149,6 +149,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX IF NOT EXISTS url_sources_checked ON url_sources (checked_at)",
         ),
     ),
+    Migration(
+        7,
+        "URL sources per server: guild_id names the server whose library holds the file",
+        (
+            # Until now only shared articles were recorded, their guild_id the server they
+            # were added from; NULL now means "in the shared corpus" (bot.refresh.source_file).
+            "UPDATE url_sources SET guild_id = NULL",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 _TYPES: dict[Dialect, dict[str, str]] = {

@@ -7,6 +7,11 @@ nothing; a changed page replaces its file in one step (the watcher or the caller
 reload picks it up). A page the server calls gone (404/410) is kept and, the second time
 in a row, reported; any other failure is logged and tried again next round. Pages are
 fetched one at a time, with a pause between two requests to one host.
+
+A source is a shared article (its row's guild_id is NULL: the file is in the corpus folder)
+or one server's own (guild_id: the file is in that server's library, `bot.library`). A
+changed shared page asks for the shared index to be rebuilt; a server's is read again at
+that server's next question, as any change to its library is.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import Literal
 
 from yarl import URL
 
-from bot import corpus_edit, fetch
+from bot import corpus_edit, fetch, library
 from bot.database import write_errors
 from bot.errors import CorpusEditError, FetchError, PageGone
 from bot.settings import Settings
@@ -83,8 +88,14 @@ class RoundReport:
 
     @property
     def changed(self) -> bool:
-        """Whether any file was replaced (the index then needs a rebuild)."""
+        """Whether any file was replaced."""
         return self.count("changed") > 0
+
+    @property
+    def shared_changed(self) -> bool:
+        """Whether a shared article's file was replaced (the shared index then needs a
+        rebuild; a server's library is read again by itself when its files change)."""
+        return any(c.outcome == "changed" and c.source.guild_id is None for c in self.checked)
 
 
 @contextlib.asynccontextmanager
@@ -113,7 +124,7 @@ class Refresher:
         self.pacer = pacer or Pacer(settings.fetch_delay)
         #: Held while a file is replaced (the bot's corpus lock: adds and removes wait).
         self.write_lock = write_lock
-        #: Awaited after a round that replaced a file (the bot rebuilds its index).
+        #: Awaited after a round that replaced a shared file (the bot rebuilds its index).
         self.on_changed = on_changed
         self._round = asyncio.Lock()
 
@@ -139,7 +150,7 @@ class Refresher:
                     continue
                 if checked is not None:
                     report.checked.append(checked)
-            if report.changed and self.on_changed is not None:
+            if report.shared_changed and self.on_changed is not None:
                 await self.on_changed()
             if report.checked:
                 log.info(
@@ -164,8 +175,8 @@ class Refresher:
 
     async def check(self, source: Source) -> Checked | None:
         """Fetch one source if its page changed; None when another process is checking it."""
-        path = self.settings.corpus_dir / source.path
-        if not await asyncio.to_thread(path.is_file):
+        where = source_file(self.settings, source)
+        if not await asyncio.to_thread(where.path.is_file):
             # Removed by an admin (`/citebot remove` moves the file to the trash): forget it.
             await asyncio.to_thread(self.book.forget, source.path)
             return Checked(source, "removed")
@@ -189,10 +200,10 @@ class Refresher:
         if page is None:
             await self._record(source, "unchanged", now)
             return Checked(source, "unchanged", "304 Not Modified")
-        return await self._compare_and_swap(source, path, page, now)
+        return await self._compare_and_swap(source, where, page, now)
 
     async def _compare_and_swap(
-        self, source: Source, path: Path, page: fetch.FetchedPage, now: float
+        self, source: Source, where: SourceFile, page: fetch.FetchedPage, now: float
     ) -> Checked:
         """Read the fetched page; replace the file when its article is not the one we hold."""
         try:
@@ -203,7 +214,7 @@ class Refresher:
             return await self._failed(source, now, str(exc))
         data = corpus_edit.page_file(article)
         new_hash = content_hash(data)
-        held = source.content_hash or content_hash(await asyncio.to_thread(path.read_bytes))
+        held = source.content_hash or content_hash(await asyncio.to_thread(where.path.read_bytes))
         validators = {"etag": page.etag, "last_modified": page.last_modified}
         if new_hash == held:
             await self._record(source, "unchanged", now, **validators)
@@ -211,7 +222,7 @@ class Refresher:
         async with _held(self.write_lock):
             try:
                 await asyncio.to_thread(
-                    corpus_edit.replace_page_article, self.settings.corpus_dir, path, article
+                    corpus_edit.replace_page_article, where.library, where.path, article
                 )
             except CorpusEditError as exc:
                 return await self._failed(source, now, str(exc))
@@ -238,26 +249,58 @@ class Refresher:
             log.warning("refresh: could not save the check of %s: %s", source.path, exc)
 
 
-def relative_path(corpus_dir: Path, path: Path) -> str:
-    """An article file's key in url_sources: its path in the corpus folder."""
+def source_root(settings: Settings, guild_id: int | None) -> Path:
+    """The folder a url_sources row's path is relative to: the corpus folder for a shared
+    article, the data dir for a server's (`servers/<id>/library/server/<name>.md`, so two
+    servers' files never share a key)."""
+    return settings.corpus_dir if guild_id is None else settings.data_dir
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """Where a source's article file is, and the library folder it is read from."""
+
+    #: The corpus folder, or the server's library folder (the root a swap stays inside).
+    library: Path
+    path: Path
+
+    @property
+    def article_source(self) -> str:
+        """The file's path as its library's articles name it (`Article.source`)."""
+        return relative_path(self.library, self.path)
+
+
+def source_file(settings: Settings, source: Source) -> SourceFile:
+    """The article file of a row, in the shared corpus or in its server's library."""
+    if source.guild_id is None:
+        return SourceFile(settings.corpus_dir, settings.corpus_dir / source.path)
+    return SourceFile(
+        library.library_dir(settings.data_dir, source.guild_id),
+        source_root(settings, source.guild_id) / source.path,
+    )
+
+
+def relative_path(root: Path, path: Path) -> str:
+    """A file's path in `root` (an article file's key in url_sources, with `source_root`)."""
     try:
-        return path.relative_to(corpus_dir).as_posix()
+        return path.relative_to(root).as_posix()
     except ValueError:
         return path.as_posix()
 
 
 def record_added(
     book: SourceBook,
-    corpus_dir: Path,
+    root: Path,
     added: corpus_edit.Added,
     page: fetch.FetchedPage,
     url: str,
     *,
     guild_id: int | None = None,
 ) -> None:
-    """Remember a page just added by URL, with its validators, so the refresh can ask for it."""
+    """Remember a page just added by URL, with its validators, so the refresh can ask for it
+    (`root`: `source_root` of the library it was added to, whose server is `guild_id`)."""
     book.record_added(
-        relative_path(corpus_dir, added.path),
+        relative_path(root, added.path),
         url,
         content_hash=content_hash(added.path.read_bytes()),
         etag=page.etag,

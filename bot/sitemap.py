@@ -166,9 +166,12 @@ class ImportTarget:
     #: The articles already in the library (the bot's engine answers this at the time).
     existing: Callable[[], Sequence[Article]]
     write_lock: asyncio.Lock
+    #: The server whose library `corpus_dir` is (None: the shared corpus).
     guild_id: int | None = None
     #: The folder of `corpus_dir` pages are saved in (`added/`, or `server/` in a server's).
     into: str = corpus_edit.ADDED_FOLDER
+    #: The folder remembered paths are relative to (`bot.refresh.source_root`; None: `corpus_dir`).
+    sources_root: Path | None = None
 
 
 async def import_pages(
@@ -230,7 +233,7 @@ async def _import_one(
             await asyncio.to_thread(
                 record_added,
                 target.book,
-                target.corpus_dir,
+                target.sources_root or target.corpus_dir,
                 saved,
                 page,
                 url,

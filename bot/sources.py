@@ -1,7 +1,9 @@
 """The articles added by URL, as the store remembers them: where each came from, when it was
 last checked, and what the server said then.
 
-One row per article file (its path in the corpus folder). `bot.refresh` reads and writes
+One row per article file: a shared article's (guild_id NULL) keyed by its path in the
+corpus folder, a server's own (guild_id: that server) by its path in the data dir
+(`bot.refresh.source_root`, `source_file`). `bot.refresh` reads and writes
 these rows; `/citebot sources`, `/citebot stats` and `citebot refresh` show them. Every
 method blocks: callers on the event loop use `asyncio.to_thread`.
 """
@@ -96,6 +98,10 @@ class SourceBook:
                 "changed_at = NULL, status = 'added', gone_count = 0, error = NULL",
                 (path, url, guild_id, now, etag, last_modified, content_hash, now),
             )
+
+    def seen_by(self, guild_id: int | None) -> list[Source]:
+        """The sources a server may see: the shared ones and its own (never another's)."""
+        return [s for s in self.all() if s.guild_id is None or s.guild_id == guild_id]
 
     def all(self) -> list[Source]:
         """Every source, the least recently checked first."""

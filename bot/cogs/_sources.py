@@ -4,8 +4,9 @@ gone pages in `stats`; the admin cog wires them, the work is in `bot.refresh` an
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 import discord
@@ -14,7 +15,7 @@ from bot import fetch, render, sitemap
 from bot.corpus import Article
 from bot.database import write_errors
 from bot.errors import CitebotError, CorpusEditError, FetchError
-from bot.refresh import record_added
+from bot.refresh import record_added, source_file, source_root
 from bot.replies import NO_MENTIONS
 from bot.sources import Source
 
@@ -30,14 +31,19 @@ PROGRESS_EVERY_PAGES = 3
 
 
 def titles_by_path(articles: list[Article] | tuple[Article, ...]) -> dict[str, str]:
-    """Article titles by their file's path in the corpus folder (a source's key)."""
+    """Article titles by their file's path in their library (`Article.source`)."""
     return {article.source: article.title for article in articles}
 
 
-def live_sources(bot: CitebotBot) -> list[Source]:
-    """The URL sources whose file is still in the corpus folder (blocking: run in a thread)."""
-    corpus_dir = bot.settings.corpus_dir
-    return [s for s in bot.sources.all() if (corpus_dir / s.path).is_file()]
+def live_sources(bot: CitebotBot, guild_id: int | None, *, gone: bool = False) -> list[Source]:
+    """The URL sources a server sees (the shared ones and its own) whose file is still there,
+    each named by its file's path in its library (blocking: run in a thread)."""
+    shown = []
+    for source in bot.sources.seen_by(guild_id):
+        where = source_file(bot.settings, source)
+        if (source.gone or not gone) and where.path.is_file():
+            shown.append(dataclasses.replace(source, path=where.article_source))
+    return shown
 
 
 async def show_sources(
@@ -45,10 +51,11 @@ async def show_sources(
 ) -> None:
     """`/citebot sources`: the articles added by URL, their last check and status."""
     await interaction.response.defer(thinking=True, ephemeral=True)
-    sources = await asyncio.to_thread(live_sources, bot)
+    held = await bot.library(interaction.guild_id)
+    sources = await asyncio.to_thread(live_sources, bot, interaction.guild_id)
     shown = render.render_sources(
         sorted(sources, key=lambda s: s.path),
-        titles=titles_by_path(list(bot.engine.articles)),
+        titles=titles_by_path(list(held.engine.articles)),
         page=page,
         refresh_hours=bot.settings.refresh_hours,
     )
@@ -57,11 +64,12 @@ async def show_sources(
     )
 
 
-def add_gone_field(bot: CitebotBot, embed: discord.Embed) -> None:
+def add_gone_field(
+    bot: CitebotBot, embed: discord.Embed, guild_id: int | None, articles: Sequence[Article]
+) -> None:
     """Name the pages gone twice in a row in `/citebot stats` (blocking: run in a thread)."""
-    corpus_dir = bot.settings.corpus_dir
-    gone = [s for s in bot.sources.gone() if (corpus_dir / s.path).is_file()]
-    field = render.gone_field(gone, titles_by_path(list(bot.engine.articles)))
+    gone = live_sources(bot, guild_id, gone=True)
+    field = render.gone_field(gone, titles_by_path(list(articles)))
     if field is not None:
         embed.add_field(name=field[0], value=field[1], inline=False)
 
@@ -69,10 +77,12 @@ def add_gone_field(bot: CitebotBot, embed: discord.Embed) -> None:
 async def remember_added(
     bot: CitebotBot, added: Added, page: fetch.FetchedPage, url: str, guild_id: int | None
 ) -> None:
-    """Record a page added by `/citebot add url:` so the refresh fetches it again."""
+    """Record a page added by `/citebot add url:` to the shared corpus (`guild_id` None) or
+    a server's library, so the refresh fetches it again."""
+    root = source_root(bot.settings, guild_id)
     try:
         await asyncio.to_thread(
-            record_added, bot.sources, bot.settings.corpus_dir, added, page, url, guild_id=guild_id
+            record_added, bot.sources, root, added, page, url, guild_id=guild_id
         )
     except write_errors() as exc:  # the article is in; only its refresh is lost
         log.warning("could not remember %s for the refresh: %s", added.path, exc)
@@ -112,12 +122,12 @@ async def add_sitemap(
             raise CitebotError(_nothing_to_import(pages, shown))
         target = sitemap.ImportTarget(
             corpus_dir=place.folder,
-            # A server's own pages are not refreshed (README, "Per-server libraries").
-            book=bot.sources if place.guild_id is None else None,
+            book=bot.sources,
             existing=lambda: existing,
             write_lock=bot.corpus_lock,
-            guild_id=interaction.guild_id,
+            guild_id=place.guild_id,
             into=place.into,
+            sources_root=source_root(settings, place.guild_id),
         )
         progress = await sitemap.import_pages(
             pages,

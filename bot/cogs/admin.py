@@ -127,7 +127,7 @@ class AdminCog(commands.Cog):
             return
         await interaction.response.defer(thinking=True, ephemeral=True)
         if url is not None:
-            added, result = await self._add_url(url.strip(), place, interaction.guild_id)
+            added, result = await self._add_url(url.strip(), place)
             source = f"<{url.strip()[:300]}>"
         else:
             assert file is not None
@@ -144,7 +144,7 @@ class AdminCog(commands.Cog):
             )
 
     async def _add_url(
-        self, url: str, place: ArticlePlace, guild_id: int | None = None
+        self, url: str, place: ArticlePlace
     ) -> tuple[list[corpus_edit.Added], ReloadResult]:
         settings = self.bot.settings
         shown = f"`{render.code(url[:200])}`"
@@ -181,8 +181,7 @@ class AdminCog(commands.Cog):
                 raise CitebotError(f"Nothing added: {exc}.") from None
             # The query string is left out of the log: it can carry someone's access token.
             log.info("added %s from %s", added.path, fetch.without_query(page.url))
-            if place.guild_id is None:  # a server's own pages are not refreshed (README)
-                await _sources.remember_added(self.bot, added, page, url, guild_id)
+            await _sources.remember_added(self.bot, added, page, url, place.guild_id)
             return [added], await place.reload()
 
     async def _add_file(
@@ -345,7 +344,7 @@ class AdminCog(commands.Cog):
             }
             shown = render.render_stats(stats, titles=titles, scope=_scope(interaction))
             if shown.embeds:
-                _sources.add_gone_field(self.bot, shown.embeds[0])
+                _sources.add_gone_field(self.bot, shown.embeds[0], guild_id, engine.articles)
                 shown.embeds[0].add_field(
                     name="This server's library",
                     value=f"{len(held.own)} of {settings.server_article_limit} articles "
