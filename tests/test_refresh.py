@@ -13,9 +13,10 @@ import pytest
 from aiohttp import web
 from support import run_citebot, serve_app
 
-from bot import corpus_edit, fetch
+from bot import corpus_edit, fetch, library
+from bot.answer import Engine
 from bot.errors import FetchError, SettingsError
-from bot.refresh import Pacer, Refresher, record_added
+from bot.refresh import Pacer, Refresher, record_added, source_root
 from bot.settings import Settings
 from bot.sitemap import ImportTarget, import_pages, parse_sitemap, read_sitemap
 from bot.sources import SourceBook
@@ -104,14 +105,21 @@ def book(settings: Settings) -> Iterator[SourceBook]:
     store.close()
 
 
-async def add_by_url(settings: Settings, book: SourceBook, url: str) -> Path:
-    """What `/citebot add url:` does: fetch, read, save, remember."""
+async def add_by_url(
+    settings: Settings, book: SourceBook, url: str, guild_id: int | None = None
+) -> Path:
+    """What `/citebot add url:` does: fetch, read, save (in the shared corpus, or in the
+    library of the server `guild_id`), remember."""
     page = await fetch.fetch_page(url, allow_private=True)
     article = await asyncio.to_thread(
         corpus_edit.article_from_page, page.body, page.content_type, url
     )
-    added = corpus_edit.save_page_article(settings.corpus_dir, article, [])
-    record_added(book, settings.corpus_dir, added, page, url)
+    if guild_id is None:
+        folder, into = settings.corpus_dir, corpus_edit.ADDED_FOLDER
+    else:
+        folder, into = library.library_dir(settings.data_dir, guild_id), library.OWN_FOLDER
+    added = corpus_edit.save_page_article(folder, article, [], into=into)
+    record_added(book, source_root(settings, guild_id), added, page, url, guild_id=guild_id)
     return added.path
 
 
@@ -156,6 +164,59 @@ async def test_changed_page_is_swapped_in_and_its_new_etag_kept(site, settings, 
     again = await refresher.run_round(due_only=False)
     assert [c.outcome for c in again.checked] == ["unchanged"]
     assert site.asked("/orchard")[-1] == ('"v2"', None)
+
+
+SERVER_A, SERVER_B = 1001, 2002
+
+
+async def test_a_servers_changed_page_is_swapped_in_its_library_without_a_shared_rebuild(
+    site, settings, book
+):
+    site.pages["/orchard"] = Page(ORCHARD.format(season=AUTUMN), etag='"v1"')
+    path = await add_by_url(settings, book, site.url("/orchard"), SERVER_A)
+    shared_before = {p: p.read_bytes() for p in settings.corpus_dir.rglob("*") if p.is_file()}
+    shared = Engine.open(settings)
+    libraries = library.Libraries(settings)
+    [before] = libraries.library(shared, SERVER_A).own
+    site.pages["/orchard"] = Page(ORCHARD.format(season=SPRING), etag='"v2"')
+    rebuilt: list[str] = []
+
+    async def on_changed() -> None:
+        rebuilt.append("rebuild")
+
+    report = await Refresher(settings, book, on_changed=on_changed).run_round(due_only=False)
+
+    assert [c.outcome for c in report.checked] == ["changed"] and rebuilt == []
+    assert path.parent == library.library_dir(settings.data_dir, SERVER_A) / library.OWN_FOLDER
+    assert "blossom walk" in path.read_text() and "harvest day" not in path.read_text()
+    assert {p: p.read_bytes() for p in settings.corpus_dir.rglob("*") if p.is_file()} == (
+        shared_before
+    )
+    [after] = libraries.library(shared, SERVER_A).own  # the server's next question reads it
+    assert after.article_id == before.article_id
+    assert "harvest day" in before.text and "blossom walk" in after.text
+    assert libraries.library(shared, SERVER_B).own == ()
+
+
+async def test_a_server_sees_the_shared_sources_and_its_own_never_anothers(site, settings, book):
+    site.pages["/orchard"] = Page(ORCHARD.format(season=AUTUMN), etag='"v1"')
+    site.pages["/shared"] = Page(ORCHARD.format(season=SPRING), etag='"s1"')
+    await add_by_url(settings, book, site.url("/shared"))
+    # Both servers save the page under the same name in their own library.
+    in_a = await add_by_url(settings, book, site.url("/orchard"), SERVER_A)
+    in_b = await add_by_url(settings, book, site.url("/orchard"), SERVER_B)
+    assert in_a.name == in_b.name and in_a != in_b
+
+    def seen(guild_id: int | None) -> list[tuple[str, int | None]]:
+        return sorted((s.path, s.guild_id) for s in book.seen_by(guild_id))
+
+    shared = ("added/the-hollow-lane-orchard.md", None)
+    assert seen(SERVER_A) == [shared, (f"servers/{SERVER_A}/library/server/{in_a.name}", SERVER_A)]
+    assert seen(SERVER_B) == [shared, (f"servers/{SERVER_B}/library/server/{in_b.name}", SERVER_B)]
+    assert seen(None) == [shared]
+
+    report = await Refresher(settings, book).run_round(due_only=False)
+    assert sorted(c.outcome for c in report.checked) == ["unchanged"] * 3
 
 
 async def test_last_modified_is_sent_back_as_if_modified_since(site, settings, book):
