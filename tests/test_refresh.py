@@ -353,6 +353,24 @@ async def test_two_requests_to_one_host_are_spaced_by_the_delay():
     assert time.monotonic() - started >= 0.29  # (timers may fire a clock tick early)
 
 
+def test_sources_recorded_before_server_libraries_become_shared_ones(settings: Settings):
+    """Until server libraries were refreshed, every row was a shared article, its guild_id
+    the server it was added from; the upgrade makes them all shared (guild_id NULL)."""
+    store = Store.open(settings.data_dir)
+    SourceBook(store.database).record_added(
+        "added/a.md", "https://example.org/a", content_hash="h", guild_id=5
+    )
+    store.database.execute("DELETE FROM schema_migrations WHERE version = 7")  # a version 6 store
+    store.close()
+
+    store = Store.open(settings.data_dir)
+    try:
+        [source] = SourceBook(store.database).seen_by(6)
+    finally:
+        store.close()
+    assert (source.path, source.guild_id) == ("added/a.md", None)
+
+
 def test_the_sources_table_on_both_backends(make_store: Callable[..., Store]):
     book = SourceBook(make_store().database)
     book.record_added("added/a.md", "https://example.org/a", content_hash="h1", etag='"e"')
