@@ -99,16 +99,16 @@ def engine(settings: Settings) -> Engine:
 
 
 class Server:
-    def __init__(self, env: simcord.Env) -> None:
-        self.guild = env.create_guild("Orchardists")
+    def __init__(self, env: simcord.Env, name: str = "Orchardists", *, owner: bool = True) -> None:
+        self.guild = env.create_guild(name)
         self.channel = self.guild.create_text_channel("general")
         managers = self.guild.create_role(
             "managers", permissions=discord.Permissions(manage_guild=True)
         )
         self.admin = self.guild.add_member(env.create_user("admin"), roles=[managers])
         self.alice = self.guild.add_member(env.create_user("alice"))
-        # The shared corpus's URL articles are the refreshed ones: the bot's owner adds them.
-        env.bot.owner_id = self.admin.id  # type: ignore[attr-defined]
+        if owner:  # the bot's owner adds to the shared corpus (`shared:True`)
+            env.bot.owner_id = self.admin.id  # type: ignore[attr-defined]
 
 
 def bot_of(env: simcord.Env) -> CitebotBot:
@@ -145,6 +145,36 @@ async def test_sources_lists_an_added_page_and_its_last_check(env: simcord.Env, 
     await bot_of(env).refresher.run_round(due_only=False)
     again = await server.admin.slash(server.channel, "citebot sources")
     assert "unchanged, checked <t:" in again.response.embeds[0].description
+
+
+async def test_a_servers_url_articles_are_listed_and_refreshed_in_that_server_only(
+    env: simcord.Env, site: Site, settings: Settings
+):
+    first, second = Server(env), Server(env, "Beekeepers", owner=False)
+    shared_url = site.page("/shared", "Hollow Lane orchard")
+    await first.admin.slash(first.channel, "citebot add", url=shared_url, shared=True)
+    url = site.page("/meadow", "Quill meadow")
+    await second.admin.slash(second.channel, "citebot add", url=url)  # the second's own
+
+    in_first = await first.admin.slash(first.channel, "citebot sources")
+    in_second = await second.admin.slash(second.channel, "citebot sources")
+
+    first_listed, second_listed = (r.response.embeds[0] for r in (in_first, in_second))
+    assert f"[Hollow Lane orchard]({shared_url})" in first_listed.description
+    assert url not in first_listed.description and first_listed.footer.text.startswith("1 ")
+    assert f"[Quill meadow]({url})" in second_listed.description
+    assert "`server/quill-meadow.md`" in second_listed.description
+    assert f"[Hollow Lane orchard]({shared_url})" in second_listed.description
+
+    site.page("/meadow", "Quill meadow", SPRING)
+    report = await bot_of(env).refresher.run_round(due_only=False)
+    assert sorted(c.outcome for c in report.checked) == ["changed", "unchanged"]
+    own = library.library_dir(settings.data_dir, second.guild.id) / library.OWN_FOLDER
+    assert "Odile Marsh" in (own / "quill-meadow.md").read_text()
+    asked = await second.alice.slash(
+        second.channel, "ask", question="Who leads the blossom walk at Quill meadow?"
+    )
+    assert "Odile Marsh" in asked.response.embeds[0].description
 
 
 async def test_sources_is_paged_when_long(env: simcord.Env, site: Site):
@@ -223,7 +253,9 @@ async def test_a_servers_sitemap_import_fills_its_own_library_up_to_its_limit(
     )
     assert "Orchard row 2" in asked.response.embeds[0].description
     listed = await server.admin.slash(server.channel, "citebot sources")
-    assert "None yet" in listed.response.embeds[0].description  # not refreshed: not listed
+    shown = listed.response.embeds[0]
+    assert shown.footer.text.startswith("3 articles.")  # the server's pages are refreshed too
+    assert "`server/orchard-row-2.md`" in shown.description
 
 
 async def test_a_sitemap_of_another_site_is_refused(env: simcord.Env, site: Site, settings):
