@@ -4,7 +4,6 @@ background refresh, in simcord, against a real aiohttp site on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from bot.answer import Engine
 from bot.client import CitebotBot
 from bot.errors import CitebotError
 from bot.settings import Settings
-from discord_layer.conftest import BUNDLED_CORPUS
+from discord_layer.conftest import copy_corpus
 from discord_layer.helpers import handled_errors
 
 PAGE = """<!doctype html><html><head><title>{title}</title></head><body><article>
@@ -71,9 +70,8 @@ async def site() -> AsyncIterator[Site]:
 
 @pytest.fixture
 def corpus_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "corpus"
-    shutil.copytree(BUNDLED_CORPUS, target)
-    return target
+    """A private copy of the corpus for each test: these commands change it."""
+    return copy_corpus(tmp_path)
 
 
 @pytest.fixture
