@@ -217,9 +217,7 @@ class Engine:
         """
         engine = copy.copy(self)
         offset = len(self.articles)
-        engine.corpus = Corpus(
-            _Chained(self.articles, corpus.articles), [*self.corpus.warnings, *corpus.warnings]
-        )
+        engine.corpus = _ChainedCorpus(self.corpus, corpus)
         engine.articles = engine.corpus.articles
         engine.passages = _Chained(
             self.passages, [dataclasses.replace(p, article=p.article + offset) for p in passages]
@@ -710,6 +708,30 @@ class Engine:
 
 
 _T = TypeVar("_T")
+
+
+class _ChainedCorpus(Corpus):
+    """The shared corpus and a server's own read as one: ids, titles and lengths come from
+    each corpus (a saved library gives them without making its articles), so listing or
+    looking up a server's articles makes only the shared articles shown."""
+
+    def __init__(self, first: Corpus, second: Corpus) -> None:
+        super().__init__(
+            _Chained(first.articles, second.articles), [*first.warnings, *second.warnings]
+        )
+        self._parts = (first, second)
+
+    def ids(self) -> list[str]:
+        """Every article's id, the shared ones first."""
+        return [article_id for part in self._parts for article_id in part.ids()]
+
+    def titles(self) -> list[str]:
+        """Every article's title, the shared ones first."""
+        return [title for part in self._parts for title in part.titles()]
+
+    def text_lengths(self) -> np.ndarray:
+        """Every article's text length, the shared ones first."""
+        return np.concatenate([part.text_lengths() for part in self._parts])
 
 
 class _Chained(Sequence[_T], Generic[_T]):

@@ -15,6 +15,7 @@ from bot.errors import CorpusEditError
 from bot.index import passage_terms, split_corpus
 from bot.library import Libraries
 from bot.settings import Settings
+from bot.snapshot import SavedCorpus
 
 SHARED = {
     "otters.md": "# Sea otters\n\nSea otters float on their backs and crack shellfish open on "
@@ -197,3 +198,24 @@ def test_libraries_built_on_a_replaced_shared_engine_are_let_go(settings: Settin
 
     assert fresh.engine.articles[0] is rebuilt.articles[0]
     assert [engine for engine, _, _ in libraries._built.values()] == [rebuilt]
+
+
+def test_listing_a_servers_articles_makes_no_shared_article_of_a_saved_library(
+    settings: Settings, shared: Engine
+):
+    saved = Engine.open(settings)  # the second start reads the library saved by the first
+    assert isinstance(saved.corpus, SavedCorpus)
+    add_to_server(settings, 1, "ferry.md", SERVER_NOTE)
+    engine = Libraries(settings).library(saved, 1).engine
+
+    def made() -> list[str]:
+        return [a.article_id for a in saved.corpus.saved._made if a is not None]  # type: ignore[attr-defined]
+
+    assert made() == []
+    assert [a.article_id for a in engine.find_articles("ferry")] == ["server/ferry"]
+    assert [a.article_id for a in engine.find_articles("tides")] == ["tides"]
+    assert made() == ["tides"]
+    assert engine.corpus.ids() == [*shared.corpus.ids(), "server/ferry"]
+    assert engine.corpus.titles()[-1] == "Harbour ferry"
+    assert list(engine.corpus.text_lengths()) == [len(a.text) for a in engine.articles]
+    assert engine.article("server/ferry") is engine.articles[-1]
