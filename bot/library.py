@@ -156,14 +156,17 @@ def join(shared: Engine, corpus: Corpus, settings: Settings) -> Engine:
 
 
 def _distinct_ids(shared: Engine, articles: Sequence[Article]) -> list[Article]:
-    """The server's articles, one renamed (`-2`, `-3`…) where the shared library has its id."""
+    """The server's articles, one renamed (`-2`, `-3`…) where the shared library has its id;
+    never to an id another of the server's articles has or was given."""
+    used = {article.article_id for article in articles}
     distinct = []
     for article in articles:
         wanted, number = article.article_id, 2
         candidate = wanted
-        while shared.article(candidate) is not None:
+        while shared.article(candidate) is not None or (candidate != wanted and candidate in used):
             candidate, number = f"{wanted}-{number}", number + 1
         if candidate != wanted:
             article = dataclasses.replace(article, article_id=candidate)
+            used.add(candidate)
         distinct.append(article)
     return distinct

@@ -219,3 +219,19 @@ def test_listing_a_servers_articles_makes_no_shared_article_of_a_saved_library(
     assert engine.corpus.titles()[-1] == "Harbour ferry"
     assert list(engine.corpus.text_lengths()) == [len(a.text) for a in engine.articles]
     assert engine.article("server/ferry") is engine.articles[-1]
+
+
+def test_a_renamed_server_article_never_takes_another_server_articles_id(settings: Settings):
+    (settings.corpus_dir / "server").mkdir()
+    (settings.corpus_dir / "server" / "ferry.md").write_text("# Old ferry\n\nA shared note.")
+    shared = Engine.open(settings)
+    add_to_server(settings, 1, "ferry.md", SERVER_NOTE)
+    add_to_server(settings, 1, "ferry-2.md", "# Night ferry\n\nThe night ferry sails at ten.\n")
+
+    held = Libraries(settings).library(shared, 1)
+
+    ids = [a.article_id for a in held.own]
+    assert sorted(ids) == ["server/ferry-2", "server/ferry-3"]
+    assert held.engine.article("server/ferry-2").title == "Night ferry"  # type: ignore[union-attr]
+    for article in held.own:
+        assert held.engine.article(article.article_id) is article
