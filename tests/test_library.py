@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -10,7 +13,7 @@ from rank_bm25 import BM25Okapi
 
 from bot import corpus_edit, library
 from bot.answer import Engine
-from bot.corpus import load_corpus
+from bot.corpus import Corpus, load_corpus
 from bot.errors import CorpusEditError
 from bot.index import passage_terms, split_corpus
 from bot.library import Libraries
@@ -235,3 +238,31 @@ def test_a_renamed_server_article_never_takes_another_server_articles_id(setting
     assert held.engine.article("server/ferry-2").title == "Night ferry"  # type: ignore[union-attr]
     for article in held.own:
         assert held.engine.article(article.article_id) is article
+
+
+def test_a_server_library_being_built_holds_up_no_other_servers_questions(
+    settings: Settings, shared: Engine, monkeypatch: pytest.MonkeyPatch
+):
+    libraries = Libraries(settings)
+    add_to_server(settings, 2, "ferry.md", SERVER_NOTE)
+    kept = libraries.library(shared, 2)
+    add_to_server(settings, 1, "ferry.md", SERVER_NOTE)
+    reading, go_on = threading.Event(), threading.Event()
+
+    def slow_load(folder: Path, **kwargs: Any) -> Corpus:
+        reading.set()
+        go_on.wait()
+        return load_corpus(folder, **kwargs)
+
+    monkeypatch.setattr(library, "load_corpus", slow_load)
+    with ThreadPoolExecutor(3) as pool:
+        building = pool.submit(libraries.library, shared, 1)
+        assert reading.wait(30)
+        waiting = pool.submit(libraries.library, shared, 1)  # the same server: waits, one build
+        asked = pool.submit(libraries.library, shared, 2)
+        try:
+            assert asked.result(timeout=30) is kept
+        finally:
+            go_on.set()
+        assert building.result() is waiting.result()
+    assert [a.article_id for a in building.result().own] == ["server/ferry"]
