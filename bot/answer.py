@@ -15,7 +15,8 @@ import math
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import ChainMap
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, overload
 from urllib.parse import quote
@@ -151,11 +152,13 @@ class Engine:
         self._reader: QuestionReader | None = None
         self._reader_lock = threading.Lock()
         self._vocabulary = vocabulary
-        self._by_id = {article_id: i for i, article_id in enumerate(corpus.ids())}
+        self._by_id: MutableMapping[str, int] = {
+            article_id: i for i, article_id in enumerate(corpus.ids())
+        }
         self._title_terms = _TitleTerms(self.articles, analyzer)
         self._section_terms: dict[tuple[int, int], frozenset[str]] = {}
         # Passages of one article are contiguous: [first, end) per article.
-        self._article_ranges = article_ranges(passages)
+        self._article_ranges: MutableMapping[int, tuple[int, int]] = article_ranges(passages)
 
     @classmethod
     def open(
@@ -224,18 +227,19 @@ class Engine:
         )
         engine._outside_corpus = offset
         engine.index = index
-        engine._by_id = {
-            **self._by_id,
-            **{a.article_id: i + offset for i, a in enumerate(corpus.articles)},
-        }
+        # The server's own entries in front of this engine's, which are read, not copied
+        # (two dicts of every shared article per server engine otherwise).
+        own_ids = {a.article_id: i + offset for i, a in enumerate(corpus.articles)}
+        engine._by_id = ChainMap(own_ids, self._by_id)
         engine._title_terms = _TitleTerms(engine.articles, self.analyzer)
         engine._section_terms = {}
-        engine._article_ranges = dict(self._article_ranges)
+        own_ranges: dict[int, tuple[int, int]] = {}
         start = len(self.passages)
         for number, passage in enumerate(passages, start=start):
             article = passage.article + offset
-            first, _ = engine._article_ranges.get(article, (number, number))
-            engine._article_ranges[article] = (first, number + 1)
+            first, _ = own_ranges.get(article, (number, number))
+            own_ranges[article] = (first, number + 1)
+        engine._article_ranges = ChainMap(own_ranges, self._article_ranges)
         engine._reader = self.reader.knowing(engine._knows)
         engine._reader_lock = threading.Lock()
         return engine

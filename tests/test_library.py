@@ -266,3 +266,23 @@ def test_a_server_library_being_built_holds_up_no_other_servers_questions(
             go_on.set()
         assert building.result() is waiting.result()
     assert [a.article_id for a in building.result().own] == ["server/ferry"]
+
+
+def test_a_server_engine_reads_the_shared_lookups_without_copying_them(
+    settings: Settings, shared: Engine
+):
+    add_to_server(settings, 1, "ferry.md", SERVER_NOTE)
+    add_to_server(settings, 1, "otter-notes.md", "# Otter notes\n\n" + "otters sleep. " * 300)
+    engine = Libraries(settings).library(shared, 1).engine
+
+    # ~10 MB at 100k shared articles, per server engine, if they were copied.
+    assert shared._by_id in engine._by_id.maps  # type: ignore[attr-defined]
+    assert shared._article_ranges in engine._article_ranges.maps  # type: ignore[attr-defined]
+    for article in engine.articles:
+        assert engine.article(article.article_id) is article
+    assert engine.passage_count_of("tides") == shared.passage_count_of("tides") > 0
+    assert engine.passage_count_of("server/otter-notes") > 1
+    counts = [engine.passage_count_of(a.article_id) for a in engine.articles]
+    assert sum(counts) == engine.passage_count
+    answer = engine.answer("otters sleep", article_id="server/otter-notes")
+    assert answer.found and {r.article_id for r in answer.results} == {"server/otter-notes"}
