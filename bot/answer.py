@@ -15,7 +15,8 @@ import math
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import ChainMap
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, overload
 from urllib.parse import quote
@@ -151,11 +152,13 @@ class Engine:
         self._reader: QuestionReader | None = None
         self._reader_lock = threading.Lock()
         self._vocabulary = vocabulary
-        self._by_id = {article_id: i for i, article_id in enumerate(corpus.ids())}
+        self._by_id: MutableMapping[str, int] = {
+            article_id: i for i, article_id in enumerate(corpus.ids())
+        }
         self._title_terms = _TitleTerms(self.articles, analyzer)
         self._section_terms: dict[tuple[int, int], frozenset[str]] = {}
         # Passages of one article are contiguous: [first, end) per article.
-        self._article_ranges = article_ranges(passages)
+        self._article_ranges: MutableMapping[int, tuple[int, int]] = article_ranges(passages)
 
     @classmethod
     def open(
@@ -217,27 +220,26 @@ class Engine:
         """
         engine = copy.copy(self)
         offset = len(self.articles)
-        engine.corpus = Corpus(
-            _Chained(self.articles, corpus.articles), [*self.corpus.warnings, *corpus.warnings]
-        )
+        engine.corpus = _ChainedCorpus(self.corpus, corpus)
         engine.articles = engine.corpus.articles
         engine.passages = _Chained(
             self.passages, [dataclasses.replace(p, article=p.article + offset) for p in passages]
         )
         engine._outside_corpus = offset
         engine.index = index
-        engine._by_id = {
-            **self._by_id,
-            **{a.article_id: i + offset for i, a in enumerate(corpus.articles)},
-        }
+        # The server's own entries in front of this engine's, which are read, not copied
+        # (two dicts of every shared article per server engine otherwise).
+        own_ids = {a.article_id: i + offset for i, a in enumerate(corpus.articles)}
+        engine._by_id = ChainMap(own_ids, self._by_id)
         engine._title_terms = _TitleTerms(engine.articles, self.analyzer)
         engine._section_terms = {}
-        engine._article_ranges = dict(self._article_ranges)
+        own_ranges: dict[int, tuple[int, int]] = {}
         start = len(self.passages)
         for number, passage in enumerate(passages, start=start):
             article = passage.article + offset
-            first, _ = engine._article_ranges.get(article, (number, number))
-            engine._article_ranges[article] = (first, number + 1)
+            first, _ = own_ranges.get(article, (number, number))
+            own_ranges[article] = (first, number + 1)
+        engine._article_ranges = ChainMap(own_ranges, self._article_ranges)
         engine._reader = self.reader.knowing(engine._knows)
         engine._reader_lock = threading.Lock()
         return engine
@@ -710,6 +712,30 @@ class Engine:
 
 
 _T = TypeVar("_T")
+
+
+class _ChainedCorpus(Corpus):
+    """The shared corpus and a server's own read as one: ids, titles and lengths come from
+    each corpus (a saved library gives them without making its articles), so listing or
+    looking up a server's articles makes only the shared articles shown."""
+
+    def __init__(self, first: Corpus, second: Corpus) -> None:
+        super().__init__(
+            _Chained(first.articles, second.articles), [*first.warnings, *second.warnings]
+        )
+        self._parts = (first, second)
+
+    def ids(self) -> list[str]:
+        """Every article's id, the shared ones first."""
+        return [article_id for part in self._parts for article_id in part.ids()]
+
+    def titles(self) -> list[str]:
+        """Every article's title, the shared ones first."""
+        return [title for part in self._parts for title in part.titles()]
+
+    def text_lengths(self) -> np.ndarray:
+        """Every article's text length, the shared ones first."""
+        return np.concatenate([part.text_lengths() for part in self._parts])
 
 
 class _Chained(Sequence[_T], Generic[_T]):

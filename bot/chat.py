@@ -242,6 +242,8 @@ class QuestionReader:
         self._term_of = term_of or (lambda word: word)
         self._spellers_lock = threading.Lock()
         self._spellers: tuple[frozenset[str], SymSpell, SymSpell] | None = None
+        # The reader whose spellers this one uses: itself, or the one it was copied from.
+        self._speller_owner = self
         self._correct = lru_cache(maxsize=50_000)(self._raw_correct)
 
     def make_spellers(self) -> None:
@@ -251,6 +253,8 @@ class QuestionReader:
     def _tables(self) -> tuple[frozenset[str], SymSpell, SymSpell]:
         """English's words and speller, and the library's speller: made on the first word
         that may be a typo, since most questions hold none (about a second at 100k passages)."""
+        if self._speller_owner is not self:
+            return self._speller_owner._tables()
         with self._spellers_lock:
             if self._spellers is None:
                 from symspellpy import SymSpell
@@ -286,6 +290,8 @@ class QuestionReader:
         articles beside the shared ones): none of them is "corrected" away."""
         reader = copy.copy(self)
         reader._known_elsewhere = known
+        # One set of spellers (about 80 MB), made once, whichever copy meets a typo first.
+        reader._speller_owner = self._speller_owner
         reader._correct = lru_cache(maxsize=50_000)(reader._raw_correct)
         return reader
 

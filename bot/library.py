@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -98,6 +99,11 @@ class Libraries:
             OrderedDict()
         )
         self._lock = threading.Lock()
+        # One lock per server being built: a build (reading up to its limit of files and
+        # indexing them) holds up only questions from that server, never another's.
+        self._building: weakref.WeakValueDictionary[int, threading.Lock] = (
+            weakref.WeakValueDictionary()
+        )
 
     def library(self, shared: Engine, guild_id: int | None) -> ServerLibrary:
         """The library a question from `guild_id` searches (None: a DM, the shared one alone).
@@ -109,18 +115,36 @@ class Libraries:
         folder = library_dir(self.settings.data_dir, guild_id)
         signature = tuple(corpus_signature(folder)) if folder.is_dir() else ()
         with self._lock:
-            built = self._built.get(guild_id)
-            if built is not None and built[0] is shared and built[1] == signature:
-                self._built.move_to_end(guild_id)
-                return built[2]
-            # Libraries joined to an engine that was since replaced would keep it in memory.
-            for stale in [g for g, (engine, _, _) in self._built.items() if engine is not shared]:
-                del self._built[stale]
+            built = self._kept(shared, guild_id, signature)
+            if built is not None:
+                return built
+            building = self._building.setdefault(guild_id, threading.Lock())
+        with building:
+            with self._lock:  # built by the question this one waited for?
+                built = self._kept(shared, guild_id, signature)
+            if built is not None:
+                return built
             library = self._build(shared, guild_id, folder, signature)
-            self._built[guild_id] = (shared, signature, library)
-            while len(self._built) > KEPT:
-                self._built.popitem(last=False)
+            with self._lock:
+                # Libraries joined to an engine that was since replaced would keep it in memory.
+                for stale in [
+                    g for g, (engine, _, _) in self._built.items() if engine is not shared
+                ]:
+                    del self._built[stale]
+                self._built[guild_id] = (shared, signature, library)
+                while len(self._built) > KEPT:
+                    self._built.popitem(last=False)
             return library
+
+    def _kept(
+        self, shared: Engine, guild_id: int, signature: tuple[object, ...]
+    ) -> ServerLibrary | None:
+        """The library built before, if nothing it was built from changed (under the lock)."""
+        built = self._built.get(guild_id)
+        if built is None or built[0] is not shared or built[1] != signature:
+            return None
+        self._built.move_to_end(guild_id)
+        return built[2]
 
     def _build(
         self, shared: Engine, guild_id: int, folder: Path, signature: tuple[object, ...]
@@ -156,14 +180,17 @@ def join(shared: Engine, corpus: Corpus, settings: Settings) -> Engine:
 
 
 def _distinct_ids(shared: Engine, articles: Sequence[Article]) -> list[Article]:
-    """The server's articles, one renamed (`-2`, `-3`…) where the shared library has its id."""
+    """The server's articles, one renamed (`-2`, `-3`…) where the shared library has its id;
+    never to an id another of the server's articles has or was given."""
+    used = {article.article_id for article in articles}
     distinct = []
     for article in articles:
         wanted, number = article.article_id, 2
         candidate = wanted
-        while shared.article(candidate) is not None:
+        while shared.article(candidate) is not None or (candidate != wanted and candidate in used):
             candidate, number = f"{wanted}-{number}", number + 1
         if candidate != wanted:
             article = dataclasses.replace(article, article_id=candidate)
+            used.add(candidate)
         distinct.append(article)
     return distinct

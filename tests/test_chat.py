@@ -212,6 +212,18 @@ def test_known_callback_keeps_words_the_vocabulary_missed() -> None:
     assert reader.read("permisions").text() == "permisions"
 
 
+def test_copies_for_larger_libraries_share_one_set_of_spellers() -> None:
+    # Two servers' readers, copied before any typo was met: a speller each would be ~80 MB.
+    shared = QuestionReader.from_texts([LIBRARY] * 3)
+    first = shared.knowing(lambda word: word == "otters")
+    second = shared.knowing(lambda word: word == "ferries")
+    assert first.read("set permisions").text() == "set permissions"
+    assert second.read("the ownr").text() == "the owner"
+    assert first._tables()[2] is shared._tables()[2]
+    assert second._tables()[2] is shared._tables()[2]
+    assert first.knowing(lambda word: False)._tables() is shared._tables()
+
+
 def test_acronyms_and_mixed_case_names_are_not_corrected(reader: QuestionReader) -> None:
     assert reader.read("is OWNR or gUild a thing").text() == "is OWNR or gUild a thing"
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -10,11 +13,12 @@ from rank_bm25 import BM25Okapi
 
 from bot import corpus_edit, library
 from bot.answer import Engine
-from bot.corpus import load_corpus
+from bot.corpus import Corpus, load_corpus
 from bot.errors import CorpusEditError
 from bot.index import passage_terms, split_corpus
 from bot.library import Libraries
 from bot.settings import Settings
+from bot.snapshot import SavedCorpus
 
 SHARED = {
     "otters.md": "# Sea otters\n\nSea otters float on their backs and crack shellfish open on "
@@ -197,3 +201,88 @@ def test_libraries_built_on_a_replaced_shared_engine_are_let_go(settings: Settin
 
     assert fresh.engine.articles[0] is rebuilt.articles[0]
     assert [engine for engine, _, _ in libraries._built.values()] == [rebuilt]
+
+
+def test_listing_a_servers_articles_makes_no_shared_article_of_a_saved_library(
+    settings: Settings, shared: Engine
+):
+    saved = Engine.open(settings)  # the second start reads the library saved by the first
+    assert isinstance(saved.corpus, SavedCorpus)
+    add_to_server(settings, 1, "ferry.md", SERVER_NOTE)
+    engine = Libraries(settings).library(saved, 1).engine
+
+    def made() -> list[str]:
+        return [a.article_id for a in saved.corpus.saved._made if a is not None]  # type: ignore[attr-defined]
+
+    assert made() == []
+    assert [a.article_id for a in engine.find_articles("ferry")] == ["server/ferry"]
+    assert [a.article_id for a in engine.find_articles("tides")] == ["tides"]
+    assert made() == ["tides"]
+    assert engine.corpus.ids() == [*shared.corpus.ids(), "server/ferry"]
+    assert engine.corpus.titles()[-1] == "Harbour ferry"
+    assert list(engine.corpus.text_lengths()) == [len(a.text) for a in engine.articles]
+    assert engine.article("server/ferry") is engine.articles[-1]
+
+
+def test_a_renamed_server_article_never_takes_another_server_articles_id(settings: Settings):
+    (settings.corpus_dir / "server").mkdir()
+    (settings.corpus_dir / "server" / "ferry.md").write_text("# Old ferry\n\nA shared note.")
+    shared = Engine.open(settings)
+    add_to_server(settings, 1, "ferry.md", SERVER_NOTE)
+    add_to_server(settings, 1, "ferry-2.md", "# Night ferry\n\nThe night ferry sails at ten.\n")
+
+    held = Libraries(settings).library(shared, 1)
+
+    ids = [a.article_id for a in held.own]
+    assert sorted(ids) == ["server/ferry-2", "server/ferry-3"]
+    assert held.engine.article("server/ferry-2").title == "Night ferry"  # type: ignore[union-attr]
+    for article in held.own:
+        assert held.engine.article(article.article_id) is article
+
+
+def test_a_server_library_being_built_holds_up_no_other_servers_questions(
+    settings: Settings, shared: Engine, monkeypatch: pytest.MonkeyPatch
+):
+    libraries = Libraries(settings)
+    add_to_server(settings, 2, "ferry.md", SERVER_NOTE)
+    kept = libraries.library(shared, 2)
+    add_to_server(settings, 1, "ferry.md", SERVER_NOTE)
+    reading, go_on = threading.Event(), threading.Event()
+
+    def slow_load(folder: Path, **kwargs: Any) -> Corpus:
+        reading.set()
+        go_on.wait()
+        return load_corpus(folder, **kwargs)
+
+    monkeypatch.setattr(library, "load_corpus", slow_load)
+    with ThreadPoolExecutor(3) as pool:
+        building = pool.submit(libraries.library, shared, 1)
+        assert reading.wait(30)
+        waiting = pool.submit(libraries.library, shared, 1)  # the same server: waits, one build
+        asked = pool.submit(libraries.library, shared, 2)
+        try:
+            assert asked.result(timeout=30) is kept
+        finally:
+            go_on.set()
+        assert building.result() is waiting.result()
+    assert [a.article_id for a in building.result().own] == ["server/ferry"]
+
+
+def test_a_server_engine_reads_the_shared_lookups_without_copying_them(
+    settings: Settings, shared: Engine
+):
+    add_to_server(settings, 1, "ferry.md", SERVER_NOTE)
+    add_to_server(settings, 1, "otter-notes.md", "# Otter notes\n\n" + "otters sleep. " * 300)
+    engine = Libraries(settings).library(shared, 1).engine
+
+    # ~10 MB at 100k shared articles, per server engine, if they were copied.
+    assert shared._by_id in engine._by_id.maps  # type: ignore[attr-defined]
+    assert shared._article_ranges in engine._article_ranges.maps  # type: ignore[attr-defined]
+    for article in engine.articles:
+        assert engine.article(article.article_id) is article
+    assert engine.passage_count_of("tides") == shared.passage_count_of("tides") > 0
+    assert engine.passage_count_of("server/otter-notes") > 1
+    counts = [engine.passage_count_of(a.article_id) for a in engine.articles]
+    assert sum(counts) == engine.passage_count
+    answer = engine.answer("otters sleep", article_id="server/otter-notes")
+    assert answer.found and {r.article_id for r in answer.results} == {"server/otter-notes"}

@@ -140,6 +140,13 @@ class UnionIndex:
         return self._average_idf
 
     def _work_out_average_idf(self) -> float:
+        """rank-bm25's mean idf, bit for bit: a Python loop over the whole shared vocabulary.
+
+        It cannot be worked out once per shared index: every term's idf depends on the
+        union's document count (the server's passages) and some on the server's counts,
+        and rank-bm25 sums them one by one in vocabulary order, so the loop runs once per
+        server engine (on its first question that needs it, and again after an edit).
+        """
         df = np.diff(self.shared.arrays()["offsets"]).astype(np.int64)
         for term, (ids, _) in self.small.postings.items():
             tid = self.shared.term_id(term)

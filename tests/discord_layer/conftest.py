@@ -17,11 +17,16 @@ from discord_layer.helpers import unsent_problems
 BUNDLED_CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 
 
-@pytest.fixture(scope="session")
-def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("corpus") / "corpus"
+def copy_corpus(folder: Path) -> Path:
+    """A copy of the bundled corpus in `folder`, for tests whose commands change it."""
+    target = folder / "corpus"
     shutil.copytree(BUNDLED_CORPUS, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_corpus(tmp_path_factory.mktemp("corpus"))
 
 
 @pytest.fixture(scope="session")

@@ -28,7 +28,7 @@ from bot.cogs.admin import AdminCog, ArticlePlace
 from bot.errors import CitebotError
 from bot.settings import Settings
 from bot.store import DAY
-from discord_layer.conftest import BUNDLED_CORPUS
+from discord_layer.conftest import copy_corpus
 from discord_layer.helpers import handled_errors
 
 SEED_QUESTION = "Who founded the Kestrel Valley seed library?"
@@ -130,9 +130,7 @@ def site() -> Iterator[Site]:
 @pytest.fixture
 def corpus_dir(tmp_path: Path) -> Path:
     """A private copy of the corpus for each test: these commands change it."""
-    target = tmp_path / "corpus"
-    shutil.copytree(BUNDLED_CORPUS, target)
-    return target
+    return copy_corpus(tmp_path)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ who may change which, and what DMs search."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import discord
@@ -16,7 +15,7 @@ from bot.client import CitebotBot
 from bot.errors import CitebotError, NotAdmin
 from bot.library import SHARED_ONLY
 from bot.settings import Settings
-from discord_layer.conftest import BUNDLED_CORPUS
+from discord_layer.conftest import copy_corpus
 from discord_layer.helpers import handled_errors
 
 KAKAPO = b"""---
@@ -40,9 +39,7 @@ FERRY_QUESTION = "When does the harbour ferry leave Port Varna?"
 @pytest.fixture
 def corpus_dir(tmp_path: Path) -> Path:
     """A private copy of the corpus: the owner's commands change it."""
-    target = tmp_path / "corpus"
-    shutil.copytree(BUNDLED_CORPUS, target)
-    return target
+    return copy_corpus(tmp_path)
 
 
 @pytest.fixture
