@@ -286,9 +286,11 @@ class CitebotBot(commands.Bot):
             log.info(
                 "another process (%s) rebuilt its index; rebuilding if the corpus changed", sender
             )
-            asyncio.run_coroutine_threadsafe(
-                self.live.reload(only_if_changed=True, announce=False), loop
-            )
+            reload = self.live.reload(only_if_changed=True, announce=False)
+            try:
+                asyncio.run_coroutine_threadsafe(reload, loop)
+            except RuntimeError:  # the loop is closed: this process is shutting down
+                reload.close()
 
         self.live.on_rebuilt = announce
         self._listener = await asyncio.to_thread(store.listen_for_reloads, on_notice)

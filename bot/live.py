@@ -291,11 +291,11 @@ class CorpusWatcher:
             if self._stop.is_set():
                 break
             log.info("corpus changed (%d files); rebuilding the index", len(changes))
+            reload = self.live.reload(only_if_changed=True)
             try:
-                future = asyncio.run_coroutine_threadsafe(
-                    self.live.reload(only_if_changed=True), self.loop
-                )
+                future = asyncio.run_coroutine_threadsafe(reload, self.loop)
             except RuntimeError:  # the loop is closed: the bot is shutting down
+                reload.close()  # never scheduled: closed, so no "never awaited" warning
                 break
             while not self._stop.is_set():
                 try:
