@@ -333,6 +333,23 @@ async def test_an_article_removed_by_an_admin_is_forgotten(site, settings, book)
     assert book.all() == []
 
 
+async def test_a_file_that_reused_the_path_is_never_overwritten(site, settings, book, caplog):
+    site.pages["/orchard"] = Page(ORCHARD.format(season=AUTUMN), etag='"v1"')
+    path = await add_by_url(settings, book, site.url("/orchard"))
+    # Removed, then an upload of `orchard.md` saved to the same path before the next round.
+    notes = b"# My orchard notes\n\nGrafting notes the owner wrote by hand.\n"
+    path.write_bytes(notes)
+    site.pages["/orchard"] = Page(ORCHARD.format(season=SPRING), etag='"v2"')
+
+    with caplog.at_level("INFO", logger="bot.refresh"):
+        report = await Refresher(settings, book).run_round(due_only=False)
+
+    assert [c.outcome for c in report.checked] == ["removed"] and not report.changed
+    assert path.read_bytes() == notes
+    assert book.all() == []
+    assert any("not overwritten" in r.getMessage() for r in caplog.records)
+
+
 async def test_a_missing_corpus_folder_forgets_nothing(site, settings, book):
     site.pages["/orchard"] = Page(ORCHARD.format(season=AUTUMN), etag='"v1"')
     await add_by_url(settings, book, site.url("/orchard"))
