@@ -81,6 +81,7 @@ async def read_sitemap(
     url: str, *, limit: int, pacer: Pacer, allow_private: bool = False
 ) -> SitemapPages:
     """The first `limit` pages on the sitemap's host (an index is followed one level)."""
+    fetch.check_url(url, allow_private=allow_private)  # a malformed URL: the short FetchError
     await pacer.wait(url)
     first = await _fetch_sitemap(url, allow_private)
     hosts = {h for h in (_host(url), _host(first.url)) if h}

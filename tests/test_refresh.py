@@ -503,6 +503,15 @@ async def test_pages_already_in_the_library_are_skipped_and_failures_counted(sit
     assert seen == [1, 2, 3]
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["http://[::1", "https://example.com:99999/", "https://exa mple.com:99999/x", "http://a\x00b/"],
+)
+async def test_a_malformed_sitemap_url_gets_the_short_message(url):
+    with pytest.raises(FetchError, match="^that is not a valid URL$"):
+        await read_sitemap(url, limit=5, pacer=Pacer(0.0))
+
+
 def test_a_sitemap_with_entities_is_refused():
     bomb = (
         '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
