@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,12 +53,18 @@ def same_url(a: str | None, b: str | None) -> bool:
     """Whether two urls name one page (scheme, www., fragment and trailing slash aside)."""
     if not a or not b:
         return False
-    return _url_key(a) == _url_key(b)
+    return url_key(a) == url_key(b)
 
 
-def _url_key(url: str) -> str:
+def url_key(url: str) -> str:
+    """A url as `same_url` compares it."""
     url = url.strip().split("#", 1)[0].rstrip("/")
     return re.sub(r"^https?://(www\.)?", "", url, flags=re.I).lower()
+
+
+def url_keys(articles: Iterable[Article]) -> set[str]:
+    """The `url_key` of every article that has a url (blocking over a whole corpus)."""
+    return {url_key(article.url) for article in articles if article.url}
 
 
 def _text_key(text: str) -> str:

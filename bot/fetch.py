@@ -147,6 +147,8 @@ def check_url(
         raise FetchError("only http:// and https:// URLs can be added")
     if not url.host:
         raise FetchError("the URL has no host name")
+    if not url.host.isprintable() or " " in url.host:  # a NUL or a space: no host has one
+        raise FetchError("that is not a valid URL")
     if url.user or url.password:
         raise FetchError("URLs with a user name or password are not accepted")
     host = url.host.strip("[]")

@@ -212,14 +212,18 @@ class Refresher:
             )
         except CorpusEditError as exc:
             return await self._failed(source, now, str(exc))
-        data = corpus_edit.page_file(article)
-        new_hash = content_hash(data)
-        held = source.content_hash or content_hash(await asyncio.to_thread(where.path.read_bytes))
+        new_hash = content_hash(corpus_edit.page_file(article))
         validators = {"etag": page.etag, "last_modified": page.last_modified}
-        if new_hash == held:
-            await self._record(source, "unchanged", now, **validators)
-            return Checked(source, "unchanged", "same content")
         async with _held(self.write_lock):
+            try:
+                held = await asyncio.to_thread(file_hash, where.path)
+            except OSError as exc:
+                return await self._failed(source, now, f"could not read {source.path}: {exc}")
+            if source.content_hash is not None and held != source.content_hash:
+                return await self._reused(source)
+            if new_hash == held:
+                await self._record(source, "unchanged", now, **validators)
+                return Checked(source, "unchanged", "same content")
             try:
                 await asyncio.to_thread(
                     corpus_edit.replace_page_article, where.library, where.path, article
@@ -229,6 +233,21 @@ class Refresher:
         await self._record(source, "changed", now, content_hash=new_hash, **validators)
         log.info("refresh: %s changed; %s replaced", fetch.without_query(source.url), source.path)
         return Checked(source, "changed")
+
+    async def _reused(self, source: Source) -> Checked:
+        """Forget a source whose file something else wrote since (an upload that reused the
+        path of a removed URL article, a hand edit): that file is never overwritten."""
+        log.warning(
+            "refresh: %s was written by something else since it was fetched from %s; "
+            "not overwritten, and no longer refreshed",
+            source.path,
+            fetch.without_query(source.url),
+        )
+        try:
+            await asyncio.to_thread(self.book.forget, source.path)
+        except write_errors() as exc:
+            log.warning("refresh: could not forget %s: %s", source.path, exc)
+        return Checked(source, "removed", "the file was replaced")
 
     async def _failed(self, source: Source, now: float, reason: str) -> Checked:
         log.warning(
@@ -247,6 +266,11 @@ class Refresher:
             await asyncio.to_thread(self.book.record_check, source.path, status, now=now, **values)
         except write_errors() as exc:
             log.warning("refresh: could not save the check of %s: %s", source.path, exc)
+
+
+def file_hash(path: Path) -> str:
+    """The hash of a file as it is now (compared with the one stored when it was written)."""
+    return content_hash(path.read_bytes())
 
 
 def source_root(settings: Settings, guild_id: int | None) -> Path:
@@ -302,7 +326,7 @@ def record_added(
     book.record_added(
         relative_path(root, added.path),
         url,
-        content_hash=content_hash(added.path.read_bytes()),
+        content_hash=file_hash(added.path),
         etag=page.etag,
         last_modified=page.last_modified,
         guild_id=guild_id,

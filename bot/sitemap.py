@@ -81,10 +81,11 @@ async def read_sitemap(
     url: str, *, limit: int, pacer: Pacer, allow_private: bool = False
 ) -> SitemapPages:
     """The first `limit` pages on the sitemap's host (an index is followed one level)."""
+    fetch.check_url(url, allow_private=allow_private)  # a malformed URL: the short FetchError
     await pacer.wait(url)
     first = await _fetch_sitemap(url, allow_private)
     hosts = {h for h in (_host(url), _host(first.url)) if h}
-    is_index, locs = parse_sitemap(first.body)
+    is_index, locs = await asyncio.to_thread(parse_sitemap, first.body)
     other_hosts = left_out = 0
     if is_index:
         locs, other_hosts, left_out = await _follow_index(
@@ -119,7 +120,8 @@ async def _follow_index(
         fetched += 1
         await pacer.wait(child)
         try:
-            nested, child_locs = parse_sitemap((await _fetch_sitemap(child, allow_private)).body)
+            body = (await _fetch_sitemap(child, allow_private)).body
+            nested, child_locs = await asyncio.to_thread(parse_sitemap, body)
         except FetchError as exc:
             log.warning("sitemap %s left out: %s", fetch.without_query(child), exc)
             nested, child_locs = True, []
@@ -188,8 +190,11 @@ async def import_pages(
         total=len(pages.urls), other_hosts=pages.other_hosts, left_out=pages.left_out
     )
     added: list[Article] = []
+    known = await asyncio.to_thread(corpus_edit.url_keys, target.existing())
     for url in pages.urls:
-        outcome = await _import_one(url, target, added, pacer=pacer, allow_private=allow_private)
+        outcome = await _import_one(
+            url, target, added, known, pacer=pacer, allow_private=allow_private
+        )
         if outcome is None:
             progress.skipped += 1
         elif isinstance(outcome, str):
@@ -204,10 +209,17 @@ async def import_pages(
 
 
 async def _import_one(
-    url: str, target: ImportTarget, added: list[Article], *, pacer: Pacer, allow_private: bool
+    url: str,
+    target: ImportTarget,
+    added: list[Article],
+    known: set[str],
+    *,
+    pacer: Pacer,
+    allow_private: bool,
 ) -> Path | str | None:
-    """The file one page was saved as, why it failed, or None when it was already there."""
-    if any(corpus_edit.same_url(url, a.url) for a in [*target.existing(), *added]):
+    """The file one page was saved as, why it failed, or None when it was already there
+    (`known`: the `url_key`s of the library's articles and of those added so far)."""
+    if corpus_edit.url_key(url) in known:
         return None
     await pacer.wait(url)
     try:
@@ -216,18 +228,13 @@ async def _import_one(
             corpus_edit.article_from_page, page.body, page.content_type, url
         )
         async with target.write_lock:
-            saved = await asyncio.to_thread(
-                corpus_edit.save_page_article,
-                target.corpus_dir,
-                article,
-                [*target.existing(), *added],
-                into=target.into,
-            )
+            saved = await asyncio.to_thread(_save, target, article, added)
     except DuplicateArticle:
         return None
     except (FetchError, CorpusEditError) as exc:
         return str(exc)
     added.append(saved.article)
+    known.update(corpus_edit.url_keys([saved.article]) | {corpus_edit.url_key(url)})
     if target.book is not None:
         try:
             await asyncio.to_thread(
@@ -243,3 +250,9 @@ async def _import_one(
             log.warning("could not remember %s for the refresh: %s", saved.path, exc)
     log.info("added %s from %s (sitemap)", saved.path, fetch.without_query(page.url))
     return saved.path
+
+
+def _save(target: ImportTarget, article: Article, added: list[Article]) -> corpus_edit.Added:
+    """Save one page unless it repeats an article (blocking: the list spans the corpus)."""
+    existing = [*target.existing(), *added]
+    return corpus_edit.save_page_article(target.corpus_dir, article, existing, into=target.into)

@@ -333,6 +333,23 @@ async def test_an_article_removed_by_an_admin_is_forgotten(site, settings, book)
     assert book.all() == []
 
 
+async def test_a_file_that_reused_the_path_is_never_overwritten(site, settings, book, caplog):
+    site.pages["/orchard"] = Page(ORCHARD.format(season=AUTUMN), etag='"v1"')
+    path = await add_by_url(settings, book, site.url("/orchard"))
+    # Removed, then an upload of `orchard.md` saved to the same path before the next round.
+    notes = b"# My orchard notes\n\nGrafting notes the owner wrote by hand.\n"
+    path.write_bytes(notes)
+    site.pages["/orchard"] = Page(ORCHARD.format(season=SPRING), etag='"v2"')
+
+    with caplog.at_level("INFO", logger="bot.refresh"):
+        report = await Refresher(settings, book).run_round(due_only=False)
+
+    assert [c.outcome for c in report.checked] == ["removed"] and not report.changed
+    assert path.read_bytes() == notes
+    assert book.all() == []
+    assert any("not overwritten" in r.getMessage() for r in caplog.records)
+
+
 async def test_a_missing_corpus_folder_forgets_nothing(site, settings, book):
     site.pages["/orchard"] = Page(ORCHARD.format(season=AUTUMN), etag='"v1"')
     await add_by_url(settings, book, site.url("/orchard"))
@@ -484,6 +501,15 @@ async def test_pages_already_in_the_library_are_skipped_and_failures_counted(sit
     assert (done.added, done.failed, done.skipped) == (1, 1, 1)
     assert done.failures == [(site.url("/missing"), "the server answered HTTP 404")]
     assert seen == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://[::1", "https://example.com:99999/", "https://exa mple.com:99999/x", "http://a\x00b/"],
+)
+async def test_a_malformed_sitemap_url_gets_the_short_message(url):
+    with pytest.raises(FetchError, match="^that is not a valid URL$"):
+        await read_sitemap(url, limit=5, pacer=Pacer(0.0))
 
 
 def test_a_sitemap_with_entities_is_refused():

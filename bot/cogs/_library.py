@@ -6,7 +6,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot import corpus_edit, library
+from bot import corpus_edit, library, refresh
 from bot.corpus import Article
 from bot.live import ReloadResult
 
@@ -39,6 +39,11 @@ class ArticlePlace:
             library.check_room(held, room_for, limit)
             self.room = limit - len(held.own)
         return held.engine.articles
+
+    def source_key(self, article: Article) -> str:
+        """The article file's key in url_sources, so a removed URL article is forgotten there."""
+        root = refresh.source_root(self.bot.settings, self.guild_id)
+        return refresh.relative_path(root, self.folder / article.source)
 
     async def reload(self) -> ReloadResult:
         """The shared index rebuilt, or the server's library read again (at once: it is small)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import discord
@@ -30,8 +30,9 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY_PAGES = 3
 
 
-def titles_by_path(articles: list[Article] | tuple[Article, ...]) -> dict[str, str]:
-    """Article titles by their file's path in their library (`Article.source`)."""
+def titles_by_path(articles: Iterable[Article]) -> dict[str, str]:
+    """Article titles by their file's path in their library (`Article.source`; blocking: it
+    goes through the whole library)."""
     return {article.source: article.title for article in articles}
 
 
@@ -53,9 +54,10 @@ async def show_sources(
     await interaction.response.defer(thinking=True, ephemeral=True)
     held = await bot.library(interaction.guild_id)
     sources = await asyncio.to_thread(live_sources, bot, interaction.guild_id)
+    titles = await asyncio.to_thread(titles_by_path, held.engine.articles)
     shown = render.render_sources(
         sorted(sources, key=lambda s: s.path),
-        titles=titles_by_path(list(held.engine.articles)),
+        titles=titles,
         page=page,
         refresh_hours=bot.settings.refresh_hours,
     )
@@ -69,7 +71,7 @@ def add_gone_field(
 ) -> None:
     """Name the pages gone twice in a row in `/citebot stats` (blocking: run in a thread)."""
     gone = live_sources(bot, guild_id, gone=True)
-    field = render.gone_field(gone, titles_by_path(list(articles)))
+    field = render.gone_field(gone, titles_by_path(articles))
     if field is not None:
         embed.add_field(name=field[0], value=field[1], inline=False)
 
@@ -101,7 +103,7 @@ async def add_sitemap(
     async with bot.import_lock:
         settings = bot.settings
         try:
-            existing = list(await place.articles(room_for=1))
+            existing = await asyncio.to_thread(list, await place.articles(room_for=1))
         except CorpusEditError as exc:
             raise CitebotError(f"Nothing imported from {shown}: {exc}.") from None
         limit = (

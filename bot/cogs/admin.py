@@ -33,6 +33,7 @@ from bot.cogs import _sources
 from bot.cogs._articles import ArticleOption
 from bot.cogs._library import ArticlePlace
 from bot.corpus import SUPPORTED_SUFFIXES, Article
+from bot.database import write_errors
 from bot.errors import CitebotError, CorpusEditError, DuplicateArticle, FetchError, NotAdmin
 from bot.insight import stats_from_log, unanswered_from_log
 from bot.live import ReloadResult
@@ -283,6 +284,10 @@ class AdminCog(commands.Cog):
             except CorpusEditError as exc:
                 raise CitebotError(f"Nothing removed: {exc}.") from None
             log.info("removed %s to %s", article.article_id, removed.trashed_to)
+            try:  # a later upload to the same path must not be refreshed from the old URL
+                await asyncio.to_thread(self.bot.sources.forget, place.source_key(article))
+            except write_errors() as exc:
+                log.warning("could not forget the URL of %s: %s", article.article_id, exc)
             result = await place.reload()
         where = _relative(removed.trashed_to, settings.data_dir)
         text = (

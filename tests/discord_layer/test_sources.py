@@ -313,6 +313,25 @@ async def test_stats_names_a_page_gone_twice_and_keeps_it(env: simcord.Env, site
     assert "Marta Quill" in asked.response.embeds[0].description
 
 
+@pytest.mark.parametrize("shared", [True, False], ids=["shared", "server"])
+async def test_removing_a_url_article_forgets_its_page(
+    env: simcord.Env, site: Site, settings: Settings, shared: bool
+):
+    server = Server(env, owner=shared)
+    url = site.page("/orchard", "Hollow Lane orchard")
+    await server.admin.slash(server.channel, "citebot add", url=url, shared=shared)
+    bot = bot_of(env)
+    [source] = bot.sources.all()
+    article = "added/hollow-lane-orchard" if shared else "server/hollow-lane-orchard"
+
+    prompt = await server.admin.slash(server.channel, "citebot remove", article=article)
+    await server.admin.click(prompt.response, label="Remove")
+
+    assert bot.sources.get(source.path) is None  # an upload reusing the path is not refreshed
+    listed = await server.admin.slash(server.channel, "citebot sources")
+    assert url not in (listed.response.embeds[0].description or listed.response.content or "")
+
+
 class TestBackgroundRefresh:
     """The bot's own refresher, made in setup_hook, with its background task running."""
 
