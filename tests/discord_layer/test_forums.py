@@ -316,3 +316,18 @@ async def test_with_mention_threads_a_mention_is_answered_in_a_new_thread(env: s
     answers = [m for m in server.channel.history() if m.author.id == env.bot.user.id and m.embeds]
     assert [m.reference.message_id for m in answers] == [before.id]  # only the first, in place
     assert "deepseek-rise" in bot_of(env).store.thread_articles(thread.id)
+
+
+async def test_with_mention_threads_an_error_is_told_in_place_without_an_empty_thread(
+    env: simcord.Env, monkeypatch: pytest.MonkeyPatch
+):
+    server = Server(env)
+    await server.admin.slash(server.channel, "citebot settings mention-threads", enabled=True)
+    monkeypatch.setattr(bot_of(env).live, "_engine", None)  # the first index still building
+
+    asked = await server.alice.send(server.channel, f"{env.bot.user.mention} who founded DeepSeek?")
+
+    assert server.channel.threads == []
+    reply = server.channel.last_message
+    assert reply.reference.message_id == asked.id
+    assert "still loading" in reply.content
