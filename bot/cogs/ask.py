@@ -297,6 +297,18 @@ def is_suggested_post(message: discord.Message, server: GuildSettings) -> bool:
     )
 
 
+def is_answered_in_place(
+    message: discord.Message, server: GuildSettings, me_id: int, read_all: bool
+) -> bool:
+    """Whether `on_message` answers this server message where it stands (a mention where
+    mentions are answered, any message of an answer-all channel when it may read them), so a
+    thread opened on it later needs no second answer."""
+    key = _channel_key(message.channel)
+    if any(user.id == me_id for user in message.mentions):
+        return server.answers_mentions_in(key)
+    return read_all and key in server.answer_all_channels
+
+
 async def open_answer_thread(message: discord.Message, question: str) -> discord.Thread | None:
     """A thread opened on a mention in a text channel, for its answer and follow-ups; None
     where threads cannot be opened (a thread already, a DM, no permission)."""
