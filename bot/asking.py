@@ -159,7 +159,7 @@ class Asker:
         )
         reply_ms = (time.perf_counter() - started) * 1000
         if thread_id is not None and answer.found and not private:  # others see only public
-            await self._remember_citations(thread_id, answer, per_page or self.per_page)
+            await self.remember_citations(thread_id, answer, per_page or self.per_page)
         try:
             answer_id: int | None = await asyncio.to_thread(
                 self.store.log_question,
@@ -206,7 +206,7 @@ class Asker:
 
         return await asyncio.get_running_loop().run_in_executor(self._search, search)
 
-    async def _remember_citations(self, thread_id: int, answer: Answer, per_page: int) -> None:
+    async def remember_citations(self, thread_id: int, answer: Answer, per_page: int) -> None:
         """The articles the answer's first page cites, kept for the thread's next follow-up."""
         shown = [r.article_id for r in answer.results[:per_page]]
         try:

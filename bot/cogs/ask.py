@@ -173,28 +173,31 @@ class AskCog(commands.Cog):
     async def _answer_question(
         self, message: discord.Message, source: str, text: str, server: GuildSettings
     ) -> None:
-        """A DM or mention answered: in place, in its thread, or in a thread opened for it."""
+        """A DM or mention answered: in place, in its thread, or in a thread opened for it
+        once there is an answer to post (an error is told in place, with no empty thread)."""
         guild_id = message.guild.id if message.guild is not None else None
         per_page = self._per_page(server)
         library = self.bot.library_guild(guild_id)
-        thread: discord.Thread | None = None
         try:
             question = await self.bot.asker.admit(message.author.id, text)
-            if source == "mention" and server.mention_threads:
-                thread = await open_answer_thread(message, question)
             asked = await self.bot.asker.answer(
                 question,
                 user_id=message.author.id,
                 source=source,
                 guild_id=guild_id,
                 per_page=per_page,
-                thread_id=thread.id if thread is not None else thread_id_of(message.channel),
+                thread_id=thread_id_of(message.channel),
                 library=library,
             )
         except Exception as exc:  # noqa: BLE001 - every error gets a reply, as in commands
             await report_message_error(message, exc, f"a {source} question")
             return
+        thread = None
+        if source == "mention" and server.mention_threads:
+            thread = await open_answer_thread(message, question)
         if thread is not None:
+            if asked.answer.found:  # the thread's follow-ups lean on what its answer cites
+                await self.bot.asker.remember_citations(thread.id, asked.answer, per_page)
             view, shown = _answer_message(asked, message.author.id, per_page, private=False)
             await thread.send(
                 content=shown.content, embeds=shown.embeds, view=view, allowed_mentions=NO_MENTIONS
@@ -292,6 +295,18 @@ def is_suggested_post(message: discord.Message, server: GuildSettings) -> bool:
         and message.id == channel.id
         and _channel_key(channel) in server.suggest_channels
     )
+
+
+def is_answered_in_place(
+    message: discord.Message, server: GuildSettings, me_id: int, read_all: bool
+) -> bool:
+    """Whether `on_message` answers this server message where it stands (a mention where
+    mentions are answered, any message of an answer-all channel when it may read them), so a
+    thread opened on it later needs no second answer."""
+    key = _channel_key(message.channel)
+    if any(user.id == me_id for user in message.mentions):
+        return server.answers_mentions_in(key)
+    return read_all and key in server.answer_all_channels
 
 
 async def open_answer_thread(message: discord.Message, question: str) -> discord.Thread | None:

@@ -22,6 +22,7 @@ import discord
 from discord.ext import commands
 
 from bot import render
+from bot.cogs.ask import is_answered_in_place
 from bot.errors import CitebotError, StoreWriteError
 from bot.replies import NO_MENTIONS
 from bot.store import GuildSettings
@@ -82,6 +83,12 @@ class ForumsCog(commands.Cog):
         owner = thread.guild.get_member(thread.owner_id) if thread.owner_id else None
         if (starter is not None and starter.author.bot) or (owner is not None and owner.bot):
             return False
+        if (
+            starter is not None
+            and starter.channel.id != thread.id
+            and is_answered_in_place(starter, server, me.id, self.bot.intents.message_content)
+        ):
+            return False  # the ask cog answered its message in the channel: one answer is enough
         poster = thread.owner_id or (starter.author.id if starter is not None else None)
         if poster is None:
             return False
@@ -126,9 +133,15 @@ class ForumsCog(commands.Cog):
         return True
 
     async def _starter(self, thread: discord.Thread) -> discord.Message | None:
-        """The post's first message: cached, awaited briefly, or fetched (None if gone)."""
+        """The post's first message: cached, awaited briefly, or fetched (None if gone). A thread
+        opened on a message in a text channel has that message, with its id, in the channel."""
         if thread.starter_message is not None:
             return thread.starter_message
+        if isinstance(thread.parent, discord.TextChannel):  # posted before the thread: no wait
+            try:
+                return await thread.parent.fetch_message(thread.id)
+            except discord.HTTPException:  # a thread opened without a message
+                return None
         try:
             message: discord.Message = await self.bot.wait_for(
                 "message", check=lambda m: m.id == thread.id, timeout=STARTER_WAIT

@@ -316,3 +316,66 @@ async def test_with_mention_threads_a_mention_is_answered_in_a_new_thread(env: s
     answers = [m for m in server.channel.history() if m.author.id == env.bot.user.id and m.embeds]
     assert [m.reference.message_id for m in answers] == [before.id]  # only the first, in place
     assert "deepseek-rise" in bot_of(env).store.thread_articles(thread.id)
+
+
+async def test_with_mention_threads_an_error_is_told_in_place_without_an_empty_thread(
+    env: simcord.Env, monkeypatch: pytest.MonkeyPatch
+):
+    server = Server(env)
+    await server.admin.slash(server.channel, "citebot settings mention-threads", enabled=True)
+    monkeypatch.setattr(bot_of(env).live, "_engine", None)  # the first index still building
+
+    asked = await server.alice.send(server.channel, f"{env.bot.user.mention} who founded DeepSeek?")
+
+    assert server.channel.threads == []
+    reply = server.channel.last_message
+    assert reply.reference.message_id == asked.id
+    assert "still loading" in reply.content
+
+
+def thread_on(
+    server: Server, env: simcord.Env, message_id: int, name: str
+) -> simcord.ChannelHandle:
+    """A thread a member opened on a message of the server's text channel: its id is the
+    message's, and the message stays in the channel."""
+    thread = env.backend.create_thread(
+        server.channel.id, name, server.alice.id, message_id=message_id
+    )
+    return simcord.ChannelHandle(env, server.guild, thread)
+
+
+async def test_a_thread_on_an_old_message_in_a_text_help_channel_is_answered_from_it(
+    env: simcord.Env, settings: Settings, engine: Engine
+):
+    await env.restart_bot(
+        create_bot(dataclasses.replace(settings, message_content_intent=True), engine=engine)
+    )
+    server = Server(env)
+    await server.admin.slash(
+        server.channel, "citebot settings help-forum", channel=server.channel, enabled=True
+    )
+    backend = env.backend
+    old = backend.prepare_message(server.channel.id, server.alice.id, "Who founded DeepSeek?")
+    backend.commit_message(old, broadcast=False)  # posted before the bot was there to see it
+
+    thread = thread_on(server, env, old.id, "Help please")
+    await env.settle()
+
+    (reply,) = replies(thread, env)
+    assert "Liang Wenfeng" in answer_text(reply)
+
+
+async def test_a_thread_on_a_mention_in_a_text_help_channel_is_not_answered_twice(
+    env: simcord.Env,
+):
+    server = Server(env)
+    await server.admin.slash(
+        server.channel, "citebot settings help-forum", channel=server.channel, enabled=True
+    )
+    asked = await server.alice.send(server.channel, f"{env.bot.user.mention} who founded DeepSeek?")
+    assert "Liang Wenfeng" in answer_text(server.channel.last_message)  # answered in place
+
+    thread = thread_on(server, env, asked.id, FOUND_TITLE)
+    await env.settle()
+
+    assert replies(thread, env) == []
