@@ -265,7 +265,7 @@ def _pick_article(engine: Any, text: str) -> str:
     stderr); an error naming the closest ids otherwise."""
     from bot.names import match_article
 
-    match = match_article(engine.articles, text, by_id=engine.article)
+    match = match_article(engine.corpus, text, by_id=engine.article)
     if match.article is None:
         named = ", ".join(
             f"'{a.article_id}' ({' '.join(a.title.split())})" for a in match.suggestions

@@ -421,8 +421,8 @@ async def answer_of(interaction: discord.Interaction[Any], key: AnswerKey) -> An
         return None
     try:
         library = await bot.library(interaction.guild_id)
-        ids = (article.article_id for article in library.engine.articles)
-        article_id = await asyncio.to_thread(article_id_of, ids, key.article)
+        corpus = library.engine.corpus  # its ids: a saved library makes no article for them
+        article_id = await asyncio.to_thread(lambda: article_id_of(corpus.ids(), key.article))
         answer = await bot.asker.search(
             question, per_page=key.per_page, article_id=article_id, library=library.guild_id
         )

@@ -17,6 +17,7 @@ from bot.corpus import Corpus, load_corpus
 from bot.errors import CorpusEditError
 from bot.index import passage_terms, split_corpus
 from bot.library import Libraries
+from bot.names import closest, match_article
 from bot.settings import Settings
 from bot.snapshot import SavedCorpus
 
@@ -222,6 +223,28 @@ def test_listing_a_servers_articles_makes_no_shared_article_of_a_saved_library(
     assert engine.corpus.titles()[-1] == "Harbour ferry"
     assert list(engine.corpus.text_lengths()) == [len(a.text) for a in engine.articles]
     assert engine.article("server/ferry") is engine.articles[-1]
+
+
+def test_naming_an_article_of_a_saved_library_makes_only_the_article_named(
+    settings: Settings, shared: Engine
+):
+    saved = Engine.open(settings)
+    assert isinstance(saved.corpus, SavedCorpus)
+    add_to_server(settings, 1, "ferry.md", SERVER_NOTE)
+    engine = Libraries(settings).library(saved, 1).engine
+
+    def made() -> list[str]:
+        return [a.article_id for a in saved.corpus.saved._made if a is not None]  # type: ignore[attr-defined]
+
+    assert (
+        match_article(engine.corpus, "harbor fery", by_id=engine.article).article
+        is (engine.articles[-1])
+    )
+    assert made() == []
+    guess = match_article(engine.corpus, "Tide", by_id=engine.article)
+    assert guess.article is not None and guess.article.article_id == "tides"
+    assert [a.article_id for a in closest(engine.corpus, "sea oters", limit=1)] == ["otters"]
+    assert sorted(made()) == ["otters", "tides"]
 
 
 def test_a_renamed_server_article_never_takes_another_server_articles_id(settings: Settings):

@@ -32,7 +32,7 @@ class ArticleTransformer(app_commands.Transformer["CitebotBot"]):
         """The article named by an id, a title or a near miss; a friendly error listing the
         closest titles when none or several match. A near miss used is noted for the reply."""
         engine = (await interaction.client.library(interaction.guild_id)).engine
-        match = await asyncio.to_thread(match_article, engine.articles, value, by_id=engine.article)
+        match = await asyncio.to_thread(match_article, engine.corpus, value, by_id=engine.article)
         if match.article is None:
             raise CitebotError(miss_message(value, match))
         if match.guessed:
@@ -46,7 +46,7 @@ class ArticleTransformer(app_commands.Transformer["CitebotBot"]):
         engine = (await interaction.client.library(interaction.guild_id)).engine
         matches = await asyncio.to_thread(engine.find_articles, value, MAX_CHOICES)
         if not matches and value.strip():  # nothing contains it: offer the closest titles
-            matches = list(await asyncio.to_thread(closest, engine.articles, value, limit=10))
+            matches = list(await asyncio.to_thread(closest, engine.corpus, value, limit=10))
         return choices_for(matches)[:MAX_CHOICES]
 
 

@@ -225,10 +225,17 @@ class AdminCog(commands.Cog):
                 f"previous one is still answering: {result.error}",
             )
             return
-        engine = (await self.bot.library(place.guild_id)).engine
+        library = await self.bot.library(place.guild_id)
+        engine = library.engine
+        # A server's article given another id (the shared library has its own) is found by its file.
+        own = {article.source: article for article in library.own}
         shown: list[tuple[Article, int]] = []
         for item in added:
-            article = engine.article(item.article.article_id) or item.article
+            article = (
+                own.get(item.article.source)
+                or engine.article(item.article.article_id)
+                or item.article
+            )
             shown.append((article, engine.passage_count_of(article.article_id)))
         rendered = render.render_added(shown, source=source)
         await interaction.followup.send(

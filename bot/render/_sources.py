@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import discord
 
+from bot.fetch import without_query
 from bot.render._text import (
     CONTENT_LIMIT,
     DESCRIPTION_LIMIT,
@@ -49,8 +50,14 @@ def source_status(source: Source) -> str:
     return f"unchanged, {checked}{updated}" if source.status == "unchanged" else checked + updated
 
 
+def _address(url: str) -> str:
+    """The page's address shown to every server's admins: a query string or fragment can
+    carry someone's access token, so neither is shown."""
+    return without_query(url)
+
+
 def _source_lines(source: Source, title: str | None) -> str:
-    shown = link(title or source.path, source.url)
+    shown = link(title or source.path, _address(source.url))
     return f"{shown} · `{code(truncate(source.path, 80))}`\n{source_status(source)}"
 
 
@@ -88,7 +95,7 @@ def gone_field(gone: Sequence[Source], titles: Mapping[str, str]) -> tuple[str, 
     """The `/citebot stats` field naming pages gone twice in a row, or None when there are none."""
     if not gone:
         return None
-    lines = [f"{link(titles.get(s.path) or s.path, s.url)}" for s in gone]
+    lines = [link(titles.get(s.path) or s.path, _address(s.url)) for s in gone]
     value = field_lines(lines) + "\nKept until removed: `/citebot remove` takes them out."
     return f"Pages gone ({len(gone):,})", truncate(value, FIELD_VALUE_LIMIT)
 

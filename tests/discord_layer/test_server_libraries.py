@@ -249,3 +249,22 @@ async def test_articles_already_in_corpus_added_stay_shared(
     assert handled_errors(env) == [NotAdmin]
     assert old.read_bytes() == FERRY
     assert not (settings.data_dir / "servers").exists()
+
+
+async def test_adding_an_article_with_a_shared_articles_id_shows_the_servers_article(
+    env: simcord.Env, settings: Settings
+):
+    (settings.corpus_dir / "server").mkdir()
+    (settings.corpus_dir / "server" / "kakapo.md").write_text(
+        "# Kakapo diet\n\nKakapo eat leaves, seeds, fruit and pollen, and the rimu's fruit most."
+    )
+    assert (await bot_of(env).live.reload()).ok
+    gardeners = Server(env, "Gardeners")
+
+    added = await gardeners.admin.slash(
+        gardeners.channel, "citebot add", file=("kakapo.md", KAKAPO)
+    )
+
+    assert added.response.content.startswith("Added “Kakapo breeding season”")
+    fields = {f.name: f.value for f in added.response.embeds[0].fields}
+    assert fields["Id"] == "`server/kakapo-2`"

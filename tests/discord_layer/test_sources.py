@@ -384,3 +384,25 @@ class TestRefreshOff:
             "None yet: `/citebot add url:` or `/citebot add sitemap:` adds pages. "
             "The refresh is off (CITEBOT_REFRESH_HOURS=0)."
         )
+
+
+async def test_sources_and_stats_show_a_pages_address_without_its_query_string(
+    env: simcord.Env, site: Site
+):
+    server = Server(env)
+    url = site.page("/orchard", "Hollow Lane orchard") + "?token=s3cret#news"
+    await server.admin.slash(server.channel, "citebot add", url=url, shared=True)
+    site.status["/orchard"] = 404
+    bot = bot_of(env)
+    for _ in range(2):
+        await bot.refresher.run_round(due_only=False)
+
+    listed = await server.admin.slash(server.channel, "citebot sources")
+    stats = await server.admin.slash(server.channel, "citebot stats")
+
+    bare = site.url("/orchard")
+    assert f"[Hollow Lane orchard]({bare})" in listed.response.embeds[0].description
+    [gone] = [f for f in stats.response.embeds[0].fields if f.name.startswith("Pages gone")]
+    assert f"[Hollow Lane orchard]({bare})" in gone.value
+    shown = listed.response.embeds[0].description + gone.value
+    assert "s3cret" not in shown and "?" not in shown
