@@ -28,6 +28,7 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from batch_bench import make_corpus  # noqa: E402
+from import_bench import index as timed_index  # noqa: E402
 from support import citebot_command, subprocess_env  # noqa: E402
 
 QUESTION = "Which NFL team represented the AFC at Super Bowl 50?"
@@ -123,22 +124,13 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="citebot-start-") as scratch:
             root = Path(scratch)
             make_corpus(root / "corpus", size)
-            started = time.perf_counter()
-            index = subprocess.run(
-                citebot_command("index"),
-                cwd=root,
-                env=subprocess_env(),
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            build = time.perf_counter() - started
+            build, summary = timed_index(root)
             saved = min(saved_start(root) for _ in range(args.repeats))
             cli = min(cli_ask(root) for _ in range(args.repeats))
             parsed = min(parsed_start(root) for _ in range(args.repeats))
             library = sum(p.stat().st_size for p in (root / ".citebot" / "library").rglob("*"))
             shutil.rmtree(root / ".citebot" / "library")
-            rows.append((index.stdout.split(";")[0], build, parsed, saved, cli, library))
+            rows.append((summary.split(";")[0], build, parsed, saved, cli, library))
     print(
         "| corpus | cold build | start, parsing (before) | start, saved library "
         "| ratio | `citebot ask` wall / CPU | saved library on disk |"

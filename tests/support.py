@@ -7,7 +7,7 @@ import contextlib
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -163,6 +163,17 @@ async def serve_app(app: web.Application) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def serve_handler(
+    handle: Callable[[web.Request], Awaitable[web.StreamResponse]],
+) -> AsyncIterator[str]:
+    """A local site answering every GET with `handle`; its base URL while it runs."""
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", handle)
+    async with serve_app(app) as base:
+        yield base
 
 
 async def watch_until_indexed(live: LiveEngine, path: Path, text: str, article_id: str) -> bool:

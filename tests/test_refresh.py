@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from support import run_citebot, serve_app
+from support import run_citebot, serve_handler
 
 from bot import corpus_edit, fetch, library
 from bot.answer import Engine
@@ -81,9 +81,7 @@ class Site:
 @pytest.fixture
 async def site() -> AsyncIterator[Site]:
     state = Site()
-    app = web.Application()
-    app.router.add_get("/{tail:.*}", state.handle)
-    async with serve_app(app) as base:
+    async with serve_handler(state.handle) as base:
         state.base = base
         yield state
 

@@ -11,7 +11,7 @@ import discord
 import pytest
 import simcord
 from aiohttp import web
-from support import serve_app
+from support import serve_handler
 
 from bot import library
 from bot.answer import Engine
@@ -61,9 +61,7 @@ class Site:
 @pytest.fixture
 async def site() -> AsyncIterator[Site]:
     state = Site()
-    app = web.Application()
-    app.router.add_get("/{tail:.*}", state.handle)
-    async with serve_app(app) as base:
+    async with serve_handler(state.handle) as base:
         state.base = base
         yield state
 
