@@ -804,6 +804,32 @@ def _fenced(code: str) -> str:
 #: Code blocks that a documentation site draws as a picture: no reader sees their text.
 DIAGRAM_LANGUAGES = frozenset({"mermaid", "plantuml", "dot", "graphviz", "d2"})
 
+#: Code blocks of a terminal session. Documentation sites colour their output with HTML
+#: (FastAPI's `<font color="#4E9A06">uv run fastapi</font>`, drawn by termynal), so
+#: the reader sees the text, not the tags.
+TERMINAL_LANGUAGES = frozenset(
+    {"console", "shell", "sh", "bash", "zsh", "fish", "shell-session", "shellsession",
+     "sh-session", "terminal", "powershell", "pwsh", "ps1", "doscon", "bat", "cmd"}
+)  # fmt: skip
+#: HTML's inline presentation tags: what colours or styles a terminal's output on a page.
+#: Other names in angle brackets are a command's placeholders (`crewai create <name>`).
+_STYLE_TAGS = r"font|span|b|i|u|em|strong|small|big|s|strike|mark|kbd|samp|code|tt|sub|sup|a"
+_STYLE_TAG = re.compile(rf"</?(?:{_STYLE_TAGS})(?:\s[^<>]*)?>|<br\s*/?>", re.I)
+_STYLE_PAIR = re.compile(rf"<({_STYLE_TAGS})(?:\s[^<>]*)?>[^<>]*?</\1>", re.I)
+
+
+def terminal_text(code: str) -> str:
+    """A terminal block as a reader sees it: when it is marked up with HTML (a closed
+    pair of style tags such as `<b>…</b>` shows it), the style tags go and entities
+    (`&apos;`) are decoded; otherwise (`echo $((a < b))`, `create <name>`) it is left
+    as it is."""
+    if not _STYLE_PAIR.search(code):
+        return code
+    import html
+
+    return html.unescape(_STYLE_TAG.sub("", code))
+
+
 #: Marks a code block's language on its first line, for `_fenced`.
 FENCE_INFO = "\0info:"
 
@@ -1067,7 +1093,10 @@ class _TokenReader:
         info = (token.info or "").split()
         language = info[0] if info and re.fullmatch(r"[\w+#.-]+", info[0]) else ""
         if token.content.strip() and language.casefold() not in DIAGRAM_LANGUAGES:
-            self.blocks.append(Block(f"{FENCE_INFO}{language}\n{token.content}", CODE))
+            content = token.content
+            if language.casefold() in TERMINAL_LANGUAGES:
+                content = terminal_text(content)
+            self.blocks.append(Block(f"{FENCE_INFO}{language}\n{content}", CODE))
 
     def html(self, token: Any, position: int) -> None:
         """Raw HTML: its visible text, or the id of an anchor for the next heading."""

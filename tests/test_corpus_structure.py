@@ -462,3 +462,34 @@ def test_an_mdx_tag_whose_attributes_hold_code_over_many_lines_leaks_none_of_it(
     assert "Install the tool first." in text
     assert "Copy the setup prompt" in text
     assert "Then run the tool." in text
+
+
+def test_terminal_output_coloured_with_html_shows_its_text_and_other_code_keeps_its_tags(
+    tmp_path: Path,
+) -> None:
+    # FastAPI's docs colour a console session with HTML, which the page draws as colour.
+    console = (
+        '$ <font color="#4E9A06">uv run fastapi</font> dev\n\n'
+        '  <span style="background-color:#009485"><font color="#D3D7CF"> FastAPI </font>'
+        "</span>  Starting development server\n"
+        '     <b>[</b><font color="#4E9A06">&apos;/home/user/app&apos;</font><b>]</b>\n'
+    )
+    python = "if a < b and c > d:\n    html = '<b>bold</b>'\n"
+    html = '<p>Some <b>bold</b> text &amp; <font color="red">red</font>.</p>\n'
+    placeholder = "$ crewai create crew <name>\n$ echo $((a < b)) > out.txt\n"
+    write(
+        tmp_path / "c",
+        "run.md",
+        f"# Run\n\nStart the server:\n\n```console\n{console}```\n\n"
+        f"Compare them:\n\n```python\n{python}```\n\nMark it up:\n\n```html\n{html}```\n\n"
+        f"Make a crew:\n\n```shell\n{placeholder}```\n",
+    )
+    article = only_article(tmp_path / "c")
+    blocks = [article.text[p.start : p.end] for p in article.paragraphs if p.kind == CODE]
+    assert blocks[0] == (
+        "```console\n$ uv run fastapi dev\n\n   FastAPI   Starting development server\n"
+        "     ['/home/user/app']\n```"
+    )
+    assert blocks[1] == f"```python\n{python.rstrip()}\n```"
+    assert blocks[2] == f"```html\n{html.rstrip()}\n```"
+    assert blocks[3] == f"```shell\n{placeholder.rstrip()}\n```"
