@@ -1024,7 +1024,14 @@ class _TokenReader:
         self.pending_anchor: str | None = None  # an id seen alone, for the next heading
         self.table: list[list[str]] | None = None
         self.header: list[str] = []
+        self.lists: list[list[int] | None] = []  # per open list: [next number], None: bullets
+        self.item_marker = ""  # "- " or "2. ": for the first paragraph of a list item
         self.handlers: dict[str, Callable[[Any, int], None]] = {
+            "bullet_list_open": self.list_open,
+            "ordered_list_open": self.list_open,
+            "bullet_list_close": self.list_close,
+            "ordered_list_close": self.list_close,
+            "list_item_open": self.item_open,
             "heading_open": self.heading_open,
             "heading_close": self.heading_close,
             "table_open": self.table_open,
@@ -1037,9 +1044,31 @@ class _TokenReader:
             "html_block": self.html,
         }
 
+    def list_open(self, token: Any, position: int) -> None:
+        """A list starts: bulleted, or numbered from its first number."""
+        if token.type == "ordered_list_open":
+            self.lists.append([int(token.attrs.get("start", 1) or 1)])
+        else:
+            self.lists.append(None)
+
+    def list_close(self, token: Any, position: int) -> None:
+        """A list ends."""
+        if self.lists:
+            self.lists.pop()
+
+    def item_open(self, token: Any, position: int) -> None:
+        """A list item starts: its first paragraph shows the bullet or number a reader sees."""
+        counter = self.lists[-1] if self.lists else None
+        if counter is None:
+            self.item_marker = "- "
+        else:
+            self.item_marker = f"{counter[0]}{token.markup or '.'} "
+            counter[0] += 1
+
     def heading_open(self, token: Any, position: int) -> None:
         """A heading starts: its text is the next inline token."""
         self.heading_level = int(token.tag[1])
+        self.item_marker = ""
 
     def heading_close(self, token: Any, position: int) -> None:
         """A heading ends."""
@@ -1048,6 +1077,7 @@ class _TokenReader:
     def table_open(self, token: Any, position: int) -> None:
         """A table starts: rows of cells are collected until it ends."""
         self.table, self.header = [], []
+        self.item_marker = ""
 
     def row_open(self, token: Any, position: int) -> None:
         """A table row starts."""
@@ -1074,7 +1104,9 @@ class _TokenReader:
         elif self.heading_level:
             self.heading(text)
         elif text.strip():
-            self.blocks.append(Block(text, _paragraph_kind(text, self.tokens, position)))
+            kind = _paragraph_kind(text, self.tokens, position)
+            self.blocks.append(Block(self.item_marker + text.lstrip(), kind))
+            self.item_marker = ""
         else:
             self.pending_anchor = _inline_anchor(token.children or []) or self.pending_anchor
 
@@ -1092,6 +1124,7 @@ class _TokenReader:
         """A code block, with its language when it names one."""
         info = (token.info or "").split()
         language = info[0] if info and re.fullmatch(r"[\w+#.-]+", info[0]) else ""
+        self.item_marker = ""
         if token.content.strip() and language.casefold() not in DIAGRAM_LANGUAGES:
             content = token.content
             if language.casefold() in TERMINAL_LANGUAGES:
@@ -1100,6 +1133,7 @@ class _TokenReader:
 
     def html(self, token: Any, position: int) -> None:
         """Raw HTML: its visible text, or the id of an anchor for the next heading."""
+        self.item_marker = ""
         text, anchor = _html_block_text(token.content)
         if text:
             self.blocks.append(Block(text))
@@ -1537,10 +1571,14 @@ def _html_blocks(body: Any, ids: dict[str, str]) -> list[Block]:
 
 
 def _html_list(element: Any) -> list[Block]:
-    """One block per list item, nested lists after their item (each item once)."""
+    """One block per list item, with the bullet or number a reader sees; nested lists
+    after their item (each item once)."""
     blocks: list[Block] = []
-    for item in element.findall("item"):
-        blocks.append(Block(_html_inline(item)))
+    numbered = element.get("rend") == "ol"
+    for number, item in enumerate(element.findall("item"), start=1):
+        text = _html_inline(item)
+        if text:
+            blocks.append(Block(f"{number}. {text}" if numbered else f"- {text}"))
         for inner in item.findall("list"):
             blocks.extend(_html_list(inner))
     return blocks

@@ -172,7 +172,10 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
             spans.append((block_start, block_end))  # a code block is read whole
             continue
         sentence_start = block_start
-        for match in _SENTENCE_END.finditer(text, block_start, block_end):
+        marker = _LIST_NUMBER.match(text, block_start, block_end)  # "12. Install it." is one
+        for match in _SENTENCE_END.finditer(
+            text, marker.end() if marker else block_start, block_end
+        ):
             stop = match.end()
             after = _NEXT_VISIBLE.match(text, stop, block_end)
             if after is None:
@@ -189,6 +192,7 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
 
 
 _NEXT_VISIBLE = re.compile(r"\s*(\S)")
+_LIST_NUMBER = re.compile(r"\d{1,9}[.)][ \t]")
 _BLANK_LINE = re.compile(r"[^\S\n]*\n\s*\n")
 _VISIBLE = re.compile(r"\S")
 

@@ -103,6 +103,42 @@ def test_code_excerpts_keep_their_lines_and_cite_the_section_with_its_link(
     assert "$ git checkout -- path/to/file.py\n\n# Discard ALL changes" in result["excerpt"]
 
 
+RELEASE_PAGE = """# Releasing
+
+## Publishing a release
+
+To publish a new release of the package, follow these steps in order:
+
+1. Bump the version number in `pyproject.toml`.
+2. Tag the commit with the new version.
+3. Push the tag, so that the release workflow builds the package.
+
+Before you publish, check that:
+
+- the changelog names every change;
+- the tests pass on the main branch.
+"""
+
+
+def test_list_items_keep_their_numbers_and_bullets_one_per_line(workdir: Path) -> None:
+    (workdir / "corpus" / "releasing.md").write_text(RELEASE_PAGE, encoding="utf-8")
+
+    steps = run_citebot("ask", "How do I publish a release of the package?", "-k", "1", cwd=workdir)
+    checks = run_citebot(
+        "ask", "does the changelog need to name every change before I publish?", "-k", "1",
+        cwd=workdir,
+    )  # fmt: skip
+
+    assert steps.returncode == 0 and checks.returncode == 0, steps.stderr + checks.stderr
+    assert (
+        "\n1. Bump the version number in `pyproject.toml`.\n\n2. Tag the commit with the new version."
+        "\n\n3. Push the tag"
+    ) in steps.stdout, steps.stdout
+    assert (
+        "check that:\n\n- the changelog names every change;\n\n- the tests pass on the main branch."
+    ) in checks.stdout, checks.stdout
+
+
 def test_off_topic_question_says_the_articles_do_not_cover_it(workdir: Path) -> None:
     run = run_citebot("ask", "What is the capital of Peru?", cwd=workdir)
     assert run.returncode == 0, run.stderr

@@ -35,8 +35,8 @@ def test_markdown_front_matter_gives_title_url_author_and_date(tmp_path: Path) -
     assert article.text.split("\n\n") == [
         "Heading one",
         "DeepSeek was founded by Liang Wenfeng in `2023`.",  # inline code stays code
-        "first item",
-        "second item",
+        "- first item",  # a list item keeps the bullet a reader sees
+        "- second item",
     ]
 
 

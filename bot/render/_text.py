@@ -38,7 +38,15 @@ class Rendered:
 
 def escape(text: str) -> str:
     """Article text shown as it is: every Discord markdown character escaped."""
-    return discord.utils.escape_markdown(text)
+    if "\0" in text:
+        return discord.utils.escape_markdown(text)
+    # A list item's "- " is escaped line by line: discord.py's own pattern for it (`^\s*-`)
+    # runs over a blank line before the item and puts its "\" on that line instead.
+    held = _LINE_DASH.sub("\\1\0", text)
+    return discord.utils.escape_markdown(held).replace("\0", "\\-")
+
+
+_LINE_DASH = re.compile(r"^([ \t]*)-", re.M)
 
 
 #: What could make a title format, link or mention: emphasis, code, quotes, brackets and
