@@ -78,3 +78,13 @@ def test_highlight_spans_are_the_asked_words_as_written(analyzer: Analyzer) -> N
     spans = analyzer.spans(text, {"tesla"})
     assert [text[a:b] for a, b in spans] == ["Tesla", "TESLA"]
     assert spans == [(t.start, t.end) for t in analyzer.tokens(text) if t.term == "tesla"]
+
+
+def test_a_numbered_list_items_number_is_not_a_sentence_of_its_own() -> None:
+    text = "12. Install the package. Then run it.\n\nIt shipped in 1999. Then it grew."
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "12. Install the package.",
+        "Then run it.",
+        "It shipped in 1999.",
+        "Then it grew.",
+    ]
