@@ -318,8 +318,9 @@ class Engine:
                 "nothing was left to search."
             )
         asked = self._understand(read)
-        if not asked.search and not read.corrections:
-            # "???", "👍", "the of and": no word as typed that could find a passage.
+        corrected = any(self.analyzer.terms(fixed) for _, fixed in read.corrections)
+        if not asked.search and not corrected:
+            # "???", "👍", "the of and", "teh": no word that could find a passage.
             raise QuestionError(
                 "Please ask a question: it has no word to search for."
                 if _WORD.search(question)

@@ -490,7 +490,16 @@ def _confident(
     if len(ranked) > 1 and ranked[0] < DOMINANCE * ranked[1]:
         return None
     best = max(suggestions, key=lambda s: (pooled[terms[s.term]], s.count))
+    if len(word) > len(best.term) and (len(best.term) <= SHORT_WORD or not term_of(best.term)):
+        # A letter more than a short or stop word ("anda", "ona", "thee") makes another
+        # word, a name or a word of another language more often than a slip; correcting
+        # it would only throw it away. A slip of the same length ("teh") is still one.
+        return None
     return best.term, best.distance
+
+
+#: Words this short are no target for a typo one letter longer than them.
+SHORT_WORD = 3
 
 
 #: Zipf frequency (log10 per billion words) from which wordfreq knows a word well enough

@@ -81,3 +81,11 @@ def test_question_wrapped_in_noise_still_finds_the_founder(engine: Engine) -> No
 @given(st.text(max_size=600))
 def test_any_text_is_safe_to_ask(engine: Engine, question: str) -> None:
     ask_safely(engine, question)
+
+
+def test_a_typo_of_a_stop_word_alone_is_asked_for_a_question(engine: Engine) -> None:
+    # "teh" is read as "the": no word left that could find a passage.
+    with pytest.raises(QuestionError, match="no word to search for"):
+        engine.answer("teh")
+    # A typo read as a word the articles could hold is searched.
+    assert engine.answer("who foundd DeepSeek").found

@@ -356,3 +356,15 @@ def test_read_gives_the_same_answer_from_many_threads(reader: QuestionReader) ->
     with ThreadPoolExecutor(max_workers=8) as pool:
         together = list(pool.map(reader.read, questions))
     assert together == [reader.read(q) for q in questions]
+
+
+def test_a_letter_more_than_a_short_or_stop_word_is_no_typo_of_it(
+    reader: QuestionReader,
+) -> None:
+    # "anda" is one letter more than "and": more often a name or another language's word.
+    for question in ("what is anda", "how does ona work"):
+        read = reader.read(question)
+        assert read.text() == question
+        assert read.corrections == ()
+    # The same slip made inside a short word is still corrected.
+    assert ("teh", "the") in reader.read("wat is teh help channel").corrections
