@@ -456,7 +456,9 @@ async def test_reload_while_twenty_questions_are_in_flight_fails_none(
     swapped.set()
     asked = await asyncio.gather(*questions)
 
-    assert reloaded.response.content.startswith("Reloaded: 9 articles, 120 passages in ")
+    assert reloaded.response.content.startswith(
+        f"Reloaded: 9 articles, {bot.engine.passage_count} passages in "
+    )
     assert bot.engine is not old
     assert len(asked) == 20 and all(a.answer.found for a in asked)
     assert answered_by == [old] * 20  # the questions in flight finished on the old index
@@ -547,7 +549,7 @@ async def test_stats_and_unanswered_match_a_scripted_session(env: simcord.Env):
     embed = stats.response.embeds[0]
     fields = {f.name: f.value for f in embed.fields}
     assert embed.title == "Citebot in Gardeners"
-    assert fields["Articles"] == "9 (120 passages)"
+    assert fields["Articles"] == f"9 ({bot.engine.passage_count} passages)"
     assert fields["Questions"] == "4 in 24 h · 5 in 7 days · 6 in all"
     assert fields["Found"] == "50% (3 of 6)"
     assert fields["Reply time"].startswith("p50 ") and " · p99 " in fields["Reply time"]
