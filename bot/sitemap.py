@@ -174,6 +174,14 @@ class ImportTarget:
     into: str = corpus_edit.ADDED_FOLDER
     #: The folder remembered paths are relative to (`bot.refresh.source_root`; None: `corpus_dir`).
     sources_root: Path | None = None
+    #: Awaited under `write_lock` just before each page is saved: CorpusEditError when the
+    #: library has no room left for it (a server's limit). Checked there, not only when the
+    #: import starts, so an article added meanwhile (`/citebot add url:`) is counted.
+    claim: Callable[[], Awaitable[None]] | None = None
+
+
+class LibraryFull(Exception):
+    """The library has no room for another page: the import stops there."""
 
 
 async def import_pages(
@@ -191,10 +199,15 @@ async def import_pages(
     )
     added: list[Article] = []
     known = await asyncio.to_thread(corpus_edit.url_keys, target.existing())
-    for url in pages.urls:
-        outcome = await _import_one(
-            url, target, added, known, pacer=pacer, allow_private=allow_private
-        )
+    for number, url in enumerate(pages.urls):
+        try:
+            outcome = await _import_one(
+                url, target, added, known, pacer=pacer, allow_private=allow_private
+            )
+        except LibraryFull as exc:
+            log.info("sitemap import stopped: %s", exc)
+            progress.left_out += len(pages.urls) - number
+            break
         if outcome is None:
             progress.skipped += 1
         elif isinstance(outcome, str):
@@ -228,6 +241,11 @@ async def _import_one(
             corpus_edit.article_from_page, page.body, page.content_type, url
         )
         async with target.write_lock:
+            if target.claim is not None:
+                try:
+                    await target.claim()
+                except CorpusEditError as exc:
+                    raise LibraryFull(str(exc)) from None
             saved = await asyncio.to_thread(_save, target, article, added)
     except DuplicateArticle:
         return None

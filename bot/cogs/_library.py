@@ -40,6 +40,12 @@ class ArticlePlace:
             self.room = limit - len(held.own)
         return held.engine.articles
 
+    async def claim(self) -> None:
+        """CorpusEditError unless the place has room for one more article now (call it
+        under the corpus lock, just before saving, so that nothing else adds in between)."""
+        if self.guild_id is not None:
+            await self.articles(room_for=1)
+
     def source_key(self, article: Article) -> str:
         """The article file's key in url_sources, so a removed URL article is forgotten there."""
         root = refresh.source_root(self.bot.settings, self.guild_id)

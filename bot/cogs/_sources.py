@@ -130,6 +130,7 @@ async def add_sitemap(
             guild_id=place.guild_id,
             into=place.into,
             sources_root=source_root(settings, place.guild_id),
+            claim=place.claim,
         )
         progress = await sitemap.import_pages(
             pages,

@@ -4,7 +4,7 @@ background refresh, in simcord, against a real aiohttp site on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import discord
@@ -40,6 +40,7 @@ class Site:
         self.base = ""
         self.pages: dict[str, tuple[str, str]] = {}
         self.status: dict[str, int] = {}
+        self.on_request: dict[str, Callable[[], None]] = {}  # run when a path is asked for
 
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
@@ -49,6 +50,8 @@ class Site:
         return self.url(path)
 
     async def handle(self, request: web.Request) -> web.Response:
+        if request.path in self.on_request:
+            self.on_request[request.path]()
         if request.path not in self.pages or self.status.get(request.path, 200) != 200:
             raise web.HTTPNotFound()
         body, etag = self.pages[request.path]
@@ -248,6 +251,41 @@ async def test_a_servers_sitemap_import_fills_its_own_library_up_to_its_limit(
     shown = listed.response.embeds[0]
     assert shown.footer.text.startswith("3 articles.")  # the server's pages are refreshed too
     assert "`server/orchard-row-2.md`" in shown.description
+
+
+async def test_an_article_added_while_a_sitemap_import_runs_counts_toward_the_limit(
+    env: simcord.Env, site: Site, settings: Settings
+):
+    bot = bot_of(env)
+    bot.settings = bot.live.libraries.settings = settings.with_overrides(server_article_limit=3)
+    server = Server(env)
+    bot.owner_id = None
+    own = library.library_dir(settings.data_dir, server.guild.id) / library.OWN_FOLDER
+    urls = [
+        site.page(f"/p{n}", f"Orchard row {n}", f"Row {n} grows the russet {n}.") for n in range(3)
+    ]
+    site.pages["/sitemap.xml"] = (sitemap(*urls), '"s"')
+
+    def another_add() -> None:
+        """Another article lands after the import counted its room (3), before it saves."""
+        own.mkdir(parents=True, exist_ok=True)
+        (own / "cellar.md").write_text("# The cellar\n\nThe cider rests in oak casks.\n")
+
+    site.on_request["/p0"] = another_add
+
+    result = await server.admin.slash(
+        server.channel, "citebot add", sitemap=site.url("/sitemap.xml")
+    )
+
+    assert sorted(path.name for path in own.glob("*.md")) == [
+        "cellar.md",
+        "orchard-row-0.md",
+        "orchard-row-1.md",
+    ]
+    assert result.response.content.startswith(
+        f"Imported from `{site.url('/sitemap.xml')}`: 2 added, 0 failed, 0 skipped"
+    )
+    assert "1 beyond the limit or nested indexes left out" in result.response.content
 
 
 async def test_a_sitemap_of_another_site_is_refused(env: simcord.Env, site: Site, settings):
