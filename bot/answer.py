@@ -273,8 +273,13 @@ class Engine:
 
     def find_articles(self, text: str, limit: int = 25) -> list[Article]:
         """Articles whose title or id contains `text` (all of them for an empty text)."""
+        return [self.articles[number] for number in self.article_numbers(text)[:limit]]
+
+    def article_numbers(self, text: str) -> list[int]:
+        """The numbers of the articles whose title or id contains `text` (all for an empty
+        text), titles starting with it first: by titles and ids alone, since a saved
+        library makes an article only when it is read."""
         needle = " ".join(text.casefold().split())
-        # By the titles and ids alone: a saved library makes only the articles returned.
         matches = [
             (not title.casefold().startswith(needle), title.casefold(), number)
             for number, (title, article_id) in enumerate(
@@ -283,7 +288,7 @@ class Engine:
             if not needle or needle in title.casefold() or needle in article_id
         ]
         matches.sort()
-        return [self.articles[number] for *_, number in matches[:limit]]
+        return [number for *_, number in matches]
 
     def answer(
         self,

@@ -26,6 +26,7 @@ from bot import render
 from bot.answer import Answer, Result
 from bot.corpus import Article
 from bot.errors import CitebotError
+from bot.render import Rendered
 from bot.render._text import ELLIPSIS
 from bot.replies import NO_MENTIONS, report_error, send_ephemeral
 from bot.store import Vote
@@ -91,6 +92,10 @@ class PagedView(CitebotView):
         """The current page, ready to send."""
         raise NotImplementedError
 
+    async def rendered(self) -> Rendered:
+        """The current page, drawn where a subclass says (here, at once)."""
+        return self.render()
+
     def _sync(self) -> None:
         """Enable the buttons that lead somewhere from the current page."""
 
@@ -98,7 +103,7 @@ class PagedView(CitebotView):
         """Show `page` (kept within the pages) in place of the current one."""
         self.page = min(max(page, 0), self.pages - 1)
         self._sync()
-        shown = self.render()
+        shown = await self.rendered()
         await interaction.response.edit_message(
             content=shown.content, embeds=shown.embeds, view=self, allowed_mentions=NO_MENTIONS
         )
@@ -110,23 +115,33 @@ class ArticlesView(PagedView):
     def __init__(
         self,
         articles: Sequence[Article],
+        numbers: Sequence[int],
         *,
         owner_id: int,
         per_page: int,
         query: str | None,
         timeout: float = VIEW_TIMEOUT,
     ) -> None:
-        pages = max(1, -(-len(articles) // per_page))
+        """`numbers`: the listed articles' positions in `articles`, in the list's order."""
+        pages = max(1, -(-len(numbers) // per_page))
         super().__init__(owner_id=owner_id, per_page=per_page, pages=pages, timeout=timeout)
         self.articles = articles
+        self.numbers = numbers
         self.query = query
         self._sync()
 
-    def render(self) -> render.Rendered:
-        """The current page of the list."""
+    def render(self) -> Rendered:
+        """The current page of the list (blocking: it makes the page's articles)."""
+        first = self.page * self.per_page
+        shown = [self.articles[n] for n in self.numbers[first : first + self.per_page]]
         return render.render_article_list(
-            self.articles, page=self.page, per_page=self.per_page, query=self.query
+            shown, total=len(self.numbers), page=self.page, per_page=self.per_page, query=self.query
         )
+
+    async def rendered(self) -> Rendered:
+        """The current page, drawn off the event loop: a saved library makes the page's
+        articles as they are read."""
+        return await asyncio.to_thread(self.render)
 
     def _sync(self) -> None:
         self.previous.disabled = self.page == 0

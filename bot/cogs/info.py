@@ -33,11 +33,16 @@ class InfoCog(commands.Cog):
     ) -> None:
         """`/articles`: the article list, privately, paged for the person who asked."""
         engine = (await self.bot.library(interaction.guild_id)).engine
-        found = await asyncio.to_thread(engine.find_articles, filter or "", len(engine.articles))
+        # The list is paged lazily: only the articles of the page shown are made.
+        found = await asyncio.to_thread(engine.article_numbers, filter or "")
         view = ArticlesView(
-            found, owner_id=interaction.user.id, per_page=ARTICLES_PER_PAGE, query=filter
+            engine.articles,
+            found,
+            owner_id=interaction.user.id,
+            per_page=ARTICLES_PER_PAGE,
+            query=filter,
         )
-        shown = view.render()
+        shown = await view.rendered()
         if view.pages == 1:
             await interaction.response.send_message(
                 embeds=shown.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS

@@ -29,13 +29,13 @@ from bot.render._text import (
 
 
 def render_article_list(
-    articles: Sequence[Article], *, page: int, per_page: int, query: str | None = None
+    shown: Sequence[Article], *, total: int, page: int, per_page: int, query: str | None = None
 ) -> Rendered:
-    """One page of the article list: title (linked), id and date."""
-    pages = max(1, math.ceil(len(articles) / per_page))
+    """Page `page` of a list of `total` articles, which shows `shown`: title (linked), id
+    and date. Only the page's articles are passed: a library of thousands makes no more."""
+    pages = max(1, math.ceil(total / per_page))
     page = min(max(page, 0), pages - 1)
-    shown = articles[page * per_page : (page + 1) * per_page]
-    if not articles:
+    if not shown:
         what = f" matching “{escape(truncate(query, 100))}”" if query else ""
         return Rendered(
             embeds=[
@@ -58,7 +58,7 @@ def render_article_list(
         lines.append(line)
     title = "Articles" if not query else truncate(f"Articles matching “{query}”", TITLE_LIMIT)
     embed = discord.Embed(title=title, description="\n".join(lines), colour=INFO_COLOUR)
-    embed.set_footer(text=f"{plural(len(articles), 'article')} · page {page + 1}/{pages}")
+    embed.set_footer(text=f"{plural(total, 'article')} · page {page + 1}/{pages}")
     return Rendered(embeds=[embed])
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 import simcord
 
 from bot.answer import Engine
+from bot.corpus import Article
 from bot.errors import CitebotError
 from bot.settings import Settings
 from discord_layer.helpers import handled_errors
@@ -81,6 +84,40 @@ async def test_articles_lists_ten_per_page_privately_with_next_and_previous(env:
 
     await alice.click(page, label="Previous")
     assert current(env, channel, page).embeds[0].footer.text == "30 articles · page 1/3"
+
+
+class ReadArticles(Sequence[Article]):
+    """The engine's articles, noting which are read (a saved library makes each one it is
+    asked for) and on which thread."""
+
+    def __init__(self, articles: Sequence[Article]) -> None:
+        self.articles = articles
+        self.read: list[tuple[int, threading.Thread]] = []
+
+    def __len__(self) -> int:
+        return len(self.articles)
+
+    def __getitem__(self, number):  # type: ignore[no-untyped-def]
+        if isinstance(number, slice):
+            return [self[i] for i in range(*number.indices(len(self)))]
+        self.read.append((number, threading.current_thread()))
+        return self.articles[number]
+
+
+async def test_articles_makes_only_the_page_it_shows_and_off_the_event_loop(
+    env: simcord.Env, engine: Engine, monkeypatch: pytest.MonkeyPatch
+):
+    channel, alice, _ = await in_a_server(env)
+    spy = ReadArticles(engine.articles)
+    monkeypatch.setattr(engine, "articles", spy)
+
+    result = await alice.slash(channel, "articles")
+    assert result.response.embeds[0].footer.text == "30 articles · page 1/3"
+    assert sorted(number for number, _ in spy.read) == list(range(10))  # not all 30
+    await alice.click(result.response, label="Next")
+
+    assert sorted(number for number, _ in spy.read) == list(range(20))
+    assert threading.current_thread() not in {thread for _, thread in spy.read}
 
 
 async def test_articles_filter_narrows_the_list(env: simcord.Env):
