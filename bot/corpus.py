@@ -1207,16 +1207,79 @@ _GENERATOR_MARKUP = re.compile(
 
 def _inline_text(children: list[Any]) -> str:
     parts: list[str] = []
+    table: list[str] | None = None  # the HTML of an inline <table> being read
     for child in children:
-        if child.type == "text":
+        if table is not None:
+            table.append(_inline_html(child))
+            if child.type == "html_inline" and _TABLE_END.match(child.content):
+                parts.append(_html_table_text("".join(table)))
+                table = None
+        elif child.type == "text":
             parts.append(_GENERATOR_MARKUP.sub("", child.content))
         elif child.type == "code_inline":
             parts.append(_code_span(child.content))
         elif child.type in ("softbreak", "hardbreak"):
             parts.append(" ")
-        # Images (their alt text is not read on the page), raw HTML and link targets
+        elif child.type == "html_inline" and _TABLE_START.match(child.content):
+            table = [child.content]
+        elif child.type == "html_inline":
+            parts.append(_tag_text(child.content))
+        # Images (their alt text is not read on the page), other raw HTML and link targets
         # are left out; link text is a text token and stays.
+    if table is not None:
+        parts.append(_html_table_text("".join(table)))
     return "".join(parts)
+
+
+_TABLE_START = re.compile(r"<table\b", re.I)
+_TABLE_END = re.compile(r"</table\s*>", re.I)
+_SUMMARY_END = re.compile(r"</summary\s*>", re.I)
+_CODE_TAG = re.compile(r"</?code\s*>", re.I)
+_BREAKING_TAG = re.compile(r"</?(?:br|p|div|li|ul|ol|dl|dt|dd|tr|td|th|details|h[1-6]|hr)\b", re.I)
+
+
+def _tag_text(tag: str) -> str:
+    """What an inline HTML tag shows in the text around it."""
+    if _CODE_TAG.fullmatch(tag.strip()):
+        return "`"  # <code>x</code> reads as `x`
+    if _SUMMARY_END.match(tag):
+        return ": "
+    if _BREAKING_TAG.match(tag):
+        return " "  # cells and lines do not run into each other
+    return ""
+
+
+def _inline_html(child: Any) -> str:
+    """An inline token as HTML, to read an HTML table written inside Markdown."""
+    import html
+
+    if child.type == "html_inline":
+        return str(child.content)
+    if child.type == "text":
+        return html.escape(child.content)
+    if child.type == "code_inline":
+        return f"<code>{html.escape(child.content)}</code>"
+    return " " if child.type in ("softbreak", "hardbreak") else ""
+
+
+def _html_table_text(markup: str) -> str:
+    """An HTML table inside a paragraph or a cell: its rows as `_table_rows` reads them."""
+    import lxml.html
+    from lxml import etree
+
+    try:
+        fragment = lxml.html.fragment_fromstring(markup, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return ""
+    rows = [
+        [_html_inline(cell) for cell in row if cell.tag in ("td", "th")]
+        for row in fragment.iter("tr")
+    ]
+    header: list[str] = []
+    if rows and all(cell.tag == "th" for cell in next(fragment.iter("tr"))):
+        header = rows.pop(0)
+    read = _table_rows(header, rows)
+    return " ".join(row if row.endswith((".", "!", "?")) else row + "." for row in read)
 
 
 def _code_span(code: str) -> str:
@@ -1259,12 +1322,13 @@ _FENCE_OPEN = re.compile(r"^[ \t]*(`{3,}|~{3,})")
 #: there and swallow the lines after it (a heading, a paragraph) as raw HTML.
 _TAGS_ONLY = re.compile(r"^[ \t]*(?:<!--.*?-->|</?[A-Za-z][\w.:-]*(?:\s[^<>]*)?/?>[ \t]*)+$")
 _GENERATOR_LINE = re.compile(r"^[ \t]*(?:\{:[^{}]*\}|\{%.*%\}|\{\*.*\*\}|\{!.*!\})[ \t]*$")
-#: Admonition markers: `/// note | Title` … `///` (pymdownx blocks), `:::tip Title` … `:::`
+#: Admonition markers: `/// note | Title` … `///` (pymdownx blocks; `////` around nested
+#: ones, such as tabs holding a note), `:::tip Title` … `:::`
 #: (Docusaurus), `!!! note "Title"` with an indented body (Python-Markdown, MkDocs).
 _BLOCK_MARKER = re.compile(
-    r"^[ \t]*(?:///|:::)[ \t]*(?:[\w-]+)?[ \t]*(?:\|[ \t]*(?P<title>.*?))?[ \t]*$"
+    r"^[ \t]*(?:/{3,}|:{3,})[ \t]*(?:[\w-]+)?[ \t]*(?:\|[ \t]*(?P<title>.*?))?[ \t]*$"
 )
-_DOCUSAURUS_TITLE = re.compile(r"^[ \t]*:::[ \t]*[\w-]+[ \t]+(?P<title>[^|].*?)[ \t]*$")
+_DOCUSAURUS_TITLE = re.compile(r"^[ \t]*:{3,}[ \t]*[\w-]+[ \t]+(?P<title>[^|].*?)[ \t]*$")
 _ADMONITION = re.compile(r"^(?:!!!|\?\?\?\+?)[ \t]*[\w-]+(?:[ \t]+\"(?P<title>[^\"]*)\")?[ \t]*$")
 _COMPONENT = re.compile(
     r"""<(/?)([A-Z][\w.]*)
@@ -1393,6 +1457,13 @@ class _Preparer:
                 if not line.strip():
                     return None
         line = _MDX_COMMENT.sub("", line)
+        line = _JSX_STRING.sub(
+            lambda m: m.group("code") or m.group("a") or m.group("b") or "", line
+        )
+        wrapped = _HTML_WRAPPED.match(line)
+        if wrapped and wrapped.group("inner").strip():
+            # `<center>**Scores**</center>`: in MDX, the Markdown inside an HTML tag is read.
+            line = wrapped.group("inner")
         rest = _COMPONENT.sub("", line)
         if _COMPONENT.search(line) and not rest.strip():
             self.components(line)
@@ -1448,6 +1519,13 @@ class _Preparer:
 
 
 _MDX_COMMENT = re.compile(r"\{/\*.*?\*/\}", re.S)
+#: A JSX string expression (`{" "}`, which formatters put between components): its text.
+#: Inline code is matched first, so that it is kept as it is.
+_JSX_STRING = re.compile(
+    r"""(?P<code>`+[^`]*`+)|\{\s*(?:"(?P<a>[^"\\{}]*)"|'(?P<b>[^'\\{}]*)')\s*\}"""
+)
+#: A line of Markdown wrapped in one lowercase HTML element.
+_HTML_WRAPPED = re.compile(r"^[ \t]*<([a-z][\w-]*)(?:\s[^<>]*)?>(?P<inner>[^<>]*)</\1>[ \t]*$")
 
 
 def _html_article(raw: str, article_id: str, relative: str, path: Path) -> Article:

@@ -493,3 +493,64 @@ def test_terminal_output_coloured_with_html_shows_its_text_and_other_code_keeps_
     assert blocks[1] == f"```python\n{python.rstrip()}\n```"
     assert blocks[2] == f"```html\n{html.rstrip()}\n```"
     assert blocks[3] == f"```shell\n{placeholder.rstrip()}\n```"
+
+
+def test_nested_blocks_jsx_strings_and_html_wrapped_markdown_leave_only_their_text(
+    tmp_path: Path,
+) -> None:
+    # FastAPI's tabs hold notes, so their markers have four slashes.
+    write(
+        tmp_path / "c",
+        "tabs.md",
+        "# Tabs\n\n//// tab | Python 3.10+\n\nUse the annotated form.\n\n////\n\n"
+        "//// tab | Python 3.10+ non-Annotated\n\n/// tip\n\nPrefer the annotated one.\n\n///\n\n"
+        "////\n",
+    )
+    # MDX: formatters put `{" "}` between components; `<center>` wraps Markdown.
+    write(
+        tmp_path / "c",
+        "scores.mdx",
+        '# Scores\n\nA table of scores follows.\n\n{" "}\n<Card title="Speed">\n  Runs fast.\n</Card>\n\n'
+        "<center>**Task scores (higher is better)**</center>\n\n"
+        'Write `{" "}` in JSX for a space, and {"text"} for text.\n',
+    )
+    articles = {a.article_id: a for a in load_corpus(tmp_path / "c").articles}
+    assert paragraphs(articles["tabs"]) == [
+        "Python 3.10+",
+        "Use the annotated form.",
+        "Python 3.10+ non-Annotated",
+        "Prefer the annotated one.",
+    ]
+    assert paragraphs(articles["scores"]) == [
+        "A table of scores follows.",
+        "Speed",
+        "Runs fast.",
+        "Task scores (higher is better)",
+        'Write `{" "}` in JSX for a space, and text for text.',
+    ]
+
+
+def test_an_html_table_inside_a_markdown_table_reads_as_rows_not_glued_words(
+    tmp_path: Path,
+) -> None:
+    # FastAPI's metadata page nests the fields of `contact` in a cell, as HTML.
+    inner = (
+        "<details><summary><code>contact</code> fields</summary><table><thead><tr>"
+        "<th>Parameter</th><th>Type</th><th>Description</th></tr></thead><tbody>"
+        "<tr><td><code>name</code></td><td><code>str</code></td><td>The contact's name.</td></tr>"
+        "<tr><td><code>url</code></td><td><code>str</code></td><td>Their <b>home</b> page</td></tr>"
+        "</tbody></table></details>"
+    )
+    write(
+        tmp_path / "c",
+        "metadata.md",
+        "# Metadata\n\n| Parameter | Type | Description |\n|--|--|--|\n"
+        f"| `contact` | `dict` | Who to contact. {inner} |\n\n"
+        "First line<br>second line.\n",
+    )
+    assert paragraphs(only_article(tmp_path / "c")) == [
+        "Parameter: `contact`; Type: `dict`; Description: Who to contact. `contact` fields: "
+        "Parameter: `name`; Type: `str`; Description: The contact's name. "
+        "Parameter: `url`; Type: `str`; Description: Their home page.",
+        "First line second line.",
+    ]
