@@ -554,3 +554,23 @@ def test_an_html_table_inside_a_markdown_table_reads_as_rows_not_glued_words(
         "Parameter: `url`; Type: `str`; Description: Their home page.",
         "First line second line.",
     ]
+
+
+def test_html_list_items_keep_their_bullets_and_numbers(tmp_path: Path) -> None:
+    write(
+        tmp_path / "c",
+        "steps.html",
+        "<html><head><title>Releasing</title></head><body><article><h1>Releasing</h1>"
+        "<p>To publish a release of the package, follow these steps in order.</p>"
+        "<ol><li>Bump the version.</li><li>Tag the commit.<ul><li>Sign the tag.</li></ul></li>"
+        "</ol><p>Before that, check two things.</p><ul><li>The changelog.</li>"
+        "<li>The tests.</li></ul></article></body></html>",
+    )
+    assert paragraphs(only_article(tmp_path / "c"))[1:] == [
+        "1. Bump the version.",
+        "2. Tag the commit.",
+        "- Sign the tag.",
+        "Before that, check two things.",
+        "- The changelog.",
+        "- The tests.",
+    ]
