@@ -1326,7 +1326,7 @@ _GENERATOR_LINE = re.compile(r"^[ \t]*(?:\{:[^{}]*\}|\{%.*%\}|\{\*.*\*\}|\{!.*!\
 #: ones, such as tabs holding a note), `:::tip Title` … `:::`
 #: (Docusaurus), `!!! note "Title"` with an indented body (Python-Markdown, MkDocs).
 _BLOCK_MARKER = re.compile(
-    r"^[ \t]*(?:/{3,}|:{3,})[ \t]*(?:[\w-]+)?[ \t]*(?:\|[ \t]*(?P<title>.*?))?[ \t]*$"
+    r"^[ \t]*(?:/{3,}|:{3,})[ \t]*(?P<kind>[\w-]+)?[ \t]*(?:\|[ \t]*(?P<title>.*?))?[ \t]*$"
 )
 _DOCUSAURUS_TITLE = re.compile(r"^[ \t]*:{3,}[ \t]*[\w-]+[ \t]+(?P<title>[^|].*?)[ \t]*$")
 _ADMONITION = re.compile(r"^(?:!!!|\?\?\?\+?)[ \t]*[\w-]+(?:[ \t]+\"(?P<title>[^\"]*)\")?[ \t]*$")
@@ -1508,8 +1508,12 @@ class _Preparer:
             _BLOCK_MARKER.match(line) or _DOCUSAURUS_TITLE.match(line) or _ADMONITION.match(line)
         )
         if marker:
-            # The marker goes; a title stays, as a bold line leading into the block.
+            # The marker goes; a title stays, as a bold line leading into the block. A tab's
+            # title ("Python 3.10+") only labels a variant of the code: as a lead line it cut
+            # FastAPI's pages into passages apart from the text they belong to.
             lead = (marker.group("title") or "").strip()
+            if marker.groupdict().get("kind") == "tab":
+                lead = ""
             self.out.extend(["", f"**{lead}**", ""] if lead else [""])
             self.in_admonition = self.in_admonition or line.startswith(("!!!", "???"))
         elif _TAGS_ONLY.match(line):
