@@ -14,6 +14,8 @@ Trials (`--value` is the weight, unless said otherwise):
 
 - informativeness: a question term's weight times a + (1 - a) * min(1, informativeness / c),
   `--value "a,c"` (words common in English, chat's "stuff", "want", weigh less);
+- common_words: `--value "t,s"`: a question word less informative than t (English's
+  common words) weighs s times as much, in BM25's query too;
 - section_coverage: + value * (share of the question's weight anywhere in the passage's
   section, headings included, minus the passage's own share);
 - article_coverage: + value * (the same over the passage's whole page);
@@ -94,6 +96,18 @@ def informativeness(value: str) -> None:
         return weight(self, term, gathered) * scale
 
     Engine._weight = patched  # type: ignore[method-assign]
+
+
+def common_words(value: str) -> None:
+    """`value` "t,s": a question word with informativeness under t counts s times as much,
+    in BM25's query as in the second stage (its part's factor is scaled)."""
+    under, scale = map(float, value.split(","))
+    add = bot.answer._Gathered.add
+
+    def patched(self: Any, term: str, informative: float, factor: float) -> None:
+        add(self, term, informative, factor * scale if informative < under else factor)
+
+    bot.answer._Gathered.add = patched  # type: ignore[method-assign]
 
 
 def _terms_between(engine: Engine, article: int, first: int, last: int) -> frozenset[str]:
@@ -281,6 +295,7 @@ TRIALS: dict[str, Callable[[str], None]] = {
     f.__name__: f
     for f in (
         informativeness,
+        common_words,
         section_coverage,
         article_coverage,
         section_lead,
