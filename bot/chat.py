@@ -36,6 +36,8 @@ ERROR = 1.5
 #: Weight factor of a sentence that sets the scene ("my main.py is 2000 lines now") in
 #: a message that also asks a question: the question says what is wanted.
 CONTEXT = 0.5
+#: Words a line under an error line needs to count as more of its message.
+MESSAGE_WORDS = 3
 
 #: Library words are correction targets only when seen this often (a word seen once is
 #: as likely to be the article's own typo), and only the most frequent ones, so building
@@ -325,6 +327,7 @@ class QuestionReader:
     ) -> None:
         in_traceback = False
         previous_code = False
+        after_error = False  # the line just after an error line may go on with its message
         prose: list[str] = []
 
         def flush_prose() -> None:
@@ -333,7 +336,7 @@ class QuestionReader:
 
         for line in text.splitlines():
             if not line.strip():
-                previous_code = False
+                previous_code = after_error = False
                 continue
             if _TRACEBACK_HEAD.match(line):
                 flush_prose()
@@ -346,6 +349,15 @@ class QuestionReader:
                 flush_prose()
                 in_traceback = False
                 parts.append((_error_text(error.group("name"), error.group("message")), ERROR))
+                after_error = True
+                continue
+            # "  Value error, Attribute `x` is required …" under pydantic's error line,
+            # "You can install …" under a RuntimeError: the message goes on, in words.
+            # One line: what follows it is a pointer ("For further information visit").
+            message = _message_words(line, in_code) if after_error else None
+            after_error = False
+            if message:
+                parts.append((message, ERROR))
                 continue
             if in_traceback and line[:1].isspace():
                 # The source lines a traceback quotes under each frame.
@@ -616,6 +628,18 @@ def _error_line(line: str, in_traceback: bool) -> re.Match[str] | None:
     return error
 
 
+def _message_words(line: str, in_code: bool) -> str | None:
+    """A line under an error line that goes on with its message in words (its `[key=value,
+    …]` details and paths dropped), or None when it reads as code or is too short to say
+    anything; outside pasted code only an indented line can (unindented, the asker speaks)."""
+    if not (in_code or line[:1].isspace()):
+        return None
+    words = _tidy(_PATH.sub(" ", _URL.sub(" ", _DETAILS.sub(" ", line))).replace("`", ""))
+    if len(_WORD.findall(words)) < MESSAGE_WORDS or _looks_like_code(words, False):
+        return None
+    return words
+
+
 def _looks_like_code(line: str, previous_code: bool) -> bool:
     if previous_code and line[:1] in (" ", "\t"):
         return True
@@ -674,6 +698,8 @@ def _merge(parts: list[tuple[str, float]]) -> list[tuple[str, float]]:
 _LEADING_JUNK = re.compile(r"^[\s,;:.!?\-–—]+")
 _REPEATED = re.compile(r"([!?])[!?]+|(,)[\s,]*,")
 _SPACE_BEFORE = re.compile(r"\s+([,.!?;:])(?=[\s,.!?;:]|$)")
+# pydantic's "[type=value_error, input_value={...}, input_type=dict]", to the line's end.
+_DETAILS = re.compile(r"\[\w+=.*$")
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]|\{\s*\}|''|\"\"")
 _EMPTY_CLAUSE = re.compile(r"([,;:])(?:\s*[,;:.!?])+")
 

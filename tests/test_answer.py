@@ -292,3 +292,30 @@ def test_excerpt_stops_at_the_next_heading(tmp_path: Path) -> None:
     top = answer.results[0]
     assert "Setting the status code of a response" in top.excerpt
     assert "Pass `201`" not in top.excerpt
+
+
+def test_a_pasted_error_finds_the_page_its_message_is_about(tmp_path: Path) -> None:
+    # The reason pydantic gives sits on the line under its error line; read as pasted code
+    # (weak evidence), the validation page's words outweighed it.
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    pages = {
+        "validation": "# Validation\n\nA validation error for a crew lists what was wrong.\n",
+        "hierarchy": "# Hierarchical process\n\nA hierarchical process needs a manager: set "
+        "`manager_llm` to a model name, or give your own `manager_agent`.\n",
+        "agents": "# Agents\n\nAn agent of a crew has a role, a goal and a backstory.\n",
+        "tasks": "# Tasks\n\nA task of a crew has a description and an expected output.\n",
+    }
+    for name, text in pages.items():
+        (corpus / f"{name}.md").write_text(text, encoding="utf-8")
+    engine = Engine.open(Settings(corpus_dir=corpus, data_dir=tmp_path / "data"))
+    answer = engine.answer(
+        "```\n"
+        "pydantic_core._pydantic_core.ValidationError: 1 validation error for Crew\n"
+        "  Value error, Attribute `manager_llm` or `manager_agent` is required when using "
+        "hierarchical process. [type=value_error, input_value={'agents': []}, input_type=dict]\n"
+        "```\n"
+        "what does it want from me"
+    )
+    assert answer.found
+    assert answer.results[0].article_id == "hierarchy"

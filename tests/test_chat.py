@@ -271,6 +271,38 @@ def test_error_line_alone_is_strong(reader: QuestionReader) -> None:
     assert read.parts == (("KeyError: 'token'", ERROR), ("when i run the bot", PROSE))
 
 
+def test_error_message_lines_under_the_error_line_are_strong(reader: QuestionReader) -> None:
+    # pydantic prints the reason on the line under its error line: it is what went wrong,
+    # not pasted code; its [type=…] details and the "visit <url>" pointer are not.
+    read = reader.read(
+        "```\n"
+        "pydantic_core._pydantic_core.ValidationError: 1 validation error for Crew\n"
+        "  Value error, Attribute `manager_llm` or `manager_agent` is required when using"
+        " hierarchical process. [type=value_error, input_value={'agents': []}, input_type=dict]\n"
+        "    For further information visit https://errors.pydantic.dev/2.5/v/value_error\n"
+        "```\n"
+        "what does it want from me"
+    )
+    (error,) = [text for text, factor in read.parts if factor == ERROR]
+    assert error.startswith("pydantic_core._pydantic_core.ValidationError: 1 validation error")
+    assert "manager_llm or manager_agent is required when using hierarchical process." in error
+    assert not {"type", "input_value", "visit", "https"} & set(re.findall(r"\w+", error))
+    assert read.parts[-1] == ("what does it want from me", PROSE)
+
+
+def test_code_under_an_error_line_stays_weak(reader: QuestionReader) -> None:
+    read = reader.read(
+        "```\nRuntimeError: Form data requires python-multipart\n    x = load(path)\n```\n"
+        "KeyError: 'token'\nwhen i run the bot"
+    )
+    assert read.parts == (
+        ("RuntimeError: Form data requires python-multipart", ERROR),
+        ("load path", CODE),
+        ("KeyError: 'token'", ERROR),
+        ("when i run the bot", PROSE),
+    )
+
+
 def test_javascript_error_and_stack_frames(reader: QuestionReader) -> None:
     read = reader.read(
         "Uncaught TypeError: client.login is not a function\n"

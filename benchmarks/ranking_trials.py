@@ -1,0 +1,349 @@
+"""Ranking ideas tried on the docs and chat sets and dropped, kept so they can be re-run.
+
+Each trial patches the engine in this process only (nothing here is used by the bot),
+then asks the four docs-set files as `citebot eval` does and prints excerpt@1 / @3 /
+page@1 for each; `--squad FILE` adds SQuAD as one library (answer@1 / @3). Figures and
+verdicts: BENCHMARKS.md, "Ranking on the docs and chat sets (issue 15, session 4)".
+
+    python benchmarks/ranking_trials.py                       # the engine as it is
+    python benchmarks/ranking_trials.py --trial section_coverage --value 2
+    python benchmarks/ranking_trials.py --weight title=1 --weight code=0
+    CITEBOT_BM25_K1=1.2 CITEBOT_BM25_B=0.5 python benchmarks/ranking_trials.py
+
+Trials (`--value` is the weight, unless said otherwise):
+
+- informativeness: a question term's weight times a + (1 - a) * min(1, informativeness / c),
+  `--value "a,c"` (words common in English, chat's "stuff", "want", weigh less);
+- common_words: `--value "t,s"`: a question word less informative than t (English's
+  common words) weighs s times as much, in BM25's query too;
+- section_coverage: + value * (share of the question's weight anywhere in the passage's
+  section, headings included, minus the passage's own share);
+- article_coverage: + value * (the same over the passage's whole page);
+- section_lead: the first passage of the best one's section comes first when it is
+  among the best `--value` candidates;
+- window: + value * (the best coverage of two consecutive sentences);
+- clipped_words: a chat word that is a clipping of a far more common library word
+  ("param" for "parameter") is searched as that word;
+- question_frames: "is there a way to", "what's the right way to" read as "how to",
+  a closing "right?"/"possible?" dropped;
+- split_identifiers: identifiers' parts are terms too, beside the whole identifier
+  (`convert_underscores`: convert, underscores), `--value` "snake", "all" (camelCase
+  too) or either with "-passages" (the question's words left whole);
+- candidates: re-rank `--value` BM25 candidates instead of 30.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import math
+import re
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import bot.answer  # noqa: E402
+import bot.chat  # noqa: E402
+import bot.rerank  # noqa: E402
+import bot.text  # noqa: E402
+from bot.answer import Engine  # noqa: E402
+from bot.evaluate import (  # noqa: E402
+    DEPTH,
+    evaluate,
+    load_docs_set,
+    load_squad,
+    score_docs,
+)
+from bot.found import zipf  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+
+SETS = [
+    "benchmarks/docsets/fastapi-tutorial",
+    "benchmarks/docsets/fastapi-tutorial/chat.jsonl",
+    "benchmarks/docsets/crewai-guide",
+    "benchmarks/docsets/crewai-guide/chat.jsonl",
+]
+
+
+def _add_to_scores(extra: Callable[[Engine, Any, Any], float]) -> None:
+    """Re-ranked scores plus `extra(engine, candidate, query)`, re-sorted."""
+    rerank = Engine._rerank
+
+    def patched(self: Engine, hits: Any, query: Any) -> Any:
+        ranked = [
+            c._replace(score=c.score + extra(self, c, query)) for c in rerank(self, hits, query)
+        ]
+        ranked.sort(key=lambda c: -c.score)
+        return ranked
+
+    Engine._rerank = patched  # type: ignore[method-assign]
+
+
+def _share(query: Any, terms: frozenset[str]) -> float:
+    return sum(query.weights[t] for t in query.concepts(terms)) / query.total
+
+
+def informativeness(value: str) -> None:
+    a, c = map(float, value.split(","))
+    weight = Engine._weight
+
+    def patched(self: Engine, term: str, gathered: Any) -> float:
+        scale = a + (1 - a) * min(1.0, gathered.informative[term] / c)
+        return weight(self, term, gathered) * scale
+
+    Engine._weight = patched  # type: ignore[method-assign]
+
+
+def common_words(value: str) -> None:
+    """`value` "t,s": a question word with informativeness under t counts s times as much,
+    in BM25's query as in the second stage (its part's factor is scaled)."""
+    under, scale = map(float, value.split(","))
+    add = bot.answer._Gathered.add
+
+    def patched(self: Any, term: str, informative: float, factor: float) -> None:
+        add(self, term, informative, factor * scale if informative < under else factor)
+
+    bot.answer._Gathered.add = patched  # type: ignore[method-assign]
+
+
+def _terms_between(engine: Engine, article: int, first: int, last: int) -> frozenset[str]:
+    cache: dict[tuple[int, int, int], frozenset[str]] = engine.__dict__.setdefault("_trial", {})
+    key = (article, first, last)
+    if key not in cache:
+        text = engine.articles[article].text[first:last]
+        cache[key] = frozenset(engine.analyzer.terms(text)) | engine._title_terms[article]
+    return cache[key]
+
+
+def section_coverage(value: str) -> None:
+    def extra(engine: Engine, c: Any, query: Any) -> float:
+        passage = engine.passages[c.number]
+        paragraphs = engine.articles[passage.article].paragraphs
+        section = paragraphs[passage.last_paragraph - 1].section
+        if section == 0:
+            return 0.0
+        held = [p for p in paragraphs if p.section == section]
+        terms = _terms_between(engine, passage.article, held[0].start, held[-1].end)
+        return float(value) * (
+            _share(query, terms | engine._title_and_headings(passage)) - c.coverage
+        )
+
+    _add_to_scores(extra)
+
+
+def article_coverage(value: str) -> None:
+    def extra(engine: Engine, c: Any, query: Any) -> float:
+        article = engine.passages[c.number].article
+        terms = _terms_between(engine, article, 0, len(engine.articles[article].text))
+        return float(value) * _share(query, terms)
+
+    _add_to_scores(extra)
+
+
+def section_lead(value: str) -> None:
+    rerank = Engine._rerank
+
+    def patched(self: Engine, hits: Any, query: Any) -> Any:
+        ranked = rerank(self, hits, query)
+        if not ranked:
+            return ranked
+        number = ranked[0].number
+        passage = self.passages[number]
+        paragraphs = self.articles[passage.article].paragraphs
+        section = paragraphs[passage.first_paragraph - 1].section
+        first = number
+        while (
+            section
+            and first > 0
+            and self.passages[first - 1].article == passage.article
+            and paragraphs[self.passages[first - 1].last_paragraph - 1].section == section
+        ):
+            first -= 1
+        for i, c in enumerate(ranked[1 : int(value)], start=1):
+            if first != number and c.number == first:
+                return [c, *ranked[:i], *ranked[i + 1 :]]
+        return ranked
+
+    Engine._rerank = patched  # type: ignore[method-assign]
+
+
+def window(value: str) -> None:
+    features = bot.rerank._features
+
+    def patched(bm25: float, top: float, sents: Any, title: Any, query: Any, **kw: Any) -> Any:
+        found, present = features(bm25, top, sents, title, query, **kw)
+        pairs = zip(sents, [*sents[1:], None], strict=True)
+        found["window"] = max(
+            math.fsum(query.weights[t] for t in a.matched | (b.matched if b else frozenset()))
+            / query.total
+            for a, b in pairs
+        )
+        return found, present
+
+    bot.rerank._features = patched
+    bot.rerank.WEIGHTS["window"] = float(value)
+
+
+def clipped_words(value: str) -> None:
+    clean = bot.chat.QuestionReader._clean_prose
+
+    def expansion(reader: Any, word: str) -> str | None:
+        if len(word) < 3 or not word.isalpha() or zipf(word) >= 3.5:
+            return None
+        words = reader.__dict__.get("_sorted")
+        if words is None:
+            words = reader._sorted = sorted(
+                w for w, n in reader._vocabulary.items() if n >= 2 and w.isalpha()
+            )
+        groups: dict[str, list[Any]] = {}  # stem: [count, most frequent word, its count]
+        lo, hi = bisect.bisect_left(words, word), bisect.bisect_left(words, word + "\uffff")
+        for longer in words[lo:hi]:
+            if len(longer) >= len(word) + 3:
+                group = groups.setdefault(reader._term_of(longer), [0, "", 0])
+                count = reader._vocabulary[longer]
+                group[0] += count
+                if count > group[2]:
+                    group[1:] = [longer, count]
+        ranked = sorted(groups.values(), key=lambda g: -g[0])
+        if not ranked or (len(ranked) > 1 and ranked[0][0] < 20 * ranked[1][0]):
+            return None
+        best = ranked[0]
+        if reader._vocabulary.get(word, 0) * 10 > best[0] or reader._term_of(
+            best[1]
+        ) == reader._term_of(word):
+            return None
+        return str(best[1])
+
+    def patched(self: Any, text: str, corrections: Any) -> str:
+        text = bot.chat._WORD.sub(
+            lambda m: expansion(self, m.group(0).casefold()) or m.group(0), text
+        )
+        return clean(self, text, corrections)
+
+    bot.chat.QuestionReader._clean_prose = patched  # type: ignore[method-assign]
+
+
+_FRAME = re.compile(
+    r"\b(?:is|are)\s+there\s+(?:a|any)\s+(?:built[\s-]?in\s+|simple\s+|easy\s+|clean(?:er)?\s+)?"
+    r"ways?\s+to\b|\b(?:what\s+is|whats)\s+(?:the|a)\s+(?:right|best|correct|proper|recommended"
+    r"|clean(?:est|er)?|good|easiest|simplest)\s+way\s+to\b",
+    re.IGNORECASE,
+)
+_TAG = re.compile(r",?\s*\b(?:right|possible|correct)\s*\?+\s*$", re.IGNORECASE)
+
+
+def question_frames(value: str) -> None:
+    clean = bot.chat.QuestionReader._clean_prose
+
+    def patched(self: Any, text: str, corrections: Any) -> str:
+        return clean(self, _TAG.sub("?", _FRAME.sub(" how to ", text)), corrections)
+
+    bot.chat.QuestionReader._clean_prose = patched  # type: ignore[method-assign]
+
+
+_CAMEL = re.compile(r"[a-z][A-Z]|[A-Z]{2}[a-z]")
+_SUBWORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+
+def split_identifiers(value: str) -> None:
+    """`value`: "snake" (allow_code_execution) or "all" (BackgroundTasks too), with
+    "-passages" to split only the passages' words, not the question's."""
+    camel = value.startswith("all")
+    token_re = bot.text._TOKEN_RE
+    analyzer = bot.text.Analyzer
+
+    def parts(self: Any, raw: str) -> list[tuple[str, int, int]]:
+        term = self._term_of(raw)
+        out = [] if term is None else [(term, 0, len(raw))]
+        if "_" in raw or (camel and _CAMEL.search(raw)):
+            pieces = [(m.group(), m.start(), m.end()) for m in _SUBWORD.finditer(raw)]
+            for piece, a, b in pieces if len(pieces) > 1 else ():
+                sub = self._term_of(piece)
+                if sub is not None and sub != term and len(piece) > 1:
+                    out.append((sub, a, b))
+        return out
+
+    def terms(self: Any, text: str) -> list[str]:
+        return [t for raw in token_re.findall(text) for t, _, _ in parts(self, raw)]
+
+    def tokens(self: Any, text: str) -> list[Any]:
+        return [
+            bot.text.Token(t, m.start() + a, m.start() + b)
+            for m in token_re.finditer(text)
+            for t, a, b in parts(self, m.group())
+        ]
+
+    def spans(self: Any, text: str, terms: Any) -> list[tuple[int, int]]:
+        found = token_re.finditer(text)
+        return [m.span() for m in found if any(t in terms for t, _, _ in parts(self, m.group()))]
+
+    analyzer.terms = terms  # type: ignore[method-assign]
+    analyzer.spans = spans  # type: ignore[method-assign]
+    if not value.endswith("-passages"):
+        analyzer.tokens = tokens  # type: ignore[method-assign]
+
+
+def candidates(value: str) -> None:
+    bot.answer.CANDIDATES = int(value)
+
+
+TRIALS: dict[str, Callable[[str], None]] = {
+    f.__name__: f
+    for f in (
+        informativeness,
+        common_words,
+        section_coverage,
+        article_coverage,
+        section_lead,
+        window,
+        clipped_words,
+        question_frames,
+        split_identifiers,
+        candidates,
+    )
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trial", choices=sorted(TRIALS))
+    parser.add_argument("--value", default="1")
+    parser.add_argument("--weight", action="append", default=[], help="NAME=VALUE of WEIGHTS")
+    parser.add_argument("--squad", type=Path, help="also SQuAD as one library")
+    args = parser.parse_args()
+    if args.trial:
+        TRIALS[args.trial](args.value)
+    for item in args.weight:
+        name, value = item.split("=")
+        bot.rerank.WEIGHTS[name] = float(value)
+    settings = Settings.from_env(dotenv=False)
+    engines: dict[Path, Engine] = {}
+    with tempfile.TemporaryDirectory(prefix="ranking-trials-") as scratch:
+        for name in SETS:
+            pages, questions = load_docs_set(Path(name))
+            if pages not in engines:
+                data = Path(scratch) / str(len(engines))
+                engines[pages] = Engine.open(
+                    settings.with_overrides(corpus_dir=pages, data_dir=data)
+                )
+                engines[pages].prepare()
+            engine = engines[pages]
+            answers = [engine.answer(q.question, k=DEPTH) for q in questions]
+            sources = {a.article_id: a.source for a in engine.articles}
+            m = score_docs(questions, answers, sources, pages=len(sources))
+            print(
+                f"{name:50s} excerpt@1 {m.excerpt_at_1:.3f} @3 {m.excerpt_at_3:.3f} "
+                f"page@1 {m.page_at_1:.3f} answerable NF {m.answerable_not_found_rate:.3f} "
+                f"uncovered NF {m.uncovered_not_found_rate:.3f}"
+            )
+    if args.squad:
+        s = evaluate(load_squad(args.squad), settings, k=3)
+        print(f"{'SQuAD, one library':50s} answer@1 {s.answer_at_1:.4f} @3 {s.answer_at_3:.4f}")
+
+
+if __name__ == "__main__":
+    main()
