@@ -212,6 +212,44 @@ def test_url_template_links_every_file_to_its_section_and_front_matter_url_wins(
     assert quota.link == "https://own.example/page#quotas"
 
 
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        (
+            "https://example.org/docs/{path}/",
+            {
+                "index": "https://example.org/docs/",
+                "guides/index": "https://example.org/docs/guides/",
+                "api/README": "https://example.org/docs/api/",
+                "guides/indexing": "https://example.org/docs/guides/indexing/",
+            },
+        ),
+        (
+            # Addresses with an extension keep the index page's own name.
+            "https://example.org/docs/{path}.html",
+            {
+                "index": "https://example.org/docs/index.html",
+                "guides/index": "https://example.org/docs/guides/index.html",
+                "api/README": "https://example.org/docs/api/README.html",
+                "guides/indexing": "https://example.org/docs/guides/indexing.html",
+            },
+        ),
+    ],
+)
+def test_a_folders_index_page_links_to_the_folder_as_site_generators_publish_it(
+    tmp_path: Path, template: str, expected: dict[str, str]
+) -> None:
+    for article_id in expected:
+        write(tmp_path / "c", f"{article_id}.md", f"# {article_id}\n\nText of {article_id}.\n")
+    engine = engine_for(tmp_path / "c", tmp_path, url_template=template)
+    urls = {}
+    for article_id in expected:
+        article = engine.article(article_id.lower())  # ids are case-folded
+        assert article is not None
+        urls[article_id] = engine.article_url(article)
+    assert urls == expected
+
+
 def test_without_a_url_there_is_no_link(tmp_path: Path) -> None:
     write(tmp_path / "c", "a.md", "# A\n\n## Dormant posts\n\nPosts go dormant after an hour.\n")
     [result] = engine_for(tmp_path / "c", tmp_path).answer("When do posts go dormant?", k=1).results
