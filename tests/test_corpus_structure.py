@@ -256,11 +256,12 @@ def test_without_a_url_there_is_no_link(tmp_path: Path) -> None:
     assert (result.url, result.link, result.section) == (None, None, "Dormant posts")
 
 
-def test_description_front_matter_is_searchable_like_the_title(tmp_path: Path) -> None:
+@pytest.mark.parametrize("key", ["description", "summary"])
+def test_description_front_matter_is_searchable_like_the_title(tmp_path: Path, key: str) -> None:
     write(
         tmp_path / "c",
         "a.md",
-        "---\ntitle: Channels\ndescription: Everything about the walrus operator.\n---\n\n"
+        f"---\ntitle: Channels\n{key}: Everything about the walrus operator.\n---\n\n"
         "Assignment expressions name a value inside a condition.\n",
     )
     write(tmp_path / "c", "b.md", "# Other\n\nNothing about it here, only cats.\n")
