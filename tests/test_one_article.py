@@ -63,15 +63,11 @@ def test_a_one_article_library_answers_from_the_right_paragraph(
     assert expected in answer.results[0].excerpt
 
 
-@pytest.mark.parametrize(
-    "question",
-    [
+def test_a_one_article_library_refuses_what_it_does_not_cover(one_article: Engine) -> None:
+    # Each shares one word with the article at most ("build", "open"), or none.
+    for question in (
         "What does the walrus operator do in Python?",
-        "How do I bake sourdough bread?",
-        "What is the capital of Peru?",
-    ],
-)
-def test_a_one_article_library_refuses_what_it_does_not_cover(
-    one_article: Engine, question: str
-) -> None:
-    assert not one_article.answer(question).found
+        "How do I build a sourdough starter?",
+        "Which ports does the database server open?",
+    ):
+        assert not one_article.answer(question).found, question
