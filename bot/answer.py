@@ -58,6 +58,9 @@ FOLLOW_UP_LEAN = 0.5
 #: Passages each preferred article adds to the candidates, so a follow-up whose words are
 #: common elsewhere still reads the cited article.
 PREFERRED_CANDIDATES = 10
+#: Pages a site generator publishes at their folder's address (MkDocs, Docusaurus, Jekyll,
+#: Hugo), when CITEBOT_URL_TEMPLATE gives directory-style addresses (`{path}/`).
+FOLDER_PAGES = frozenset({"index", "_index", "README"})
 
 
 @dataclass(frozen=True)
@@ -261,6 +264,12 @@ class Engine:
         if self._by_id.get(article.article_id, 0) >= self._outside_corpus:
             return None
         path = article.source.rsplit(".", 1)[0] if "." in article.source else article.source
+        folder, _, name = path.rpartition("/")
+        if name in FOLDER_PAGES and "{path}/" in self.url_template:
+            # Site generators publish a folder's index page at the folder's own address.
+            if not folder:
+                return self.url_template.replace("{path}/", "")
+            path = folder
         return self.url_template.replace("{path}", quote(path, safe="/-_.~"))
 
     def passage_count_of(self, article_id: str) -> int:

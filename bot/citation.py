@@ -1,6 +1,17 @@
-"""How an excerpt is cited, in the terminal and on Discord alike: `Title › Section — ¶4–5`."""
+"""How an excerpt is cited and shown, in the terminal and on Discord alike: `Title › Section — ¶4–5`."""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+#: A fenced code block in article text (the corpus fences every code block), closed or
+#: cut short with "…".
+FENCED_CODE = re.compile(
+    r"^```([\w+#.-]*)\n(.*?)(?:(?P<close>\n```)(?=\n|\Z)|(?P<cut>\n…)\Z)", re.M | re.S
+)
+#: A code span (`name`) in prose.
+INLINE_CODE = re.compile(r"(?<!`)`[^`\n]+`(?!`)")
 
 
 def paragraph_span(paragraphs: tuple[int, int]) -> str:
@@ -16,3 +27,10 @@ def citation(
     comes from, joined by `joiner`: where a reader finds it on the page."""
     where = f"{title} › {section}" if section else title
     return f"{where}{joiner}{paragraph_span(paragraphs)}"
+
+
+def outside_code(text: str, highlights: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The highlights that fall in prose: code is shown as the page has it, never bolded."""
+    code = [block.span() for block in FENCED_CODE.finditer(text) if "```" not in block.group(2)]
+    code += [span.span() for span in INLINE_CODE.finditer(text)]
+    return [(s, e) for s, e in highlights if not any(s < end and e > start for start, end in code)]

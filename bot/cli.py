@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot import __version__
-from bot.citation import citation
+from bot.citation import citation, outside_code
 from bot.errors import CitebotError, QuestionError
 from bot.settings import Settings
 
@@ -401,7 +401,7 @@ def _print_answer(answer: Any, console: Any) -> None:
     for result in answer.results:
         excerpt = Text(f"{result.rank}. ")
         body = Text(result.excerpt)
-        for start, end in result.highlights:
+        for start, end in outside_code(result.excerpt, result.highlights):
             body.stylize("bold", start, end)
         excerpt.append_text(body)
         console.print(excerpt, highlight=False)

@@ -4,7 +4,7 @@
 the bot sends (bot/render), then draws that payload in Discord's dark theme with
 Pillow (an optional dependency: `pip install '.[preview]'`). It is a close sketch,
 not a screenshot: the markdown Citebot uses (bold, block quotes, links, inline code,
-escapes) is drawn; the 👍 / 👎 buttons are drawn as ▲ / ▼ when no emoji font is at hand.
+code blocks, escapes) is drawn; the 👍 / 👎 buttons are drawn as ▲ / ▼ when no emoji font is at hand.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ EMBED_PAD = 14
 BAR = 4
 QUOTE_BAR = 4
 QUOTE_INDENT = 14
+CODE_PAD = 8
 LINE_GAP = 5
 BACKGROUND = (49, 51, 56)
 EMBED_BACKGROUND = (43, 45, 49)
@@ -42,6 +43,8 @@ GREY_BUTTON = (78, 80, 88)
 WHITE = (255, 255, 255)
 
 FONT_FOLDERS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/Library/Fonts")
+#: The line that opens a code block (its language, if any, is not drawn); "```" closes it.
+_FENCE = re.compile(r"```[\w+#.-]*")
 _INLINE = re.compile(r"\\(.)|\*\*|`([^`]*)`|\[((?:\\.|[^\]\\])*)\]\(([^)\s]+)\)", re.S)
 
 
@@ -140,11 +143,29 @@ def parse_inline(text: str) -> list[Run]:
     return [run for run in runs if run.text]
 
 
+def description_lines(description: str) -> list[tuple[tuple[Run, ...], bool, str]]:
+    """An embed description's lines as Discord draws them, before wrapping: each line's
+    runs, whether it is quoted, and its kind ("text", or "code" inside a code block,
+    whose fences are not drawn and whose text is shown as typed)."""
+    lines: list[tuple[tuple[Run, ...], bool, str]] = []
+    in_code = False
+    for raw in description.split("\n"):
+        if raw == "```" if in_code else _FENCE.fullmatch(raw):
+            in_code = not in_code
+        elif in_code:
+            lines.append(((Run(raw, code=True),) if raw else (), False, "code"))
+        else:
+            quoted = raw.startswith(">")
+            text = raw[2:] if raw.startswith("> ") else raw[1:] if quoted else raw
+            lines.append((tuple(parse_inline(text)), quoted, "text"))
+    return lines
+
+
 @dataclass(frozen=True)
 class _Line:
     runs: tuple[Run, ...]
     quoted: bool
-    kind: str = "text"  # "text", "title", "footer", "gap"
+    kind: str = "text"  # "text", "code", "title", "footer", "gap"
 
 
 def _embed_lines(embed: dict[str, Any], fonts: _Fonts, draw: ImageDraw.ImageDraw) -> list[_Line]:
@@ -154,12 +175,10 @@ def _embed_lines(embed: dict[str, Any], fonts: _Fonts, draw: ImageDraw.ImageDraw
     title = [Run(r.text, bold=True) for r in parse_inline(embed.get("title", ""))]
     lines.extend(_Line(tuple(w), False, "title") for w in _wrap(title, width, fonts, draw))
     lines.append(_Line((), False, "gap"))
-    for raw in str(embed.get("description", "")).split("\n"):
-        quoted = raw.startswith(">")
-        text = raw[2:] if raw.startswith("> ") else raw[1:] if quoted else raw
-        room = width - (QUOTE_INDENT if quoted else 0)
-        wrapped = _wrap(parse_inline(text), room, fonts, draw) or [[]]
-        lines.extend(_Line(tuple(w), quoted) for w in wrapped)
+    for runs, quoted, kind in description_lines(str(embed.get("description", ""))):
+        room = width - (QUOTE_INDENT if quoted else 2 * CODE_PAD if kind == "code" else 0)
+        wrapped = _wrap(list(runs), room, fonts, draw) or [[]]
+        lines.extend(_Line(tuple(w), quoted, kind) for w in wrapped)
     footer = (embed.get("footer") or {}).get("text")
     if footer:
         lines.append(_Line((), False, "gap"))
@@ -234,6 +253,9 @@ def _draw_embed(
         if line.quoted:
             draw.rectangle((x0, y, x0 + QUOTE_BAR - 1, y + step), fill=QUOTE)
             x += QUOTE_INDENT
+        if line.kind == "code":
+            draw.rectangle((x0, y, right - EMBED_PAD, y + step), fill=CODE_BACKGROUND)
+            x += CODE_PAD
         for run in line.runs:
             x = _draw_run(draw, run, line.kind, fonts, x, y)
         y += step
@@ -247,7 +269,7 @@ def _draw_run(
     font = fonts.small if kind == "footer" else fonts.of(run)
     colour = MUTED if kind == "footer" else LINK if run.link else WHITE if run.bold else TEXT
     width = draw.textlength(run.text, font=font)
-    if run.code:
+    if run.code and kind != "code":  # a code span; a code block's box is drawn whole
         draw.rounded_rectangle(
             (x - 1, y + 1, x + width + 1, y + fonts.line - 3), radius=3, fill=CODE_BACKGROUND
         )

@@ -118,6 +118,9 @@ def test_contractions_without_apostrophes_are_expanded(reader: QuestionReader) -
     assert reader.read("ive tried, youre right, it wont start, isnt it").text() == (
         "i have tried, you are right, it will not start, is not it"
     )
+    assert reader.read("i dont know why the role doesnt show").text() == (
+        "i do not know why the role does not show"
+    )
 
 
 def test_words_that_are_also_contractions_stay(reader: QuestionReader) -> None:

@@ -103,6 +103,30 @@ def test_code_excerpts_keep_their_lines_and_cite_the_section_with_its_link(
     assert "$ git checkout -- path/to/file.py\n\n# Discard ALL changes" in result["excerpt"]
 
 
+def test_on_a_terminal_the_question_words_are_bold_in_prose_never_inside_code(
+    workdir: Path,
+) -> None:
+    (workdir / "corpus" / "tools").mkdir(parents=True)
+    (workdir / "corpus" / "tools" / "git.md").write_text(GIT_PAGE, encoding="utf-8")
+    # FORCE_COLOR: rich styles the output as it would on a terminal.
+    shown = run_citebot(
+        "ask",
+        "How do I discard changes to a file with git checkout?",
+        "-k",
+        "1",
+        cwd=workdir,
+        env={"FORCE_COLOR": "1", "TERM": "xterm-256color"},
+    )
+    assert shown.returncode == 0, shown.stderr
+    bold = "\x1b[1m"
+    assert f"you {bold}changed" in shown.stdout, shown.stdout
+    block = shown.stdout[shown.stdout.index("```bash") : shown.stdout.rindex("```") + 3]
+    assert block == (
+        "```bash\n# Discard changes\n$ git checkout -- path/to/file.py\n\n"
+        "# Discard ALL changes\n$ git checkout -- .\n```"
+    ), block
+
+
 RELEASE_PAGE = """# Releasing
 
 ## Publishing a release

@@ -77,9 +77,16 @@ def test_markdown_headings_give_each_paragraph_its_section_path(tmp_path: Path) 
     assert by_text["Something else."] == "Other"
 
 
-def test_a_heading_or_faq_question_never_ends_a_passage(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "form",
+    ["**Q: {question}**", "Q: {question}", "### {question}", "**{question}**"],
+    ids=["bold-q-line", "q-line", "heading", "bold-question-line"],
+)
+def test_a_heading_or_faq_question_never_ends_a_passage(tmp_path: Path, form: str) -> None:
     faq = "\n\n".join(
-        f"**Q: Why can't I do thing {n}?**\n\nBecause rule {n} says so. {FILLER}" for n in range(4)
+        form.format(question=f"Why can't I do thing {n}?")
+        + f"\n\nBecause rule {n} says so. {FILLER}"
+        for n in range(4)
     )
     write(
         tmp_path / "c",
@@ -94,7 +101,8 @@ def test_a_heading_or_faq_question_never_ends_a_passage(tmp_path: Path) -> None:
     passages = passage_texts(article, min_words=40, max_words=150)
     for text in passages:
         last = text.rsplit("\n\n", 1)[-1]
-        assert not last.startswith(("Q:", "Uploads", "Why is my post closed?")), passages
+        assert not last.startswith(("Q:", "Uploads")), passages
+        assert not last.endswith("?"), passages
     # Each question is in the same passage as its answer.
     for n in range(4):
         [holding] = [t for t in passages if f"thing {n}?" in t]
@@ -204,17 +212,56 @@ def test_url_template_links_every_file_to_its_section_and_front_matter_url_wins(
     assert quota.link == "https://own.example/page#quotas"
 
 
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        (
+            "https://example.org/docs/{path}/",
+            {
+                "index": "https://example.org/docs/",
+                "guides/index": "https://example.org/docs/guides/",
+                "api/README": "https://example.org/docs/api/",
+                "guides/indexing": "https://example.org/docs/guides/indexing/",
+            },
+        ),
+        (
+            # Addresses with an extension keep the index page's own name.
+            "https://example.org/docs/{path}.html",
+            {
+                "index": "https://example.org/docs/index.html",
+                "guides/index": "https://example.org/docs/guides/index.html",
+                "api/README": "https://example.org/docs/api/README.html",
+                "guides/indexing": "https://example.org/docs/guides/indexing.html",
+            },
+        ),
+    ],
+)
+def test_a_folders_index_page_links_to_the_folder_as_site_generators_publish_it(
+    tmp_path: Path, template: str, expected: dict[str, str]
+) -> None:
+    for article_id in expected:
+        write(tmp_path / "c", f"{article_id}.md", f"# {article_id}\n\nText of {article_id}.\n")
+    engine = engine_for(tmp_path / "c", tmp_path, url_template=template)
+    urls = {}
+    for article_id in expected:
+        article = engine.article(article_id.lower())  # ids are case-folded
+        assert article is not None
+        urls[article_id] = engine.article_url(article)
+    assert urls == expected
+
+
 def test_without_a_url_there_is_no_link(tmp_path: Path) -> None:
     write(tmp_path / "c", "a.md", "# A\n\n## Dormant posts\n\nPosts go dormant after an hour.\n")
     [result] = engine_for(tmp_path / "c", tmp_path).answer("When do posts go dormant?", k=1).results
     assert (result.url, result.link, result.section) == (None, None, "Dormant posts")
 
 
-def test_description_front_matter_is_searchable_like_the_title(tmp_path: Path) -> None:
+@pytest.mark.parametrize("key", ["description", "summary"])
+def test_description_front_matter_is_searchable_like_the_title(tmp_path: Path, key: str) -> None:
     write(
         tmp_path / "c",
         "a.md",
-        "---\ntitle: Channels\ndescription: Everything about the walrus operator.\n---\n\n"
+        f"---\ntitle: Channels\n{key}: Everything about the walrus operator.\n---\n\n"
         "Assignment expressions name a value inside a condition.\n",
     )
     write(tmp_path / "c", "b.md", "# Other\n\nNothing about it here, only cats.\n")
@@ -570,3 +617,46 @@ def test_html_list_items_keep_their_bullets_and_numbers(tmp_path: Path) -> None:
         "- The changelog.",
         "- The tests.",
     ]
+
+
+@pytest.mark.parametrize("callout", ["Info", "Warning", "Danger", "Note", "Tip"])
+def test_every_mdx_callout_keeps_its_text_on_one_line_or_many(tmp_path: Path, callout: str) -> None:
+    write(
+        tmp_path / "c",
+        "limits.mdx",
+        f"# Limits\n\nSome routes are limited.\n\n<{callout}>\n  Bots may send five messages "
+        f"per second.\n\n  Webhooks share the **same** bucket.\n</{callout}>\n\n"
+        f"<{callout}>Invites expire after a day.</{callout}>\n",
+    )
+    assert paragraphs(only_article(tmp_path / "c")) == [
+        "Some routes are limited.",
+        "Bots may send five messages per second.",
+        "Webhooks share the same bucket.",
+        "Invites expire after a day.",
+    ]
+
+
+def test_mdx_tabs_and_accordion_groups_are_content_that_answers(tmp_path: Path) -> None:
+    write(
+        tmp_path / "c",
+        "send.mdx",
+        "---\ntitle: Sending messages\n---\nimport { Tabs, Tab } from '@/components/tabs'\n\n"
+        '# Sending messages\n\n<Tabs>\n  <Tab title="Python">\n'
+        "    Call channel.send with the text of the message.\n  </Tab>\n"
+        '  <Tab title="JavaScript">\n    Call channel.send and await the promise it returns.\n'
+        '  </Tab>\n</Tabs>\n\n<AccordionGroup>\n  <Accordion title="Embeds">\n'
+        "    A message holds at most ten embeds.\n  </Accordion>\n</AccordionGroup>\n\n"
+        '<Frame>\n  <img src="/send.png" alt="The send button" />\n</Frame>\n',
+    )
+    article = only_article(tmp_path / "c")
+    assert paragraphs(article) == [
+        "Python",
+        "Call channel.send with the text of the message.",
+        "JavaScript",
+        "Call channel.send and await the promise it returns.",
+        "Embeds",
+        "A message holds at most ten embeds.",
+    ]
+    answer = engine_for(tmp_path / "c", tmp_path).answer("How many embeds can a message hold?")
+    assert answer.found
+    assert "at most ten embeds" in answer.results[0].excerpt

@@ -81,3 +81,27 @@ async def test_watcher_reload_is_skipped_when_no_file_changed(settings: Settings
     await live.reload(only_if_changed=True)
     assert live.engine is not built
     assert live.engine.article("tapirs") is not None
+
+
+async def test_a_changed_synonyms_file_is_reloaded_with_the_corpus(settings: Settings) -> None:
+    (settings.corpus_dir / "okapi.md").write_text(
+        "# Okapis\n\nKeepers feed the okapi fig leaves twice a day.", encoding="utf-8"
+    )
+    live = LiveEngine(settings)
+    await live.reload()
+    question = "what do okapis eat"
+
+    def highlighted() -> set[str]:
+        [top] = live.engine.answer(question, k=1).results
+        return {top.excerpt[s:e].casefold() for s, e in top.highlights}
+
+    assert "feed" not in highlighted()
+    synonyms = settings.corpus_dir / "synonyms.txt"
+    synonyms.write_text("eat, feed\n", encoding="utf-8")
+    # The watcher's reload: only a change rebuilds, and the synonyms file is one.
+    await live.reload(only_if_changed=True)
+    assert "feed" in highlighted()
+    synonyms.write_text("# none for now\n", encoding="utf-8")
+    await live.reload(only_if_changed=True)
+    assert "feed" not in highlighted()
+    assert live.engine.article("synonyms") is None

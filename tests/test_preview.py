@@ -8,7 +8,10 @@ from pathlib import Path
 from PIL import Image
 from support import run_citebot
 
-from bot.preview import parse_inline
+from bot import render
+from bot.answer import Engine
+from bot.preview import description_lines, parse_inline
+from bot.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -76,3 +79,34 @@ def test_preview_takes_ask_s_article_and_k(tmp_path: Path) -> None:
         assert drawn_one.size[1] < drawn_three.size[1]  # one excerpt drawn, not three
     assert unknown.returncode == 2
     assert "no article with the id 'nope'" in unknown.stderr
+
+
+def test_a_code_block_is_drawn_as_code_its_fences_hidden_and_its_text_as_typed(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "git.md").write_text(
+        "# Git\n\n## Undoing changes\n\nTo throw away what you changed, check it out again:\n\n"
+        "```bash\n# Discard *changes*\n$ git checkout -- path/to/file_1.py\n\n# Discard ALL\n```\n",
+        encoding="utf-8",
+    )
+    engine = Engine.open(Settings(corpus_dir=tmp_path / "corpus", data_dir=tmp_path / "data"))
+    answer = engine.answer("how do i discard changes with git checkout", k=1)
+    description = render.render_answer(answer).embeds[0].description
+
+    lines = description_lines(description)
+
+    code = [("".join(run.text for run in runs), kind) for runs, _, kind in lines if kind == "code"]
+    assert code == [
+        ("# Discard *changes*", "code"),
+        ("$ git checkout -- path/to/file_1.py", "code"),
+        ("", "code"),
+        ("# Discard ALL", "code"),
+    ]
+    assert all(
+        run.code and not run.bold for runs, _, kind in lines if kind == "code" for run in runs
+    )
+    drawn = ["".join(run.text for run in runs) for runs, _, _ in lines]
+    assert not any("```" in text or text == "bash" for text in drawn), drawn
+    [prose] = [runs for runs, quoted, _ in lines if quoted and runs]
+    assert [run.text for run in prose if run.bold] == ["changed"]

@@ -9,6 +9,8 @@ from urllib.parse import quote as url_quote
 
 import discord
 
+from bot.citation import FENCED_CODE, INLINE_CODE
+
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
@@ -118,14 +120,6 @@ def fit_article(text: str, limit: int) -> str:
     )
 
 
-#: A fenced code block in article text (the corpus fences every code block), closed or
-#: cut short with "…".
-_FENCED = re.compile(
-    r"^```([\w+#.-]*)\n(.*?)(?:(?P<close>\n```)(?=\n|\Z)|(?P<cut>\n…)\Z)", re.M | re.S
-)
-_INLINE_CODE = re.compile(r"(?<!`)`[^`\n]+`(?!`)")
-
-
 def article_markdown(
     text: str,
     highlights: Sequence[tuple[int, int]] = (),
@@ -139,7 +133,7 @@ def article_markdown(
     """
     out: list[str] = []
     position = 0
-    for block in _FENCED.finditer(text):
+    for block in FENCED_CODE.finditer(text):
         if "```" in block.group(2):
             continue  # not a block Discord would draw as the article has it: prose
         before = text[position : block.start()]
@@ -169,7 +163,7 @@ def _prose(
     """text[start:end] outside code blocks: escaped, its code spans kept as code."""
     parts: list[str] = []
     position = start
-    for span in _INLINE_CODE.finditer(text, start, end):
+    for span in INLINE_CODE.finditer(text, start, end):
         parts.append(_escaped(text, position, span.start(), highlights, bold))
         parts.append(span.group())
         position = span.end()
