@@ -419,6 +419,9 @@ class Engine:
     def _evidence(self, asked: _Asked, best: Candidate) -> Evidence:
         """What the best candidate holds of the question, for the "not found" decision."""
         top = best.sentences[best_sentence(best.sentences)]
+        held: dict[str, int] = {}
+        for form, term in asked.query.concept_of.items():
+            held[term] = max(held.get(term, 0), self.index.doc_freq(form))
         return evidence(
             asked.query.weights,
             asked.informative,
@@ -428,6 +431,7 @@ class Engine:
             max(s.local for s in best.sentences),
             best.bm25,
             self.index.n_docs,
+            held,
         )
 
     def prepare(self) -> None:
