@@ -15,6 +15,7 @@ from bot.found import (
     UNKNOWN_AT_MOST,
     answers,
     confidence,
+    english_share,
     evidence,
     informativeness,
 )
@@ -159,25 +160,11 @@ def test_a_library_larger_than_any_in_the_fit_is_read_as_the_largest() -> None:
     assert at(1_000_000) > THRESHOLD
 
 
-def test_subject_share_by_hand() -> None:
-    # In a library of 10 passages, "lighthous" is in all of them and "built" in one.
-    weights = {"lighthous": 0.05, "built": 2.0}
-    informative = {"lighthous": 0.6, "built": 0.4}
-    known = frozenset(weights)
-    found = evidence(
-        weights, informative, known, known, 1.0, 1.0, 2.0, 10, {"lighthous": 10, "built": 1}
-    )
-    # A matched word counts by the share of the other passages that hold it too: all 9
-    # for "lighthous", none for "built".
-    assert found.subject == pytest.approx(0.6 * 1.0 + 0.4 * 0.0)
-    # The same words in a library of 10,000 passages are nobody's subject.
-    large = evidence(
-        weights, informative, known, known, 1.0, 1.0, 2.0, 10_000, {"lighthous": 10, "built": 1}
-    )
-    assert large.subject == pytest.approx(0.6 * 9 / 9_999)
-    # In a library of one passage every word it holds is in "every passage": no subject.
-    single = evidence(weights, informative, known, known, 1.0, 1.0, 2.0, 1, {"lighthous": 1})
-    assert single.subject == 0.0
+def test_english_share_is_how_often_english_passages_hold_a_word() -> None:
+    assert english_share(informativeness("the")) > 0.99
+    assert english_share(informativeness("lighthouse")) < english_share(informativeness("elected"))
+    assert english_share(informativeness("elected")) < 0.01
+    assert english_share(informativeness("xyzzyq")) == 0.0  # English never saw it
 
 
 def test_rare_missed_word_by_hand() -> None:
@@ -228,20 +215,37 @@ def lighthouse_library(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 
 
 def test_one_article_library_answers_through_its_subject(lighthouse_library: Engine) -> None:
-    # "lighthouse" is in every passage, so it weighs next to nothing as idf; the
-    # question names the library's subject all the same, and "built" finds the sentence.
+    # "lighthouse" is in every passage, so it weighs next to nothing as the library's
+    # idf; it is still most of what the question names, and "built" finds the sentence.
     answer = lighthouse_library.answer("Who built the lighthouse?")
     assert answer.found
     assert "Thomas Stevenson" in answer.results[0].excerpt
 
 
+def test_small_library_weighs_its_words_as_english_does(lighthouse_library: Engine) -> None:
+    # "Stevenson" and "electricity" are each in one of the article's five passages: the
+    # library alone would weigh them the same. English writes "electricity" far more
+    # often, so in a library this small it weighs less.
+    read = lighthouse_library.reader.read("Stevenson or electricity?")
+    weights = lighthouse_library._understand(read).query.weights
+    assert lighthouse_library.index.doc_freq("stevenson") == 1
+    assert lighthouse_library.index.doc_freq("electr") == 1
+    assert weights["stevenson"] > weights["electr"]
+
+
 @pytest.mark.parametrize(
-    "question", ["How do I cache responses in Redis?", "Who won the 1998 World Cup?"]
+    "question",
+    [
+        "How do I cache responses in Redis?",
+        "Who won the 1998 World Cup?",
+        "How much does a ticket to the lighthouse cost?",
+    ],
 )
-def test_one_article_library_refuses_another_subject(
+def test_one_article_library_refuses_what_it_does_not_say(
     lighthouse_library: Engine, question: str
 ) -> None:
-    # The second shares "1998" with the article, and nothing else.
+    # The second shares "1998" with the article and nothing else; the third names its
+    # subject, which is in every passage, and nothing the article says about it.
     assert not lighthouse_library.answer(question).found
 
 
