@@ -13,11 +13,15 @@ evidence the engine computed for its best passage is kept:
 A logistic model is fitted on the features of `bot.found.features`, each scenario's
 answerable and off-topic sides weighing the same in total, answerable ones `--pos`
 times more (a wrongly refused question costs more than an excerpt that does not
-answer). The table gives, per scenario, the "not found" rate at each threshold;
-the weights block is what bot/found.py holds.
+answer), and a scenario `--weigh` times more (`per=3,docs=3,chat=3`: the one-article
+libraries and the docs sets, whose targets are furthest). The table gives, per
+scenario, the "not found" rate at each threshold and at the chosen one: the lowest
+(in steps of 0.05) at which the holdout refuses at least `--holdout` of its
+questions. The weights block is what bot/found.py holds; `--write` puts it there.
 
     python benchmarks/fit_not_found.py ../shared/eval/squad-dev-v1.1-public.json \\
-        benchmarks/docsets/fastapi-tutorial benchmarks/docsets/crewai-guide --pos 2
+        benchmarks/docsets/fastapi-tutorial benchmarks/docsets/crewai-guide \\
+        --pos 2 --weigh per=3,docs=3,chat=3 --write
 
 Asking everything takes minutes; `--save FILE` keeps what was collected and `--load FILE`
 refits on it (after a change to `bot.found.evidence` or `features`) without asking again.
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import pickle
+import re
 import sys
 import tempfile
 from collections import Counter
@@ -118,16 +123,29 @@ def evidences(raw: list[RawRow]) -> list[Row]:
 
 
 def fit(
-    rows: list[Row], pos: float, l2: float = 1e-2, names: list[str] | None = None
+    rows: list[Row],
+    pos: float,
+    l2: float = 1e-2,
+    names: list[str] | None = None,
+    weigh: dict[str, float] | None = None,
 ) -> tuple[list[str], np.ndarray]:
-    """Weighted logistic regression by Newton's method; returns names and weights + bias."""
+    """Weighted logistic regression by Newton's method; returns names and weights + bias.
+
+    `weigh` multiplies a scenario's weight, by its name or the part before ":"."""
     kept = [(s, y, e) for s, y, e in rows if e is not None]
     names = names or list(bot.found.features(kept[0][2]))
     x = np.array([[bot.found.features(e)[n] for n in names] + [1.0] for _, _, e in kept])
     y = np.array([label for _, label, _ in kept], dtype=float)
     counts = Counter((s, label) for s, label, _ in kept)
+    weigh = weigh or {}
     sample = np.array(
-        [1000.0 / counts[(s, label)] * (pos if label else 1.0) for s, label, _ in kept]
+        [
+            1000.0
+            / counts[(s, label)]
+            * (pos if label else 1.0)
+            * weigh.get(s, weigh.get(s.split(":")[0], 1.0))
+            for s, label, _ in kept
+        ]
     )
     w = np.zeros(x.shape[1])
     for _ in range(50):
@@ -138,23 +156,37 @@ def fit(
     return names, w
 
 
-def report(rows: list[Row], names: list[str], w: np.ndarray, thresholds: list[float]) -> None:
-    """'Not found' rate per scenario and side at each threshold."""
-    groups = sorted({(s, label) for s, label, _ in rows})
-    print("| scenario | side | n | " + " | ".join(f"t={t:g}" for t in thresholds) + " |")
-    print("|---|---|---:|" + "---:|" * len(thresholds))
-    for scenario, label in groups:
-        scores = [
+def scores(rows: list[Row], names: list[str], w: np.ndarray) -> dict[tuple[str, int], list[float]]:
+    """The model's score of every question, by scenario and side (no passage: -1e9)."""
+    found: dict[tuple[str, int], list[float]] = {}
+    for s, label, e in rows:
+        found.setdefault((s, label), []).append(
             -1e9
             if e is None
             else float(np.dot([bot.found.features(e)[n] for n in names], w[:-1]) + w[-1])
-            for s, lab, e in rows
-            if s == scenario and lab == label
-        ]
-        rates = [sum(v < t for v in scores) / len(scores) for t in thresholds]
+        )
+    return found
+
+
+def threshold(scored: dict[tuple[str, int], list[float]], holdout: float) -> float:
+    """The lowest threshold (steps of 0.05) at which the holdout refuses `holdout`."""
+    off = scored[("holdout", 0)]
+    for step in range(-100, 101):
+        if sum(v < step / 20 for v in off) / len(off) >= holdout:
+            return step / 20
+    raise SystemExit(f"no threshold up to 5 refuses {holdout:.0%} of the holdout")
+
+
+def report(scored: dict[tuple[str, int], list[float]], thresholds: list[float]) -> None:
+    """'Not found' rate per scenario and side at each threshold."""
+    print("| scenario | side | n | " + " | ".join(f"t={t:g}" for t in thresholds) + " |")
+    print("|---|---|---:|" + "---:|" * len(thresholds))
+    for scenario, label in sorted(scored):
+        values = scored[(scenario, label)]
+        rates = [sum(v < t for v in values) / len(values) for t in thresholds]
         side = "answerable" if label else "off-topic"
         print(
-            f"| {scenario} | {side} | {len(scores)} | "
+            f"| {scenario} | {side} | {len(values)} | "
             + " | ".join(f"{r:.3f}" for r in rates)
             + " |"
         )
@@ -171,6 +203,16 @@ def main() -> None:
         default=[-2.0, -1.5, -1.0, -0.5, 0.0],
         help="comma-separated thresholds the table shows",
     )
+    parser.add_argument(
+        "--weigh",
+        type=lambda text: {k: float(v) for k, v in (p.split("=") for p in text.split(","))},
+        default={},
+        help="scenario weights, e.g. per=3,docs=3,chat=3",
+    )
+    parser.add_argument(
+        "--holdout", type=float, default=0.705, help="holdout share the threshold refuses"
+    )
+    parser.add_argument("--write", action="store_true", help="write the fit into bot/found.py")
     parser.add_argument("--save", type=Path, help="keep what was collected in this file")
     parser.add_argument("--load", type=Path, help="refit on a file --save wrote (no asking)")
     args = parser.parse_args()
@@ -181,13 +223,35 @@ def main() -> None:
     if args.save:
         args.save.write_bytes(pickle.dumps(raw))
     rows = evidences(raw)
-    names, w = fit(rows, args.pos)
+    names, w = fit(rows, args.pos, weigh=args.weigh)
     w = np.round(w, 2)  # the table shows what bot/found.py will hold
-    report(rows, names, w, args.thresholds)
-    print("\nWEIGHTS: dict[str, float] = {")
-    for name, value in zip(names, w[:-1], strict=True):
-        print(f'    "{name}": {value:.2f},')
-    print(f"}}\nBIAS = {w[-1]:.2f}")
+    scored = scores(rows, names, w)
+    chosen = threshold(scored, args.holdout)
+    report(scored, sorted({*args.thresholds, chosen}))
+    block = (
+        "WEIGHTS: dict[str, float] = {\n"
+        + "".join(
+            f'    "{name}": {value:.2f},\n' for name, value in zip(names, w[:-1], strict=True)
+        )
+        + f"}}\nBIAS = {w[-1]:.2f}\n"
+    )
+    print(f"\n{block}THRESHOLD = {chosen:g}")
+    if args.write:
+        write(block, chosen)
+
+
+def write(block: str, chosen: float) -> None:
+    """Put the fitted weights, bias and threshold into bot/found.py."""
+    path = Path(bot.found.__file__)
+    text = path.read_text(encoding="utf-8")
+    text, weights = re.subn(
+        r"WEIGHTS: dict\[str, float\] = \{\n.*?\}\nBIAS = .*?\n", block, text, flags=re.S
+    )
+    text, thresholds = re.subn(r"\nTHRESHOLD = .*\n", f"\nTHRESHOLD = {chosen:g}\n", text)
+    if (weights, thresholds) != (1, 1):
+        raise SystemExit(f"{path}: the WEIGHTS/BIAS/THRESHOLD block was not found")
+    path.write_text(text, encoding="utf-8")
+    print(f"written to {path}")
 
 
 if __name__ == "__main__":

@@ -10,16 +10,33 @@ import pytest
 from bot.answer import Engine
 from bot.found import (
     MAX_SIZE,
+    RARE_UNKNOWN_AT_MOST,
     THRESHOLD,
     UNKNOWN_AT_MOST,
     answers,
     confidence,
+    english_share,
     evidence,
     informativeness,
 )
 from bot.settings import Settings
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_e0b9468542a9bc2d.txt"
+FASTAPI_PAGES = Path(__file__).resolve().parents[1] / "benchmarks" / "docsets" / "fastapi-tutorial"
+
+#: A one-article library whose subject is in every paragraph, as an admin's first article is.
+LIGHTHOUSE = """The Skerry Lighthouse
+
+The Skerry lighthouse stands on a bare rock eleven miles off the northern coast. At high tide the sea covers all of the rock but the tower's base, and in winter storms waves break over the lantern gallery. Ships bound for the northern ports have steered by the lighthouse for more than a century and a half.
+
+The lighthouse was built by the engineer Thomas Stevenson between 1851 and 1854. Granite for the tower was cut and dressed on the mainland, numbered stone by stone, and shipped out in calm weather. Masons could land on the rock on fewer than ninety days a year, so the lighthouse took four summers to finish.
+
+Keepers lived at the lighthouse in shifts of six weeks, three men at a time. They tended the lamp through the night, wound the clockwork that turned the lens, and wrote the weather into a log every three hours. A relief boat brought food, oil and letters, when the sea allowed it to come alongside the lighthouse.
+
+The lighthouse light was converted to electricity in 1931. A generator house was built on the landing stage, the oil lamp was replaced by a lamp of three thousand watts, and the clockwork rotation gave way to an electric motor. The range of the lighthouse rose from eighteen to twenty four miles.
+
+Since 1998 the lighthouse has been automatic. No keeper lives on the rock any more: the light, the fog signal and the generators are watched from the mainland, and a maintenance crew visits the lighthouse by helicopter twice a year to service the lamp and inspect the tower.
+"""
 
 
 def test_informativeness_orders_words_by_how_much_they_name_a_subject() -> None:
@@ -141,3 +158,115 @@ def test_a_library_larger_than_any_in_the_fit_is_read_as_the_largest() -> None:
 
     assert at(1_000_000) == at(100_000) == at(round(math.exp(MAX_SIZE)) + 1)
     assert at(1_000_000) > THRESHOLD
+
+
+def test_english_share_is_how_often_english_passages_hold_a_word() -> None:
+    assert english_share(informativeness("the")) > 0.99
+    assert english_share(informativeness("lighthouse")) < english_share(informativeness("elected"))
+    assert english_share(informativeness("elected")) < 0.01
+    assert english_share(informativeness("xyzzyq")) == 0.0  # English never saw it
+
+
+def test_rare_missed_word_by_hand() -> None:
+    # Missed: "redi" (in one passage), "cach" (in 40), "xyzzyq" (nowhere, unknown to English).
+    weights = {"cach": 3.0, "respons": 1.0, "redi": 6.0, "xyzzyq": 7.0}
+    informative = {"cach": 0.55, "respons": 0.46, "redi": 0.75, "xyzzyq": 1.0}
+    held = {"cach": 40, "respons": 300, "redi": 1}
+    found = evidence(
+        weights, informative, frozenset(held), frozenset({"respons"}), 0.5, 0.5, 5.0, 1000, held
+    )
+    # "cach" is missed but common in the library: not a rare word. "xyzzyq" counts at most
+    # RARE_UNKNOWN_AT_MOST: a typo or a pasted id is no evidence of another subject.
+    assert found.rare_missed == pytest.approx(0.75)
+    assert found.rare_missed_total == pytest.approx(0.75 + RARE_UNKNOWN_AT_MOST)
+    matched_all = evidence(
+        weights, informative, frozenset(held), frozenset(weights), 0.5, 0.5, 5.0, 1000, held
+    )
+    assert matched_all.rare_missed == matched_all.rare_missed_total == 0.0
+
+
+def test_a_rare_missed_word_weighs_more_in_a_large_library_than_in_a_small_one() -> None:
+    # A small library paraphrases: its article says "built" where the question says
+    # "constructed", which it holds nowhere. A large one that never names "Redis" does
+    # not answer a question about it.
+    def cost(passages: int) -> float:
+        weights = {"cach": 3.0, "respons": 1.0, "redi": 6.0}
+        informative = {"cach": 0.55, "respons": 0.46, "redi": 0.75}
+        common = {"cach": 4, "respons": 20}
+        matched = frozenset(common)
+
+        def at(held: dict[str, int]) -> float:
+            return confidence(
+                evidence(
+                    weights, informative, frozenset(held), matched, 0.5, 0.5, 7.0, passages, held
+                )
+            )
+
+        # What missing "redi" costs when the library names it once rather than ten times.
+        return at({**common, "redi": 10}) - at({**common, "redi": 1})
+
+    assert cost(1000) > 0
+    assert cost(1000) > cost(30)
+
+
+@pytest.fixture(scope="module")
+def lighthouse_library(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    corpus = tmp_path_factory.mktemp("lighthouse")
+    (corpus / "skerry.txt").write_text(LIGHTHOUSE, encoding="utf-8")
+    return Engine.open(Settings(corpus_dir=corpus, data_dir=tmp_path_factory.mktemp("data")))
+
+
+def test_one_article_library_answers_through_its_subject(lighthouse_library: Engine) -> None:
+    # "lighthouse" is in every passage, so it weighs next to nothing as the library's
+    # idf; it is still most of what the question names, and "built" finds the sentence.
+    answer = lighthouse_library.answer("Who built the lighthouse?")
+    assert answer.found
+    assert "Thomas Stevenson" in answer.results[0].excerpt
+
+
+def test_small_library_weighs_its_words_as_english_does(lighthouse_library: Engine) -> None:
+    # "Stevenson" and "electricity" are each in one of the article's five passages: the
+    # library alone would weigh them the same. English writes "electricity" far more
+    # often, so in a library this small it weighs less.
+    read = lighthouse_library.reader.read("Stevenson or electricity?")
+    weights = lighthouse_library._understand(read).query.weights
+    assert lighthouse_library.index.doc_freq("stevenson") == 1
+    assert lighthouse_library.index.doc_freq("electr") == 1
+    assert weights["stevenson"] > weights["electr"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How do I cache responses in Redis?",
+        "Who won the 1998 World Cup?",
+        "How much does a ticket to the lighthouse cost?",
+    ],
+)
+def test_one_article_library_refuses_what_it_does_not_say(
+    lighthouse_library: Engine, question: str
+) -> None:
+    # The second shares "1998" with the article and nothing else; the third names its
+    # subject, which is in every passage, and nothing the article says about it.
+    assert not lighthouse_library.answer(question).found
+
+
+@pytest.fixture(scope="module")
+def fastapi_library(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    pages = FASTAPI_PAGES / "pages"
+    return Engine.open(Settings(corpus_dir=pages, data_dir=tmp_path_factory.mktemp("data")))
+
+
+def test_docs_library_refuses_a_tool_it_names_once_in_passing(fastapi_library: Engine) -> None:
+    # FastAPI's tutorial says "cache" and "responses" often, and names Redis once, in
+    # passing, on the background tasks page: it does not say how to cache in Redis.
+    answer = fastapi_library.answer("How do I cache responses in Redis?")
+    assert not answer.found
+
+
+def test_docs_library_answers_in_its_own_words(fastapi_library: Engine) -> None:
+    answer = fastapi_library.answer(
+        "Does a wildcard allow_origins work with cookies and Authorization headers?"
+    )
+    assert answer.found
+    assert "credentials" in answer.results[0].excerpt
