@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from bot.index._scoring import contributions
 from bot.index._selection import Hit, best, kth_largest, top_positions
 
 #: A term is looked up by binary search for the candidates when its postings are at
@@ -25,28 +26,33 @@ _THRESHOLD_SAMPLE = 1024
 
 
 class Term:
-    """One query term: postings (possibly restricted to a range), upper bound and,
-    for a frequent term, its dense column of contributions (same coordinates)."""
+    """One query term: postings (possibly restricted to a range) with the pair code of
+    each (`_scoring`), its idf, upper bound and, for a frequent term, its dense column
+    of contributions (same coordinates); `unit` is the factor of each pair code."""
 
-    __slots__ = ("ids", "weights", "count", "bound", "df", "column")
+    __slots__ = ("ids", "codes", "idf", "count", "bound", "df", "unit", "column")
 
     def __init__(
         self,
         ids: np.ndarray,
-        weights: np.ndarray,
+        codes: np.ndarray,
+        idf: float,
         count: int,
         bound: float,
+        unit: np.ndarray,
         column: np.ndarray | None = None,
     ) -> None:
         self.ids = ids
-        self.weights = weights
+        self.codes = codes
+        self.idf = idf
         self.count = count
         self.bound = bound
         self.df = ids.shape[0]
+        self.unit = unit
         self.column = column
 
     def contributions(self, selection: np.ndarray | slice = slice(None)) -> np.ndarray:
-        w = self.weights[selection]
+        w = contributions(self.idf, self.codes[selection], self.unit)
         return w * self.count if self.count != 1 else w
 
     def add_all(self, scores: np.ndarray) -> None:
