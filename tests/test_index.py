@@ -100,6 +100,29 @@ def test_frequencies_beyond_a_byte_keep_scores_exact_saved_and_loaded(tmp_path):
             assert_same_top_k(index.top_k(query, 5), expected_top_k(expected, 5))
 
 
+def test_more_pairs_than_two_bytes_number_get_wider_codes_and_stay_exact(tmp_path):
+    # Each document of length L holds terms occurring 1, 2, ..., m times: m (tf, L) pairs
+    # of its own, over 65,535 in all, so pair codes take 4 bytes instead of 2.
+    docs = []
+    for length in range(800, 2300):
+        doc, tf = [], 1
+        while len(doc) + tf <= length:
+            doc += [f"x{tf}"] * tf
+            tf += 1
+        docs.append(doc + ["rest"] * (length - len(doc)))
+    reference = BM25Okapi(docs)
+    index = BM25Index.build(iter(docs))
+    index.save(tmp_path / "bm25")
+    loaded = BM25Index.load(tmp_path / "bm25")
+    assert loaded.arrays()["codes"].dtype == np.uint32
+    assert loaded.arrays()["pair_tf"].shape[0] >= 1 << 16
+    for query in (["x1"], ["x40", "rest"], ["x60", "x2", "x2"], ["rest", "x7", "x63"]):
+        expected = reference.get_scores(query)
+        for searched in (index, loaded):
+            np.testing.assert_array_equal(searched.get_scores(query), expected)
+            assert_same_top_k(searched.top_k(query, 5), expected_top_k(expected, 5))
+
+
 @pytest.mark.parametrize(("k1", "b"), [(1.5, 1.0), (0.0, 0.75)])
 def test_a_zero_length_normaliser_leaves_absent_terms_at_zero(k1, b):
     # b = 1 gives an empty document a length normaliser of 0, k1 = 0 every document:
