@@ -16,6 +16,9 @@ from bot.index._selection import Hit, best, kth_largest, top_positions
 #: A term is looked up by binary search for the candidates when its postings are at
 #: least this many times longer than the candidate list; otherwise it is read whole.
 _PROBE_RATIO = 12
+#: A term's contributions are worked out for all its postings at once unless fewer
+#: than 1/_FEW of them are asked for.
+_FEW = 8
 #: Relative margin on pruning decisions: sums taken in another order may differ in
 #: the last bits, and pruning must never drop a document that could tie.
 _SLACK = 1e-9
@@ -30,7 +33,7 @@ class Term:
     each (`_scoring`), its idf, upper bound and, for a frequent term, its dense column
     of contributions (same coordinates); `unit` is the factor of each pair code."""
 
-    __slots__ = ("ids", "codes", "idf", "count", "bound", "df", "unit", "column")
+    __slots__ = ("ids", "codes", "idf", "count", "bound", "df", "unit", "column", "_weights")
 
     def __init__(
         self,
@@ -50,10 +53,21 @@ class Term:
         self.df = ids.shape[0]
         self.unit = unit
         self.column = column
+        self._weights: np.ndarray | None = None
 
     def contributions(self, selection: np.ndarray | slice = slice(None)) -> np.ndarray:
-        w = contributions(self.idf, self.codes[selection], self.unit)
-        return w * self.count if self.count != 1 else w
+        """The term's contributions (times its count) to its postings, or to a selection
+        of them: all are worked out once for the query unless a few are asked for."""
+        weights = self._weights
+        if weights is None:
+            if isinstance(selection, np.ndarray) and selection.shape[0] * _FEW < self.df:
+                w = contributions(self.idf, self.codes[selection], self.unit)
+                return w * self.count if self.count != 1 else w
+            weights = contributions(self.idf, self.codes, self.unit)
+            if self.count != 1:
+                weights *= self.count
+            self._weights = weights
+        return weights[selection]
 
     def add_all(self, scores: np.ndarray) -> None:
         np.add.at(scores, self.ids, self.contributions())
