@@ -1,6 +1,6 @@
 """BM25 search at scale: Citebot's BM25Index against rank-bm25, bm25s and tantivy.
 
-    python benchmarks/bm25_bench.py --sizes 10k,100k,1M [--queries 200] [--seed 0]
+    python benchmarks/bm25_bench.py --sizes 10k,100k,1M [--queries 200] [--seed 0] [--before REV]
 
 A synthetic corpus is generated from the seed: a Zipf(1.1) vocabulary of 50,000
 words, passages of 60-120 tokens, and queries of 3-8 tokens drawn from the same
@@ -9,7 +9,8 @@ so runs are repeatable and cheap to repeat.
 
 Every engine runs in its own subprocesses, so each peak RSS (``ru_maxrss`` of the
 child) is that engine's alone: one child builds and saves, another loads and
-answers the queries (warm: every query is run once untimed first). rank-bm25 has
+answers the queries (warm: every query is run once untimed first; with
+``--rounds N`` each is then timed N times and its best kept). rank-bm25 has
 no persistence: it builds and answers in one child, and at 1M passages answers
 only the first 10 queries (each takes seconds). The corpus is handed to Citebot
 as a stream (read from the cache in chunks, token ids turned into strings on the
@@ -17,6 +18,10 @@ fly: that work is inside its build time); rank-bm25 and bm25s need the whole
 tokenised corpus as lists, materialised before their build clock starts (and in
 their RSS, since they need it). tantivy gets each passage as whitespace-joined
 text, built with 2 threads.
+
+``--before REV`` adds Citebot as it was at the git revision REV (its ``bot/``
+package extracted with ``git archive``), run the same way, so a change to the index
+is measured before and after, side by side in one run.
 
 bm25s (default "lucene" method) and tantivy score differently from rank-bm25
 (other idf, quantised lengths in tantivy), so only Citebot is checked for
@@ -152,16 +157,23 @@ def folder_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def time_queries(search, queries: list[list[str]], warm: bool = True) -> tuple[list, list[float]]:
+def time_queries(
+    search, queries: list[list[str]], warm: bool = True, rounds: int = 1
+) -> tuple[list, list[float]]:
+    """Each query's results and time in ms (with `rounds` > 1, its best of that many
+    timed passes: on a shared machine the best is the least disturbed)."""
     if warm:
         for query in queries:
             search(query)
-    results, times = [], []
-    for query in queries:
-        started = time.perf_counter()
-        hits = search(query)
-        times.append((time.perf_counter() - started) * 1000)
-        results.append(hits)
+    results: list = []
+    times = [float("inf")] * len(queries)
+    for _ in range(rounds if warm else 1):
+        results = []
+        for i, query in enumerate(queries):
+            started = time.perf_counter()
+            hits = search(query)
+            times[i] = min(times[i], (time.perf_counter() - started) * 1000)
+            results.append(hits)
     return results, times
 
 
@@ -174,11 +186,11 @@ def child(args: argparse.Namespace) -> dict:
     out: dict = {"engine": args.engine, "phase": args.phase}
     baseline = peak_rss_mb()
 
-    if args.engine == "citebot":
-        sys.path.insert(0, str(ROOT))
+    if args.engine.startswith("citebot"):
+        sys.path.insert(0, args.root or str(ROOT))
         from bot.index import BM25Index
 
-        target = work / "citebot"
+        target = work / args.engine.replace("@", "-")
         if args.phase == "build":
             started = time.perf_counter()
             for _ in stream_docs(folder):
@@ -191,13 +203,16 @@ def child(args: argparse.Namespace) -> dict:
             index.save(target)
             out["save_s"] = time.perf_counter() - started
             out["disk_bytes"] = folder_bytes(target)
+            out["files"] = {p.name: p.stat().st_size for p in sorted(target.iterdir())}
             out["postings"] = int(index._doc_ids.shape[0])
             out["vocabulary"] = index.vocabulary_size
         else:
             started = time.perf_counter()
             index = BM25Index.load(target)
             out["load_s"] = time.perf_counter() - started
-            results, times = time_queries(lambda q: index.top_k(q, TOP), queries)
+            results, times = time_queries(
+                lambda q: index.top_k(q, TOP), queries, rounds=args.rounds
+            )
             out["times_ms"] = times
             out["results"] = results
             out["peak_rss_mb"] = peak_rss_mb()  # serving only, before the check below
@@ -264,7 +279,7 @@ def child(args: argparse.Namespace) -> dict:
                     (int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0
                 ]
 
-            results, times = time_queries(search, queries)
+            results, times = time_queries(search, queries, rounds=args.rounds)
             out["times_ms"] = times
             out["results"] = results
 
@@ -305,7 +320,7 @@ def child(args: argparse.Namespace) -> dict:
                 ]
                 return searcher.search(Query.boolean_query(should), TOP).hits
 
-            hits, times = time_queries(search, queries)
+            hits, times = time_queries(search, queries, rounds=args.rounds)
             out["times_ms"] = times
             out["results"] = [
                 [(int(searcher.doc(address)["id"][0]), float(score)) for score, address in found]
@@ -323,12 +338,20 @@ def child(args: argparse.Namespace) -> dict:
 # --- the parent -------------------------------------------------------------------------
 
 
-def run_child(engine: str, phase: str, folder: Path, work: Path, max_queries: int = 0) -> dict:
-    result_file = work / f"{engine}-{phase}.json"
+def run_child(
+    engine: str,
+    phase: str,
+    folder: Path,
+    work: Path,
+    max_queries: int = 0,
+    root: str = "",
+    rounds: int = 1,
+) -> dict:
+    result_file = work / f"{engine.replace('@', '-')}-{phase}.json"
     command = [
         sys.executable, str(Path(__file__).resolve()), "--child", engine, "--phase", phase,
         "--corpus", str(folder), "--work", str(work), "--result", str(result_file),
-        "--max-queries", str(max_queries),
+        "--max-queries", str(max_queries), "--root", root, "--rounds", str(rounds),
     ]  # fmt: skip
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True)
@@ -365,7 +388,7 @@ def overlap(a: list, b: list) -> float:
 def available(engine: str) -> str | None:
     module = {"citebot": "numpy", "rank-bm25": "rank_bm25", "bm25s": "bm25s", "tantivy": "tantivy"}
     try:
-        __import__(module[engine])
+        __import__(module[engine.split("@")[0]])
     except ImportError:
         return f"{engine} is not installed (pip install '.[bench]')"
     return None
@@ -379,6 +402,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--cache-dir", default=str(HERE / ".cache"))
     parser.add_argument("--json", help="also write all measurements to this file")
+    parser.add_argument("--before", help="also run Citebot as it was at this git revision")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="time each query this many times, keep the best"
+    )
     # child mode
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--phase", help=argparse.SUPPRESS)
@@ -386,6 +413,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
     parser.add_argument("--max-queries", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--root", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.child:
@@ -398,6 +426,11 @@ def main(argv: list[str] | None = None) -> int:
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     cache = Path(args.cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
+    roots: dict[str, str] = {}
+    if args.before:
+        before = f"citebot@{args.before}"
+        roots[before] = str(extract_revision(args.before, cache))
+        engines.insert(engines.index("citebot") if "citebot" in engines else 0, before)
     report: dict = {
         "command": "python benchmarks/bm25_bench.py " + " ".join(sys.argv[1:]),
         "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -426,10 +459,13 @@ def main(argv: list[str] | None = None) -> int:
                     serve = run_child(engine, "all", folder, work, limit)
                     build = serve
                 else:
-                    build = run_child(engine, "build", folder, work)
+                    root = roots.get(engine, "")
+                    build = run_child(engine, "build", folder, work, root=root)
                     serve = build
                     if "error" not in build:
-                        serve = run_child(engine, "serve", folder, work)
+                        serve = run_child(
+                            engine, "serve", folder, work, root=root, rounds=args.rounds
+                        )
                 results[engine] = {"build": build, "serve": serve}
                 print(f"   {engine}: {summary_line(build, serve)}", file=sys.stderr, flush=True)
         report["sizes"][label(n)] = results
@@ -438,6 +474,22 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.json).write_text(json.dumps(report, indent=1))
     print(markdown_header(report))
     return 0
+
+
+def extract_revision(revision: str, cache: Path) -> Path:
+    """The `bot` package as it was at the git `revision`, extracted once under `cache`."""
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", revision],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    target = cache / f"src-{commit}"
+    if not (target / "bot").is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", commit, "bot"], capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
 
 
 def summary_line(build: dict, serve: dict) -> str:
@@ -544,6 +596,14 @@ def markdown_for_size(size: str, results: dict) -> str:
                 same = sum(same_top(c, r) for c, r in zip(cite, ref, strict=strict))
                 n = len(ref)
                 agreement.append(sentence.format(same=same, n=n, percent=100 * same / max(1, n)))
+        for engine, result in results.items():
+            before = result.get("serve", {}).get("results") if "@" in engine else None
+            if before is not None:
+                same = sum(c == b for c, b in zip(cite, before, strict=True))
+                agreement.append(
+                    f"Citebot top-10 (documents and scores, bit for bit) identical to {engine}'s: "
+                    f"{same}/{len(before)} queries."
+                )
         for other in ("bm25s", "tantivy"):
             res = results.get(other, {}).get("serve", {}).get("results")
             if res is not None:
@@ -551,6 +611,12 @@ def markdown_for_size(size: str, results: dict) -> str:
                 agreement.append(
                     f"Top-10 overlap Citebot vs {other} (different scoring): {100 * mean:.0f}%."
                 )
+    for engine, result in results.items():
+        files = result.get("build", {}).get("files") if engine.startswith("citebot") else None
+        if files:
+            parts = sorted(files.items(), key=lambda item: -item[1])
+            shown = ", ".join(f"{name} {size / 1e6:.0f}" for name, size in parts if size >= 5e5)
+            agreement.append(f"{engine} on disk (MB): {shown}.")
     if agreement:
         lines += [""] + agreement
     return "\n".join(lines) + "\n"

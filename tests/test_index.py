@@ -73,6 +73,73 @@ def test_pruned_top_k_matches_exhaustive_ranking_on_a_zipf_corpus(zipf_index):
             assert_same_top_k(index.top_k(query, k), expected_top_k(expected, k))
 
 
+def test_scores_are_rank_bm25s_bit_for_bit(zipf_index):
+    # Contributions are worked out from stored pair codes with rank-bm25's own operations.
+    _, weights, reference, index = zipf_index
+    for query in zipf_queries(29, weights, 80):
+        np.testing.assert_array_equal(index.get_scores(query), reference.get_scores(query))
+
+
+def test_frequencies_beyond_a_byte_keep_scores_exact_saved_and_loaded(tmp_path):
+    docs, weights = zipf_corpus(seed=9, n_docs=300, vocabulary=80)
+    docs[5] = docs[5] + ["t3"] * 300  # more than a byte holds
+    docs[17] = ["t1"] * 70_000 + ["t50"]  # more than two bytes hold
+    docs[40] = docs[40] + ["t3"] * 255  # exactly the largest byte
+    reference = BM25Okapi(docs)
+    built = BM25Index.build(iter(docs))
+    built.save(tmp_path / "bm25")
+    loaded = BM25Index.load(tmp_path / "bm25")
+    for index in (built, loaded):
+        ids, tf = index.frequencies("t1")
+        assert int(tf[ids.tolist().index(17)]) == 70_000
+        ids, tf = index.frequencies("t3")
+        assert int(tf[ids.tolist().index(5)]) == docs[5].count("t3") > 300
+        for query in [["t3"], ["t1", "t3"], ["t50", "t1", "t1"]] + zipf_queries(2, weights, 30):
+            expected = reference.get_scores(query)
+            np.testing.assert_array_equal(index.get_scores(query), expected)
+            assert_same_top_k(index.top_k(query, 5), expected_top_k(expected, 5))
+
+
+def test_more_pairs_than_two_bytes_number_get_wider_codes_and_stay_exact(tmp_path):
+    # Each document of length L holds terms occurring 1, 2, ..., m times: m (tf, L) pairs
+    # of its own, over 65,535 in all, so pair codes take 4 bytes instead of 2.
+    docs = []
+    for length in range(800, 2300):
+        doc, tf = [], 1
+        while len(doc) + tf <= length:
+            doc += [f"x{tf}"] * tf
+            tf += 1
+        docs.append(doc + ["rest"] * (length - len(doc)))
+    reference = BM25Okapi(docs)
+    index = BM25Index.build(iter(docs))
+    index.save(tmp_path / "bm25")
+    loaded = BM25Index.load(tmp_path / "bm25")
+    assert loaded.arrays()["codes"].dtype == np.uint32
+    assert loaded.arrays()["pair_tf"].shape[0] >= 1 << 16
+    for query in (["x1"], ["x40", "rest"], ["x60", "x2", "x2"], ["rest", "x7", "x63"]):
+        expected = reference.get_scores(query)
+        for searched in (index, loaded):
+            np.testing.assert_array_equal(searched.get_scores(query), expected)
+            assert_same_top_k(searched.top_k(query, 5), expected_top_k(expected, 5))
+
+
+@pytest.mark.parametrize(("k1", "b"), [(1.5, 1.0), (0.0, 0.75)])
+def test_a_zero_length_normaliser_leaves_absent_terms_at_zero(k1, b):
+    # b = 1 gives an empty document a length normaliser of 0, k1 = 0 every document:
+    # where a term is absent it must add 0, not rank-bm25's 0/0 (nan).
+    docs = [[], ["a", "b"], [], ["b", "b", "c"], [], ["a", "c", "c"], ["b"], []]
+    reference = BM25Okapi(docs, k1=k1, b=b)
+    index = BM25Index.build(iter(docs), k1=k1, b=b)
+    for query in (["a", "b"], ["b", "c"], ["c", "a", "b"], ["b", "b", "a"]):
+        with np.errstate(invalid="ignore"):
+            theirs = reference.get_scores(query)
+        ours = index.get_scores(query)
+        defined = ~np.isnan(theirs)
+        np.testing.assert_array_equal(ours[defined], theirs[defined])
+        assert not np.isnan(ours).any()
+        assert_same_top_k(index.top_k(query, 3), expected_top_k(ours, 3))
+
+
 def test_idf_and_doc_freq_match_rank_bm25(zipf_index):
     docs, _, reference, index = zipf_index
     assert index.n_docs == len(docs)

@@ -38,7 +38,7 @@ def test_save_and_load_round_trip_gives_identical_scores(saved, zipf_index):
 def test_loaded_arrays_are_memory_mapped_not_copied(saved):
     path, _ = saved
     loaded = BM25Index.load(path)
-    for array_ in (loaded._doc_ids, loaded._weights, loaded._offsets, loaded._doc_len):
+    for array_ in (loaded._doc_ids, loaded._codes, loaded._offsets, loaded._pair_tf, loaded._dense):
         assert not array_.flags.owndata
         assert not array_.flags.writeable
         assert is_memory_mapped(array_)
@@ -51,12 +51,17 @@ def test_saved_index_is_npy_arrays_and_json_metadata(saved):
         "meta.json",
         "vocabulary.json",
         "doc_ids.npy",
-        "weights.npy",
+        "codes.npy",
+        "pair_tf.npy",
+        "pair_len.npy",
         "offsets.npy",
         "dense.npy",
     } <= names
     meta = json.loads((path / "meta.json").read_text())
-    assert meta["version"] == 2 and meta["n_docs"] == index.n_docs
+    assert meta["version"] == 3 and meta["n_docs"] == index.n_docs
+    # A posting takes its document id and a 2-byte pair code, no float64 weight.
+    assert np.load(path / "codes.npy", mmap_mode="r").dtype == np.uint16
+    assert "weights.npy" not in names
     assert (meta["k1"], meta["b"], meta["epsilon"]) == (1.5, 0.75, 0.25)
     assert meta["avgdl"] == pytest.approx(index.avgdl)
 
@@ -76,7 +81,8 @@ def test_missing_index_raises_index_load_error(tmp_path: Path):
 
 
 @pytest.mark.parametrize(
-    "file", ["doc_ids.npy", "weights.npy", "offsets.npy", "meta.json", "vocabulary.json"]
+    "file",
+    ["doc_ids.npy", "codes.npy", "pair_tf.npy", "offsets.npy", "meta.json", "vocabulary.json"],
 )
 def test_missing_file_raises_index_load_error(saved, file):
     path, _ = saved
@@ -86,7 +92,7 @@ def test_missing_file_raises_index_load_error(saved, file):
 
 
 @pytest.mark.parametrize(
-    "file", ["doc_ids.npy", "weights.npy", "idf.npy", "dense.npy", "vocabulary.json"]
+    "file", ["doc_ids.npy", "codes.npy", "idf.npy", "pair_len.npy", "dense.npy", "vocabulary.json"]
 )
 def test_truncated_file_raises_index_load_error(saved, file):
     path, _ = saved
@@ -107,6 +113,9 @@ def test_truncated_file_raises_index_load_error(saved, file):
         lambda p: _edit_meta(p, n_postings=7),
         lambda p: _edit_meta(p, format="something-else"),
         lambda p: _edit_meta(p, n_dense=0),
+        lambda p: _edit_meta(p, code_dtype="<u4"),
+        lambda p: _edit_meta(p, code_dtype="<f8"),
+        lambda p: _edit_meta(p, n_pairs=3),
     ],
     ids=[
         "meta-not-json",
@@ -117,6 +126,9 @@ def test_truncated_file_raises_index_load_error(saved, file):
         "n-postings",
         "format",
         "n-dense",
+        "code-type",
+        "code-not-integers",
+        "n-pairs",
     ],
 )
 def test_corrupt_index_raises_index_load_error(saved, damage):
@@ -138,16 +150,16 @@ def test_interrupted_save_leaves_the_previous_index_loadable(tmp_path: Path, mon
     BM25Index.build(iter([["old"]])).save(path)
 
     def crash(*args, **kwargs):
-        raise KeyboardInterrupt  # killed while writing the weights
+        raise KeyboardInterrupt  # killed while writing the pair codes
 
     real_save = np.save
 
-    def save_until_weights(handle, data, **kwargs):
-        if Path(handle.name).name == "weights.npy":
+    def save_until_codes(handle, data, **kwargs):
+        if Path(handle.name).name == "codes.npy":
             crash()
         real_save(handle, data, **kwargs)
 
-    monkeypatch.setattr("bot.index._format.np.save", save_until_weights)
+    monkeypatch.setattr("bot.index._format.np.save", save_until_codes)
     with pytest.raises(KeyboardInterrupt):
         BM25Index.build(iter([["new"], ["new", "words"]])).save(path)
     monkeypatch.undo()

@@ -1,9 +1,9 @@
 """BM25 search over pre-tokenised passages, fast at a million passages.
 
 The package's public face is below; the work is in private modules: `_bm25` builds
-the index and scores (`BM25Index`), `_maxscore` finds the top k, `_selection` picks
-the best of a score array (`Hit`), `_format` saves and loads the files, and
-`_cache` keeps one built index per corpus and settings under the data dir, and
+the index and scores (`BM25Index`), `_maxscore` finds the top k, `_scoring` works
+out contributions, `_selection` picks the best of a score array (`Hit`), `_format`
+saves and loads the files, and `_cache` keeps one built index per corpus and settings under the data dir, and
 `_union` searches the shared index and a server's small one as one collection.
 
 Scores are exactly those of ``rank_bm25.BM25Okapi`` (same idf, same epsilon floor
@@ -11,13 +11,15 @@ over the average idf of the whole vocabulary, same length normalisation), but th
 work of a query follows the postings of its terms instead of the corpus size:
 
 * The index is an inverted file in CSC layout: for each term, the ids of the
-  documents holding it (ascending ``int32``) and, side by side, the term's full
-  precomputed contribution to each of those documents' scores (``float64``,
-  computed with the very operations rank-bm25 uses, so the values are bit for bit
-  the ones it adds).
+  documents holding it (ascending ``int32``) and, side by side, how often it occurs
+  in each (``uint8``, or wider when some count exceeds 255). Each document keeps
+  its length normaliser ``k1 * (1 - b + b * dl / avgdl)`` (``float64``), and a
+  contribution is worked out at query time with the very operations rank-bm25
+  uses (`_scoring`), so the values are bit for bit the ones it adds: 5 bytes a
+  posting instead of 12 with stored float64 contributions.
 * Terms in at least a quarter of the documents also get a dense column of their
-  contributions (0 where absent), so looking a document up in them is one array
-  access and adding one whole is a vector add.
+  frequencies (0 where absent, a byte a document), so looking a document up in
+  them is one array access and adding one whole a few vector operations.
 * ``top_k`` accumulates contributions only for documents the query touches, and
   prunes exactly (MaxScore, essential terms chosen by cost): the terms without a
   dense column are read whole from the rarest up; after each, the k-th best exact

@@ -1,8 +1,9 @@
 """The BM25 index: built once from token lists, then read-only (statistics, scores, top k).
 
-Scores are exactly those of ``rank_bm25.BM25Okapi``: each posting holds the term's
-whole contribution to the document's score, computed with the very operations
-rank-bm25 uses, so the values are bit for bit the ones it adds.
+Scores are exactly those of ``rank_bm25.BM25Okapi``: each posting holds the code of
+its (term frequency, document length) pair, and its contribution is ``idf`` times
+that pair's factor, worked out with the very operations rank-bm25 uses (`_scoring`),
+so the values are bit for bit the ones it adds.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 
 from bot.index import _format
 from bot.index._maxscore import Term, search
+from bot.index._scoring import PairCoder, code_type, contributions, unit_table
 from bot.index._selection import Hit
 
 PROGRESS_EVERY = 10_000
@@ -26,10 +28,14 @@ _WEIGHT_CHUNK = 1 << 22
 #: Ranges at most this wide get a fresh score buffer instead of the per-thread one.
 _SMALL_RANGE = 1 << 16
 #: Terms in at least 1/_DENSE_DIVISOR of the documents also get a dense column of
-#: contributions (0 where absent): looking a candidate up is then one array access,
-#: and adding the whole term a vector add. At 1/4 a column takes at most 8/3 the
-#: space of the term's postings.
+#: their pair codes (0 where absent). At 1/4 a column takes at most 2/3 the space of
+#: the term's postings (2 bytes a document against 6 a posting).
 _DENSE_DIVISOR = 4
+#: A dense column's contributions (float64) are kept in memory once a query has
+#: worked them out, up to this many bytes in all (8 MB a column at a million
+#: documents): looking a candidate up is then one array access, and adding the whole
+#: term one vector add. Beyond it, each query works out the columns it reads.
+_COLUMN_CACHE_BYTES = 1 << 28
 
 
 class BM25Index:
@@ -44,10 +50,12 @@ class BM25Index:
         vocabulary: list[str],
         offsets: np.ndarray,
         doc_ids: np.ndarray,
-        weights: np.ndarray,
+        codes: np.ndarray,
         idf: np.ndarray,
         max_weight: np.ndarray,
         doc_len: np.ndarray,
+        pair_tf: np.ndarray,
+        pair_len: np.ndarray,
         dense_terms: np.ndarray,
         dense: np.ndarray,
         k1: float,
@@ -60,10 +68,12 @@ class BM25Index:
         self._term_ids = {term: i for i, term in enumerate(vocabulary)}
         self._offsets = offsets
         self._doc_ids = doc_ids
-        self._weights = weights
+        self._codes = codes
         self._idf = idf
         self._max_weight = max_weight
         self._doc_len = doc_len
+        self._pair_tf = pair_tf
+        self._pair_len = pair_len
         self._dense_terms = dense_terms
         self._dense = dense
         self._dense_row = {int(t): row for row, t in enumerate(dense_terms.tolist())}
@@ -74,7 +84,12 @@ class BM25Index:
         self.average_idf = float(average_idf)
         self.n_docs = int(doc_len.shape[0])
         self.vocabulary_size = len(vocabulary)
+        #: Factor of each pair code (0: absent): a contribution is idf * unit[code].
+        self._unit = unit_table(pair_tf, pair_len, self.k1, self.b, self.avgdl)
         self._local = threading.local()
+        self._columns: dict[int, np.ndarray] = {}  # dense row -> its contributions
+        self._column_bytes = 0
+        self._columns_lock = threading.Lock()
 
     # --- building ----------------------------------------------------------------------
 
@@ -126,23 +141,14 @@ class BM25Index:
 
         lengths = np.frombuffer(counted.doc_len, dtype=np.int32).copy()
         counted.doc_len = array("i")
-        weights = np.empty(doc_ids.shape[0], dtype=np.float64)
-        for lo in range(0, weights.shape[0], _WEIGHT_CHUNK):
-            hi = min(lo + _WEIGHT_CHUNK, weights.shape[0])
-            term_of = np.searchsorted(offsets, np.arange(lo, hi), side="right") - 1
-            weights[lo:hi] = term_contributions(
-                idf[term_of], tf[lo:hi], lengths[doc_ids[lo:hi]], k1, b, avgdl
-            )
+        coded = _code_postings(offsets, doc_ids, tf, lengths, idf, k1, b, avgdl)
         del tf
-        if n_terms:
-            max_weight = np.maximum.reduceat(weights, offsets[:-1])
-        else:
-            max_weight = np.zeros(0, dtype=np.float64)
+        codes, pair_tf, pair_len, max_weight = coded
         dense_terms = np.flatnonzero(df * _DENSE_DIVISOR >= max(n_docs, 1)).astype(np.int32)
-        dense = np.zeros((dense_terms.shape[0], n_docs), dtype=np.float64)
+        dense = np.zeros((dense_terms.shape[0], n_docs), dtype=codes.dtype)
         for row, tid in enumerate(dense_terms.tolist()):
             lo, hi = offsets[tid], offsets[tid + 1]
-            dense[row, doc_ids[lo:hi]] = weights[lo:hi]
+            dense[row, doc_ids[lo:hi]] = codes[lo:hi]
         parameters = {
             "k1": k1,
             "b": b,
@@ -154,10 +160,12 @@ class BM25Index:
             vocabulary=counted.vocabulary,
             offsets=offsets,
             doc_ids=doc_ids,
-            weights=weights,
+            codes=codes,
             idf=idf,
             max_weight=max_weight,
             doc_len=lengths,
+            pair_tf=pair_tf,
+            pair_len=pair_len,
             dense_terms=dense_terms,
             dense=dense,
             **parameters,
@@ -181,13 +189,25 @@ class BM25Index:
         """The term's position in `vocabulary` (first appearance in the corpus), None if unknown."""
         return self._term_ids.get(term)
 
-    def contributions(self, term: str) -> tuple[np.ndarray, np.ndarray]:
-        """The documents holding `term` (ascending) and the term's score in each (read-only views)."""
+    def _postings(self, term: str) -> tuple[int, np.ndarray, np.ndarray]:
+        """The term's id (-1 if unknown), documents (ascending) and pair codes (views)."""
         tid = self._term_ids.get(term)
         if tid is None:
-            return self._doc_ids[:0], self._weights[:0]
+            return -1, self._doc_ids[:0], self._codes[:0]
         lo, hi = int(self._offsets[tid]), int(self._offsets[tid + 1])
-        return self._doc_ids[lo:hi], self._weights[lo:hi]
+        return tid, self._doc_ids[lo:hi], self._codes[lo:hi]
+
+    def frequencies(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """The documents holding `term` (ascending, a read-only view) and how often it
+        occurs in each (unsigned integers, 1 or more)."""
+        _, ids, codes = self._postings(term)
+        return ids, self._pair_tf[codes.astype(np.intp) - 1]
+
+    def contributions(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """The documents holding `term` (ascending, a read-only view) and the term's score in each."""
+        tid, ids, codes = self._postings(term)
+        idf = float(self._idf[tid]) if tid >= 0 else 0.0
+        return ids, contributions(idf, codes, self._unit)
 
     def doc_freq(self, term: str) -> int:
         """How many documents hold `term` (0 if unknown)."""
@@ -206,7 +226,9 @@ class BM25Index:
             if tid is None:
                 continue
             lo, hi = int(self._offsets[tid]), int(self._offsets[tid + 1])
-            scores[self._doc_ids[lo:hi]] += self._weights[lo:hi]
+            scores[self._doc_ids[lo:hi]] += contributions(
+                float(self._idf[tid]), self._codes[lo:hi], self._unit
+            )
         return scores
 
     def top_k(
@@ -271,11 +293,28 @@ class BM25Index:
                     ids = ids - np.int32(start)  # positions in a buffer of the range alone
             bound = float(self._max_weight[tid]) * count
             row = self._dense_row.get(tid)
-            column = None
-            if row is not None:
-                column = self._dense[row, start:end] if local else self._dense[row]
-            terms.append(Term(ids, self._weights[lo:hi], count, bound, column))
+            column = None if row is None else self._column(row, float(idf), start, end, local)
+            terms.append(
+                Term(ids, self._codes[lo:hi], float(idf), count, bound, self._unit, column)
+            )
         return terms, negative
+
+    def _column(self, row: int, idf: float, start: int, end: int, local: bool) -> np.ndarray:
+        """A dense term's contributions to every document, or with `local` to [start, end)
+        from `start` on (kept in memory for the next queries, within the budget)."""
+        column = self._columns.get(row)
+        if column is None:
+            if local:
+                return contributions(idf, self._dense[row, start:end], self._unit)
+            column = contributions(idf, self._dense[row], self._unit)
+            column.flags.writeable = False
+            with self._columns_lock:
+                if row not in self._columns and (
+                    self._column_bytes + column.nbytes <= _COLUMN_CACHE_BYTES
+                ):
+                    self._columns[row] = column
+                    self._column_bytes += column.nbytes
+        return column[start:end] if local else column
 
     def _buffer(self) -> np.ndarray:
         """This thread's all-zero score buffer (queries leave it all zero again)."""
@@ -291,10 +330,12 @@ class BM25Index:
         return {
             "offsets": self._offsets,
             "doc_ids": self._doc_ids,
-            "weights": self._weights,
+            "codes": self._codes,
             "idf": self._idf,
             "max_weight": self._max_weight,
             "doc_len": self._doc_len,
+            "pair_tf": self._pair_tf,
+            "pair_len": self._pair_len,
             "dense_terms": self._dense_terms,
             "dense": self._dense,
         }
@@ -385,10 +426,35 @@ def _rank_bm25_idf(df: np.ndarray, n_docs: int, epsilon: float) -> tuple[np.ndar
     return np.array([floor if v < 0 else v for v in idf_list], dtype=np.float64), average_idf
 
 
-def term_contributions(
-    idf: np.ndarray | float, tf: np.ndarray, doc_len: np.ndarray, k1: float, b: float, avgdl: float
-) -> np.ndarray:
-    """idf * tf*(k1+1) / (tf + k1*(1 - b + b*dl/avgdl)), operation for operation as rank-bm25."""
-    tf = tf.astype(np.int64)
-    doc_len = doc_len.astype(np.int64)
-    return idf * (tf * (k1 + 1) / (tf + k1 * (1 - b + b * doc_len / avgdl)))
+def _code_postings(
+    offsets: np.ndarray,
+    doc_ids: np.ndarray,
+    tf: np.ndarray,
+    lengths: np.ndarray,
+    idf: np.ndarray,
+    k1: float,
+    b: float,
+    avgdl: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each posting's (tf, dl) pair code, the pairs (tf, dl) by code - 1, and each term's
+    largest contribution (its upper bound for pruning), a few million postings at a
+    time so the build never holds them all as float64 or int64."""
+    n_postings, n_terms = int(offsets[-1]), offsets.shape[0] - 1
+    chunks = [
+        (lo, min(lo + _WEIGHT_CHUNK, n_postings)) for lo in range(0, n_postings, _WEIGHT_CHUNK)
+    ]
+    coder = PairCoder(int(tf.max(initial=0)), int(lengths.max(initial=0)))
+    for lo, hi in chunks:
+        coder.see(tf[lo:hi], lengths[doc_ids[lo:hi]])
+    pair_tf, pair_len = coder.pairs()
+    unit = unit_table(pair_tf, pair_len, k1, b, avgdl)
+    codes = np.empty(n_postings, dtype=code_type(pair_tf.shape[0]))
+    bound = np.full(n_terms, -np.inf, dtype=np.float64)
+    for lo, hi in chunks:
+        codes[lo:hi] = coder.encode(tf[lo:hi], lengths[doc_ids[lo:hi]], codes.dtype.type)
+        term_of = np.searchsorted(offsets, np.arange(lo, hi), side="right") - 1
+        weights = idf[term_of] * unit.take(codes[lo:hi])
+        # Postings are sorted by term: one maximum per run of a term in this chunk.
+        starts = np.flatnonzero(np.diff(term_of, prepend=-1))
+        np.maximum.at(bound, term_of[starts], np.maximum.reduceat(weights, starts))
+    return codes, pair_tf, pair_len, bound

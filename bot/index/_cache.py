@@ -40,7 +40,7 @@ from bot.text import Analyzer
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: passages follow headings; section paths in the terms
+FORMAT_VERSION = 3  # 2: passages follow headings; section paths in the terms; 3: BM25 stores tf
 #: Staging folders older than this were left by a process that died mid-save.
 STALE_SECONDS = 3600
 

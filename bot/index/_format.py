@@ -21,30 +21,39 @@ if TYPE_CHECKING:
     from bot.index._bm25 import BM25Index
 
 FORMAT = "citebot-bm25"
-VERSION = 2
+#: 3: (tf, length) pair codes instead of float64 contributions.
+VERSION = 3
 META_FILE = "meta.json"
 VOCABULARY_FILE = "vocabulary.json"
-#: name -> dtype of every array file of a saved index.
-ARRAY_FILES: dict[str, np.dtype[Any]] = {
+#: Pair codes are saved as the first of these that numbers every pair (and 0).
+CODE_DTYPES = (np.dtype("<u2"), np.dtype("<u4"))
+#: name -> dtype of every array file of a saved index (None: one of `CODE_DTYPES`,
+#: the same for both, recorded in meta.json).
+ARRAY_FILES: dict[str, np.dtype[Any] | None] = {
     "offsets": np.dtype("<i8"),  # n_terms + 1: postings of term t are [offsets[t], offsets[t+1])
     "doc_ids": np.dtype("<i4"),  # n_postings, ascending within a term
-    "weights": np.dtype("<f8"),  # n_postings: the term's whole contribution to that document
+    "codes": None,  # n_postings: code of the (tf, length) pair of the term in that document
     "idf": np.dtype("<f8"),  # n_terms, after the epsilon floor
     "max_weight": np.dtype("<f8"),  # n_terms: largest contribution of the term (its upper bound)
     "doc_len": np.dtype("<i4"),  # n_docs
+    "pair_tf": np.dtype("<u4"),  # n_pairs: term frequency of the pair of code i + 1
+    "pair_len": np.dtype("<i4"),  # n_pairs: document length of the pair of code i + 1
     "dense_terms": np.dtype("<i4"),  # n_dense: the terms in at least 1/4 of the documents
-    "dense": np.dtype("<f8"),  # (n_dense, n_docs): their contribution to every document
+    "dense": None,  # (n_dense, n_docs): their pair code in every document (0: absent)
 }
 
 
 def save(index: BM25Index, path: Path) -> None:
     """Write `index` to the folder `path`, replacing whatever is there in one rename."""
+    arrays = index.arrays()
+    code_dtype = arrays["codes"].dtype.newbyteorder("<")
     with staged_folder(path) as staging:
         files = {}
-        for name, data in index.arrays().items():
+        for name, data in arrays.items():
             target = staging / f"{name}.npy"
+            dtype = ARRAY_FILES[name] or code_dtype
             with open(target, "wb") as handle:
-                np.save(handle, np.asarray(data, dtype=ARRAY_FILES[name]), allow_pickle=False)
+                np.save(handle, np.asarray(data, dtype=dtype), allow_pickle=False)
             files[name] = {"shape": list(data.shape), "bytes": target.stat().st_size}
         (staging / VOCABULARY_FILE).write_text(json.dumps(index.vocabulary), encoding="utf-8")
         meta = {
@@ -55,8 +64,10 @@ def save(index: BM25Index, path: Path) -> None:
             "epsilon": index.epsilon,
             "n_docs": index.n_docs,
             "n_terms": index.vocabulary_size,
-            "n_postings": int(index.arrays()["doc_ids"].shape[0]),
-            "n_dense": int(index.arrays()["dense_terms"].shape[0]),
+            "n_postings": int(arrays["doc_ids"].shape[0]),
+            "n_dense": int(arrays["dense_terms"].shape[0]),
+            "n_pairs": int(arrays["pair_tf"].shape[0]),
+            "code_dtype": code_dtype.str,
             "avgdl": index.avgdl,
             "average_idf": index.average_idf,
             "vocabulary_bytes": (staging / VOCABULARY_FILE).stat().st_size,
@@ -115,15 +126,21 @@ def _read_arrays(path: Path, meta: dict[str, Any]) -> dict[str, np.ndarray]:
     expected = {
         "offsets": (n_terms + 1,),
         "doc_ids": (n_postings,),
-        "weights": (n_postings,),
+        "codes": (n_postings,),
         "idf": (n_terms,),
         "max_weight": (n_terms,),
         "doc_len": (n_docs,),
+        "pair_tf": (int(meta["n_pairs"]),),
+        "pair_len": (int(meta["n_pairs"]),),
         "dense_terms": (int(meta["n_dense"]),),
         "dense": (int(meta["n_dense"]), n_docs),
     }
+    code_dtype = np.dtype(str(meta["code_dtype"]))
+    if code_dtype not in CODE_DTYPES:
+        raise IndexLoadError(f"{path}: pair codes of an unknown type {code_dtype}")
     arrays: dict[str, np.ndarray] = {}
-    for name, dtype in ARRAY_FILES.items():
+    for name, fixed in ARRAY_FILES.items():
+        dtype = fixed or code_dtype
         file = path / f"{name}.npy"
         recorded = meta["files"][name]
         size = file.stat().st_size

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from bot.index._scoring import contributions
 from bot.index._selection import Hit, best, kth_largest, top_positions
 
 #: A term is looked up by binary search for the candidates when its postings are at
 #: least this many times longer than the candidate list; otherwise it is read whole.
 _PROBE_RATIO = 12
+#: A term's contributions are worked out for all its postings at once unless fewer
+#: than 1/_FEW of them are asked for.
+_FEW = 8
 #: Relative margin on pruning decisions: sums taken in another order may differ in
 #: the last bits, and pruning must never drop a document that could tie.
 _SLACK = 1e-9
@@ -25,29 +29,45 @@ _THRESHOLD_SAMPLE = 1024
 
 
 class Term:
-    """One query term: postings (possibly restricted to a range), upper bound and,
-    for a frequent term, its dense column of contributions (same coordinates)."""
+    """One query term: postings (possibly restricted to a range) with the pair code of
+    each (`_scoring`), its idf, upper bound and, for a frequent term, its dense column
+    of contributions (same coordinates); `unit` is the factor of each pair code."""
 
-    __slots__ = ("ids", "weights", "count", "bound", "df", "column")
+    __slots__ = ("ids", "codes", "idf", "count", "bound", "df", "unit", "column", "_weights")
 
     def __init__(
         self,
         ids: np.ndarray,
-        weights: np.ndarray,
+        codes: np.ndarray,
+        idf: float,
         count: int,
         bound: float,
+        unit: np.ndarray,
         column: np.ndarray | None = None,
     ) -> None:
         self.ids = ids
-        self.weights = weights
+        self.codes = codes
+        self.idf = idf
         self.count = count
         self.bound = bound
         self.df = ids.shape[0]
+        self.unit = unit
         self.column = column
+        self._weights: np.ndarray | None = None
 
     def contributions(self, selection: np.ndarray | slice = slice(None)) -> np.ndarray:
-        w = self.weights[selection]
-        return w * self.count if self.count != 1 else w
+        """The term's contributions (times its count) to its postings, or to a selection
+        of them: all are worked out once for the query unless a few are asked for."""
+        weights = self._weights
+        if weights is None:
+            if isinstance(selection, np.ndarray) and selection.shape[0] * _FEW < self.df:
+                w = contributions(self.idf, self.codes[selection], self.unit)
+                return w * self.count if self.count != 1 else w
+            weights = contributions(self.idf, self.codes, self.unit)
+            if self.count != 1:
+                weights *= self.count
+            self._weights = weights
+        return weights[selection]
 
     def add_all(self, scores: np.ndarray) -> None:
         np.add.at(scores, self.ids, self.contributions())

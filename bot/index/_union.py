@@ -10,13 +10,11 @@ vocabulary), so a shared document's stored score is not its score in the union.
 length are summed, a term's df is the sum of its two dfs, and the average idf runs
 over the union vocabulary in rank-bm25's own order (the shared vocabulary by first
 appearance, then the server's new terms), all computed with rank-bm25's operations.
-A shared document's term frequency is not stored, but its stored contribution
-``idf * tf*(k1+1) / (tf + k1*L)`` gives it back exactly: ``tf = r*k1*L / (k1+1-r)``
-with ``r = weight / idf``, rounded to the integer it is. Where that cannot work (a
-term whose shared idf is exactly 0, so its stored weights are 0) the frequencies are
-counted again from the passages' terms. Contributions are then added per document in
-query order, as rank-bm25 adds them, so scores match it to the last bit or so
-(tests/test_union_index.py checks 1e-12 relative on random collections).
+The shared index stores each posting's term frequency, so a shared document's
+contribution is worked out again from it with the union's statistics. Contributions
+are added per document in query order, as rank-bm25 adds them, so scores match it
+to the last bit or so (tests/test_union_index.py checks 1e-12 relative on random
+collections).
 
 The work of a query is linear in the postings of its terms (no MaxScore pruning): a
 server library is searched beside the shared one, the shared index alone is used
@@ -33,10 +31,11 @@ from typing import Protocol
 
 import numpy as np
 
-from bot.index._bm25 import BM25Index, term_contributions
+from bot.index._bm25 import BM25Index
+from bot.index._scoring import term_contributions
 from bot.index._selection import Hit, best
 
-#: Counts terms in shared documents by id, where stored weights cannot give them back.
+#: The terms of shared documents by id (no longer read: the shared index stores frequencies).
 TermsOf = Callable[[Sequence[int]], Iterator[list[str]]]
 
 
@@ -93,10 +92,12 @@ class SmallIndex:
 class UnionIndex:
     """The shared index and a small one searched as one collection (shared documents first)."""
 
-    def __init__(self, shared: BM25Index, small: SmallIndex, shared_terms: TermsOf) -> None:
+    def __init__(
+        self, shared: BM25Index, small: SmallIndex, shared_terms: TermsOf | None = None
+    ) -> None:
         self.shared = shared
         self.small = small
-        self._shared_terms = shared_terms
+        del shared_terms  # kept in the signature for callers written before frequencies were stored
         self.k1, self.b, self.epsilon = shared.k1, shared.b, shared.epsilon
         self._shared_len = shared.arrays()["doc_len"]
         shared_total = int(self._shared_len.astype(np.int64).sum())
@@ -107,7 +108,6 @@ class UnionIndex:
         self.vocabulary_size = shared.vocabulary_size + len(self._new_terms)
         self._average_idf: float | None = None
         self._lock = threading.Lock()
-        self._counted: dict[str, np.ndarray] = {}
 
     # --- statistics ----------------------------------------------------------------------
 
@@ -196,13 +196,12 @@ class UnionIndex:
         """(positions from `start`, union contributions) of `term` in each index."""
         parts = []
         if start < self.n_shared:
-            ids, weights = self.shared.contributions(term)
+            ids, tf = self.shared.frequencies(term)
             lo, hi = np.searchsorted(ids, (start, min(end, self.n_shared)))
             if hi > lo:
                 ids = ids[lo:hi]
-                tf = self._shared_tf(term, ids, weights[lo:hi])
                 values = term_contributions(
-                    np.float64(idf), tf, self._shared_len[ids], self.k1, self.b, self.avgdl
+                    np.float64(idf), tf[lo:hi], self._shared_len[ids], self.k1, self.b, self.avgdl
                 )
                 parts.append((ids.astype(np.int64) - start, values))
         held = self.small.postings.get(term)
@@ -217,30 +216,3 @@ class UnionIndex:
                 )
                 parts.append((ids[lo:hi] - start, values))
         return parts
-
-    def _shared_tf(self, term: str, ids: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """How often `term` occurs in each shared document `ids`, read back from its weights."""
-        if self.k1 == 0:
-            return np.ones(ids.shape[0], dtype=np.int64)  # tf cancels out: tf / (tf + 0)
-        idf = self.shared.idf(term) or 0.0
-        if idf != 0:
-            shared = self.shared
-            norm = self.k1 * (1 - self.b + self.b * self._shared_len[ids] / shared.avgdl)
-            ratio = weights / idf
-            tf = ratio * norm / (self.k1 + 1 - ratio)
-            rounded: np.ndarray = np.rint(tf)
-            if rounded.size == 0 or (
-                np.all(np.abs(tf - rounded) < 0.01) and float(rounded.min()) >= 1
-            ):
-                return rounded.astype(np.int64)
-        return self._count_tf(term, ids)
-
-    def _count_tf(self, term: str, ids: np.ndarray) -> np.ndarray:
-        """The term's frequencies counted again from the documents' terms (kept per term)."""
-        every, _ = self.shared.contributions(term)
-        counted = self._counted.get(term)
-        if counted is None:
-            terms = self._shared_terms(every.tolist())
-            counted = np.array([doc.count(term) for doc in terms], dtype=np.int64)
-            self._counted[term] = counted
-        return counted[np.searchsorted(every, ids)]
