@@ -1,0 +1,219 @@
+"""Every passage's sentences and their terms, analysed once and saved beside the index.
+
+The second stage scores a question's candidates sentence by sentence, and analysing a
+passage it sees for the first time (splitting sentences, tokenising, stemming) took a
+fifth of a batch's answering time: the re-ranker's cache only helps passages asked
+about before. So each passage's sentences are analysed when the library is built and
+saved as memory-mapped arrays: sentence bounds, and each sentence's terms as the
+index's term ids. Answering then reads a passage's slices and matches the question's
+terms by id; `bot.rerank` scores the same sentences with the same terms, so answers
+are exactly those of analysing on the fly.
+
+What is saved depends on the index (the passages and their term ids), the analyzer
+(its version and language) and the code that splits and tokenises (`bot.text`): a
+change to any of them misses the key and the table is built again. A table that does
+not add up is rebuilt with a warning, never half used; saves are atomic, as the
+index's are. Passages past the table (a server's own articles) are analysed on the fly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+from array import array
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot import text as text_module
+from bot.atomic import staged_folder
+from bot.corpus import Article, Passage
+from bot.errors import IndexLoadError
+from bot.index import BM25Index, retire_others
+from bot.rerank import SENTENCE_CACHE, Analysed, Query
+from bot.text import Analyzer, sentence_spans
+
+log = logging.getLogger(__name__)
+
+#: Bumped whenever what is saved here changes shape.
+ANALYSIS_FORMAT = 1
+#: Whatever a saved table fails with: each means "analyse the passages again".
+UNUSABLE = (IndexLoadError, OSError, ValueError, KeyError, TypeError, IndexError)
+_FILES = ("passage_sentences", "bounds", "sentence_terms", "terms")
+
+
+def analysis_key(index_key: str, analyzer: Analyzer) -> str:
+    """What a saved table depends on: the index it numbers terms by, the analyzer's
+    version and language, and the code that splits and tokenises."""
+    digest = hashlib.sha256()
+    fields = [ANALYSIS_FORMAT, index_key, Analyzer.VERSION, analyzer.language]
+    digest.update(json.dumps(fields).encode())
+    digest.update(Path(str(text_module.__file__)).read_bytes())
+    return digest.hexdigest()[:24]
+
+
+def analyse_passages(
+    articles: Sequence[Article],
+    passages: Sequence[Passage],
+    analyzer: Analyzer,
+    index: BM25Index,
+) -> dict[str, np.ndarray]:
+    """Each passage's sentences as the second stage reads them (see `rerank._analysed`):
+    their bounds in the article's text and their terms as `index`'s term ids."""
+    ids: dict[str, int] = {}
+    passage_sentences = array("q", [0])
+    bounds = array("q")
+    sentence_terms = array("q", [0])
+    terms = array("q")
+    for passage in passages:
+        text = articles[passage.article].text
+        spans = sentence_spans(text, passage.start, passage.end) or [(passage.start, passage.end)]
+        for start, end in spans:
+            for term in analyzer.terms(text[start:end]):
+                term_id = ids.get(term)
+                if term_id is None:
+                    found = index.term_id(term)
+                    if found is None:
+                        raise ValueError(f"the index lacks the passage term {term!r}")
+                    term_id = ids[term] = found
+                terms.append(term_id)
+            bounds.extend((start, end))
+            sentence_terms.append(len(terms))
+        passage_sentences.append(len(bounds) // 2)
+    return {
+        "passage_sentences": _compact(passage_sentences),
+        "bounds": _compact(bounds).reshape(-1, 2),
+        "sentence_terms": _compact(sentence_terms),
+        "terms": _compact(terms, top=index.vocabulary_size),
+    }
+
+
+def _compact(values: array[int], *, top: int | None = None) -> np.ndarray:
+    """`values` in the narrowest unsigned type that holds them (or `top`)."""
+    found = np.frombuffer(values, dtype=np.int64) if len(values) else np.zeros(0, np.int64)
+    largest = max(int(found.max(initial=0)), top or 0)
+    for kind in (np.uint16, np.uint32):
+        if largest <= np.iinfo(kind).max:
+            return found.astype(kind)
+    return found.copy()
+
+
+class SavedAnalysis:
+    """A saved table of analysed passages, memory-mapped; `analysed` reads one passage."""
+
+    def __init__(self, arrays: Mapping[str, np.ndarray], index: BM25Index) -> None:
+        self._passage_sentences = arrays["passage_sentences"]
+        self._bounds = arrays["bounds"]
+        self._sentence_terms = arrays["sentence_terms"]
+        self._terms = arrays["terms"]
+        self._index = index
+        self.passages = self._passage_sentences.shape[0] - 1
+        sentences = self._bounds.shape[0]
+        if not (
+            self._passage_sentences.ndim == self._sentence_terms.ndim == self._terms.ndim == 1
+            and self._bounds.shape == (sentences, 2)
+            and self._sentence_terms.shape == (sentences + 1,)
+            and self.passages == index.n_docs
+            and int(self._passage_sentences[-1]) == sentences
+            and int(self._sentence_terms[-1]) == self._terms.shape[0]
+            and int(self._terms.max(initial=0)) < max(index.vocabulary_size, 1)
+        ):
+            raise IndexLoadError("saved sentences do not add up")
+        # A passage's cues (see `rerank._has_cue`) are kept for the next question, as
+        # the on-the-fly analysis keeps them.
+        self._cues: Callable[[int], dict[tuple[int, str], Any]] = lru_cache(maxsize=SENTENCE_CACHE)(
+            lambda number: {}
+        )
+
+    def keyed(self, query: Query) -> tuple[dict[int, str], frozenset[int], dict[Any, Any]]:
+        """The question's terms keyed by term id, as `analysed` hands them to the re-ranker."""
+        term_id = self._index.term_id
+        concept_of = {
+            tid: concept
+            for term, concept in query.concept_of.items()
+            if (tid := term_id(term)) is not None
+        }
+        pair_of = {
+            (x, y): pair
+            for (a, b), pair in query.pair_of.items()
+            if (x := term_id(a)) is not None and (y := term_id(b)) is not None
+        }
+        return concept_of, frozenset(concept_of), pair_of
+
+    def analysed(
+        self, number: int, keyed: tuple[Mapping[int, str], frozenset[int], Mapping[Any, Any]]
+    ) -> Analysed | None:
+        """Passage `number`'s sentences with the question's terms `keyed`, None past the table."""
+        if not 0 <= number < self.passages:
+            return None
+        first, last = self._passage_sentences[number : number + 2].tolist()
+        at = self._sentence_terms[first : last + 1].tolist()
+        held = self._terms[at[0] : at[-1]].tolist()
+        base = at[0]
+        spans: list[tuple[int, int, Sequence[Hashable]]] = [
+            (s, e, held[a - base : b - base])
+            for (s, e), a, b in zip(self._bounds[first:last].tolist(), at, at[1:], strict=False)
+        ]
+        concept_of, forms, pair_of = keyed
+        return Analysed(spans, self._cues(number), concept_of, forms, pair_of)
+
+
+def load_analysis(folder: Path, key: str, index: BM25Index) -> SavedAnalysis | None:
+    """The table saved in `folder` under `key`, or None when there is none.
+
+    Raises one of `UNUSABLE` when what is saved cannot be trusted.
+    """
+    if not folder.is_dir():
+        return None
+    meta = json.loads((folder / "meta.json").read_text())
+    if meta.get("key") != key or meta.get("format") != ANALYSIS_FORMAT:
+        raise IndexLoadError("it was saved for another index or version")
+    arrays = {
+        name: np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in _FILES
+    }
+    return SavedAnalysis(arrays, index)
+
+
+def save_analysis(root: Path, key: str, arrays: Mapping[str, np.ndarray]) -> None:
+    """Save the table as `root/key` in one rename, and retire other saved tables."""
+    with staged_folder(root / key, keep_existing=True) as staging:
+        for name in _FILES:
+            np.save(staging / f"{name}.npy", arrays[name])
+        (staging / "meta.json").write_text(json.dumps({"key": key, "format": ANALYSIS_FORMAT}))
+    retire_others(root, keep=key)
+
+
+def open_analysis(
+    root: Path,
+    index_key: str,
+    articles: Sequence[Article],
+    passages: Sequence[Passage],
+    analyzer: Analyzer,
+    index: BM25Index,
+    *,
+    warn: Callable[[str], None],
+) -> SavedAnalysis | None:
+    """The saved table for this index and analyzer, built and saved first when missing;
+    None when it can be neither loaded nor saved (answers then analyse on the fly)."""
+    key = analysis_key(index_key, analyzer)
+    folder = root / key
+    try:
+        saved = load_analysis(folder, key, index)
+    except UNUSABLE as exc:
+        warn(f"saved sentences in {folder} are unusable ({exc}); analysing the passages again")
+        shutil.rmtree(folder, ignore_errors=True)
+        saved = None
+    if saved is not None:
+        return saved
+    try:
+        save_analysis(root, key, analyse_passages(articles, passages, analyzer, index))
+        return load_analysis(folder, key, index)
+    except UNUSABLE as exc:
+        # Only answering is slower: each passage is analysed when first read.
+        log.info("could not save the analysed passages (%s)", exc)
+        return None
