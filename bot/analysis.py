@@ -7,7 +7,9 @@ about before. So each passage's sentences are analysed when the library is built
 saved as memory-mapped arrays: sentence bounds, and each sentence's terms as the
 index's term ids. Answering then reads a passage's slices and matches the question's
 terms by id; `bot.rerank` scores the same sentences with the same terms, so answers
-are exactly those of analysing on the fly.
+are exactly those of analysing on the fly. (The answer cues, a date or a name, are
+still read per question: six patterns over every sentence would cost more to build
+than the analysis itself.)
 
 What is saved depends on the index (the passages and their term ids), the analyzer
 (its version and language) and the code that splits and tokenises (`bot.text`): a
@@ -26,7 +28,7 @@ from array import array
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -97,20 +99,33 @@ def _compact(values: array[int], *, top: int | None = None) -> np.ndarray:
     """`values` in the narrowest unsigned type that holds them (or `top`)."""
     found = np.frombuffer(values, dtype=np.int64) if len(values) else np.zeros(0, np.int64)
     largest = max(int(found.max(initial=0)), top or 0)
-    for kind in (np.uint16, np.uint32):
+    for kind in (np.uint8, np.uint16, np.uint32):
         if largest <= np.iinfo(kind).max:
             return found.astype(kind)
     return found.copy()
+
+
+_Spans = tuple[tuple[int, int, Sequence[Hashable]], ...]
+
+
+class Keyed(NamedTuple):
+    """A question's terms keyed by term id (see `SavedAnalysis.keyed`)."""
+
+    concept_of: dict[int, str]
+    forms: frozenset[int]
+    pair_of: dict[tuple[int, int], tuple[str, str]]
 
 
 class SavedAnalysis:
     """A saved table of analysed passages, memory-mapped; `analysed` reads one passage."""
 
     def __init__(self, arrays: Mapping[str, np.ndarray], index: BM25Index) -> None:
-        self._passage_sentences = arrays["passage_sentences"]
-        self._bounds = arrays["bounds"]
-        self._sentence_terms = arrays["sentence_terms"]
-        self._terms = arrays["terms"]
+        # Plain arrays over the mapped memory: a memmap's slices cost more than their reads.
+        read = {name: np.asarray(arrays[name]) for name in _FILES}
+        self._passage_sentences = read["passage_sentences"]
+        self._bounds = read["bounds"]
+        self._sentence_terms = read["sentence_terms"]
+        self._terms = read["terms"]
         self._index = index
         self.passages = self._passage_sentences.shape[0] - 1
         sentences = self._bounds.shape[0]
@@ -124,13 +139,13 @@ class SavedAnalysis:
             and int(self._terms.max(initial=0)) < max(index.vocabulary_size, 1)
         ):
             raise IndexLoadError("saved sentences do not add up")
-        # A passage's cues (see `rerank._has_cue`) are kept for the next question, as
-        # the on-the-fly analysis keeps them.
-        self._cues: Callable[[int], dict[tuple[int, str], Any]] = lru_cache(maxsize=SENTENCE_CACHE)(
-            lambda number: {}
-        )
+        # A passage read is kept for the next question that reads it, with its cues (see
+        # `rerank._has_cue`), as the on-the-fly analysis keeps them.
+        self._read: Callable[[int], tuple[_Spans, dict[tuple[int, str], Any]]] = lru_cache(
+            maxsize=SENTENCE_CACHE
+        )(self._passage)
 
-    def keyed(self, query: Query) -> tuple[dict[int, str], frozenset[int], dict[Any, Any]]:
+    def keyed(self, query: Query) -> Keyed:
         """The question's terms keyed by term id, as `analysed` hands them to the re-ranker."""
         term_id = self._index.term_id
         concept_of = {
@@ -143,24 +158,26 @@ class SavedAnalysis:
             for (a, b), pair in query.pair_of.items()
             if (x := term_id(a)) is not None and (y := term_id(b)) is not None
         }
-        return concept_of, frozenset(concept_of), pair_of
+        return Keyed(concept_of, frozenset(concept_of), pair_of)
 
-    def analysed(
-        self, number: int, keyed: tuple[Mapping[int, str], frozenset[int], Mapping[Any, Any]]
-    ) -> Analysed | None:
+    def analysed(self, number: int, keyed: Keyed) -> Analysed | None:
         """Passage `number`'s sentences with the question's terms `keyed`, None past the table."""
         if not 0 <= number < self.passages:
             return None
+        spans, cues = self._read(number)
+        return Analysed(spans, cues, keyed.concept_of, keyed.forms, keyed.pair_of)
+
+    def _passage(self, number: int) -> tuple[_Spans, dict[tuple[int, str], Any]]:
+        """A passage's sentences: their bounds and term ids, and room for their cues."""
         first, last = self._passage_sentences[number : number + 2].tolist()
         at = self._sentence_terms[first : last + 1].tolist()
         held = self._terms[at[0] : at[-1]].tolist()
         base = at[0]
-        spans: list[tuple[int, int, Sequence[Hashable]]] = [
+        spans = tuple(
             (s, e, held[a - base : b - base])
             for (s, e), a, b in zip(self._bounds[first:last].tolist(), at, at[1:], strict=False)
-        ]
-        concept_of, forms, pair_of = keyed
-        return Analysed(spans, self._cues(number), concept_of, forms, pair_of)
+        )
+        return spans, {}
 
 
 def load_analysis(folder: Path, key: str, index: BM25Index) -> SavedAnalysis | None:
