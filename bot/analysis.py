@@ -173,8 +173,10 @@ class SavedAnalysis:
         at = self._sentence_terms[first : last + 1].tolist()
         held = self._terms[at[0] : at[-1]].tolist()
         base = at[0]
+        # Tuples, not lists: the collector stops tracking a tuple of numbers, so a
+        # full table's worth kept in the cache costs it nothing.
         spans = tuple(
-            (s, e, held[a - base : b - base])
+            (s, e, tuple(held[a - base : b - base]))
             for (s, e), a, b in zip(self._bounds[first:last].tolist(), at, at[1:], strict=False)
         )
         return spans, {}
