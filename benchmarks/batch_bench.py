@@ -7,6 +7,10 @@ subprocess, batch mode, index loaded once: in one process, then with `--jobs N`
 (N processes forked after loading), side by side.
 
     python benchmarks/batch_bench.py --passages 100000 --questions 1000 --jobs 2
+
+`--baseline DIR` runs another checkout of Citebot (a `git worktree` of an earlier commit)
+on the same corpus and questions, with its own data dir, and prints both side by side,
+with the answers compared (the same found/excerpts/citations, times aside).
 """
 
 from __future__ import annotations
@@ -40,6 +44,51 @@ def make_corpus(folder: Path, passages: int) -> list[str]:
     return [qa["question"] for a in data for p in a["paragraphs"] for qa in p["qas"]]
 
 
+def run_checkout(root: Path, questions: list[str], jobs: int, env: dict[str, str]) -> dict:
+    """Build (or load) the index, then time start-up and the batch at 1 and `jobs` processes."""
+    started = time.perf_counter()
+    index = run_citebot("index", cwd=root, check=True, timeout=None, env=env)
+    build_s = time.perf_counter() - started
+    stdin = "\n".join(questions) + "\n"
+    started = time.perf_counter()
+    run_citebot("ask", "-", cwd=root, stdin="", check=True, timeout=None, env=env)
+    startup_s = time.perf_counter() - started
+    runs = {}
+    for n in dict.fromkeys((1, jobs)):
+        started = time.perf_counter()
+        run = run_citebot(
+            "ask", "-", "--jobs", str(n), cwd=root, stdin=stdin, check=True, timeout=None, env=env
+        )
+        runs[n] = (
+            time.perf_counter() - started,
+            [json.loads(line) for line in run.stdout.splitlines()],
+        )
+    return {"index": index.stdout.strip(), "build_s": build_s, "startup_s": startup_s, "runs": runs}
+
+
+def report(name: str, measured: dict, jobs: int) -> None:
+    print(f"[{name}] corpus: {measured['index']}")
+    print(f"[{name}] cold build (citebot index): {measured['build_s']:.1f} s")
+    print(f"[{name}] start-up with the saved index, no questions: {measured['startup_s']:.2f} s")
+    startup_s = measured["startup_s"]
+    for n, (batch_s, answers) in measured["runs"].items():
+        per_question = sorted(a["elapsed_ms"] for a in answers)
+        print(
+            f"[{name}] --jobs {n}: {len(answers)} questions in {batch_s:.2f} s wall = "
+            f"{len(answers) / batch_s:.0f} questions/s "
+            f"({len(answers) / max(batch_s - startup_s, 1e-9):.0f}/s after start-up); "
+            f"per question p50 {per_question[len(per_question) // 2]:.2f} ms, "
+            f"p99 {per_question[int(len(per_question) * 0.99)]:.2f} ms; "
+            f"found {sum(a['found'] for a in answers)}"
+        )
+    one, many = measured["runs"][1][0], measured["runs"][jobs][0]
+    print(f"[{name}] --jobs {jobs} against one process: {one / many:.2f}x the questions per second")
+
+
+def without_times(answers: list[dict]) -> list[dict]:
+    return [{k: v for k, v in a.items() if k != "elapsed_ms"} for a in answers]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -47,42 +96,31 @@ def main() -> None:
     parser.add_argument("--passages", type=int, default=100_000)
     parser.add_argument("--questions", type=int, default=1000)
     parser.add_argument("--jobs", type=int, default=2, help="processes for the second run")
+    parser.add_argument("--baseline", type=Path, help="another checkout to run side by side")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="citebot-batch-") as scratch:
         root = Path(scratch)
         questions = make_corpus(root / "corpus", args.passages)[: args.questions]
-        started = time.perf_counter()
-        index = run_citebot("index", cwd=root, check=True, timeout=None)
-        build_s = time.perf_counter() - started
-        stdin = "\n".join(questions) + "\n"
-        started = time.perf_counter()
-        run_citebot("ask", "-", cwd=root, stdin="", check=True, timeout=None)
-        startup_s = time.perf_counter() - started
-        runs = {}
-        for jobs in (1, args.jobs):
-            started = time.perf_counter()
-            run = run_citebot(
-                "ask", "-", "--jobs", str(jobs), cwd=root, stdin=stdin, check=True, timeout=None
+        measured = {"this": run_checkout(root, questions, args.jobs, {})}
+        if args.baseline:
+            env = {
+                "PYTHONPATH": str(args.baseline.resolve()),
+                "CITEBOT_DATA_DIR": str(root / "baseline-data"),
+            }
+            measured["baseline"] = run_checkout(root, questions, args.jobs, env)
+    for name, found in measured.items():
+        report(name, found, args.jobs)
+    if "baseline" in measured:
+        this, baseline = measured["this"], measured["baseline"]
+        for key, label in (("build_s", "cold build"), ("startup_s", "start-up")):
+            print(f"{label}: {this[key]:.2f} s against {baseline[key]:.2f} s")
+        for n, (batch_s, answers) in this["runs"].items():
+            base_s, base_answers = baseline["runs"][n]
+            same = without_times(answers) == without_times(base_answers)
+            print(
+                f"--jobs {n}: {base_s / batch_s:.2f}x the baseline's questions per second; "
+                f"answers {'identical' if same else 'DIFFER'}"
             )
-            runs[jobs] = (
-                time.perf_counter() - started,
-                [json.loads(line) for line in run.stdout.splitlines()],
-            )
-    print(f"corpus: {index.stdout.strip()}")
-    print(f"cold build (citebot index): {build_s:.1f} s")
-    print(f"start-up with the saved index, no questions: {startup_s:.2f} s")
-    for jobs, (batch_s, answers) in runs.items():
-        per_question = sorted(a["elapsed_ms"] for a in answers)
-        print(
-            f"--jobs {jobs}: {len(answers)} questions in {batch_s:.2f} s wall = "
-            f"{len(answers) / batch_s:.0f} questions/s "
-            f"({len(answers) / max(batch_s - startup_s, 1e-9):.0f}/s after start-up); "
-            f"per question p50 {per_question[len(per_question) // 2]:.2f} ms, "
-            f"p99 {per_question[int(len(per_question) * 0.99)]:.2f} ms; "
-            f"found {sum(a['found'] for a in answers)}"
-        )
-    one, many = runs[1][0], runs[args.jobs][0]
-    print(f"--jobs {args.jobs} against one process: {one / many:.2f}x the questions per second")
 
 
 if __name__ == "__main__":

@@ -59,50 +59,72 @@ def analysis_key(index_key: str, analyzer: Analyzer) -> str:
     return digest.hexdigest()[:24]
 
 
+class SentenceRecorder:
+    """Analyses passages sentence by sentence and keeps what it found, handing back
+    each passage's terms: the index is built from them (`index_passages`), so building
+    both tokenises the text once. A passage's terms are its sentences' in order, since
+    sentences cover every word of it (they split only at white space)."""
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        self._analyzer = analyzer
+        self._ids: dict[str, int] = {}  # term -> its own number, in order of appearance
+        self._passage_sentences = array("Q", [0])
+        self._bounds = array("Q")
+        self._sentence_terms = array("Q", [0])
+        self._terms = array("I")
+        self.passages = 0
+
+    def __call__(self, text: str, passage: Passage) -> list[str]:
+        """The terms of the passage's text, its sentences analysed and kept on the way."""
+        ids, terms_kept = self._ids, self._terms
+        spans = sentence_spans(text, passage.start, passage.end) or [(passage.start, passage.end)]
+        found: list[str] = []
+        for start, end in spans:
+            terms = self._analyzer.terms(text[start:end])
+            found += terms
+            terms_kept.extend([ids.setdefault(term, len(ids)) for term in terms])
+            self._bounds.extend((start, end))
+            self._sentence_terms.append(len(terms_kept))
+        self._passage_sentences.append(len(self._bounds) // 2)
+        self.passages += 1
+        return found
+
+    def arrays(self, index: BM25Index) -> dict[str, np.ndarray]:
+        """What was kept, the terms numbered as `index` numbers them, ready to save."""
+        numbers = [index.term_id(term) for term in self._ids]
+        if None in numbers:
+            raise ValueError("the index lacks terms of the passages analysed")
+        renumbered = np.array(numbers, dtype=np.int64)[np.frombuffer(self._terms, np.uint32)]
+        return {
+            "passage_sentences": _compact(np.frombuffer(self._passage_sentences, np.uint64)),
+            "bounds": _compact(np.frombuffer(self._bounds, np.uint64)).reshape(-1, 2),
+            "sentence_terms": _compact(np.frombuffer(self._sentence_terms, np.uint64)),
+            "terms": _compact(renumbered, top=index.vocabulary_size),
+        }
+
+
 def analyse_passages(
     articles: Sequence[Article],
     passages: Sequence[Passage],
     analyzer: Analyzer,
     index: BM25Index,
 ) -> dict[str, np.ndarray]:
-    """Each passage's sentences as the second stage reads them (see `rerank._analysed`):
-    their bounds in the article's text and their terms as `index`'s term ids."""
-    ids: dict[str, int] = {}
-    passage_sentences = array("q", [0])
-    bounds = array("q")
-    sentence_terms = array("q", [0])
-    terms = array("q")
+    """Each passage's sentences as the second stage reads them (see `rerank._analysed`),
+    for an index built without a `SentenceRecorder`: their bounds in the article's text
+    and their terms as `index`'s term ids."""
+    recorder = SentenceRecorder(analyzer)
     for passage in passages:
-        text = articles[passage.article].text
-        spans = sentence_spans(text, passage.start, passage.end) or [(passage.start, passage.end)]
-        for start, end in spans:
-            for term in analyzer.terms(text[start:end]):
-                term_id = ids.get(term)
-                if term_id is None:
-                    found = index.term_id(term)
-                    if found is None:
-                        raise ValueError(f"the index lacks the passage term {term!r}")
-                    term_id = ids[term] = found
-                terms.append(term_id)
-            bounds.extend((start, end))
-            sentence_terms.append(len(terms))
-        passage_sentences.append(len(bounds) // 2)
-    return {
-        "passage_sentences": _compact(passage_sentences),
-        "bounds": _compact(bounds).reshape(-1, 2),
-        "sentence_terms": _compact(sentence_terms),
-        "terms": _compact(terms, top=index.vocabulary_size),
-    }
+        recorder(articles[passage.article].text, passage)
+    return recorder.arrays(index)
 
 
-def _compact(values: array[int], *, top: int | None = None) -> np.ndarray:
+def _compact(values: np.ndarray, *, top: int | None = None) -> np.ndarray:
     """`values` in the narrowest unsigned type that holds them (or `top`)."""
-    found = np.frombuffer(values, dtype=np.int64) if len(values) else np.zeros(0, np.int64)
-    largest = max(int(found.max(initial=0)), top or 0)
+    largest = max(int(values.max(initial=0)), top or 0)
     for kind in (np.uint8, np.uint16, np.uint32):
         if largest <= np.iinfo(kind).max:
-            return found.astype(kind)
-    return found.copy()
+            return values.astype(kind)
+    return values.astype(np.uint64)
 
 
 _Spans = tuple[tuple[int, int, Sequence[Hashable]], ...]
@@ -216,8 +238,10 @@ def open_analysis(
     index: BM25Index,
     *,
     warn: Callable[[str], None],
+    recorded: SentenceRecorder | None = None,
 ) -> SavedAnalysis | None:
-    """The saved table for this index and analyzer, built and saved first when missing;
+    """The saved table for this index and analyzer, built and saved first when missing
+    (from `recorded`, when the index was built with it, else by analysing every passage);
     None when it can be neither loaded nor saved (answers then analyse on the fly)."""
     key = analysis_key(index_key, analyzer)
     folder = root / key
@@ -230,7 +254,11 @@ def open_analysis(
     if saved is not None:
         return saved
     try:
-        save_analysis(root, key, analyse_passages(articles, passages, analyzer, index))
+        if recorded is not None and recorded.passages == len(passages):
+            arrays = recorded.arrays(index)
+        else:
+            arrays = analyse_passages(articles, passages, analyzer, index)
+        save_analysis(root, key, arrays)
         return load_analysis(folder, key, index)
     except UNUSABLE as exc:
         # Only answering is slower: each passage is analysed when first read.

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import numpy as np
 
-from bot.analysis import SavedAnalysis, open_analysis
+from bot.analysis import SavedAnalysis, SentenceRecorder, open_analysis
 from bot.chat import QuestionReader, ReadQuestion, count_words
 from bot.corpus import (
     CODE,
@@ -180,6 +180,8 @@ class Engine:
         """
         warn = on_warning or (lambda message: log.warning("%s", message))
         analyzer = Analyzer(settings.language)
+        # Sentences kept as the index is built, when it is: saved beside it after.
+        recorder = SentenceRecorder(analyzer)
 
         def build() -> tuple[Library, str]:
             corpus = load_corpus(
@@ -196,7 +198,13 @@ class Engine:
                 )
             key = cache_key(corpus, settings)
             passages, index = load_or_build(
-                corpus, analyzer, settings, progress=progress, on_warning=on_warning, key=key
+                corpus,
+                analyzer,
+                settings,
+                progress=progress,
+                on_warning=on_warning,
+                key=key,
+                text_terms=recorder,
             )
             vocabulary = count_words(a.text for a in corpus.articles)
             return Library(corpus, passages, index, vocabulary, key), key
@@ -221,6 +229,7 @@ class Engine:
             analyzer,
             library.index,
             warn=warn,
+            recorded=recorder,
         )
         return engine
 

@@ -10,11 +10,18 @@ import numpy as np
 import pytest
 
 from bot import analysis
-from bot.analysis import Keyed, SavedAnalysis, analyse_passages, analysis_key
+from bot.analysis import (
+    Keyed,
+    SavedAnalysis,
+    SentenceRecorder,
+    analyse_passages,
+    analysis_key,
+)
 from bot.answer import Engine
 from bot.cli import answer_to_json
 from bot.corpus import load_corpus
 from bot.errors import IndexLoadError
+from bot.index import index_passages
 from bot.library import join
 from bot.settings import Settings
 from bot.text import Analyzer, sentence_spans
@@ -164,3 +171,23 @@ def test_a_servers_own_passages_are_analysed_on_the_fly(
     without = joined.answer("Where does the okapi live?", k=5)
     assert with_table.results == without.results
     assert with_table.results[0].article_id == "okapi"
+
+
+def test_an_index_built_while_keeping_sentences_is_the_same_index(
+    bundled_corpus: Path, tmp_path: Path
+) -> None:
+    """Sentences cover every word of a passage: the index built from them is the one
+    built from whole passages, and what was kept is what a separate pass finds."""
+    corpus = load_corpus(bundled_corpus)
+    settings = Settings(corpus_dir=bundled_corpus, data_dir=tmp_path)
+    analyzer = Analyzer()
+    plain_passages, plain = index_passages(corpus, analyzer, settings)
+    recorder = SentenceRecorder(analyzer)
+    passages, built = index_passages(corpus, analyzer, settings, text_terms=recorder)
+    assert passages == plain_passages and recorder.passages == len(passages)
+    assert built.vocabulary == plain.vocabulary
+    for name, values in plain.arrays().items():
+        np.testing.assert_array_equal(built.arrays()[name], values, err_msg=name)
+    kept = recorder.arrays(built)
+    for name, values in analyse_passages(corpus.articles, passages, analyzer, plain).items():
+        np.testing.assert_array_equal(kept[name], values, err_msg=name)
