@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
 import tempfile
 import time
@@ -57,7 +58,9 @@ def prepare_checkout(root: Path, env: dict[str, str]) -> dict:
 
 
 def run_batch(root: Path, questions: list[str], jobs: int, env: dict[str, str]) -> tuple:
-    """The questions through `citebot ask - --jobs N`: wall seconds and the answers."""
+    """The questions through `citebot ask - --jobs N`: wall seconds, the answers, and the
+    CPU seconds of the process and its workers (what a loaded machine changes least)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     run = run_citebot(
         "ask",
@@ -70,7 +73,10 @@ def run_batch(root: Path, questions: list[str], jobs: int, env: dict[str, str]) 
         timeout=None,
         env=env,
     )
-    return time.perf_counter() - started, [json.loads(line) for line in run.stdout.splitlines()]
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, [json.loads(line) for line in run.stdout.splitlines()], cpu
 
 
 def report(name: str, measured: dict, jobs: int) -> None:
@@ -78,7 +84,7 @@ def report(name: str, measured: dict, jobs: int) -> None:
     print(f"[{name}] cold build (citebot index): {measured['build_s']:.1f} s")
     print(f"[{name}] start-up with the saved index, no questions: {measured['startup_s']:.2f} s")
     startup_s = measured["startup_s"]
-    for n, (batch_s, answers) in measured["runs"].items():
+    for n, (batch_s, answers, cpu_s) in measured["runs"].items():
         per_question = sorted(a["elapsed_ms"] for a in answers)
         print(
             f"[{name}] --jobs {n}: {len(answers)} questions in {batch_s:.2f} s wall = "
@@ -86,7 +92,8 @@ def report(name: str, measured: dict, jobs: int) -> None:
             f"({len(answers) / max(batch_s - startup_s, 1e-9):.0f}/s after start-up); "
             f"per question p50 {per_question[len(per_question) // 2]:.2f} ms, "
             f"p99 {per_question[int(len(per_question) * 0.99)]:.2f} ms; "
-            f"found {sum(a['found'] for a in answers)}"
+            f"found {sum(a['found'] for a in answers)}; CPU {cpu_s:.2f} s "
+            f"({len(answers) / cpu_s:.0f} questions per CPU second)"
         )
     one, many = measured["runs"][1][0], measured["runs"][jobs][0]
     print(f"[{name}] --jobs {jobs} against one process: {one / many:.2f}x the questions per second")
@@ -131,11 +138,12 @@ def main() -> None:
         this, baseline = measured["this"], measured["baseline"]
         for key, label in (("build_s", "cold build"), ("startup_s", "start-up")):
             print(f"{label}: {this[key]:.2f} s against {baseline[key]:.2f} s")
-        for n, (batch_s, answers) in this["runs"].items():
-            base_s, base_answers = baseline["runs"][n]
+        for n, (batch_s, answers, cpu_s) in this["runs"].items():
+            base_s, base_answers, base_cpu_s = baseline["runs"][n]
             same = without_times(answers) == without_times(base_answers)
             print(
-                f"--jobs {n}: {base_s / batch_s:.2f}x the baseline's questions per second; "
+                f"--jobs {n}: {base_s / batch_s:.2f}x the baseline's questions per second "
+                f"({base_cpu_s / cpu_s:.2f}x per CPU second); "
                 f"answers {'identical' if same else 'DIFFER'}"
             )
 
