@@ -2,9 +2,9 @@
 
 The second stage scores a question's candidates sentence by sentence, and analysing a
 passage it sees for the first time (splitting sentences, tokenising, stemming) took a
-fifth of a batch's answering time: the re-ranker's cache only helps passages asked
-about before. So each passage's sentences are analysed when the library is built and
-saved as memory-mapped arrays: sentence bounds, and each sentence's terms as the
+sixth of a batch's answering time: the re-ranker's cache only helps passages asked
+about before. So each passage's sentences are analysed as the index is built and
+saved beside it as memory-mapped arrays: sentence bounds, and each sentence's terms as the
 index's term ids. Answering then reads a passage's slices and matches the question's
 terms by id; `bot.rerank` scores the same sentences with the same terms, so answers
 are exactly those of analysing on the fly. (The answer cues, a date or a name, are
@@ -94,12 +94,15 @@ class SentenceRecorder:
         numbers = [index.term_id(term) for term in self._ids]
         if None in numbers:
             raise ValueError("the index lacks terms of the passages analysed")
-        renumbered = np.array(numbers, dtype=np.int64)[np.frombuffer(self._terms, np.uint32)]
+        # Straight into the narrowest type: at a million passages the terms are tens of
+        # millions, and every wider copy of them would weigh hundreds of MB.
+        kind = np.uint16 if index.vocabulary_size <= 1 << 16 else np.uint32
+        renumbered = np.array(numbers, dtype=kind)[np.frombuffer(self._terms, np.uint32)]
         return {
             "passage_sentences": _compact(np.frombuffer(self._passage_sentences, np.uint64)),
             "bounds": _compact(np.frombuffer(self._bounds, np.uint64)).reshape(-1, 2),
             "sentence_terms": _compact(np.frombuffer(self._sentence_terms, np.uint64)),
-            "terms": _compact(renumbered, top=index.vocabulary_size),
+            "terms": renumbered,
         }
 
 
@@ -118,13 +121,13 @@ def analyse_passages(
     return recorder.arrays(index)
 
 
-def _compact(values: np.ndarray, *, top: int | None = None) -> np.ndarray:
-    """`values` in the narrowest unsigned type that holds them (or `top`)."""
-    largest = max(int(values.max(initial=0)), top or 0)
+def _compact(values: np.ndarray) -> np.ndarray:
+    """`values` in the narrowest unsigned type that holds them."""
+    largest = int(values.max(initial=0))
     for kind in (np.uint8, np.uint16, np.uint32):
         if largest <= np.iinfo(kind).max:
-            return values.astype(kind)
-    return values.astype(np.uint64)
+            return values.astype(kind, copy=False)
+    return values.astype(np.uint64, copy=False)
 
 
 _Spans = tuple[tuple[int, int, Sequence[Hashable]], ...]
