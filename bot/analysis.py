@@ -24,11 +24,12 @@ import hashlib
 import json
 import logging
 import shutil
+import tempfile
 from array import array
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 import numpy as np
 
@@ -63,47 +64,93 @@ class SentenceRecorder:
     """Analyses passages sentence by sentence and keeps what it found, handing back
     each passage's terms: the index is built from them (`index_passages`), so building
     both tokenises the text once. A passage's terms are its sentences' in order, since
-    sentences cover every word of it (they split only at white space)."""
+    sentences cover every word of it (they split only at white space).
+
+    The terms kept (4 bytes each, tens of millions at a million passages) are written to
+    a temporary file as they come, so building holds only the sentences' bounds."""
 
     def __init__(self, analyzer: Analyzer) -> None:
         self._analyzer = analyzer
         self._ids: dict[str, int] = {}  # term -> its own number, in order of appearance
         self._passage_sentences = array("Q", [0])
-        self._bounds = array("Q")
+        self._bounds = array("I")  # offsets in an article's text (at most 20 MB of it)
         self._sentence_terms = array("Q", [0])
-        self._terms = array("I")
+        self._terms = array("I")  # the terms not written out yet
+        self._written = 0
+        self._spill: IO[bytes] | None = None
+        self._failed: Exception | None = None
         self.passages = 0
 
     def __call__(self, text: str, passage: Passage) -> list[str]:
         """The terms of the passage's text, its sentences analysed and kept on the way."""
-        ids, terms_kept = self._ids, self._terms
         spans = sentence_spans(text, passage.start, passage.end) or [(passage.start, passage.end)]
         found: list[str] = []
         for start, end in spans:
             terms = self._analyzer.terms(text[start:end])
             found += terms
-            terms_kept.extend([ids.setdefault(term, len(ids)) for term in terms])
-            self._bounds.extend((start, end))
-            self._sentence_terms.append(len(terms_kept))
+            if self._failed is None:
+                self._keep(start, end, terms)
         self._passage_sentences.append(len(self._bounds) // 2)
         self.passages += 1
         return found
 
+    def _keep(self, start: int, end: int, terms: list[str]) -> None:
+        """Keep a sentence; a failure (no room for the temporary file) only drops the table."""
+        ids = self._ids
+        try:
+            self._terms.extend([ids.setdefault(term, len(ids)) for term in terms])
+            self._bounds.extend((start, end))
+            self._sentence_terms.append(self._written + len(self._terms))
+            if len(self._terms) >= _SPILL_TERMS:
+                self._write()
+        except (OSError, OverflowError) as exc:
+            self._failed = exc
+
+    def _write(self) -> None:
+        if self._spill is None:
+            self._spill = tempfile.TemporaryFile(prefix="citebot-sentences-")
+        self._terms.tofile(self._spill)
+        self._written += len(self._terms)
+        del self._terms[:]
+
     def arrays(self, index: BM25Index) -> dict[str, np.ndarray]:
         """What was kept, the terms numbered as `index` numbers them, ready to save."""
+        if self._failed is not None:
+            raise ValueError(f"the sentences could not be kept ({self._failed})")
         numbers = [index.term_id(term) for term in self._ids]
         if None in numbers:
             raise ValueError("the index lacks terms of the passages analysed")
+        if self._spill is not None:
+            self._write()
+            self._spill.flush()
+        kept: np.ndarray = (
+            np.memmap(self._spill, dtype=np.uint32, mode="r", shape=(self._written,))
+            if self._spill is not None and self._written
+            else np.frombuffer(self._terms, np.uint32)
+        )
         # Straight into the narrowest type: at a million passages the terms are tens of
         # millions, and every wider copy of them would weigh hundreds of MB.
         kind = np.uint16 if index.vocabulary_size <= 1 << 16 else np.uint32
-        renumbered = np.array(numbers, dtype=kind)[np.frombuffer(self._terms, np.uint32)]
+        terms = np.array(numbers, dtype=kind)[kept]
+        del kept
+        self.close()
         return {
             "passage_sentences": _compact(np.frombuffer(self._passage_sentences, np.uint64)),
-            "bounds": _compact(np.frombuffer(self._bounds, np.uint64)).reshape(-1, 2),
+            "bounds": _compact(np.frombuffer(self._bounds, np.uint32)).reshape(-1, 2),
             "sentence_terms": _compact(np.frombuffer(self._sentence_terms, np.uint64)),
-            "terms": renumbered,
+            "terms": terms,
         }
+
+    def close(self) -> None:
+        """Remove the temporary file (what it held can no longer be read)."""
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
+            self._failed = self._failed or ValueError("the recorder was closed")
+
+
+#: Terms a `SentenceRecorder` holds before it writes them to its temporary file.
+_SPILL_TERMS = 1 << 20
 
 
 def analyse_passages(

@@ -209,7 +209,20 @@ class Engine:
             vocabulary = count_words(a.text for a in corpus.articles)
             return Library(corpus, passages, index, vocabulary, key), key
 
-        library = open_library(settings, build, warn=warn)
+        try:
+            library = open_library(settings, build, warn=warn)
+            analysis = open_analysis(
+                settings.data_dir / "analysis",
+                library.index_key,
+                library.corpus.articles,
+                library.passages,
+                analyzer,
+                library.index,
+                warn=warn,
+                recorded=recorder,
+            )
+        finally:
+            recorder.close()
         engine = cls(
             library.corpus,
             library.passages,
@@ -221,16 +234,7 @@ class Engine:
             synonyms=Synonyms.load(settings.corpus_dir / SYNONYMS_FILE, warn=on_warning),
             vocabulary=library.vocabulary,
         )
-        engine._analysis = open_analysis(
-            settings.data_dir / "analysis",
-            library.index_key,
-            library.corpus.articles,
-            library.passages,
-            analyzer,
-            library.index,
-            warn=warn,
-            recorded=recorder,
-        )
+        engine._analysis = analysis
         return engine
 
     def extended(self, corpus: Corpus, passages: Sequence[Passage], index: SearchIndex) -> Engine:
