@@ -293,6 +293,8 @@ def open_analysis(
     """The saved table for this index and analyzer, built and saved first when missing
     (from `recorded`, when the index was built with it, else by analysing every passage);
     None when it can be neither loaded nor saved (answers then analyse on the fly)."""
+    if not index_key:
+        return None  # an index not saved under a key: nothing to tie a table to
     key = analysis_key(index_key, analyzer)
     folder = root / key
     try:
