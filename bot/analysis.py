@@ -21,11 +21,13 @@ index's are. Passages past the table (a server's own articles) are analysed on t
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import shutil
 import tempfile
 from array import array
+from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -71,7 +73,8 @@ class SentenceRecorder:
 
     def __init__(self, analyzer: Analyzer) -> None:
         self._analyzer = analyzer
-        self._ids: dict[str, int] = {}  # term -> its own number, in order of appearance
+        # Each term's own number, in order of appearance (numbered in C: no call a term).
+        self._ids: defaultdict[str, int] = defaultdict(itertools.count().__next__)
         self._passage_sentences = array("Q", [0])
         self._bounds = array("I")  # offsets in an article's text (at most 20 MB of it)
         self._sentence_terms = array("Q", [0])
@@ -96,9 +99,8 @@ class SentenceRecorder:
 
     def _keep(self, start: int, end: int, terms: list[str]) -> None:
         """Keep a sentence; a failure (no room for the temporary file) only drops the table."""
-        ids = self._ids
         try:
-            self._terms.extend([ids.setdefault(term, len(ids)) for term in terms])
+            self._terms.extend(map(self._ids.__getitem__, terms))
             self._bounds.extend((start, end))
             self._sentence_terms.append(self._written + len(self._terms))
             if len(self._terms) >= _SPILL_TERMS:
