@@ -7,7 +7,9 @@ For each size, the eval set's articles are replicated to about that many passage
   (what a bot restart costs) against the path before it: parsing every file, loading
   the saved index, counting the library's words, loading wordfreq's and lemminflect's
   tables;
-* the real CLI, `citebot ask "…"` in a subprocess, wall and CPU time, best of `--repeats`.
+* the real CLI, `citebot ask "…"` in a subprocess, wall and CPU time, best of `--repeats`;
+* the build's peak RSS, and what the saved library and the saved sentences (`bot.analysis`)
+  take on disk.
 
     python benchmarks/startup_bench.py --sizes 100k,1M
 """
@@ -125,21 +127,26 @@ def main() -> None:
             root = Path(scratch)
             make_corpus(root / "corpus", size)
             build, summary = timed_index(root)
+            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
             saved = min(saved_start(root) for _ in range(args.repeats))
             cli = min(cli_ask(root) for _ in range(args.repeats))
             parsed = min(parsed_start(root) for _ in range(args.repeats))
             library = sum(p.stat().st_size for p in (root / ".citebot" / "library").rglob("*"))
+            sentences = sum(p.stat().st_size for p in (root / ".citebot" / "analysis").rglob("*"))
             shutil.rmtree(root / ".citebot" / "library")
-            rows.append((summary.split(";")[0], build, parsed, saved, cli, library))
+            rows.append(
+                (summary.split(";")[0], build, peak, parsed, saved, cli, library, sentences)
+            )
     print(
-        "| corpus | cold build | start, parsing (before) | start, saved library "
-        "| ratio | `citebot ask` wall / CPU | saved library on disk |"
+        "| corpus | cold build (peak RSS) | start, parsing (before) | start, saved library "
+        "| ratio | `citebot ask` wall / CPU | saved library on disk | saved sentences on disk |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for corpus, build, parsed, saved, (wall, cpu), library in rows:
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for corpus, build, peak, parsed, saved, (wall, cpu), library, sentences in rows:
         print(
-            f"| {corpus} | {build:.1f} s | {parsed:.2f} s | {saved:.2f} s | {parsed / saved:.1f}x "
-            f"| {wall:.2f} s / {cpu:.2f} s | {library / 2**20:.0f} MB |"
+            f"| {corpus} | {build:.1f} s ({peak / 2**20:.0f} MB) | {parsed:.2f} s | {saved:.2f} s "
+            f"| {parsed / saved:.1f}x | {wall:.2f} s / {cpu:.2f} s | {library / 2**20:.0f} MB "
+            f"| {sentences / 2**20:.0f} MB |"
         )
 
 

@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 import numpy as np
 
+from bot.analysis import SavedAnalysis, SentenceRecorder, open_analysis
 from bot.chat import QuestionReader, ReadQuestion, count_words
 from bot.corpus import (
     CODE,
@@ -39,7 +40,7 @@ from bot.errors import CorpusError, QuestionError
 from bot.excerpt import choose_excerpt
 from bot.found import Evidence, answers, english_share, evidence, informativeness
 from bot.index import Hit, SearchIndex, cache_key, load_or_build
-from bot.rerank import Candidate, Query, best_sentence, candidate, sentences
+from bot.rerank import Analysed, Candidate, Query, best_sentence, candidate, sentences
 from bot.settings import Settings
 from bot.snapshot import Library, open_library
 from bot.synonyms import SYNONYMS_FILE, Synonyms
@@ -165,6 +166,8 @@ class Engine:
         self._section_terms: dict[tuple[int, int], frozenset[str]] = {}
         # Passages of one article are contiguous: [first, end) per article.
         self._article_ranges: MutableMapping[int, tuple[int, int]] = article_ranges(passages)
+        #: Each passage's sentences analysed at build time (`open` loads them), if saved.
+        self._analysis: SavedAnalysis | None = None
 
     @classmethod
     def open(
@@ -183,6 +186,8 @@ class Engine:
         """
         warn = on_warning or (lambda message: log.warning("%s", message))
         analyzer = Analyzer(settings.language)
+        # Sentences kept as the index is built, when it is: saved beside it after.
+        recorder = SentenceRecorder(analyzer)
 
         def build() -> tuple[Library, str]:
             corpus = load_corpus(
@@ -199,13 +204,32 @@ class Engine:
                 )
             key = cache_key(corpus, settings)
             passages, index = load_or_build(
-                corpus, analyzer, settings, progress=progress, on_warning=on_warning, key=key
+                corpus,
+                analyzer,
+                settings,
+                progress=progress,
+                on_warning=on_warning,
+                key=key,
+                text_terms=recorder,
             )
             vocabulary = count_words(a.text for a in corpus.articles)
-            return Library(corpus, passages, index, vocabulary), key
+            return Library(corpus, passages, index, vocabulary, key), key
 
-        library = open_library(settings, build, warn=warn)
-        return cls(
+        try:
+            library = open_library(settings, build, warn=warn)
+            analysis = open_analysis(
+                settings.data_dir / "analysis",
+                library.index_key,
+                library.corpus.articles,
+                library.passages,
+                analyzer,
+                library.index,
+                warn=warn,
+                recorded=recorder,
+            )
+        finally:
+            recorder.close()
+        engine = cls(
             library.corpus,
             library.passages,
             library.index,
@@ -216,6 +240,8 @@ class Engine:
             synonyms=Synonyms.load(settings.corpus_dir / SYNONYMS_FILE, warn=on_warning),
             vocabulary=library.vocabulary,
         )
+        engine._analysis = analysis
+        return engine
 
     def extended(self, corpus: Corpus, passages: Sequence[Passage], index: SearchIndex) -> Engine:
         """This library plus `corpus` (a server's own articles), searched with `index`.
@@ -555,12 +581,19 @@ class Engine:
             article = self.passages[number].article
             per_article[article] = per_article.get(article, 0) + 1
         local = self._local_weights(per_article, query)
+        saved = self._saved_sentences(query)
         ranked = []
         for number, bm25 in hits:
             passage = self.passages[number]
             text = self.articles[passage.article].text
             sents = sentences(
-                text, passage.start, passage.end, query, self.analyzer, local[passage.article]
+                text,
+                passage.start,
+                passage.end,
+                query,
+                self.analyzer,
+                local[passage.article],
+                saved(number),
             )
             title = self._title_and_headings(passage)
             ranked.append(
@@ -578,6 +611,15 @@ class Engine:
             )
         ranked.sort(key=lambda c: -c.score)
         return ranked
+
+    def _saved_sentences(self, query: Query) -> Callable[[int], Analysed | None]:
+        """A passage's saved sentences with `query`'s terms keyed as they are (None when
+        the passage was not saved: it is analysed on the fly)."""
+        analysis = self._analysis
+        if analysis is None:
+            return lambda number: None
+        keyed = analysis.keyed(query)
+        return lambda number: analysis.analysed(number, keyed)
 
     def _code_share(self, passage: Passage) -> float:
         """How much of a passage is code blocks, by characters."""
@@ -635,6 +677,7 @@ class Engine:
     def _results(self, ranked: list[Candidate], query: Query, k: int) -> list[Result]:
         merged = _merge_neighbours([(c.number, c.score) for c in ranked], self.passages)
         by_number = {c.number: c for c in ranked}
+        saved = self._saved_sentences(query)
         results: list[Result] = []
         shown: list[tuple[int, int, int]] = []  # (article, start, end) of each excerpt
         for start_number, end_number, score in merged:
@@ -657,7 +700,15 @@ class Engine:
                 # The passage ends on the sentence that echoes the question: what
                 # answers it often opens the next passage of the section.
                 after = self.passages[following]
-                more = sentences(article.text, after.start, after.end, query, self.analyzer, local)
+                more = sentences(
+                    article.text,
+                    after.start,
+                    after.end,
+                    query,
+                    self.analyzer,
+                    local,
+                    saved(following),
+                )
                 scored = (*scored, *(s for s in more if s.start >= scored[-1].end))
             excerpt = choose_excerpt(
                 article.text,

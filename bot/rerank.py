@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
@@ -181,6 +181,17 @@ class Candidate(NamedTuple):
     matched: frozenset[str] = frozenset()  # the question terms in the passage or its title
 
 
+class Analysed(NamedTuple):
+    """A passage's sentences analysed already (see `bot.analysis`): their bounds and
+    terms, room for their cues, and the question's terms keyed as those terms are."""
+
+    spans: Sequence[tuple[int, int, Sequence[Hashable]]]
+    cues: dict[tuple[int, str], Any]
+    concept_of: Mapping[Any, str]
+    forms: frozenset[Any]
+    pair_of: Mapping[Any, tuple[str, str]]
+
+
 def sentences(
     text: str,
     start: int,
@@ -188,17 +199,22 @@ def sentences(
     query: Query,
     analyzer: Analyzer,
     local: Mapping[str, float] | None = None,
+    saved: Analysed | None = None,
 ) -> tuple[Sentence, ...]:
     """The sentences of text[start:end] scored against `query`; `local` are the
-    question's weights within the article, when known."""
+    question's weights within the article, when known; `saved`, the passage's
+    sentences as saved, when text[start:end] is one."""
     weights = query.weights
-    concept_of = query.concept_of
-    forms = query.forms
-    pair_of = query.pair_of
     total = query.total
     local_total = (sum(local.values()) or 1.0) if local else 1.0
     out = []
-    spans, cues = _analysed(text, start, end, analyzer)
+    spans: Sequence[tuple[int, int, Sequence[Hashable]]]
+    pair_of: Mapping[Any, tuple[str, str]]
+    if saved is None:
+        spans, cues = _analysed(text, start, end, analyzer)
+        concept_of, forms, pair_of = query.concept_of, query.forms, query.pair_of
+    else:
+        spans, cues, concept_of, forms, pair_of = saved
     for s, e, analysed in spans:
         held = forms.intersection(analysed)
         if not held:

@@ -186,11 +186,14 @@ class Library:
         passages: Sequence[Passage],
         index: BM25Index,
         vocabulary: Mapping[str, int],
+        index_key: str = "",
     ) -> None:
         self.corpus = corpus
         self.passages = passages
         self.index = index
         self.vocabulary = vocabulary
+        #: The key the index is saved under (what saved tables beside it depend on).
+        self.index_key = index_key
 
 
 def load_library(settings: Settings, key: str) -> Library | None:
@@ -213,7 +216,7 @@ def load_library(settings: Settings, key: str) -> Library | None:
     vocabulary = json.loads((folder / "vocabulary.json").read_text())
     if not isinstance(vocabulary, dict):
         raise IndexLoadError("saved word counts are not a table")
-    return Library(corpus, passages, index, vocabulary)
+    return Library(corpus, passages, index, vocabulary, index_key)
 
 
 def save_library(

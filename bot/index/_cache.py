@@ -66,10 +66,12 @@ def load_or_build(
     progress: Callable[[int, int], None] | None = None,
     on_warning: Callable[[str], None] | None = None,
     key: str | None = None,
+    text_terms: TextTerms | None = None,
 ) -> tuple[Sequence[Passage], BM25Index]:
     """The saved index for this corpus and settings, built and saved first if needed.
 
-    `key`, when the caller has worked out `cache_key` already, saves hashing the corpus again.
+    `key`, when the caller has worked out `cache_key` already, saves hashing the corpus
+    again; `text_terms`, see `passage_terms`.
     """
     warn = on_warning or (lambda message: log.warning("%s", message))
     root = settings.data_dir / "index"
@@ -81,7 +83,9 @@ def load_or_build(
         except (IndexLoadError, OSError, ValueError, KeyError) as exc:
             warn(f"saved index in {folder} is unusable ({exc}); rebuilding it")
             shutil.rmtree(folder, ignore_errors=True)
-    passages, index = index_passages(corpus, analyzer, settings, progress=progress)
+    passages, index = index_passages(
+        corpus, analyzer, settings, progress=progress, text_terms=text_terms
+    )
     try:
         save_cached(root, key, passages, index)
     except OSError as exc:
@@ -95,12 +99,13 @@ def index_passages(
     settings: Settings,
     *,
     progress: Callable[[int, int], None] | None = None,
+    text_terms: TextTerms | None = None,
 ) -> tuple[list[Passage], BM25Index]:
     """Split the corpus into passages and build their BM25 index, in memory (nothing saved)."""
     passages = split_corpus(corpus, settings)
     total = len(passages)
     index = BM25Index.build(
-        passage_terms(corpus.articles, passages, analyzer),
+        passage_terms(corpus.articles, passages, analyzer, text_terms),
         k1=settings.k1,
         b=settings.b,
         epsilon=settings.epsilon,
@@ -126,8 +131,16 @@ def split_corpus(corpus: Corpus, settings: Settings) -> list[Passage]:
     return passages
 
 
+#: What the terms of a passage's own text are: the article's text and the passage in,
+#: `analyzer.terms` of the passage's text out (`bot.analysis` keeps its sentences on the way).
+TextTerms = Callable[[str, Passage], list[str]]
+
+
 def passage_terms(
-    articles: Sequence[Article], passages: Iterable[Passage], analyzer: Analyzer
+    articles: Sequence[Article],
+    passages: Iterable[Passage],
+    analyzer: Analyzer,
+    text_terms: TextTerms | None = None,
 ) -> Iterator[list[str]]:
     """Each passage's index terms: its text's, its title's and its headings'.
 
@@ -147,11 +160,12 @@ def passage_terms(
         path = article.section_of(passage.last_paragraph).path
         if path not in heading_terms:
             heading_terms[path] = analyzer.terms(" ".join(path)) * SECTION_WEIGHT
-        yield (
-            title_terms[passage.article]
-            + heading_terms[path]
-            + analyzer.terms(article.text[passage.start : passage.end])
+        text = (
+            text_terms(article.text, passage)
+            if text_terms is not None
+            else analyzer.terms(article.text[passage.start : passage.end])
         )
+        yield title_terms[passage.article] + heading_terms[path] + text
 
 
 def passage_table(passages: Sequence[Passage]) -> np.ndarray:
