@@ -43,7 +43,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may be downloaded at run time
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -65,6 +65,7 @@ MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
 Z_WEIGHTS = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
 FEATURE_WEIGHTS = (2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 EMBEDDINGS = ("text", "title")
+_E = TypeVar("_E", bound=Engine)
 
 
 @dataclass(frozen=True)
@@ -332,6 +333,20 @@ def measure_cost(
     }
 
 
+def open_library(
+    build: Callable[[Path], list[Item]], scratch: Path, kind: type[_E]
+) -> tuple[_E, list[Item]]:
+    """A library written into `scratch` and opened as the bot opens it (vocabulary for
+    typo correction, synonyms, sections), with its questions."""
+    corpus = scratch / "corpus"
+    corpus.mkdir()
+    items = build(corpus)
+    settings = Settings().with_overrides(corpus_dir=corpus, data_dir=scratch / "data")
+    engine = kind.open(settings, on_warning=lambda message: None)
+    assert isinstance(engine, kind)
+    return engine, items
+
+
 def run_library(
     name: str,
     build: Callable[[Path], list[Item]],
@@ -342,13 +357,7 @@ def run_library(
 
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory(prefix="citebot-semantic-") as scratch:
-        corpus = Path(scratch) / "corpus"
-        corpus.mkdir()
-        items = build(corpus)
-        settings = Settings().with_overrides(corpus_dir=corpus, data_dir=Path(scratch) / "data")
-        # Opened as the bot opens it (vocabulary for typo correction, synonyms, sections).
-        engine = SemanticEngine.open(settings, on_warning=lambda message: None)
-        assert isinstance(engine, SemanticEngine)
+        engine, items = open_library(build, Path(scratch), SemanticEngine)
         texts = {
             "text": [engine.articles[p.article].text[p.start : p.end] for p in engine.passages],
             "title": [
@@ -480,6 +489,36 @@ def print_report(result: dict[str, Any]) -> None:
     )
 
 
+def list_libraries(
+    squad: str, docsets: Path, limit: int | None
+) -> list[tuple[str, Callable[[Path], list[Item]]]]:
+    """The libraries to measure, each with how to write it into a folder: SQuAD, then
+    each docs set's formal questions, then its chat-style ones."""
+    libraries: list[tuple[str, Callable[[Path], list[Item]]]] = []
+    if squad and not Path(squad).is_file():
+        print(f"no SQuAD file at {squad}: skipped (give --squad)", file=sys.stderr)
+    if squad and Path(squad).is_file():
+        libraries.append(
+            (
+                f"SQuAD public set ({Path(squad).name})",
+                lambda f: squad_library(Path(squad), f, limit),
+            )
+        )
+    found = sorted(Path(docsets).glob("*/questions.jsonl")) if Path(docsets).is_dir() else []
+    for questions in ("questions.jsonl", "chat.jsonl"):  # the chat-style versions after
+        for docset in found:
+            folder = docset.parent
+            if not (folder / questions).is_file():
+                continue
+            libraries.append(
+                (
+                    f"docs set {folder.name}, {questions}",
+                    lambda f, folder=folder, q=questions: docs_library(folder, q, f, limit),
+                )
+            )
+    return libraries
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -506,28 +545,7 @@ def main() -> None:
     args = parser.parse_args()
 
     model = load_model(args.model, args.threads)
-    libraries: list[tuple[str, Callable[[Path], list[Item]]]] = []
-    if args.squad and not Path(args.squad).is_file():
-        print(f"no SQuAD file at {args.squad}: skipped (give --squad)", file=sys.stderr)
-    if args.squad and Path(args.squad).is_file():
-        libraries.append(
-            (
-                f"SQuAD public set ({Path(args.squad).name})",
-                lambda f: squad_library(Path(args.squad), f, args.limit),
-            )
-        )
-    docsets = sorted(Path(args.docsets).glob("*/questions.jsonl")) if args.docsets.is_dir() else []
-    for questions in ("questions.jsonl", "chat.jsonl"):  # the chat-style versions after
-        for docset in docsets:
-            folder = docset.parent
-            if not (folder / questions).is_file():
-                continue
-            libraries.append(
-                (
-                    f"docs set {folder.name}, {questions}",
-                    lambda f, folder=folder, q=questions: docs_library(folder, q, f, args.limit),
-                )
-            )
+    libraries = list_libraries(args.squad, args.docsets, args.limit)
     if not libraries:
         raise SystemExit("nothing to measure: no SQuAD file and no docs sets found")
     import torch
