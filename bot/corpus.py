@@ -1032,6 +1032,7 @@ class _TokenReader:
             "bullet_list_close": self.list_close,
             "ordered_list_close": self.list_close,
             "list_item_open": self.item_open,
+            "list_item_close": self.item_close,
             "heading_open": self.heading_open,
             "heading_close": self.heading_close,
             "table_open": self.table_open,
@@ -1047,7 +1048,8 @@ class _TokenReader:
     def list_open(self, token: Any, position: int) -> None:
         """A list starts: bulleted, or numbered from its first number."""
         if token.type == "ordered_list_open":
-            self.lists.append([int(token.attrs.get("start", 1) or 1)])
+            # markdown-it records "start" only when it is not 1; a list may start at 0.
+            self.lists.append([int(token.attrs.get("start", 1))])
         else:
             self.lists.append(None)
 
@@ -1055,6 +1057,11 @@ class _TokenReader:
         """A list ends."""
         if self.lists:
             self.lists.pop()
+
+    def item_close(self, token: Any, position: int) -> None:
+        """A list item ends: a marker it never showed (an empty item, an image alone)
+        must not land on the paragraph after the list."""
+        self.item_marker = ""
 
     def item_open(self, token: Any, position: int) -> None:
         """A list item starts: its first paragraph shows the bullet or number a reader sees."""

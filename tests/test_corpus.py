@@ -40,6 +40,24 @@ def test_markdown_front_matter_gives_title_url_author_and_date(tmp_path: Path) -
     ]
 
 
+def test_markdown_list_markers_stay_on_their_items(tmp_path: Path) -> None:
+    # An item with no text of its own (empty, or an image alone) shows no bullet, and
+    # the paragraph after the list is no item; a list may count from 0.
+    write(
+        tmp_path,
+        "steps.md",
+        "# Steps\n\n- ![diagram](flow.png)\n\nThe flow is drawn above.\n\n-\n\nAfter an empty item.\n\n"
+        "0. Zeroth step\n1. First step\n",
+    )
+    [article] = load_corpus(tmp_path).articles
+    assert article.text.split("\n\n") == [
+        "The flow is drawn above.",
+        "After an empty item.",
+        "0. Zeroth step",
+        "1. First step",
+    ]
+
+
 def test_markdown_without_front_matter_takes_title_from_its_h1(tmp_path: Path) -> None:
     write(tmp_path, "notes/plain.markdown", "# Chip rules\n\nExport controls began in 2022.\n")
     [article] = load_corpus(tmp_path).articles
