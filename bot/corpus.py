@@ -1468,7 +1468,7 @@ class _Preparer:
             lambda m: m.group("code") or m.group("a") or m.group("b") or "", line
         )
         wrapped = _HTML_WRAPPED.match(line)
-        if wrapped and wrapped.group("inner").strip():
+        if wrapped and wrapped.group("inner").strip() and wrapped.group(1) not in _UNSEEN:
             # `<center>**Scores**</center>`: in MDX, the Markdown inside an HTML tag is read.
             line = wrapped.group("inner")
         rest = _COMPONENT.sub("", line)
@@ -1535,6 +1535,8 @@ _MDX_COMMENT = re.compile(r"\{/\*.*?\*/\}", re.S)
 _JSX_STRING = re.compile(
     r"""(?P<code>`+[^`]*`+)|\{\s*(?:"(?P<a>[^"\\{}]*)"|'(?P<b>[^'\\{}]*)')\s*\}"""
 )
+#: Elements whose content no reader sees: left for the HTML reader, which drops them.
+_UNSEEN = frozenset({"script", "style", "template"})
 #: A line of Markdown wrapped in one lowercase HTML element.
 _HTML_WRAPPED = re.compile(r"^[ \t]*<([a-z][\w-]*)(?:\s[^<>]*)?>(?P<inner>[^<>]*)</\1>[ \t]*$")
 

@@ -573,6 +573,17 @@ def test_nested_blocks_jsx_strings_and_html_wrapped_markdown_leave_only_their_te
     ]
 
 
+def test_an_mdx_line_of_script_or_style_shows_none_of_its_code(tmp_path: Path) -> None:
+    # Markdown wrapped in an HTML tag is read (`<center>`), but no reader sees a script.
+    write(
+        tmp_path / "c",
+        "page.mdx",
+        "# Page\n\n<style>.banner { color: red }</style>\n\n"
+        "<script>window.track('page')</script>\n\nThe banner is red.\n",
+    )
+    assert paragraphs(only_article(tmp_path / "c")) == ["The banner is red."]
+
+
 def test_an_html_table_inside_a_markdown_table_reads_as_rows_not_glued_words(
     tmp_path: Path,
 ) -> None:
