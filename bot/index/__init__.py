@@ -3,23 +3,24 @@
 The package's public face is below; the work is in private modules: `_bm25` builds
 the index and scores (`BM25Index`), `_maxscore` finds the top k, `_scoring` works
 out contributions, `_selection` picks the best of a score array (`Hit`), `_format`
-saves and loads the files, and `_cache` keeps one built index per corpus and settings under the data dir, and
-`_union` searches the shared index and a server's small one as one collection.
+saves and loads the files, `_cache` keeps one built index per corpus and settings
+under the data dir, and `_union` searches the shared index and a server's small one as one collection.
 
 Scores are exactly those of ``rank_bm25.BM25Okapi`` (same idf, same epsilon floor
 over the average idf of the whole vocabulary, same length normalisation), but the
 work of a query follows the postings of its terms instead of the corpus size:
 
 * The index is an inverted file in CSC layout: for each term, the ids of the
-  documents holding it (ascending ``int32``) and, side by side, how often it occurs
-  in each (``uint8``, or wider when some count exceeds 255). Each document keeps
-  its length normaliser ``k1 * (1 - b + b * dl / avgdl)`` (``float64``), and a
-  contribution is worked out at query time with the very operations rank-bm25
-  uses (`_scoring`), so the values are bit for bit the ones it adds: 5 bytes a
-  posting instead of 12 with stored float64 contributions.
+  documents holding it (ascending ``int32``) and, side by side, the code of the
+  posting's (term frequency, document length) pair (``uint16``, or ``uint32`` when
+  a corpus holds more pairs). A table gives each pair's factor, worked out with the
+  very operations rank-bm25 uses (`_scoring`), and a contribution is ``idf`` times
+  it, so the values are bit for bit the ones it adds: 6 bytes a posting instead of
+  12 with stored float64 contributions.
 * Terms in at least a quarter of the documents also get a dense column of their
-  frequencies (0 where absent, a byte a document), so looking a document up in
-  them is one array access and adding one whole a few vector operations.
+  pair codes (0 where absent, 2 bytes a document); a query works out a column's
+  contributions once and keeps them (within a memory budget), so looking a document
+  up in them is one array access and adding one whole a vector add.
 * ``top_k`` accumulates contributions only for documents the query touches, and
   prunes exactly (MaxScore, essential terms chosen by cost): the terms without a
   dense column are read whole from the rarest up; after each, the k-th best exact
@@ -33,8 +34,9 @@ work of a query follows the postings of its terms instead of the corpus size:
   plus ``meta.json`` and ``vocabulary.json``; saving writes a temporary folder
   beside the target and renames it into place.
 
-Reads are thread-safe: the arrays are never written after build or load, and the
-per-query score buffer is private to each thread.
+Reads are thread-safe: the arrays are never written after build or load, the dense
+columns' contributions are kept under a lock, and the per-query score buffer is
+private to each thread.
 """
 
 from __future__ import annotations
