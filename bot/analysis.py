@@ -41,7 +41,7 @@ from bot.corpus import Article, Passage
 from bot.errors import IndexLoadError
 from bot.index import BM25Index, retire_others
 from bot.rerank import SENTENCE_CACHE, Analysed, Query
-from bot.text import Analyzer, sentence_spans
+from bot.text import Analyzer, passage_sentences
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class SentenceRecorder:
 
     def __call__(self, text: str, passage: Passage) -> list[str]:
         """The terms of the passage's text, its sentences analysed and kept on the way."""
-        spans = sentence_spans(text, passage.start, passage.end) or [(passage.start, passage.end)]
+        spans = passage_sentences(text, passage.start, passage.end)
         found: list[str] = []
         for start, end in spans:
             terms = self._analyzer.terms(text[start:end])

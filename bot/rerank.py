@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
 
-from bot.text import Analyzer, sentence_spans
+from bot.text import Analyzer, passage_sentences
 
 #: Weights of the candidate features (see `candidate`).
 W_BM25_RELATIVE = 0.0  # BM25 score / best BM25 score of the question (kept at 0 by the refit)
@@ -328,7 +328,7 @@ def _analysed(
 ) -> tuple[tuple[tuple[int, int, tuple[str, ...]], ...], dict[tuple[int, str], Any]]:
     """The sentences of text[start:end] with their index terms, and room for the answer
     cues they hold: what scoring them against any question starts from."""
-    spans = sentence_spans(text, start, end) or [(start, end)]
+    spans = passage_sentences(text, start, end)
     return tuple((s, e, tuple(analyzer.terms(text[s:e]))) for s, e in spans), {}
 
 

@@ -191,6 +191,13 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     return [(s, e) for s, e in spans if text[s:e].strip()]
 
 
+def passage_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The sentences a passage is scored by: `sentence_spans`, or the passage whole when
+    it has none. One rule for the re-ranker and the sentences saved at build time
+    (`bot.analysis`), whose answers must be the same."""
+    return sentence_spans(text, start, end) or [(start, end)]
+
+
 _NEXT_VISIBLE = re.compile(r"\s*(\S)")
 _LIST_NUMBER = re.compile(r"\d{1,9}[.)][ \t]")
 _BLANK_LINE = re.compile(r"[^\S\n]*\n\s*\n")
