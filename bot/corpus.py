@@ -1212,29 +1212,30 @@ _GENERATOR_MARKUP = re.compile(
 )
 
 
-def _inline_text(children: list[Any]) -> str:
+def _inline_text(children: list[Any], *, tables: bool = True) -> str:
     parts: list[str] = []
-    table: list[str] | None = None  # the HTML of an inline <table> being read
-    for child in children:
-        if table is not None:
-            table.append(_inline_html(child))
+    table_from: int | None = None  # where an inline <table> being read opened
+    for position, child in enumerate(children):
+        if table_from is not None:
             if child.type == "html_inline" and _TABLE_END.match(child.content):
-                parts.append(_html_table_text("".join(table)))
-                table = None
+                table = children[table_from : position + 1]
+                parts.append(_html_table_text("".join(map(_inline_html, table))))
+                table_from = None
         elif child.type == "text":
             parts.append(_GENERATOR_MARKUP.sub("", child.content))
         elif child.type == "code_inline":
             parts.append(_code_span(child.content))
         elif child.type in ("softbreak", "hardbreak"):
             parts.append(" ")
-        elif child.type == "html_inline" and _TABLE_START.match(child.content):
-            table = [child.content]
+        elif tables and child.type == "html_inline" and _TABLE_START.match(child.content):
+            table_from = position
         elif child.type == "html_inline":
             parts.append(_tag_text(child.content))
         # Images (their alt text is not read on the page), other raw HTML and link targets
         # are left out; link text is a text token and stays.
-    if table is not None:
-        parts.append(_html_table_text("".join(table)))
+    if table_from is not None:
+        # A <table> never closed: what follows it is read as text, not lost in the table.
+        parts.append(_inline_text(children[table_from:], tables=False))
     return "".join(parts)
 
 

@@ -610,6 +610,17 @@ def test_an_html_table_inside_a_markdown_table_reads_as_rows_not_glued_words(
     ]
 
 
+def test_an_inline_html_table_never_closed_loses_no_text_after_it(tmp_path: Path) -> None:
+    write(
+        tmp_path / "c",
+        "limits.md",
+        "# Limits\n\nThe quota <table><tr><td>per hour</td> resets at midnight UTC.\n",
+    )
+    assert paragraphs(only_article(tmp_path / "c")) == [
+        "The quota per hour resets at midnight UTC."
+    ]
+
+
 def test_html_list_items_keep_their_bullets_and_numbers(tmp_path: Path) -> None:
     write(
         tmp_path / "c",
