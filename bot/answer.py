@@ -33,15 +33,17 @@ from bot.corpus import (
     Passage,
     article_ranges,
     context_text,
+    corpus_signature,
     load_corpus,
 )
 from bot.errors import CorpusError, QuestionError
 from bot.excerpt import choose_excerpt
 from bot.found import Evidence, answers, evidence, informativeness
+from bot.incremental import Base, open_grown
 from bot.index import Hit, SearchIndex, cache_key, load_or_build
 from bot.rerank import Candidate, Query, best_sentence, candidate, sentences
 from bot.settings import Settings
-from bot.snapshot import Library, open_library
+from bot.snapshot import Files, Library, open_library
 from bot.synonyms import SYNONYMS_FILE, Synonyms
 from bot.text import Analyzer
 from bot.word_forms import relatives
@@ -159,6 +161,8 @@ class Engine:
         self._section_terms: dict[tuple[int, int], frozenset[str]] = {}
         # Passages of one article are contiguous: [first, end) per article.
         self._article_ranges: MutableMapping[int, tuple[int, int]] = article_ranges(passages)
+        #: The library last built in full that this one grows from (`bot.incremental`).
+        self.base: Base | None = None
 
     @classmethod
     def open(
@@ -167,16 +171,41 @@ class Engine:
         *,
         progress: Callable[[int, int], None] | None = None,
         on_warning: Callable[[str], None] | None = None,
+        incremental: bool = True,
     ) -> Engine:
         """Load the corpus and the saved index, building or rebuilding it when needed.
 
         `progress` hears (bytes read, bytes in all) while files are read, then (passages
-        indexed, passages) while the index is built.
+        indexed, passages) while the index is built. With `incremental`, files changed
+        since the library was last saved are read alone and searched beside it
+        (`bot.incremental`) when they can be; otherwise, or without it, the library is
+        read and built in full.
 
         Blocking: the bot calls this through `asyncio.to_thread`.
         """
         warn = on_warning or (lambda message: log.warning("%s", message))
         analyzer = Analyzer(settings.language)
+        files = corpus_signature(settings.corpus_dir, settings.corpus_extra_roots)
+
+        def make(library: Library, files: Files) -> Engine:
+            engine = cls(
+                library.corpus,
+                library.passages,
+                library.index,
+                analyzer,
+                per_page=settings.per_page,
+                url_template=settings.url_template,
+                anchor_style=settings.anchor_style,
+                synonyms=Synonyms.load(settings.corpus_dir / SYNONYMS_FILE, warn=on_warning),
+                vocabulary=library.vocabulary,
+            )
+            engine.base = Base(library.corpus, library.passages, library.index, files)
+            return engine
+
+        if incremental:
+            grown = open_grown(settings, files, make, on_warning=warn)
+            if grown is not None:
+                return grown
 
         def build() -> tuple[Library, str]:
             corpus = load_corpus(
@@ -198,18 +227,25 @@ class Engine:
             vocabulary = count_words(a.text for a in corpus.articles)
             return Library(corpus, passages, index, vocabulary), key
 
-        library = open_library(settings, build, warn=warn)
-        return cls(
-            library.corpus,
-            library.passages,
-            library.index,
-            analyzer,
-            per_page=settings.per_page,
-            url_template=settings.url_template,
-            anchor_style=settings.anchor_style,
-            synonyms=Synonyms.load(settings.corpus_dir / SYNONYMS_FILE, warn=on_warning),
-            vocabulary=library.vocabulary,
+        return make(open_library(settings, build, warn=warn), files)
+
+    def over(self, corpus: Corpus, passages: Sequence[Passage], index: SearchIndex) -> Engine:
+        """This engine (analyzer, settings, synonyms, chat reader) over another state of its
+        library: the shared library after articles were added or removed."""
+        engine = Engine(
+            corpus,
+            passages,
+            index,
+            self.analyzer,
+            per_page=self.per_page,
+            url_template=self.url_template,
+            anchor_style=self.anchor_style,
+            synonyms=self.synonyms,
+            vocabulary=self._vocabulary,
         )
+        if self._reader is not None:  # its spellers (80 MB) are made once, not per update
+            engine._reader = self._reader.knowing(engine._knows)
+        return engine
 
     def extended(self, corpus: Corpus, passages: Sequence[Passage], index: SearchIndex) -> Engine:
         """This library plus `corpus` (a server's own articles), searched with `index`.

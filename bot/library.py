@@ -167,16 +167,20 @@ class Libraries:
 
 def join(shared: Engine, corpus: Corpus, settings: Settings) -> Engine:
     """An engine over the shared articles and `corpus`, scored as one collection."""
-    if not isinstance(shared.index, BM25Index):
-        raise CorpusError("a server library can only be searched beside a built shared index")
     corpus = Corpus(_distinct_ids(shared, corpus.articles), list(corpus.warnings))
     passages = split_corpus(corpus, settings)
-    small = SmallIndex(passage_terms(corpus.articles, passages, shared.analyzer))
+    docs = passage_terms(corpus.articles, passages, shared.analyzer)
+    if isinstance(shared.index, UnionIndex):  # the shared library grew since its index
+        return shared.extended(corpus, passages, shared.index.joined(docs))
+    if not isinstance(shared.index, BM25Index):
+        raise CorpusError("a server library can only be searched beside a built shared index")
 
     def shared_terms(ids: Sequence[int]) -> Iterator[list[str]]:
         return passage_terms(shared.articles, (shared.passages[i] for i in ids), shared.analyzer)
 
-    return shared.extended(corpus, passages, UnionIndex(shared.index, small, shared_terms))
+    return shared.extended(
+        corpus, passages, UnionIndex(shared.index, SmallIndex(docs), shared_terms)
+    )
 
 
 def _distinct_ids(shared: Engine, articles: Sequence[Article]) -> list[Article]:

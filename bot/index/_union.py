@@ -153,7 +153,7 @@ class UnionIndex:
         dead = self.removed.ids
         #: Documents of the shared index, removed ones included (ids inside the union).
         self.n_shared = shared.n_docs
-        self._n_live = shared.n_docs - dead.shape[0]
+        self._n_live = shared.n_docs - int(dead.shape[0])
         self.n_docs = self._n_live + small.n_docs
         total = shared_total - self.removed.tokens + small.total_tokens
         self.avgdl = total / self.n_docs if self.n_docs else 0.0
