@@ -49,8 +49,10 @@ log = logging.getLogger(__name__)
 GROWTH_LIMIT = 0.25
 GROWTH_FLOOR = 20_000
 #: A running bot merges (builds in full, in a child process) once the passages changed
-#: since its base pass this share of it; `citebot index --full` merges at any time.
+#: since its base pass this share of it and `MERGE_FLOOR`; `citebot index --full` merges
+#: at any time.
 MERGE_SHARE = 0.02
+MERGE_FLOOR = 2_000
 #: The warning a library at its size limit was loaded with: its files must be read in order.
 _AT_LIMIT = "reached its limit"
 
@@ -134,8 +136,8 @@ def grow(
     removed = sorted({n for path in gone for n in base.articles_of(path)})
     warnings: list[str] = []
     added = sorted(base.read(new, settings, warnings.append), key=lambda a: a.article_id)
-    if not _fits(base, removed, added):
-        return None
+    if not _fits(base, removed, added) or len(removed) == len(base.corpus.articles) and not added:
+        return None  # (an empty library is refused by the full read, with its reason)
     passages = split_corpus(Corpus(added), settings)
     table = base.table()
     alive = np.ones(len(base.corpus.articles), dtype=bool)
