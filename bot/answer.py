@@ -36,6 +36,7 @@ from bot.corpus import (
     corpus_signature,
     load_corpus,
 )
+from bot.corpus_edit import url_key
 from bot.errors import CorpusError, QuestionError
 from bot.excerpt import choose_excerpt
 from bot.found import Evidence, answers, evidence, informativeness
@@ -52,6 +53,8 @@ log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[^\W_]")
 
+#: Passages past which `Engine.repeats` compares an article with the whole library.
+REPEAT_CANDIDATES = 5_000
 #: Candidates taken from BM25 and re-ranked before excerpts are chosen and neighbours merged.
 CANDIDATES = 30
 #: A follow-up's lean: re-ranked scores of passages from the articles already cited in its
@@ -298,6 +301,25 @@ class Engine:
             return None
         path = article.source.rsplit(".", 1)[0] if "." in article.source else article.source
         return self.url_template.replace("{path}", quote(path, safe="/-_.~"))
+
+    def repeats(self, article: Article) -> list[Article]:
+        """The articles `article` could repeat (for `corpus_edit.check_duplicate`): those
+        with its url, and those holding its text's rarest term, as a repeated text holds
+        all its terms. Reads a few articles, not the library (a million passages)."""
+        found: set[int] = set()
+        if article.url:
+            key = url_key(article.url)
+            found.update(
+                n for n, url in enumerate(self.corpus.urls()) if url and url_key(url) == key
+            )
+        terms = set(self.analyzer.terms(article.text))
+        if not terms:
+            return list(self.articles)  # nothing to narrow by: compared with every article
+        holding = self.index.postings(min(terms, key=self.index.doc_freq))
+        if holding.shape[0] > REPEAT_CANDIDATES:
+            return list(self.articles)
+        found.update(self.passages[number].article for number in holding.tolist())
+        return [self.articles[number] for number in sorted(found)]
 
     def passage_count_of(self, article_id: str) -> int:
         """How many passages the article was split into (0 for an unknown id)."""
@@ -768,6 +790,10 @@ class _ChainedCorpus(Corpus):
     def titles(self) -> list[str]:
         """Every article's title, the shared ones first."""
         return [title for part in self._parts for title in part.titles()]
+
+    def urls(self) -> list[str | None]:
+        """Every article's url, the shared ones first."""
+        return [url for part in self._parts for url in part.urls()]
 
     def text_lengths(self) -> np.ndarray:
         """Every article's text length, the shared ones first."""

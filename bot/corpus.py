@@ -251,6 +251,10 @@ class Corpus:
         """Every article's source (its file, and line for JSONL), in order."""
         return [article.source for article in self.articles]
 
+    def urls(self) -> list[str | None]:
+        """Every article's url (None without one), in order."""
+        return [article.url for article in self.articles]
+
     def text_lengths(self) -> np.ndarray:
         """Every article's text length in characters, in order."""
         return np.array([len(article.text) for article in self.articles], dtype=np.int64)

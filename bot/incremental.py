@@ -252,6 +252,11 @@ class _Grown(Corpus):
         sources = self._base.sources()
         return [sources[n] for n in self._kept] + [a.source for a in self._added]
 
+    def urls(self) -> list[str | None]:
+        """Every article's url, the base's first."""
+        urls = self._base.urls()
+        return [urls[n] for n in self._kept] + [a.url for a in self._added]
+
     def text_lengths(self) -> np.ndarray:
         """Every article's text length, the base's first."""
         added = np.array([len(a.text) for a in self._added], dtype=np.int64)

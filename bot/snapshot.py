@@ -144,6 +144,10 @@ class SavedArticles(Sequence[Article]):
         """Every article's source (its file), without making the articles."""
         return [str(meta[5]) for meta in self._meta]
 
+    def urls(self) -> list[str | None]:
+        """Every article's url, without making the articles."""
+        return [meta[2] for meta in self._meta]
+
     def _make(self, number: int) -> Article:
         article_id, title, url, author, date, source, description, sections = self._meta[number]
         start, end = int(self._text_at[number]), int(self._text_at[number + 1])
@@ -190,6 +194,10 @@ class SavedCorpus(Corpus):
     def sources(self) -> list[str]:
         """Every article's source, read from the saved metadata."""
         return self.saved.sources()
+
+    def urls(self) -> list[str | None]:
+        """Every article's url, read from the saved metadata."""
+        return self.saved.urls()
 
     def text_lengths(self) -> np.ndarray:
         """Every article's text length, as saved."""

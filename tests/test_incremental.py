@@ -4,6 +4,7 @@ articles, and read again at start without parsing the unchanged files."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -181,3 +182,26 @@ def test_a_change_it_cannot_follow_exactly_is_built_in_full(settings: Settings) 
     (settings.corpus_dir / "bm25-search.txt").unlink()
     (settings.corpus_dir / "synonyms.txt").write_text("zebra = striped horse\n")
     assert incremental.grow(engine, settings, _files(settings)) is None
+
+
+def test_a_repeated_text_or_url_is_found_among_a_few_articles(settings: Settings) -> None:
+    from bot import corpus_edit
+    from bot.corpus import parse_articles
+    from bot.errors import DuplicateArticle
+
+    engine = Engine.open(settings)
+    (settings.corpus_dir / "zebras.md").write_text(ZEBRAS)
+    engine = _grow(engine, settings)
+    same_text = ZEBRAS.replace("\n\n", "\n\n\n").replace("# Zebras", "# Striped horses")
+    [copy] = parse_articles(same_text.encode(), "elsewhere/copy.md")
+    assert 0 < len(engine.repeats(copy)) < len(engine.articles)
+    with pytest.raises(DuplicateArticle, match="same text"):
+        corpus_edit.check_duplicate(copy, engine.repeats)
+    page = "---\nurl: https://example.com/okapi\n---\n# Okapis\n\nOkapis live in forests."
+    (settings.corpus_dir / "okapis.md").write_text(page)
+    engine = _grow(engine, settings)
+    [other] = parse_articles(b"# Giraffes\n\nTall.", "g.md")
+    corpus_edit.check_duplicate(other, engine.repeats)  # nothing in common: no error
+    moved = dataclasses.replace(other, url="http://www.example.com/okapi/")
+    with pytest.raises(DuplicateArticle, match="has that URL"):
+        corpus_edit.check_duplicate(moved, engine.repeats)
