@@ -174,3 +174,30 @@ def test_a_server_joins_a_shared_library_that_changed_since_its_index():
     reference = BM25Okapi([shared[0], shared[1], shared[3], ["f", "a"], ["g", "b", "b"]])
     for query in (["b"], ["d", "a"], ["g", "f", "c"]):
         _assert_close(union.get_scores(query), reference.get_scores(query))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_top_k_found_from_the_shared_index_own_top_k_is_the_exact_one(seed: int):
+    # Many shared documents, a few added and removed: the bounded search answers, exactly.
+    rng = random.Random(500 + seed)
+    words = [f"w{i}" for i in range(400)]
+    shared = _collection(rng, 2000, words)
+    removed = sorted(rng.sample(range(len(shared)), 30))
+    small = _collection(rng, 15, words + ["new"])
+    union = _removing(shared, small, removed)
+    kept = [doc for number, doc in enumerate(shared) if number not in set(removed)]
+    reference = BM25Okapi(kept + small)
+    bounded = 0
+    for _ in range(30):
+        query = rng.choices(words[50:] + ["new"], k=rng.randint(1, 5))
+        scores = reference.get_scores(query)
+        order = sorted(range(len(scores)), key=lambda d: (-scores[d], d))
+        expected = [d for d in order if scores[d] > 0][:10]
+        found = union._top_k_bounded(query, 10)
+        bounded += found is not None
+        for hits in (union.top_k(query, 10), found or union.top_k(query, 10)):
+            assert [doc for doc, _ in hits] == expected
+            assert [s for _, s in hits] == pytest.approx(
+                [scores[d] for d in expected], rel=RELATIVE
+            )
+    assert bounded > 0

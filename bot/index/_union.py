@@ -259,6 +259,10 @@ class UnionIndex:
             start, end = max(0, int(doc_range[0])), min(self.n_docs, int(doc_range[1]))
         if k <= 0 or end <= start:
             return []
+        if doc_range is None:
+            hits = self._top_k_bounded(query, k)
+            if hits is not None:
+                return hits
         # Scored by their ids inside the union (removed documents among them), which
         # the library's ids map to and from.
         first, last = self._inside(start), self._inside(end - 1) + 1
@@ -268,6 +272,63 @@ class UnionIndex:
             lo, hi = np.searchsorted(dead, (first, last))
             scores[dead[lo:hi] - first] = 0.0  # never returned (best keeps scores above 0)
         return [Hit(self._outside(doc + first), score) for doc, score in best(None, scores, k)]
+
+    def _top_k_bounded(self, query: Sequence[str], k: int) -> list[Hit] | None:
+        """The top k found from the shared index's own top k (pruned, fast), or None when
+        that cannot be shown exact.
+
+        A shared document's score in the union is at most `ratio` times its score in the
+        shared index: per term, the union's idf over the shared one, times the change of
+        the average length when it grew (a longer average shortens every document's
+        norm). So when the shared index's `wanted`-th best score times `ratio` is below
+        the k-th best union score among its `wanted` best and the small index's, no other
+        document can enter the top k. Only for terms of positive idf in both.
+        """
+        ratio = 0.0
+        for term in set(query):
+            shared_idf, idf = self.shared.idf(term), self.idf(term)
+            if shared_idf is None or idf is None:
+                continue  # held by no shared document, or by removed ones only
+            if shared_idf <= 0 or idf <= 0:
+                return None
+            ratio = max(ratio, idf / shared_idf)
+        ratio *= max(1.0, self.avgdl / self.shared.avgdl) if self.shared.avgdl else 1.0
+        for wanted in (max(4 * k, k + 50), max(32 * k, k + 400)):
+            found = self.shared.top_k(query, wanted + int(self.removed.ids.shape[0]))
+            docs = np.array(sorted(doc for doc, _ in found), dtype=np.int64)
+            if self._alive is not None and docs.shape[0]:
+                docs = docs[self._alive[docs]]
+            scores = self._scores_of(query, docs)
+            small = self._scores(query, self.n_shared, self.n_shared + self.small.n_docs)
+            ids = np.concatenate((docs, np.arange(small.shape[0], dtype=np.int64) + self.n_shared))
+            hits = best(ids, np.concatenate((scores, small)), k)
+            complete = len(found) < wanted + int(self.removed.ids.shape[0])
+            if complete or (len(hits) == k and found[-1][1] * ratio * (1 + 1e-9) < hits[-1][1]):
+                return [Hit(self._outside(doc), score) for doc, score in hits]
+        return None
+
+    def _scores_of(self, query: Sequence[str], docs: np.ndarray) -> np.ndarray:
+        """Union scores of the shared documents `docs` (ascending), as `_scores` works them out."""
+        scores = np.zeros(docs.shape[0], dtype=np.float64)
+        parts: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
+        for term in query:
+            if term not in parts:
+                parts[term] = None
+                idf = self.idf(term)
+                ids, weights = self.shared.contributions(term)
+                if idf is not None and ids.shape[0] and docs.shape[0]:
+                    at = np.minimum(np.searchsorted(ids, docs), ids.shape[0] - 1)
+                    held = ids[at] == docs
+                    doc = docs[held]
+                    tf = self._shared_tf(term, doc, weights[at[held]])
+                    values = term_contributions(
+                        np.float64(idf), tf, self._shared_len[doc], self.k1, self.b, self.avgdl
+                    )
+                    parts[term] = (np.flatnonzero(held), values)
+            part = parts[term]
+            if part is not None:
+                scores[part[0]] += part[1]
+        return scores
 
     def _inside(self, number: int) -> int:
         """The id inside the union of the library's document `number`."""
