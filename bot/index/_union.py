@@ -44,8 +44,6 @@ import numpy as np
 from bot.index._bm25 import BM25Index, term_contributions
 from bot.index._selection import Hit, best
 
-#: Shared postings whose union contributions a `UnionIndex` keeps worked out (8 bytes each).
-KEPT_POSTINGS = 8_000_000
 #: Counts terms in shared documents by id, where stored weights cannot give them back.
 TermsOf = Callable[[Sequence[int]], Iterator[list[str]]]
 
@@ -176,8 +174,6 @@ class UnionIndex:
         self._average_idf: float | None = None
         self._lock = threading.Lock()
         self._counted: dict[str, np.ndarray] = {}
-        self._kept: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._kept_postings = 0
 
     def joined(self, docs: Iterable[Sequence[str]]) -> UnionIndex:
         """This collection with `docs` after its own (a server's articles beside a shared
@@ -367,15 +363,7 @@ class UnionIndex:
     ) -> list[tuple[np.ndarray, np.ndarray]]:
         """(positions from `start`, union contributions) of `term` in each index."""
         parts = []
-        kept = self._kept.get(term)
-        if kept is None and start < self.n_shared and 2 * (end - start) >= self.n_shared:
-            kept = self._keep(term, idf)
-        if kept is not None:
-            ids, values = kept
-            lo, hi = np.searchsorted(ids, (start, min(end, self.n_shared)))
-            if hi > lo:
-                parts.append((ids[lo:hi].astype(np.int64) - start, values[lo:hi]))
-        elif start < self.n_shared:
+        if start < self.n_shared:
             ids, weights = self.shared.contributions(term)
             lo, hi = np.searchsorted(ids, (start, min(end, self.n_shared)))
             if hi > lo:
@@ -397,22 +385,6 @@ class UnionIndex:
                 )
                 parts.append((ids[lo:hi] - start, values))
         return parts
-
-    def _keep(self, term: str, idf: float) -> tuple[np.ndarray, np.ndarray] | None:
-        """The term's union contributions in every shared document, worked out once and
-        kept while `KEPT_POSTINGS` allows (a whole-library search of a frequent term reads
-        them again and again), else None."""
-        ids, weights = self.shared.contributions(term)
-        with self._lock:
-            if self._kept_postings + ids.shape[0] > KEPT_POSTINGS:
-                return None
-            self._kept_postings += ids.shape[0]
-        tf = self._shared_tf(term, ids, weights)
-        values = term_contributions(
-            np.float64(idf), tf, self._shared_len[ids], self.k1, self.b, self.avgdl
-        )
-        self._kept[term] = (ids, values)
-        return ids, values
 
     def _shared_tf(self, term: str, ids: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """How often `term` occurs in each shared document `ids`, read back from its weights."""
