@@ -14,10 +14,9 @@ takes seconds a query beyond it).
 from __future__ import annotations
 
 import argparse
-import functools
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -38,10 +37,6 @@ def passages(rng: np.random.Generator, n: int) -> list[list[str]]:
         docs.append([f"w{w}" for w in words[at : at + length].tolist()])
         at += length
     return docs
-
-
-def _pick(docs: list[list[str]], ids: Sequence[int]) -> Iterator[list[str]]:
-    return (docs[i] for i in ids)
 
 
 def percentiles(times: Sequence[float]) -> tuple[float, float]:
@@ -73,7 +68,7 @@ def main() -> None:
             for i in range(args.queries)
         ]
         started = time.perf_counter()
-        union = UnionIndex(shared, SmallIndex(server_docs), functools.partial(_pick, shared_docs))
+        union = UnionIndex(shared, SmallIndex(server_docs))
         union.average_idf()
         join = time.perf_counter() - started
         timings = {}

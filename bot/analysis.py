@@ -281,6 +281,20 @@ def save_analysis(root: Path, key: str, arrays: Mapping[str, np.ndarray]) -> Non
     retire_others(root, keep=key)
 
 
+def saved_analysis(
+    root: Path, index_key: str, analyzer: Analyzer, index: BM25Index
+) -> SavedAnalysis | None:
+    """The table saved for this index and analyzer if there is a usable one; never builds
+    one (a library grown from a saved index reads that index's table)."""
+    if not index_key:
+        return None
+    key = analysis_key(index_key, analyzer)
+    try:
+        return load_analysis(root / key, key, index)
+    except UNUSABLE:
+        return None  # open_analysis rebuilds it at the next full open
+
+
 def open_analysis(
     root: Path,
     index_key: str,

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import numpy as np
 
-from bot.analysis import SavedAnalysis, SentenceRecorder, open_analysis
+from bot.analysis import SavedAnalysis, SentenceRecorder, open_analysis, saved_analysis
 from bot.chat import QuestionReader, ReadQuestion, count_words
 from bot.corpus import (
     CODE,
@@ -34,15 +34,18 @@ from bot.corpus import (
     Passage,
     article_ranges,
     context_text,
+    corpus_signature,
     load_corpus,
 )
+from bot.corpus_edit import url_key
 from bot.errors import CorpusError, QuestionError
 from bot.excerpt import choose_excerpt
 from bot.found import Evidence, answers, english_share, evidence, informativeness
+from bot.incremental import Base, open_grown
 from bot.index import Hit, SearchIndex, cache_key, load_or_build
 from bot.rerank import Analysed, Candidate, Query, best_sentence, candidate, sentences
 from bot.settings import Settings
-from bot.snapshot import Library, open_library
+from bot.snapshot import Files, Library, open_library
 from bot.synonyms import SYNONYMS_FILE, Synonyms
 from bot.text import Analyzer
 from bot.word_forms import relatives
@@ -51,6 +54,8 @@ log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[^\W_]")
 
+#: Passages past which `Engine.repeats` compares an article with the whole library.
+REPEAT_CANDIDATES = 5_000
 #: Candidates taken from BM25 and re-ranked before excerpts are chosen and neighbours merged.
 CANDIDATES = 30
 #: A follow-up's lean: re-ranked scores of passages from the articles already cited in its
@@ -168,6 +173,8 @@ class Engine:
         self._article_ranges: MutableMapping[int, tuple[int, int]] = article_ranges(passages)
         #: Each passage's sentences analysed at build time (`open` loads them), if saved.
         self._analysis: SavedAnalysis | None = None
+        #: The library last built in full that this one grows from (`bot.incremental`).
+        self.base: Base | None = None
 
     @classmethod
     def open(
@@ -176,16 +183,45 @@ class Engine:
         *,
         progress: Callable[[int, int], None] | None = None,
         on_warning: Callable[[str], None] | None = None,
+        incremental: bool = True,
     ) -> Engine:
         """Load the corpus and the saved index, building or rebuilding it when needed.
 
         `progress` hears (bytes read, bytes in all) while files are read, then (passages
-        indexed, passages) while the index is built.
+        indexed, passages) while the index is built. With `incremental`, files changed
+        since the library was last saved are read alone and searched beside it
+        (`bot.incremental`) when they can be; otherwise, or without it, the library is
+        read and built in full.
 
         Blocking: the bot calls this through `asyncio.to_thread`.
         """
         warn = on_warning or (lambda message: log.warning("%s", message))
         analyzer = Analyzer(settings.language)
+        files = corpus_signature(settings.corpus_dir, settings.corpus_extra_roots)
+
+        def make(library: Library, files: Files, analysis: SavedAnalysis | None = None) -> Engine:
+            engine = cls(
+                library.corpus,
+                library.passages,
+                library.index,
+                analyzer,
+                per_page=settings.per_page,
+                url_template=settings.url_template,
+                anchor_style=settings.anchor_style,
+                synonyms=Synonyms.load(settings.corpus_dir / SYNONYMS_FILE, warn=on_warning),
+                vocabulary=library.vocabulary,
+            )
+            engine.base = Base(library.corpus, library.passages, library.index, files)
+            # A library grown from a saved one reads that one's saved sentences, if any.
+            engine._analysis = analysis or saved_analysis(
+                settings.data_dir / "analysis", library.index_key, analyzer, library.index
+            )
+            return engine
+
+        if incremental:
+            grown = open_grown(settings, files, make, on_warning=warn)
+            if grown is not None:
+                return grown
         # Sentences kept as the index is built, when it is: saved beside it after.
         recorder = SentenceRecorder(analyzer)
 
@@ -229,18 +265,35 @@ class Engine:
             )
         finally:
             recorder.close()
-        engine = cls(
-            library.corpus,
-            library.passages,
-            library.index,
-            analyzer,
-            per_page=settings.per_page,
-            url_template=settings.url_template,
-            anchor_style=settings.anchor_style,
-            synonyms=Synonyms.load(settings.corpus_dir / SYNONYMS_FILE, warn=on_warning),
-            vocabulary=library.vocabulary,
+        return make(library, files, analysis)
+
+    def over(
+        self,
+        corpus: Corpus,
+        passages: Sequence[Passage],
+        index: SearchIndex,
+        *,
+        same_numbers: bool = False,
+    ) -> Engine:
+        """This engine (analyzer, settings, synonyms, chat reader) over another state of its
+        library: the shared library after articles were added or removed. With
+        `same_numbers` (nothing removed: this library's passages keep their numbers, new
+        ones come after), its saved sentences still hold for its own passages."""
+        engine = Engine(
+            corpus,
+            passages,
+            index,
+            self.analyzer,
+            per_page=self.per_page,
+            url_template=self.url_template,
+            anchor_style=self.anchor_style,
+            synonyms=self.synonyms,
+            vocabulary=self._vocabulary,
         )
-        engine._analysis = analysis
+        if self._reader is not None:  # its spellers (80 MB) are made once, not per update
+            engine._reader = self._reader.knowing(engine._knows)
+        if same_numbers:
+            engine._analysis = self._analysis
         return engine
 
     def extended(self, corpus: Corpus, passages: Sequence[Passage], index: SearchIndex) -> Engine:
@@ -300,6 +353,25 @@ class Engine:
                 return self.url_template.replace("{path}/", "")
             path = folder
         return self.url_template.replace("{path}", quote(path, safe="/-_.~"))
+
+    def repeats(self, article: Article) -> list[Article]:
+        """The articles `article` could repeat (for `corpus_edit.check_duplicate`): those
+        with its url, and those holding its text's rarest term, as a repeated text holds
+        all its terms. Reads a few articles, not the library (a million passages)."""
+        found: set[int] = set()
+        if article.url:
+            key = url_key(article.url)
+            found.update(
+                n for n, url in enumerate(self.corpus.urls()) if url and url_key(url) == key
+            )
+        terms = set(self.analyzer.terms(article.text))
+        if not terms:
+            return list(self.articles)  # nothing to narrow by: compared with every article
+        holding = self.index.postings(min(terms, key=self.index.doc_freq))
+        if holding.shape[0] > REPEAT_CANDIDATES:
+            return list(self.articles)
+        found.update(self.passages[number].article for number in holding.tolist())
+        return [self.articles[number] for number in sorted(found)]
 
     def passage_count_of(self, article_id: str) -> int:
         """How many passages the article was split into (0 for an unknown id)."""
@@ -812,6 +884,10 @@ class _ChainedCorpus(Corpus):
     def titles(self) -> list[str]:
         """Every article's title, the shared ones first."""
         return [title for part in self._parts for title in part.titles()]
+
+    def urls(self) -> list[str | None]:
+        """Every article's url, the shared ones first."""
+        return [url for part in self._parts for url in part.urls()]
 
     def text_lengths(self) -> np.ndarray:
         """Every article's text length, the shared ones first."""

@@ -125,7 +125,12 @@ def _parser() -> argparse.ArgumentParser:
         help="with -, answer in this many processes forked after loading (answers stay in order)",
     )
 
-    command("index", "build or refresh the saved index", _cmd_index)
+    index = command("index", "build or refresh the saved index", _cmd_index)
+    index.add_argument(
+        "--full",
+        action="store_true",
+        help="build everything again, even when only a few files changed since the last build",
+    )
     articles = command("articles", "list the articles: id, title, passages", _cmd_articles)
     articles.add_argument(
         "--plain",
@@ -210,7 +215,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _open_engine(
-    settings: Settings, *, console: Any, on_warning: Callable[[str], None] | None = None
+    settings: Settings,
+    *,
+    console: Any,
+    on_warning: Callable[[str], None] | None = None,
+    incremental: bool = True,
 ) -> Any:
     """The engine, with warnings printed (or handed to `on_warning` instead)."""
     from bot.answer import Engine
@@ -222,7 +231,7 @@ def _open_engine(
         console.print(f"[yellow]warning:[/] {_escape(message)}", highlight=False)
 
     with _progress(console, "Reading files", "Indexing passages") as progress:
-        return Engine.open(settings, progress=progress, on_warning=warn)
+        return Engine.open(settings, progress=progress, on_warning=warn, incremental=incremental)
 
 
 def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -421,6 +430,7 @@ def cite(result: Any) -> str:
 
 
 def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.incremental import changed_passages
     from bot.index import SAVE_FAILED
 
     err = _console(sys.stderr)
@@ -433,14 +443,21 @@ def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         else:
             err.print(f"[yellow]warning:[/] {_escape(message)}", highlight=False)
 
-    engine = _open_engine(settings, console=err, on_warning=warn)
+    engine = _open_engine(settings, console=err, on_warning=warn, incremental=not args.full)
     elapsed = time.perf_counter() - started
     if failed:  # the index works in memory, but `citebot index` is asked to save it
         raise CitebotError(failed[0])
+    changed = changed_passages(engine)
     print(
         f"{_count(len(engine.articles), 'article')}, {_count(engine.passage_count, 'passage')}, "
         f"{_count(engine.index.vocabulary_size, 'term')}; index ready in {elapsed:.2f} s "
         f"({settings.data_dir / 'index'})"
+        + (
+            f"; {_count(changed, 'passage')} changed since the last full build, searched "
+            "beside it (`citebot index --full` builds them in)"
+            if changed
+            else ""
+        )
     )
     if settings.store_url() is not None:
         _announce_reload(settings)

@@ -314,10 +314,12 @@ class CitebotBot(commands.Bot):
         log.info("shard %d identifies (bucket %d, waited %.2f s)", shard_id, bucket, waited)
 
     async def close(self) -> None:
-        """Stop the watcher, the pruning and the refresh, then disconnect and close the store."""
+        """Stop the watcher, a merge, the pruning and the refresh, then disconnect and close
+        the store."""
         if self._watcher is not None:
             watcher, self._watcher = self._watcher, None
             await asyncio.to_thread(watcher.stop)
+        await self.live.close()
         if self._listener is not None:
             listener, self._listener = self._listener, None
             await asyncio.to_thread(listener.stop)

@@ -247,6 +247,14 @@ class Corpus:
         """Every article's title, in order."""
         return [article.title for article in self.articles]
 
+    def sources(self) -> list[str]:
+        """Every article's source (its file, and line for JSONL), in order."""
+        return [article.source for article in self.articles]
+
+    def urls(self) -> list[str | None]:
+        """Every article's url (None without one), in order."""
+        return [article.url for article in self.articles]
+
     def text_lengths(self) -> np.ndarray:
         """Every article's text length in characters, in order."""
         return np.array([len(article.text) for article in self.articles], dtype=np.int64)
@@ -333,6 +341,28 @@ def load_corpus(
     articles = unique_ids(articles)
     articles.sort(key=lambda a: a.article_id)
     return Corpus(articles=articles, warnings=warnings)
+
+
+def load_files(
+    folder: Path,
+    relatives: Sequence[str],
+    *,
+    on_warning: Callable[[str], None],
+    allowed_roots: Sequence[Path] = (),
+    max_bytes: int = MAX_CORPUS_BYTES,
+) -> list[Article]:
+    """The articles of a few files below `folder` (paths relative to it), each read as
+    `load_corpus` reads it: what an update of a library already loaded reads again.
+
+    Unlike `load_corpus`, ids are not made unique and repeated texts are not dropped:
+    the caller checks them against the library.
+    """
+    roots = _roots(Path(folder), allowed_roots)
+    budget = _Budget(max_bytes)
+    articles: list[Article] = []
+    for relative in relatives:
+        articles += _read_path(Path(folder) / relative, relative, roots, on_warning, budget)
+    return articles
 
 
 def _read_path(

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,10 +71,15 @@ def _text_key(text: str) -> str:
     return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()
 
 
-def check_duplicate(article: Article, existing: Sequence[Article]) -> None:
+#: The articles a new one must not repeat: all of them, or a function giving those it
+#: could repeat (`Engine.repeats`, which reads a few of a large library).
+Existing = Sequence[Article] | Callable[[Article], Iterable[Article]]
+
+
+def check_duplicate(article: Article, existing: Existing) -> None:
     """DuplicateArticle when the URL or the text is already in the corpus."""
     key = _text_key(article.text)
-    for other in existing:
+    for other in existing(article) if callable(existing) else existing:
         if same_url(article.url, other.url):
             raise DuplicateArticle(f"already in the library: “{other.title}” has that URL", other)
         if _text_key(other.text) == key:
@@ -162,7 +167,7 @@ def _parse_child() -> None:
 
 
 def save_page_article(
-    corpus_dir: Path, article: Article, existing: Sequence[Article], *, into: str = ADDED_FOLDER
+    corpus_dir: Path, article: Article, existing: Existing, *, into: str = ADDED_FOLDER
 ) -> Added:
     """Write a fetched article as Markdown with front matter into the corpus folder
     (its folder `into`: `added/`, or `server/` in a server's library)."""
@@ -203,7 +208,7 @@ def save_upload(
     corpus_dir: Path,
     filename: str,
     data: bytes,
-    existing: Sequence[Article],
+    existing: Existing,
     *,
     into: str = ADDED_FOLDER,
     room: int | None = None,

@@ -21,7 +21,7 @@ import logging
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,16 +167,14 @@ class Libraries:
 
 def join(shared: Engine, corpus: Corpus, settings: Settings) -> Engine:
     """An engine over the shared articles and `corpus`, scored as one collection."""
-    if not isinstance(shared.index, BM25Index):
-        raise CorpusError("a server library can only be searched beside a built shared index")
     corpus = Corpus(_distinct_ids(shared, corpus.articles), list(corpus.warnings))
     passages = split_corpus(corpus, settings)
-    small = SmallIndex(passage_terms(corpus.articles, passages, shared.analyzer))
-
-    def shared_terms(ids: Sequence[int]) -> Iterator[list[str]]:
-        return passage_terms(shared.articles, (shared.passages[i] for i in ids), shared.analyzer)
-
-    return shared.extended(corpus, passages, UnionIndex(shared.index, small, shared_terms))
+    docs = passage_terms(corpus.articles, passages, shared.analyzer)
+    if isinstance(shared.index, UnionIndex):  # the shared library grew since its index
+        return shared.extended(corpus, passages, shared.index.joined(docs))
+    if not isinstance(shared.index, BM25Index):
+        raise CorpusError("a server library can only be searched beside a built shared index")
+    return shared.extended(corpus, passages, UnionIndex(shared.index, SmallIndex(docs)))
 
 
 def _distinct_ids(shared: Engine, articles: Sequence[Article]) -> list[Article]:

@@ -56,11 +56,24 @@ KINDS = (TEXT, HEADING, LEAD, CODE, ROW)
 _KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
 #: Whatever a saved library fails with: each means "parse the files again".
 UNUSABLE = (IndexLoadError, OSError, ValueError, KeyError, TypeError, IndexError)
+#: The corpus files as `corpus_signature` lists them: (path, size, modification time).
+Files = tuple[tuple[str, int, int], ...]
 
 
-def library_key(settings: Settings) -> str:
+def library_key(settings: Settings, files: Files | None = None) -> str:
     """What a saved library depends on: the files as the loader would find them (path,
-    size, modification time), the settings that shape it, the code. Stat only: cheap."""
+    size, modification time; `files` when already listed), the settings that shape it,
+    the code. Stat only: cheap."""
+    digest = hashlib.sha256(library_basis(settings).encode())
+    if files is None:
+        files = corpus_signature(settings.corpus_dir, settings.corpus_extra_roots)
+    digest.update(repr(files).encode())
+    return digest.hexdigest()[:24]
+
+
+def library_basis(settings: Settings) -> str:
+    """What a saved library depends on besides the files: a library saved under the same
+    basis can be brought up to date file by file (`bot.incremental`)."""
     digest = hashlib.sha256()
     folder = settings.corpus_dir
     roots = [os.path.realpath(root) for root in (folder, *settings.corpus_extra_roots)]
@@ -72,7 +85,6 @@ def library_key(settings: Settings) -> str:
     # between releases (a few kB read, well under a millisecond).
     for module in (corpus_module, chat, sys.modules[__name__]):
         digest.update(Path(str(module.__file__)).read_bytes())
-    digest.update(repr(corpus_signature(folder, settings.corpus_extra_roots)).encode())
     return digest.hexdigest()[:24]
 
 
@@ -128,6 +140,14 @@ class SavedArticles(Sequence[Article]):
         """Every article's title, without making the articles."""
         return [str(meta[1]) for meta in self._meta]
 
+    def sources(self) -> list[str]:
+        """Every article's source (its file), without making the articles."""
+        return [str(meta[5]) for meta in self._meta]
+
+    def urls(self) -> list[str | None]:
+        """Every article's url, without making the articles."""
+        return [meta[2] for meta in self._meta]
+
     def _make(self, number: int) -> Article:
         article_id, title, url, author, date, source, description, sections = self._meta[number]
         start, end = int(self._text_at[number]), int(self._text_at[number + 1])
@@ -170,6 +190,14 @@ class SavedCorpus(Corpus):
     def titles(self) -> list[str]:
         """Every article's title, read from the saved metadata."""
         return self.saved.titles()
+
+    def sources(self) -> list[str]:
+        """Every article's source, read from the saved metadata."""
+        return self.saved.sources()
+
+    def urls(self) -> list[str | None]:
+        """Every article's url, read from the saved metadata."""
+        return self.saved.urls()
 
     def text_lengths(self) -> np.ndarray:
         """Every article's text length, as saved."""
@@ -225,6 +253,7 @@ def save_library(
     corpus: Corpus,
     index_key: str,
     vocabulary: Mapping[str, int],
+    files: Files = (),
 ) -> None:
     """Save what a start needs under `key`, in one rename, and retire other saved libraries."""
     root = settings.data_dir / "library"
@@ -280,10 +309,32 @@ def save_library(
                     "index": index_key,
                     "articles": len(articles),
                     "warnings": corpus.warnings,
+                    "basis": library_basis(settings),
+                    "files": files,
                 }
             )
         )
     retire_others(root, keep=key)
+
+
+def saved_base(settings: Settings) -> tuple[str, Files] | None:
+    """The key and files of a library saved for other files with the same basis (settings,
+    code), which `bot.incremental` can bring up to date; None when there is none."""
+    basis = library_basis(settings)
+    root = settings.data_dir / "library"
+    try:
+        folders = [f for f in root.iterdir() if not f.name.startswith(".")]
+    except OSError:
+        return None
+    for folder in folders:
+        try:
+            meta = json.loads((folder / "meta.json").read_text())
+            if meta.get("basis") == basis and meta.get("format") == LIBRARY_FORMAT:
+                files = tuple((str(p), int(size), int(mtime)) for p, size, mtime in meta["files"])
+                return folder.name, files
+        except (*UNUSABLE, json.JSONDecodeError):
+            continue
+    return None
 
 
 def discard_library(settings: Settings, key: str) -> None:
@@ -302,7 +353,9 @@ def open_library(
     `build` parses the files and loads or builds the index; it returns the library and
     the index's key.
     """
-    key = library_key(settings)  # before any parse: a file changed meanwhile misses next time
+    # Listed before any parse: a file changed meanwhile misses next time.
+    files = corpus_signature(settings.corpus_dir, settings.corpus_extra_roots)
+    key = library_key(settings, files)
     try:
         saved = load_library(settings, key)
     except UNUSABLE as exc:
@@ -318,7 +371,7 @@ def open_library(
         return saved
     library, index_key = build()
     try:
-        save_library(settings, key, library.corpus, index_key, library.vocabulary)
+        save_library(settings, key, library.corpus, index_key, library.vocabulary, files)
     except OSError as exc:
         # Only the next start is slower; a data dir that cannot be written is reported
         # once already, by the index's own save.

@@ -214,7 +214,7 @@ def test_jobs_out_of_range_is_a_clear_error(workdir: Path) -> None:
     assert "--jobs must be a whole number from 1 to" in run.stderr
 
 
-def test_index_is_saved_then_reused_then_rebuilt_after_a_change(workdir: Path) -> None:
+def test_index_is_saved_then_reused_then_grown_then_rebuilt_in_full(workdir: Path) -> None:
     first = run_citebot("index", cwd=workdir)
     assert first.returncode == 0, first.stderr
     assert "articles" in first.stdout and "passages" in first.stdout
@@ -232,6 +232,12 @@ def test_index_is_saved_then_reused_then_rebuilt_after_a_change(workdir: Path) -
     changed = run_citebot("ask", "What stripes do zebras have?", cwd=workdir)
     assert changed.returncode == 0, changed.stderr
     assert "black and white stripes" in changed.stdout
+    # The new file was read alone, beside the saved index, which was not rebuilt for it.
+    assert sorted((workdir / ".citebot" / "index").iterdir()) == saved
+    assert (saved[0] / "meta.json").stat().st_mtime_ns == stamp
+
+    full = run_citebot("index", "--full", cwd=workdir)
+    assert full.returncode == 0, full.stderr
     rebuilt = sorted((workdir / ".citebot" / "index").iterdir())
     assert len(rebuilt) == 1 and rebuilt[0].name != saved[0].name
 

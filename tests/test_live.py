@@ -105,3 +105,43 @@ async def test_a_changed_synonyms_file_is_reloaded_with_the_corpus(settings: Set
     await live.reload(only_if_changed=True)
     assert "feed" not in highlighted()
     assert live.engine.article("synonyms") is None
+
+
+async def test_an_added_article_answers_at_once_and_the_merge_builds_it_in(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import incremental
+    from bot.index import BM25Index, UnionIndex
+
+    monkeypatch.setattr(incremental, "MERGE_SHARE", 0.0)  # merge after any change
+    monkeypatch.setattr(incremental, "MERGE_FLOOR", 0)
+    live = LiveEngine(settings)
+    await live.reload()
+    (settings.corpus_dir / "zebras.md").write_text("# Zebras\n\nZebra stripes are black and white.")
+    assert (await live.reload()).ok
+    grown = live.engine
+    assert isinstance(grown.index, UnionIndex)  # searched beside the index, not rebuilt
+    assert grown.answer("What colour are zebra stripes?").results[0].article_id == "zebras"
+
+    await live.merging()
+    merged = live.engine
+    assert merged is not grown and isinstance(merged.index, BM25Index)
+    assert merged.answer("What colour are zebra stripes?").results[0].article_id == "zebras"
+    assert len(merged.articles) == len(grown.articles)
+    await live.close()
+
+
+async def test_closing_ends_a_merge_under_way(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import incremental
+
+    monkeypatch.setattr(incremental, "MERGE_SHARE", 0.0)
+    monkeypatch.setattr(incremental, "MERGE_FLOOR", 0)
+    live = LiveEngine(settings)
+    await live.reload()
+    (settings.corpus_dir / "zebras.md").write_text("# Zebras\n\nZebra stripes are black and white.")
+    await live.reload()
+    await live.close()
+    assert live.engine.answer("What colour are zebra stripes?").found
+    await live.merging()  # ended, not left running

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from support import run_citebot
 
-from bot import atomic
+from bot import atomic, incremental
 from bot.answer import Engine
 from bot.index import _format
 from bot.live import LiveEngine
@@ -55,6 +55,8 @@ def test_disk_refusing_the_index_write_warns_keeps_the_old_index_and_answers(tmp
     saved = tmp_path / ".citebot" / "index"
     before = snapshot(saved)
     add_article(tmp_path / "corpus")
+    # No saved library to read the new file beside: the index is built in full and saved.
+    shutil.rmtree(tmp_path / ".citebot" / "library")
 
     run = run_citebot(
         "ask",
@@ -85,6 +87,8 @@ async def test_reload_whose_index_save_fails_logs_a_warning_and_keeps_answering(
     saved = tmp_path / "data" / "index"
     before = snapshot(saved)
     add_article(tmp_path / "corpus")
+    monkeypatch.setattr(incremental, "GROWTH_FLOOR", 0)  # any change is built in full
+    monkeypatch.setattr(incremental, "GROWTH_LIMIT", 0.0)
 
     def disk_full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))

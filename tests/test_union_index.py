@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from bot.index import BM25Index, SmallIndex, UnionIndex
+from bot.index import BM25Index, Removed, SmallIndex, UnionIndex
 
 RELATIVE = 1e-12
 
@@ -21,12 +21,7 @@ def _collection(rng: random.Random, n_docs: int, words: Sequence[str]) -> list[l
 
 
 def _union(shared: list[list[str]], small: list[list[str]], **params: float) -> UnionIndex:
-    index = BM25Index.build(shared, **params)
-
-    def terms_of(ids: Sequence[int]):
-        return (list(shared[i]) for i in ids)
-
-    return UnionIndex(index, SmallIndex(small), terms_of)
+    return UnionIndex(BM25Index.build(shared, **params), SmallIndex(small))
 
 
 def _assert_close(ours: np.ndarray, theirs: np.ndarray) -> None:
@@ -107,3 +102,97 @@ def test_a_passage_range_reaches_into_the_server_part_and_postings_are_numbered_
     hits = union.top_k(["alpha", "delta"], 5, doc_range=(3, 5))
     assert [h.doc for h in hits] == [4, 3]
     assert union.top_k(["alpha"], 5, doc_range=(0, 1))[0].doc == 0
+
+
+def _removing(
+    shared: list[list[str]], small: list[list[str]], removed: Sequence[int]
+) -> UnionIndex:
+    index = BM25Index.build(shared)
+
+    def terms_of(ids: Sequence[int]):
+        return (list(shared[i]) for i in ids)
+
+    return UnionIndex(index, SmallIndex(small), Removed.of(index, removed, terms_of))
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_removed_shared_documents_leave_the_collection_as_if_never_indexed(seed: int):
+    # The shared library after articles were removed and added since its index was built.
+    rng = random.Random(100 + seed)
+    words = [f"w{i}" for i in range(rng.randint(5, 200))]
+    shared = _collection(rng, rng.randint(2, 300), words)
+    removed = sorted(rng.sample(range(len(shared)), rng.randint(1, len(shared) - 1)))
+    small = _collection(rng, rng.randint(0, 20), words + ["new"])
+    union = _removing(shared, small, removed)
+    kept = [doc for number, doc in enumerate(shared) if number not in set(removed)]
+    reference = BM25Okapi(kept + small)
+
+    assert union.n_docs == len(kept) + len(small)
+    assert union.vocabulary_size == len(reference.idf)
+    for _ in range(20):
+        query = rng.choices(words + ["new", "absent"], k=rng.randint(1, 8))
+        _assert_close(union.get_scores(query), reference.get_scores(query))
+        want = reference.get_scores(query)
+        top = union.top_k(query, 5)
+        assert [score for _, score in top] == pytest.approx(
+            sorted((s for s in want if s > 0), reverse=True)[:5], rel=RELATIVE
+        )
+        assert all(want[doc] == pytest.approx(score, rel=RELATIVE) for doc, score in top)
+    for word in set(words):
+        held = [n for n, doc in enumerate(kept + small) if word in doc]
+        assert union.postings(word).tolist() == held
+        assert union.doc_freq(word) == len(held)
+    assert union.average_idf() == pytest.approx(reference.average_idf, rel=RELATIVE)
+
+
+def test_a_range_search_maps_the_library_ids_around_removed_documents():
+    shared = [["a", "x"], ["a"], ["b", "a"], ["a", "a", "c"], ["d"], ["a", "e"]]
+    union = _removing(shared, [["a", "f"]], [1, 4])
+    reference = BM25Okapi([shared[0], shared[2], shared[3], shared[5], ["a", "f"]])
+    want = reference.get_scores(["a", "x", "c", "f"])
+    for start, end in ((0, 5), (1, 3), (2, 5), (4, 5), (3, 4)):
+        hits = union.top_k(["a", "x", "c", "f"], 10, doc_range=(start, end))
+        assert sorted(doc for doc, _ in hits) == [d for d in range(start, end) if want[d] > 0]
+        for doc, score in hits:
+            assert score == pytest.approx(want[doc], rel=RELATIVE)
+
+
+def test_removed_terms_that_do_not_match_the_index_are_refused():
+    index = BM25Index.build([["a", "b"], ["c"]])
+    with pytest.raises(ValueError, match="do not match"):
+        Removed.of(index, [0], lambda ids: iter([["a"]]))
+
+
+def test_a_server_joins_a_shared_library_that_changed_since_its_index():
+    shared = [["a", "b"], ["b", "c"], ["c", "d", "d"], ["e"]]
+    union = _removing(shared, [["f", "a"]], [2]).joined([["g", "b", "b"]])
+    reference = BM25Okapi([shared[0], shared[1], shared[3], ["f", "a"], ["g", "b", "b"]])
+    for query in (["b"], ["d", "a"], ["g", "f", "c"]):
+        _assert_close(union.get_scores(query), reference.get_scores(query))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_top_k_found_from_the_shared_index_own_top_k_is_the_exact_one(seed: int):
+    # Many shared documents, a few added and removed: the bounded search answers, exactly.
+    rng = random.Random(500 + seed)
+    words = [f"w{i}" for i in range(400)]
+    shared = _collection(rng, 2000, words)
+    removed = sorted(rng.sample(range(len(shared)), 30))
+    small = _collection(rng, 15, words + ["new"])
+    union = _removing(shared, small, removed)
+    kept = [doc for number, doc in enumerate(shared) if number not in set(removed)]
+    reference = BM25Okapi(kept + small)
+    bounded = 0
+    for _ in range(30):
+        query = rng.choices(words[50:] + ["new"], k=rng.randint(1, 5))
+        scores = reference.get_scores(query)
+        order = sorted(range(len(scores)), key=lambda d: (-scores[d], d))
+        expected = [d for d in order if scores[d] > 0][:10]
+        found = union._top_k_bounded(query, 10)
+        bounded += found is not None
+        for hits in (union.top_k(query, 10), found or union.top_k(query, 10)):
+            assert [doc for doc, _ in hits] == expected
+            assert [s for _, s in hits] == pytest.approx(
+                [scores[d] for d in expected], rel=RELATIVE
+            )
+    assert bounded > 0

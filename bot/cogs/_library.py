@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bot import corpus_edit, library, refresh
@@ -45,6 +45,12 @@ class ArticlePlace:
         under the corpus lock, just before saving, so that nothing else adds in between)."""
         if self.guild_id is not None:
             await self.articles(room_for=1)
+
+    async def repeats(self, *, room_for: int) -> Callable[[Article], list[Article]]:
+        """What finds the articles a new one could repeat (`Engine.repeats`, a few of a
+        large library); CorpusEditError when the server is full."""
+        await self.articles(room_for=room_for)
+        return (await self.bot.library(self.guild_id)).engine.repeats
 
     def source_key(self, article: Article) -> str:
         """The article file's key in url_sources, so a removed URL article is forgotten there."""

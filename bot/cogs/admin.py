@@ -170,7 +170,7 @@ class AdminCog(commands.Cog):
             raise CitebotError(f"Couldn't add {shown}: {exc}.") from None
         async with self.bot.corpus_lock:
             try:
-                existing = await place.articles(room_for=1)
+                existing = await place.repeats(room_for=1)
                 added = await asyncio.to_thread(
                     corpus_edit.save_page_article,
                     place.folder,
@@ -192,7 +192,7 @@ class AdminCog(commands.Cog):
         name = f"`{render.code(file.filename[:100])}`"
         async with self.bot.corpus_lock:
             try:
-                existing = await place.articles(room_for=1)
+                existing = await place.repeats(room_for=1)
                 added = await asyncio.to_thread(
                     corpus_edit.save_upload,
                     place.folder,

@@ -57,7 +57,7 @@ from bot.index._cache import (
 )
 from bot.index._format import is_memory_mapped
 from bot.index._selection import Hit
-from bot.index._union import SearchIndex, SmallIndex, UnionIndex
+from bot.index._union import Removed, SearchIndex, SmallIndex, UnionIndex
 
 __all__ = [
     "SAVE_FAILED",
@@ -72,6 +72,7 @@ __all__ = [
     "passage_terms",
     "save_cached",
     "split_corpus",
+    "Removed",
     "SearchIndex",
     "SmallIndex",
     "UnionIndex",

@@ -16,6 +16,14 @@ are added per document in query order, as rank-bm25 adds them, so scores match i
 to the last bit or so (tests/test_union_index.py checks 1e-12 relative on random
 collections).
 
+The same machinery keeps the shared library current between full builds
+(`bot.incremental`): articles added to the corpus since the shared index was built
+are the small index, and the passages of articles removed or changed since are
+`Removed` from it: their lengths and document frequencies (counted again from their
+terms) are taken out of the statistics, and they are never returned. Ids are then
+those of the library without them (the shared index's remaining documents in order,
+then the small index's), so a caller never sees a hole.
+
 The work of a query is linear in the postings of its terms (no MaxScore pruning): a
 server library is searched beside the shared one, the shared index alone is used
 where a server has no articles of its own.
@@ -65,9 +73,11 @@ class SmallIndex:
     """Term frequencies of a few documents, kept as they are (a server's library)."""
 
     def __init__(self, docs: Iterable[Sequence[str]]) -> None:
+        #: The documents' terms, kept: a server's library joins them to its own (`joined`).
+        self.docs = [list(doc) for doc in docs]
         held: dict[str, tuple[list[int], list[int]]] = {}
         lengths: list[int] = []
-        for number, doc in enumerate(docs):
+        for number, doc in enumerate(self.docs):
             for term, count in Counter(doc).items():
                 ids, counts = held.setdefault(term, ([], []))
                 ids.append(number)
@@ -89,39 +99,100 @@ class SmallIndex:
         return 0 if held is None else int(held[0].shape[0])
 
 
+class Removed:
+    """Documents of the shared index that are no longer in the library, and what they held."""
+
+    def __init__(self, ids: np.ndarray, doc_freq: dict[str, int], tokens: int) -> None:
+        self.ids = ids  # ascending, distinct
+        self.doc_freq = doc_freq  # per term: how many of them hold it
+        self.tokens = tokens  # their total length
+
+    @classmethod
+    def none(cls) -> Removed:
+        """Nothing removed."""
+        return cls(np.zeros(0, dtype=np.int64), {}, 0)
+
+    @classmethod
+    def of(cls, shared: BM25Index, ids: Iterable[int], terms_of: TermsOf) -> Removed:
+        """The documents `ids` of `shared`, their terms counted again by `terms_of`.
+
+        ValueError when a document's terms are not as many as the index counted: they
+        were not analysed as the index was, and the statistics would be wrong.
+        """
+        unique = np.unique(np.fromiter(ids, dtype=np.int64))
+        if unique.size and not (0 <= unique[0] and unique[-1] < shared.n_docs):
+            raise ValueError("a removed document is not in the index")
+        lengths = shared.arrays()["doc_len"][unique].astype(np.int64)
+        counts: Counter[str] = Counter()
+        for number, doc in enumerate(terms_of(unique.tolist())):
+            if len(doc) != lengths[number]:
+                raise ValueError("a removed document's terms do not match the index")
+            counts.update(set(doc))
+        return cls(unique, dict(counts), int(lengths.sum()))
+
+
 class UnionIndex:
-    """The shared index and a small one searched as one collection (shared documents first)."""
+    """The shared index (less its `removed` documents) and a small one searched as one
+    collection, the shared documents first."""
 
     def __init__(
-        self, shared: BM25Index, small: SmallIndex, shared_terms: TermsOf | None = None
+        self,
+        shared: BM25Index,
+        small: SmallIndex,
+        removed: Removed | None = None,
     ) -> None:
         self.shared = shared
         self.small = small
-        del shared_terms  # kept in the signature for callers written before frequencies were stored
+        self.removed = removed or Removed.none()
         self.k1, self.b, self.epsilon = shared.k1, shared.b, shared.epsilon
         self._shared_len = shared.arrays()["doc_len"]
         shared_total = int(self._shared_len.astype(np.int64).sum())
+        dead = self.removed.ids
+        #: Documents of the shared index, removed ones included (ids inside the union).
         self.n_shared = shared.n_docs
-        self.n_docs = shared.n_docs + small.n_docs
-        self.avgdl = (shared_total + small.total_tokens) / self.n_docs if self.n_docs else 0.0
+        self._n_live = shared.n_docs - int(dead.shape[0])
+        self.n_docs = self._n_live + small.n_docs
+        total = shared_total - self.removed.tokens + small.total_tokens
+        self.avgdl = total / self.n_docs if self.n_docs else 0.0
+        self._alive: np.ndarray | None = None
+        self._rank: np.ndarray | None = None
+        if dead.shape[0]:
+            self._alive = np.ones(shared.n_docs, dtype=bool)
+            self._alive[dead] = False
+            # The id in the library of each shared document (its alive predecessors).
+            self._rank = np.cumsum(self._alive, dtype=np.int64) - 1
         self._new_terms = [t for t in small.vocabulary if shared.term_id(t) is None]
-        self.vocabulary_size = shared.vocabulary_size + len(self._new_terms)
+        vanished = [
+            t
+            for t, count in self.removed.doc_freq.items()
+            if count == shared.doc_freq(t) and small.doc_freq(t) == 0
+        ]
+        self.vocabulary_size = shared.vocabulary_size + len(self._new_terms) - len(vanished)
         self._average_idf: float | None = None
         self._lock = threading.Lock()
+
+    def joined(self, docs: Iterable[Sequence[str]]) -> UnionIndex:
+        """This collection with `docs` after its own (a server's articles beside a shared
+        library that has grown since its index was built)."""
+        small = SmallIndex([*self.small.docs, *docs])
+        return UnionIndex(self.shared, small, self.removed)
 
     # --- statistics ----------------------------------------------------------------------
 
     def doc_freq(self, term: str) -> int:
         """How many documents of the union hold `term`."""
-        return self.shared.doc_freq(term) + self.small.doc_freq(term)
+        shared = self.shared.doc_freq(term) - self.removed.doc_freq.get(term, 0)
+        return shared + self.small.doc_freq(term)
 
     def postings(self, term: str) -> np.ndarray:
         """Ids of the documents holding `term`, ascending (the small index's after the shared)."""
         shared = self.shared.postings(term)
+        if self._alive is not None and self._rank is not None:
+            shared = self._rank[shared[self._alive[shared]]]
         held = self.small.postings.get(term)
         if held is None:
             return shared
-        return np.concatenate((shared.astype(np.int64), held[0] + self.n_shared))
+        return np.concatenate((shared.astype(np.int64), held[0] + self._n_live))
 
     def idf(self, term: str) -> float | None:
         """rank-bm25's idf of `term` over the union (after the epsilon floor), None if unknown."""
@@ -148,10 +219,16 @@ class UnionIndex:
         server engine (on its first question that needs it, and again after an edit).
         """
         df = np.diff(self.shared.arrays()["offsets"]).astype(np.int64)
+        for term, count in self.removed.doc_freq.items():
+            tid = self.shared.term_id(term)
+            if tid is not None:
+                df[tid] -= count
         for term, (ids, _) in self.small.postings.items():
             tid = self.shared.term_id(term)
             if tid is not None:
                 df[tid] += ids.shape[0]
+        if self.removed.doc_freq:
+            df = df[df > 0]  # a term only removed documents held is in the library no more
         frequencies = df.tolist() + [self.small.doc_freq(t) for t in self._new_terms]
         n = self.n_docs
         total = 0.0
@@ -163,7 +240,10 @@ class UnionIndex:
 
     def get_scores(self, query: Sequence[str]) -> np.ndarray:
         """Every document's score, as ``BM25Okapi(shared + small).get_scores(query)``."""
-        return self._scores(query, 0, self.n_docs)
+        scores = self._scores(query, 0, self.n_shared + self.small.n_docs)
+        if self._alive is None:
+            return scores
+        return np.concatenate((scores[: self.n_shared][self._alive], scores[self.n_shared :]))
 
     def top_k(
         self, query: Sequence[str], k: int, *, doc_range: tuple[int, int] | None = None
@@ -175,8 +255,92 @@ class UnionIndex:
             start, end = max(0, int(doc_range[0])), min(self.n_docs, int(doc_range[1]))
         if k <= 0 or end <= start:
             return []
-        hits = best(None, self._scores(query, start, end), k)
-        return [Hit(doc + start, score) for doc, score in hits]
+        if doc_range is None:
+            hits = self._top_k_bounded(query, k)
+            if hits is not None:
+                return hits
+        # Scored by their ids inside the union (removed documents among them), which
+        # the library's ids map to and from.
+        first, last = self._inside(start), self._inside(end - 1) + 1
+        scores = self._scores(query, first, last)
+        dead = self.removed.ids
+        if dead.shape[0]:
+            lo, hi = np.searchsorted(dead, (first, last))
+            scores[dead[lo:hi] - first] = 0.0  # never returned (best keeps scores above 0)
+        return [Hit(self._outside(doc + first), score) for doc, score in best(None, scores, k)]
+
+    def _top_k_bounded(self, query: Sequence[str], k: int) -> list[Hit] | None:
+        """The top k found from the shared index's own top k (pruned, fast), or None when
+        that cannot be shown exact.
+
+        A shared document's score in the union is at most `ratio` times its score in the
+        shared index: per term, the union's idf over the shared one, times the change of
+        the average length when it grew (a longer average shortens every document's
+        norm). So when the shared index's `wanted`-th best score times `ratio` is below
+        the k-th best union score among its `wanted` best and the small index's, no other
+        document can enter the top k. Only for terms of positive idf in both.
+        """
+        ratio = 0.0
+        for term in set(query):
+            shared_idf, idf = self.shared.idf(term), self.idf(term)
+            if shared_idf is None or idf is None:
+                continue  # held by no shared document, or by removed ones only
+            if shared_idf <= 0 or idf <= 0:
+                return None
+            ratio = max(ratio, idf / shared_idf)
+        ratio *= max(1.0, self.avgdl / self.shared.avgdl) if self.shared.avgdl else 1.0
+        for wanted in (max(4 * k, k + 50), max(32 * k, k + 400)):
+            found = self.shared.top_k(query, wanted + int(self.removed.ids.shape[0]))
+            docs = np.array(sorted(doc for doc, _ in found), dtype=np.int64)
+            if self._alive is not None and docs.shape[0]:
+                docs = docs[self._alive[docs]]
+            scores = self._scores_of(query, docs)
+            small = self._scores(query, self.n_shared, self.n_shared + self.small.n_docs)
+            ids = np.concatenate((docs, np.arange(small.shape[0], dtype=np.int64) + self.n_shared))
+            hits = best(ids, np.concatenate((scores, small)), k)
+            complete = len(found) < wanted + int(self.removed.ids.shape[0])
+            if complete or (len(hits) == k and found[-1][1] * ratio * (1 + 1e-9) < hits[-1][1]):
+                return [Hit(self._outside(doc), score) for doc, score in hits]
+        return None
+
+    def _scores_of(self, query: Sequence[str], docs: np.ndarray) -> np.ndarray:
+        """Union scores of the shared documents `docs` (ascending), as `_scores` works them out."""
+        scores = np.zeros(docs.shape[0], dtype=np.float64)
+        parts: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
+        for term in query:
+            if term not in parts:
+                parts[term] = None
+                idf = self.idf(term)
+                ids, frequencies = self.shared.frequencies(term)
+                if idf is not None and ids.shape[0] and docs.shape[0]:
+                    at = np.minimum(np.searchsorted(ids, docs), ids.shape[0] - 1)
+                    held = ids[at] == docs
+                    doc = docs[held]
+                    tf = frequencies[at[held]]
+                    values = term_contributions(
+                        np.float64(idf), tf, self._shared_len[doc], self.k1, self.b, self.avgdl
+                    )
+                    parts[term] = (np.flatnonzero(held), values)
+            part = parts[term]
+            if part is not None:
+                scores[part[0]] += part[1]
+        return scores
+
+    def _inside(self, number: int) -> int:
+        """The id inside the union of the library's document `number`."""
+        if self._rank is None:
+            return number
+        if number < self._n_live:
+            return int(np.searchsorted(self._rank, number))
+        return number + self.n_shared - self._n_live
+
+    def _outside(self, inside: int) -> int:
+        """The library's id of the union's document `inside` (never a removed one)."""
+        if self._rank is None:
+            return inside
+        if inside < self.n_shared:
+            return int(self._rank[inside])
+        return inside - self.n_shared + self._n_live
 
     def _scores(self, query: Sequence[str], start: int, end: int) -> np.ndarray:
         """Scores of documents start..end-1, each term added in query order as rank-bm25 does."""

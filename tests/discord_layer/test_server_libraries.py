@@ -13,6 +13,7 @@ from bot import library
 from bot.answer import Engine
 from bot.client import CitebotBot
 from bot.errors import CitebotError, NotAdmin
+from bot.index import UnionIndex
 from bot.library import SHARED_ONLY
 from bot.settings import Settings
 from discord_layer.conftest import copy_corpus
@@ -178,9 +179,13 @@ async def test_only_the_bots_owner_changes_the_shared_library(env: simcord.Env, 
     assert sorted(p.name for p in (settings.corpus_dir / "added").iterdir()) == ["kakapo.md"]
     assert sailors.files(settings) == []
     assert "rimu" in await gardeners.ask(KAKAPO_QUESTION)  # every server searches it
+    # Searched beside the shared index, which was not rebuilt for one article.
+    assert isinstance(bot.live.engine.index, UnionIndex)
     prompt = await owner.slash(sailors.channel, "citebot remove", article="deepseek-rise")
     await owner.click(prompt.response, label="Remove")
     assert not (settings.corpus_dir / "deepseek-rise.md").exists()
+    assert bot.live.engine.article("deepseek-rise") is None
+    assert "rimu" in await sailors.ask(KAKAPO_QUESTION)
 
 
 async def test_a_dm_answer_says_it_searched_the_shared_library_only(
