@@ -18,13 +18,14 @@ import time
 from collections import ChainMap
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Generic, TypeVar, overload
 from urllib.parse import quote
 
 import numpy as np
 
 from bot.analysis import SavedAnalysis, SentenceRecorder, open_analysis
-from bot.chat import QuestionReader, ReadQuestion, count_words
+from bot.chat import QuestionReader, ReadQuestion, count_words, library_speller_name
 from bot.corpus import (
     CODE,
     ROW,
@@ -39,7 +40,7 @@ from bot.corpus import (
 from bot.errors import CorpusError, QuestionError
 from bot.excerpt import choose_excerpt
 from bot.found import Evidence, answers, english_share, evidence, informativeness
-from bot.index import Hit, SearchIndex, cache_key, load_or_build
+from bot.index import Hit, SearchIndex, cache_key, load_or_build, retire_others
 from bot.rerank import Analysed, Candidate, Query, best_sentence, candidate, sentences
 from bot.settings import Settings
 from bot.snapshot import Library, open_library
@@ -168,6 +169,8 @@ class Engine:
         self._article_ranges: MutableMapping[int, tuple[int, int]] = article_ranges(passages)
         #: Each passage's sentences analysed at build time (`open` loads them), if saved.
         self._analysis: SavedAnalysis | None = None
+        #: Where the chat reader's library speller is kept (`open` ties it to the index).
+        self._speller_folder: Path | None = None
 
     @classmethod
     def open(
@@ -241,6 +244,11 @@ class Engine:
             vocabulary=library.vocabulary,
         )
         engine._analysis = analysis
+        if library.index_key:
+            spellers = settings.data_dir / "spellers"
+            engine._speller_folder = spellers / library_speller_name(library.index_key)
+            if spellers.is_dir():
+                retire_others(spellers, keep=engine._speller_folder.name)
         return engine
 
     def extended(self, corpus: Corpus, passages: Sequence[Passage], index: SearchIndex) -> Engine:
@@ -503,6 +511,7 @@ class Engine:
                         vocabulary,
                         known=self._knows,
                         term_of=lambda word: " ".join(self.analyzer.terms(word)),
+                        saved=self._speller_folder,
                     )
         return self._reader
 
