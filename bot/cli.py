@@ -326,7 +326,9 @@ def _ask_batch(engine: Any, args: argparse.Namespace, source: TextIO, out: TextI
     engine.reader.make_spellers()  # once here, not once a worker
     from bot.found import zipf
 
-    zipf("2000")  # numbers go through wordfreq itself: imported here, not in every worker
+    # A number the saved word tables leave to wordfreq ("1.5"): wordfreq imported here,
+    # not in every worker.
+    zipf("1.5")
     context = multiprocessing.get_context("fork")
     with context.Pool(jobs, initializer=_hold_engine, initargs=(engine,)) as pool:
         asked = functools.partial(_answer_in_worker, k=args.k, article=args.article)
