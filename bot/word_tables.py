@@ -205,7 +205,7 @@ def zipf_frequency(word: str) -> float | None:
 
 def _benford_share(digits: str) -> float:
     """A digit run's share of the runs of its length (Benford's law, as wordfreq has it)."""
-    return _DIGIT_FREQS[int(digits[0])] / 10 ** (len(digits) - 1)
+    return float(_DIGIT_FREQS[int(digits[0])] / 10 ** (len(digits) - 1))
 
 
 def _year_share(digits: str) -> float:
@@ -217,4 +217,4 @@ def _year_share(digits: str) -> float:
         year_log = _YEAR_LOG_PEAK
     else:
         year_log = _YEAR_LOG_PEAK - 0.2 * (year - (_REFERENCE_YEAR + _PLATEAU_WIDTH))
-    return 10.0**year_log + _NOT_YEAR_PROB * _benford_share(digits)
+    return float(10.0**year_log) + _NOT_YEAR_PROB * _benford_share(digits)
