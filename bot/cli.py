@@ -326,8 +326,8 @@ def _ask_batch(engine: Any, args: argparse.Namespace, source: TextIO, out: TextI
     engine.reader.make_spellers()  # once here, not once a worker
     from bot.found import zipf
 
-    # A number the saved word tables leave to wordfreq ("1.5"): wordfreq imported here,
-    # not in every worker.
+    # A number's frequency, once here: where numbers still go through wordfreq, it is
+    # imported here, not in every worker.
     zipf("1.5")
     context = multiprocessing.get_context("fork")
     with context.Pool(jobs, initializer=_hold_engine, initargs=(engine,)) as pool:

@@ -176,31 +176,39 @@ _YEAR_LOG_PEAK = -1.9185
 _NOT_YEAR_PROB = 0.1
 _REFERENCE_YEAR = 2019
 _PLATEAU_WIDTH = 20
-#: One token to wordfreq's tokenizer, whatever it holds: ASCII letters and digits only.
-_ONE_TOKEN = re.compile(r"[0-9a-z]+")
-_DIGIT_RUN = re.compile(r"[0-9]{2,}")
+#: One token to wordfreq's tokenizer: ASCII letters and digits, and numbers written with
+#: points or commas ("6.5", "1,000", "2.5m").
+_ONE_TOKEN = re.compile(r"(?:[0-9a-z]|(?<=[0-9])[.,](?=[0-9]))+")
+#: What wordfreq looks up as zeros (its MULTI_DIGIT_RE), and the runs given a share.
+_NUMBER = re.compile(r"[0-9][0-9.,]+")
+_DIGIT_RUN = re.compile(r"[0-9]+")
 
 
 def zipf_frequency(word: str) -> float | None:
     """wordfreq's `zipf_frequency(word, "en", wordlist="best")` from the saved table, for a
-    word of ASCII letters and digits ("2000", "1970s", "4th"): answered without importing
+    word of ASCII letters and digits ("2000", "1970s", "$6.5m"): answered without importing
     wordfreq (0.15-0.6 s a process); None for any other word (ask wordfreq)."""
-    token = word.lower()
+    token = word.lower().removeprefix("$")  # a currency sign is no part of the token
     if not _ONE_TOKEN.fullmatch(token):
         return None
     minimum = 10**0.0 / 1e9  # zipf 0, as wordfreq turns it into a frequency
-    smashed = _DIGIT_RUN.sub(lambda run: "0" * len(run.group()), token)
+    smashed = _NUMBER.sub(lambda number: _DIGIT_RUN.sub(_zeros, number.group()), token)
     value = FREQUENCIES.get(smashed)
     if not isinstance(value, float):
         frequency = minimum
     else:
         if smashed != token:
-            for run in _DIGIT_RUN.findall(token):
-                value *= _year_share(run) if len(run) == 4 else _benford_share(run)
+            for number in _NUMBER.findall(token):
+                for run in _DIGIT_RUN.findall(number):
+                    value *= _year_share(run) if len(run) == 4 else _benford_share(run)
         frequency = 1.0 / (0.0 + 1.0 / value)
         unrounded = max(frequency, minimum)
         frequency = round(unrounded, math.floor(-math.log(unrounded, 10)) + 3)
     return round(math.log(frequency, 10) + 9, 2)
+
+
+def _zeros(run: re.Match[str]) -> str:
+    return "0" * len(run.group())
 
 
 def _benford_share(digits: str) -> float:
