@@ -120,3 +120,13 @@ def test_the_library_speller_is_made_again_when_the_library_changes(
     again = Engine.open(settings)  # unchanged library: the saved speller is mapped
     assert again.reader.read("the serialzer").text() == "the serializer"
     assert isinstance(again.reader._tables()[2]._deletes, MappedDeletes)
+
+
+def test_a_damaged_saved_speller_is_made_again(tmp_path: Path, cache: Path) -> None:
+    folder = tmp_path / "speller"
+    QuestionReader(vocabulary(), saved=folder).make_spellers()
+    (folder / "members.npy").write_bytes(b"not an array")
+    reader = QuestionReader(vocabulary(), saved=folder)
+    assert reader.read("deploymnt").text() == "deployment"
+    mapped = QuestionReader(vocabulary(), saved=folder)  # saved again, whole
+    assert isinstance(mapped._tables()[2]._deletes, MappedDeletes)
