@@ -15,16 +15,17 @@ import math
 import re
 import threading
 import time
-from collections import ChainMap
+from collections import ChainMap, Counter
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Generic, TypeVar, overload
 from urllib.parse import quote
 
 import numpy as np
 
 from bot.analysis import SavedAnalysis, SentenceRecorder, open_analysis, saved_analysis
-from bot.chat import QuestionReader, ReadQuestion, count_words
+from bot.chat import QuestionReader, ReadQuestion, count_words, library_speller_name
 from bot.corpus import (
     CODE,
     ROW,
@@ -42,7 +43,7 @@ from bot.errors import CorpusError, QuestionError
 from bot.excerpt import choose_excerpt
 from bot.found import Evidence, answers, english_share, evidence, informativeness
 from bot.incremental import Base, open_grown
-from bot.index import Hit, SearchIndex, cache_key, load_or_build
+from bot.index import Hit, SearchIndex, cache_key, load_or_build, retire_others
 from bot.rerank import Analysed, Candidate, Query, best_sentence, candidate, sentences
 from bot.settings import Settings
 from bot.snapshot import Files, Library, open_library
@@ -175,6 +176,8 @@ class Engine:
         self._analysis: SavedAnalysis | None = None
         #: The library last built in full that this one grows from (`bot.incremental`).
         self.base: Base | None = None
+        #: Where the chat reader's library speller is kept (`open` ties it to the index).
+        self._speller_folder: Path | None = None
 
     @classmethod
     def open(
@@ -216,6 +219,11 @@ class Engine:
             engine._analysis = analysis or saved_analysis(
                 settings.data_dir / "analysis", library.index_key, analyzer, library.index
             )
+            if library.index_key:
+                spellers = settings.data_dir / "spellers"
+                engine._speller_folder = spellers / library_speller_name(library.index_key)
+                if spellers.is_dir():
+                    retire_others(spellers, keep=engine._speller_folder.name)
             return engine
 
         if incremental:
@@ -274,11 +282,21 @@ class Engine:
         index: SearchIndex,
         *,
         same_numbers: bool = False,
+        new_words: Mapping[str, int] | None = None,
     ) -> Engine:
         """This engine (analyzer, settings, synonyms, chat reader) over another state of its
         library: the shared library after articles were added or removed. With
         `same_numbers` (nothing removed: this library's passages keep their numbers, new
-        ones come after), its saved sentences still hold for its own passages."""
+        ones come after), its saved sentences still hold for its own passages.
+        `new_words` (the added articles' word counts) joins the words typos are corrected
+        toward, so a question about a new article gets its spelling fixed too."""
+        vocabulary = self._vocabulary
+        unseen = bool(new_words) and (
+            vocabulary is None or any(word not in vocabulary for word in new_words or ())
+        )
+        if unseen and vocabulary is not None and new_words is not None:
+            vocabulary = Counter(vocabulary)
+            vocabulary.update(new_words)
         engine = Engine(
             corpus,
             passages,
@@ -288,10 +306,12 @@ class Engine:
             url_template=self.url_template,
             anchor_style=self.anchor_style,
             synonyms=self.synonyms,
-            vocabulary=self._vocabulary,
+            vocabulary=vocabulary,
         )
-        if self._reader is not None:  # its spellers (80 MB) are made once, not per update
-            engine._reader = self._reader.knowing(engine._knows)
+        if not unseen:  # the same words: its spellers (80 MB) are made once, not per update
+            if self._reader is not None:
+                engine._reader = self._reader.knowing(engine._knows)
+            engine._speller_folder = self._speller_folder
         if same_numbers:
             engine._analysis = self._analysis
         return engine
@@ -575,6 +595,7 @@ class Engine:
                         vocabulary,
                         known=self._knows,
                         term_of=lambda word: " ".join(self.analyzer.terms(word)),
+                        saved=self._speller_folder,
                     )
         return self._reader
 

@@ -15,19 +15,31 @@ from __future__ import annotations
 import copy
 import heapq
 import importlib.resources
+import logging
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from bot import word_tables
+from bot.found import zipf
+from bot.spellers import (
+    SPELLER_FORMAT,
+    load_speller,
+    load_words,
+    save_speller,
+    save_words,
+    speller_version,
+)
 
 if TYPE_CHECKING:
     from symspellpy import SymSpell
 
-
-from bot.found import zipf
+log = logging.getLogger(__name__)
 
 #: Weight factor of plain prose, of pasted code's identifiers, and of an error line.
 PROSE = 1.0
@@ -230,6 +242,7 @@ class QuestionReader:
         *,
         known: Callable[[str], bool] | None = None,
         term_of: Callable[[str], str] | None = None,
+        saved: Path | None = None,
     ) -> None:
         """`vocabulary`: the library's surface words (casefolded) and their counts.
 
@@ -237,13 +250,16 @@ class QuestionReader:
         the index's terms), so a word the vocabulary missed is never "corrected".
         `term_of`, when given, says what a word is searched as (its stem): corrections
         that are searched alike ("foundd": "found" or "founded") are one choice.
+        `saved`, when given, is a folder the library's speller is read from, or saved
+        in once made: it must be tied to this vocabulary (the index's key names it).
         """
         self._vocabulary = vocabulary
+        self._saved = saved
         self._library = frozenset(vocabulary)
         self._known_elsewhere = known
         self._term_of = term_of or (lambda word: word)
         self._spellers_lock = threading.Lock()
-        self._spellers: tuple[frozenset[str], SymSpell, SymSpell] | None = None
+        self._spellers: tuple[Container[str], SymSpell, SymSpell] | None = None
         # The reader whose spellers this one uses: itself, or the one it was copied from.
         self._speller_owner = self
         self._correct = lru_cache(maxsize=50_000)(self._raw_correct)
@@ -252,29 +268,32 @@ class QuestionReader:
         """Make the spellers now: before forking workers that would each make their own."""
         self._tables()
 
-    def _tables(self) -> tuple[frozenset[str], SymSpell, SymSpell]:
+    def _tables(self) -> tuple[Container[str], SymSpell, SymSpell]:
         """English's words and speller, and the library's speller: made on the first word
-        that may be a typo, since most questions hold none (about a second at 100k passages)."""
+        that may be a typo, since most questions hold none (mapped when saved, else
+        built: about a second at 100k passages)."""
         if self._speller_owner is not self:
             return self._speller_owner._tables()
         with self._spellers_lock:
             if self._spellers is None:
-                from symspellpy import SymSpell
-
                 english_words, english = _english()
-                targets = heapq.nlargest(
-                    MAX_LIBRARY_TARGETS,
-                    (
-                        (count, word)
-                        for word, count in self._vocabulary.items()
-                        if count >= MIN_TARGET_COUNT and len(word) >= 4 and word.isalpha()
-                    ),
-                )
-                speller = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
-                for count, word in targets:
-                    speller.create_dictionary_entry(word, count)
-                self._spellers = (english_words, english, speller)
+                self._spellers = (english_words, english, self._library_speller())
             return self._spellers
+
+    def _library_speller(self) -> SymSpell:
+        """The speller over the library's frequent words: the saved one, else made (and saved)."""
+        check = f"{len(self._vocabulary)} words"
+        if self._saved is not None:
+            speller = load_speller(self._saved, check=check)
+            if speller is not None:
+                return speller
+        speller = _library_speller(self._vocabulary)
+        if self._saved is not None:
+            try:
+                save_speller(self._saved, speller, check=check)
+            except OSError as exc:
+                log.info("speller not saved in %s (%s)", self._saved, exc.strerror or exc)
+        return speller
 
     @classmethod
     def from_texts(
@@ -525,25 +544,79 @@ def _well_known(word: str) -> bool:
     return zipf(word) >= WELL_KNOWN_ZIPF
 
 
+def library_speller_name(index_key: str) -> str:
+    """The folder name the library's speller is saved under, for the index saved under
+    `index_key`: what makes the speller (symspellpy, the targets' limits) is in it too."""
+    limits = f"{MIN_TARGET_COUNT}-{MAX_LIBRARY_TARGETS}"
+    return f"{index_key}-symspellpy{speller_version()}-{limits}-{SPELLER_FORMAT}"
+
+
+def _library_speller(vocabulary: Mapping[str, int]) -> SymSpell:
+    """A speller over the library's most frequent words (MAX_LIBRARY_TARGETS)."""
+    from symspellpy import SymSpell
+
+    targets = heapq.nlargest(
+        MAX_LIBRARY_TARGETS,
+        (
+            (count, word)
+            for word, count in vocabulary.items()
+            if count >= MIN_TARGET_COUNT and len(word) >= 4 and word.isalpha()
+        ),
+    )
+    speller = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
+    for count, word in targets:
+        speller.create_dictionary_entry(word, count)
+    return speller
+
+
 _english_lock = threading.Lock()
-_english_cache: tuple[frozenset[str], SymSpell] | None = None
+_english_cache: tuple[Container[str], SymSpell] | None = None
 
 
-def _english() -> tuple[frozenset[str], SymSpell]:
-    """Every word of symspellpy's English dictionary, and a speller over the common ones."""
+def _english() -> tuple[Container[str], SymSpell]:
+    """Every word of symspellpy's English dictionary, and a speller over the common ones:
+    mapped from the user's cache when saved there, else read, built and saved."""
     global _english_cache
     with _english_lock:
         if _english_cache is None:
-            from symspellpy import SymSpell
-
-            path = importlib.resources.files("symspellpy") / "frequency_dictionary_en_82_765.txt"
-            entries = [line.split() for line in path.read_text(encoding="utf-8").splitlines()]
-            words = frozenset(entry[0] for entry in entries if entry)
-            speller = SymSpell(max_dictionary_edit_distance=1, prefix_length=7)
-            for word, count in entries[:MAX_ENGLISH_TARGETS]:
-                speller.create_dictionary_entry(word, int(count))
+            folder = _english_folder()
+            words: Container[str] | None = None
+            if folder is not None:
+                words = load_words(folder / "words")
+            speller = load_speller(folder / "speller") if folder is not None else None
+            if words is None or speller is None:
+                all_words, speller = _english_built()
+                words = all_words
+                if folder is not None:
+                    try:
+                        save_words(folder / "words", sorted(all_words))
+                        save_speller(folder / "speller", speller)
+                    except OSError as exc:
+                        log.info("English speller not saved in %s (%s)", folder, exc)
             _english_cache = (words, speller)
         return _english_cache
+
+
+def _english_folder() -> Path | None:
+    """Where the English speller is kept: the user's cache, by symspellpy's version."""
+    try:
+        name = f"english-speller-symspellpy{speller_version()}-{MAX_ENGLISH_TARGETS}"
+        return word_tables.cache_root() / f"{name}-{SPELLER_FORMAT}"
+    except RuntimeError:  # no home folder to keep a cache in
+        return None
+
+
+def _english_built() -> tuple[frozenset[str], SymSpell]:
+    """symspellpy's bundled English dictionary read: every word, and the common ones' speller."""
+    from symspellpy import SymSpell
+
+    path = importlib.resources.files("symspellpy") / "frequency_dictionary_en_82_765.txt"
+    entries = [line.split() for line in path.read_text(encoding="utf-8").splitlines()]
+    words = frozenset(entry[0] for entry in entries if entry)
+    speller = SymSpell(max_dictionary_edit_distance=1, prefix_length=7)
+    for word, count in entries[:MAX_ENGLISH_TARGETS]:
+        speller.create_dictionary_entry(word, int(count))
+    return words, speller
 
 
 _QWERTY = ("qwertyuiop", "asdfghjkl", "zxcvbnm")

@@ -333,6 +333,11 @@ def _ask_batch(engine: Any, args: argparse.Namespace, source: TextIO, out: TextI
             out.flush()
         return EXIT_OK
     engine.reader.make_spellers()  # once here, not once a worker
+    from bot.found import zipf
+
+    # A number's frequency, once here: where numbers still go through wordfreq, it is
+    # imported here, not in every worker.
+    zipf("1.5")
     context = multiprocessing.get_context("fork")
     with context.Pool(jobs, initializer=_hold_engine, initargs=(engine,)) as pool:
         asked = functools.partial(_answer_in_worker, k=args.k, article=args.article)

@@ -45,6 +45,9 @@ def zipf(word: str) -> float:
     English, not never-seen ones.
     """
     if any(c.isdigit() for c in word):
+        saved = word_tables.zipf_frequency(word)
+        if saved is not None:
+            return saved
         from wordfreq import zipf_frequency
 
         return float(zipf_frequency(word, "en", wordlist="best"))

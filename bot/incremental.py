@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bot.chat import count_words
 from bot.corpus import Article, Corpus, Passage, PassageTable, load_files
 from bot.index import BM25Index, Removed, SmallIndex, UnionIndex, passage_terms, split_corpus
 from bot.index._cache import passage_table
@@ -174,6 +175,7 @@ def grow(
         PassageTable(np.concatenate((rows, more))),
         UnionIndex(base.index, small, gone_stats),
         same_numbers=removed_passages.shape[0] == 0,
+        new_words=count_words(article.text for article in added),
     )
     grown.base = base
     return grown

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
+import re
 import threading
 from collections.abc import Callable, Iterable
 from importlib.metadata import version
@@ -165,3 +167,62 @@ def inflections(lemma: str) -> dict[str, list[str]]:
     """lemminflect's `getAllInflections(lemma)` for a lower-case lemma: forms by tag."""
     value = INFLECTIONS.get(lemma)
     return json.loads(value) if isinstance(value, bytes) else {}
+
+
+# wordfreq's estimates for numbers (wordfreq 3.x, `wordfreq/numbers.py`, Apache-2.0): a
+# run of digits is looked up as zeros ("2000" as "0000"), then given its share of them.
+_DIGIT_FREQS = (0.009, 0.300, 0.175, 0.124, 0.096, 0.078, 0.066, 0.057, 0.050, 0.045)
+_YEAR_LOG_PEAK = -1.9185
+_NOT_YEAR_PROB = 0.1
+_REFERENCE_YEAR = 2019
+_PLATEAU_WIDTH = 20
+#: One token to wordfreq's tokenizer: ASCII letters and digits, and numbers written with
+#: points or commas ("6.5", "1,000", "2.5m").
+_ONE_TOKEN = re.compile(r"(?:[0-9a-z]|(?<=[0-9])[.,](?=[0-9]))+")
+#: What wordfreq looks up as zeros (its MULTI_DIGIT_RE), and the runs given a share.
+_NUMBER = re.compile(r"[0-9][0-9.,]+")
+_DIGIT_RUN = re.compile(r"[0-9]+")
+
+
+def zipf_frequency(word: str) -> float | None:
+    """wordfreq's `zipf_frequency(word, "en", wordlist="best")` from the saved table, for a
+    word of ASCII letters and digits ("2000", "1970s", "$6.5m"): answered without importing
+    wordfreq (0.15-0.6 s a process); None for any other word (ask wordfreq)."""
+    token = word.lower().removeprefix("$")  # a currency sign is no part of the token
+    if not _ONE_TOKEN.fullmatch(token):
+        return None
+    minimum = 10**0.0 / 1e9  # zipf 0, as wordfreq turns it into a frequency
+    smashed = _NUMBER.sub(lambda number: _DIGIT_RUN.sub(_zeros, number.group()), token)
+    value = FREQUENCIES.get(smashed)
+    if not isinstance(value, float):
+        frequency = minimum
+    else:
+        if smashed != token:
+            for number in _NUMBER.findall(token):
+                for run in _DIGIT_RUN.findall(number):
+                    value *= _year_share(run) if len(run) == 4 else _benford_share(run)
+        frequency = 1.0 / (0.0 + 1.0 / value)
+        unrounded = max(frequency, minimum)
+        frequency = round(unrounded, math.floor(-math.log(unrounded, 10)) + 3)
+    return round(math.log(frequency, 10) + 9, 2)
+
+
+def _zeros(run: re.Match[str]) -> str:
+    return "0" * len(run.group())
+
+
+def _benford_share(digits: str) -> float:
+    """A digit run's share of the runs of its length (Benford's law, as wordfreq has it)."""
+    return float(_DIGIT_FREQS[int(digits[0])] / 10 ** (len(digits) - 1))
+
+
+def _year_share(digits: str) -> float:
+    """A four-digit run's share of the four-digit runs, most of which are years."""
+    year = int(digits)
+    if year <= _REFERENCE_YEAR:
+        year_log = _YEAR_LOG_PEAK - 0.0083 * (_REFERENCE_YEAR - year)
+    elif year <= _REFERENCE_YEAR + _PLATEAU_WIDTH:
+        year_log = _YEAR_LOG_PEAK
+    else:
+        year_log = _YEAR_LOG_PEAK - 0.2 * (year - (_REFERENCE_YEAR + _PLATEAU_WIDTH))
+    return float(10.0**year_log) + _NOT_YEAR_PROB * _benford_share(digits)

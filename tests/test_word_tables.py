@@ -4,11 +4,13 @@ folder that cannot be written leaves their own lookups in use."""
 from __future__ import annotations
 
 import json
+import random
+import re
 from pathlib import Path
 
 import pytest
 from lemminflect import getAllInflections, getAllLemmas
-from wordfreq import get_frequency_dict
+from wordfreq import get_frequency_dict, zipf_frequency
 
 from bot import word_tables
 from bot.word_forms import _is_verb
@@ -76,3 +78,26 @@ def test_unwritable_cache_still_answers(tmp_path: Path, monkeypatch: pytest.Monk
     freq = fresh(word_tables.FREQUENCIES)
     assert freq.get("the") == get_frequency_dict("en", wordlist="best")["the"]
     assert isinstance(freq._table, dict)
+
+
+def words_with_digits() -> list[str]:
+    """Words with digits as people write them: the eval set's, and numbers of every size."""
+    squad = Path(__file__).resolve().parent.parent.parent / "shared/eval/squad-dev-v1.1-public.json"
+    found = set(re.findall(r"\$?\w*\d(?:[.,]?\w)*", squad.read_text(encoding="utf-8")))
+    rng = random.Random(5)
+    numbers = {str(n) for n in range(0, 3000)} | {str(rng.randrange(10**12)) for _ in range(500)}
+    return sorted(found | numbers | {"007", "0", "2045", "2100", "3D", "ABC1", "x86_64", "٣"})
+
+
+def test_numbers_frequencies_are_wordfreqs_without_it(cache: Path) -> None:
+    words = words_with_digits()
+    answered = 0
+    for word in words:
+        saved = word_tables.zipf_frequency(word)
+        if saved is not None:
+            answered += 1
+            assert saved == zipf_frequency(word, "en", wordlist="best"), word
+    for word in ("1970s", "6.5", "1,000", "$2.5m"):
+        assert word_tables.zipf_frequency(word) is not None
+    assert word_tables.zipf_frequency("x86_64") is None  # wordfreq's tokenizer decides
+    assert answered > 0.99 * len(words)
