@@ -22,7 +22,7 @@ from yarl import URL
 from bot import corpus_edit, fetch
 from bot.corpus import Article
 from bot.database import write_errors
-from bot.errors import CorpusEditError, DuplicateArticle, FetchError
+from bot.errors import CorpusEditError, DuplicateArticle, FetchError, LibraryFull
 from bot.refresh import Pacer, record_added
 from bot.sources import SourceBook
 
@@ -178,10 +178,6 @@ class ImportTarget:
     #: library has no room left for it (a server's limit). Checked there, not only when the
     #: import starts, so an article added meanwhile (`/citebot add url:`) is counted.
     claim: Callable[[], Awaitable[None]] | None = None
-
-
-class LibraryFull(Exception):
-    """The library has no room for another page: the import stops there."""
 
 
 async def import_pages(
