@@ -288,6 +288,39 @@ async def test_an_article_added_while_a_sitemap_import_runs_counts_toward_the_li
     assert "1 beyond the limit or nested indexes left out" in result.response.content
 
 
+async def test_a_servers_sitemap_import_reads_its_library_once_not_once_a_page(
+    env: simcord.Env, site: Site, settings: Settings, monkeypatch: pytest.MonkeyPatch
+):
+    bot = bot_of(env)
+    bot.settings = bot.live.libraries.settings = settings.with_overrides(
+        server_article_limit=10, sitemap_limit=6
+    )
+    server = Server(env)
+    bot.owner_id = None
+    urls = [
+        site.page(f"/p{n}", f"Orchard row {n}", f"Row {n} grows the russet {n}.") for n in range(6)
+    ]
+    site.pages["/sitemap.xml"] = (sitemap(*urls), '"s"')
+    joined = library.join
+    builds: list[int] = []
+
+    def counted_join(*args: object, **kwargs: object) -> Engine:
+        builds.append(1)
+        return joined(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(library, "join", counted_join)
+
+    result = await server.admin.slash(
+        server.channel, "citebot add", sitemap=site.url("/sitemap.xml")
+    )
+
+    assert result.response.content.startswith(
+        f"Imported from `{site.url('/sitemap.xml')}`: 6 added, 0 failed, 0 skipped"
+    )
+    # Each page's room check counts the files new since; the library is built when it ends.
+    assert len(builds) == 1
+
+
 async def test_a_sitemap_of_another_site_is_refused(env: simcord.Env, site: Site, settings):
     server = Server(env)
     other = site.base.replace("127.0.0.1", "localhost")
