@@ -14,6 +14,7 @@
     │   └── PageGone             the server says the page is gone (HTTP 404 or 410)
     ├── CorpusEditError          an article cannot be added or removed
     │   └── DuplicateArticle     the URL or text is already in the corpus
+    ├── LibraryFull              no room for another imported page: a sitemap import stops
     └── StoreWriteError          the store could not save (full disk, read-only, locked)
 
 The Discord layer (bot/replies.py) turns any of them into a short private reply and
@@ -99,6 +100,11 @@ class DuplicateArticle(CorpusEditError):
     def __init__(self, message: str, existing: Article) -> None:
         super().__init__(message)
         self.existing = existing
+
+
+class LibraryFull(CitebotError):
+    """The library has no room for another page: a sitemap import stops there (not a
+    CorpusEditError, which fails only the one page)."""
 
 
 class StoreWriteError(CitebotError):

@@ -122,13 +122,13 @@ def evidence(
     local_best: float,
     bm25: float,
     passages: int,
-    held: Mapping[str, int] | None = None,
+    held: Mapping[str, int],
 ) -> Evidence:
     """Evidence of one passage. `weights`: library weight of each question term;
     `informative`: its informativeness; `known`: the terms the library holds;
     `matched`: those in the passage (or its title); `held`: how many passages of the
-    library hold each term (itself or another form of it)."""
-    held = held or {}
+    library hold each term (itself or another form of it): a missed term it lacks is
+    held by none, so counts as rare."""
     rare = [
         min(value, RARE_UNKNOWN_AT_MOST) if value >= 1.0 else value
         for t, value in informative.items()

@@ -26,10 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.answer import Engine
-from bot.corpus import Article, Corpus, corpus_signature, load_corpus
+from bot.corpus import Article, Corpus, corpus_signature, load_corpus, load_files
 from bot.errors import CorpusEditError, CorpusError
 from bot.index import BM25Index, SmallIndex, UnionIndex, passage_terms, split_corpus
 from bot.settings import Settings
+from bot.synonyms import SYNONYMS_FILE
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ OWN_FOLDER = "server"
 SHARED_ONLY = (
     "Searched the shared library only: a server's own articles are searched in that server."
 )
+#: A folder's files as `corpus_signature` gives them (path, size, modification time).
+Signature = tuple[tuple[str, int, int], ...]
 #: Server libraries kept built in memory (the least recently asked is dropped first).
 KEPT = 64
 
@@ -63,6 +66,8 @@ class ServerLibrary:
     guild_id: int | None
     engine: Engine
     own: tuple[Article, ...] = ()
+    #: The server's files as they were read (`corpus_signature`): what `OwnCount` counts from.
+    signature: Signature = ()
 
     def owns(self, article_id: str) -> bool:
         """Whether the article is this server's own (not the shared library's)."""
@@ -74,15 +79,14 @@ class ServerLibrary:
         return self.guild_id is None
 
 
-def check_room(library: ServerLibrary, adding: int, limit: int) -> None:
-    """CorpusEditError when `adding` more articles would pass the server's limit."""
+def check_room(held: int, adding: int, limit: int) -> None:
+    """CorpusEditError when `adding` more articles to the `held` ones would pass the server's limit."""
     if limit == 0:
         raise CorpusEditError(
             "this bot keeps no articles for single servers; ask its owner to add it to the "
             "shared library"
         )
-    if len(library.own) + adding > limit:
-        held = len(library.own)
+    if held + adding > limit:
         raise CorpusEditError(
             f"this server has {held} of the {limit} articles it may add"
             + (f" and this would add {adding}" if adding > 1 else "")
@@ -90,14 +94,47 @@ def check_room(library: ServerLibrary, adding: int, limit: int) -> None:
         )
 
 
+class OwnCount:
+    """A server's articles counted again and again while pages are added (a sitemap import):
+    from its library as last built and the files new since, so that a count reads a page
+    or two, not the whole library and its index."""
+
+    def __init__(self, held: ServerLibrary, folder: Path) -> None:
+        self.folder = folder
+        self.count = len(held.own)
+        self._signature = set(held.signature)
+        self._repeats = held.engine.repeats
+        #: The articles of the files new since `held` was built.
+        self._since: list[Article] = []
+
+    def update(self) -> bool:
+        """Count the files new since the last count (blocking: stats the folder, reads them);
+        False when a file went or changed: only building the library again tells then."""
+        current = set(corpus_signature(self.folder)) if self.folder.is_dir() else set()
+        if not self._signature <= current:
+            return False
+        new = sorted(path for path, _, _ in current - self._signature if path != SYNONYMS_FILE)
+        articles = load_files(
+            self.folder,
+            new,
+            on_warning=lambda message: log.warning("%s: %s", self.folder, message),
+        )
+        self._since += articles
+        self.count += len(articles)
+        self._signature = current
+        return True
+
+    def repeats(self, article: Article) -> list[Article]:
+        """The articles `article` could repeat (`corpus_edit.Existing`), those new included."""
+        return [*self._repeats(article), *self._since]
+
+
 class Libraries:
     """The server libraries built so far, rebuilt when a server's files or the shared engine change."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._built: OrderedDict[int, tuple[Engine, tuple[object, ...], ServerLibrary]] = (
-            OrderedDict()
-        )
+        self._built: OrderedDict[int, tuple[Engine, Signature, ServerLibrary]] = OrderedDict()
         self._lock = threading.Lock()
         # One lock per server being built: a build (reading up to its limit of files and
         # indexing them) holds up only questions from that server, never another's.
@@ -136,9 +173,7 @@ class Libraries:
                     self._built.popitem(last=False)
             return library
 
-    def _kept(
-        self, shared: Engine, guild_id: int, signature: tuple[object, ...]
-    ) -> ServerLibrary | None:
+    def _kept(self, shared: Engine, guild_id: int, signature: Signature) -> ServerLibrary | None:
         """The library built before, if nothing it was built from changed (under the lock)."""
         built = self._built.get(guild_id)
         if built is None or built[0] is not shared or built[1] != signature:
@@ -147,22 +182,23 @@ class Libraries:
         return built[2]
 
     def _build(
-        self, shared: Engine, guild_id: int, folder: Path, signature: tuple[object, ...]
+        self, shared: Engine, guild_id: int, folder: Path, signature: Signature
     ) -> ServerLibrary:
         if not signature:
             return ServerLibrary(guild_id, shared)
+        unread = ServerLibrary(guild_id, shared, signature=signature)
         try:
             corpus = load_corpus(
                 folder, on_warning=lambda message: log.warning("server %d: %s", guild_id, message)
             )
         except CorpusError as exc:
             log.warning("server %d: its library cannot be read: %s", guild_id, exc)
-            return ServerLibrary(guild_id, shared)
+            return unread
         if not corpus.articles:
-            return ServerLibrary(guild_id, shared)
+            return unread
         engine = join(shared, corpus, self.settings)
         own = tuple(engine.articles[len(shared.articles) :])
-        return ServerLibrary(guild_id, engine, own)
+        return ServerLibrary(guild_id, engine, own, signature)
 
 
 def join(shared: Engine, corpus: Corpus, settings: Settings) -> Engine:

@@ -22,7 +22,7 @@ from yarl import URL
 from bot import corpus_edit, fetch
 from bot.corpus import Article
 from bot.database import write_errors
-from bot.errors import CorpusEditError, DuplicateArticle, FetchError
+from bot.errors import CorpusEditError, DuplicateArticle, FetchError, LibraryFull
 from bot.refresh import Pacer, record_added
 from bot.sources import SourceBook
 
@@ -165,7 +165,8 @@ class ImportTarget:
     corpus_dir: Path
     #: Where added pages are remembered for the refresh; None: they are not refreshed.
     book: SourceBook | None
-    #: The articles already in the library (the bot's engine answers this at the time).
+    #: The articles already in the library (the bot's engine answers this at the time): the
+    #: pages skipped unfetched, and what a page must not repeat unless `claim` answers that.
     existing: Callable[[], Sequence[Article]]
     write_lock: asyncio.Lock
     #: The server whose library `corpus_dir` is (None: the shared corpus).
@@ -174,14 +175,11 @@ class ImportTarget:
     into: str = corpus_edit.ADDED_FOLDER
     #: The folder remembered paths are relative to (`bot.refresh.source_root`; None: `corpus_dir`).
     sources_root: Path | None = None
-    #: Awaited under `write_lock` just before each page is saved: CorpusEditError when the
-    #: library has no room left for it (a server's limit). Checked there, not only when the
-    #: import starts, so an article added meanwhile (`/citebot add url:`) is counted.
-    claim: Callable[[], Awaitable[None]] | None = None
-
-
-class LibraryFull(Exception):
-    """The library has no room for another page: the import stops there."""
+    #: Awaited under `write_lock` just before each page is saved: what the page must not
+    #: repeat now, or CorpusEditError when the library has no room left for it (a server's
+    #: limit). Asked there, not only when the import starts, so an article added meanwhile
+    #: (`/citebot add url:`) is counted and not imported again.
+    claim: Callable[[], Awaitable[corpus_edit.Existing]] | None = None
 
 
 async def import_pages(
@@ -241,12 +239,13 @@ async def _import_one(
             corpus_edit.article_from_page, page.body, page.content_type, url
         )
         async with target.write_lock:
+            existing: corpus_edit.Existing = target.existing()
             if target.claim is not None:
                 try:
-                    await target.claim()
+                    existing = await target.claim()
                 except CorpusEditError as exc:
                     raise LibraryFull(str(exc)) from None
-            saved = await asyncio.to_thread(_save, target, article, added)
+            saved = await asyncio.to_thread(_save, target, article, existing, added)
     except DuplicateArticle:
         return None
     except (FetchError, CorpusEditError) as exc:
@@ -270,7 +269,13 @@ async def _import_one(
     return saved.path
 
 
-def _save(target: ImportTarget, article: Article, added: list[Article]) -> corpus_edit.Added:
-    """Save one page unless it repeats an article (blocking: the list spans the corpus)."""
-    existing = [*target.existing(), *added]
-    return corpus_edit.save_page_article(target.corpus_dir, article, existing, into=target.into)
+def _save(
+    target: ImportTarget, article: Article, existing: corpus_edit.Existing, added: list[Article]
+) -> corpus_edit.Added:
+    """Save one page unless it repeats an article of `existing` or one this import added
+    (blocking: the list may span the corpus)."""
+
+    def repeated(page: Article) -> list[Article]:
+        return [*(existing(page) if callable(existing) else existing), *added]
+
+    return corpus_edit.save_page_article(target.corpus_dir, article, repeated, into=target.into)

@@ -64,6 +64,7 @@ def test_evidence_by_hand() -> None:
         local_best=0.2,
         bm25=5.0,
         passages=10,
+        held={"walrus": 3, "operat": 2},
     )
     assert found.coverage == pytest.approx(4 / 12)
     assert found.known_coverage == pytest.approx(4 / 6)
@@ -78,8 +79,9 @@ def test_evidence_by_hand() -> None:
 def test_a_passage_holding_every_informative_word_answers() -> None:
     weights = {"walrus": 4.0, "tusk": 3.0}
     informative = {"walrus": 0.6, "tusk": 0.6}
-    full = evidence(weights, informative, frozenset(weights), frozenset(weights), 1.0, 1.0, 9.0, 50)
-    none = evidence(weights, informative, frozenset(weights), frozenset(), 0.0, 0.0, 0.0, 50)
+    held = {"walrus": 5, "tusk": 5}
+    full = evidence(weights, informative, frozenset(held), frozenset(held), 1.0, 1.0, 9.0, 50, held)
+    none = evidence(weights, informative, frozenset(held), frozenset(), 0.0, 0.0, 0.0, 50, held)
     assert answers(full)
     assert not answers(none)
 
@@ -118,8 +120,9 @@ def test_a_word_nobody_has_seen_does_not_block_the_answer(seed_library: Engine) 
 def test_a_word_the_library_lacks_counts_as_a_middling_word() -> None:
     weights = {"walrus": 4.0, "xyzzyq": 6.0}
     informative = {"walrus": 0.6, "xyzzyq": 1.0}
+    held = {"walrus": 5}
     found = evidence(
-        weights, informative, frozenset({"walrus"}), frozenset({"walrus"}), 1.0, 1.0, 9.0, 50
+        weights, informative, frozenset(held), frozenset(held), 1.0, 1.0, 9.0, 50, held
     )
     assert found.informative_coverage == pytest.approx(0.6 / (0.6 + UNKNOWN_AT_MOST))
     assert found.unknown_share == pytest.approx(UNKNOWN_AT_MOST / (0.6 + UNKNOWN_AT_MOST))
@@ -153,8 +156,11 @@ def test_a_library_larger_than_any_in_the_fit_is_read_as_the_largest() -> None:
     def at(passages: int) -> float:
         weights = {"walrus": 4.0, "tusk": 3.0}
         informative = {"walrus": 0.6, "tusk": 0.6}
-        known = frozenset(weights)
-        return confidence(evidence(weights, informative, known, known, 1.0, 1.0, 9.0, passages))
+        held = {"walrus": passages // 10, "tusk": passages // 10}
+        known = frozenset(held)
+        return confidence(
+            evidence(weights, informative, known, known, 1.0, 1.0, 9.0, passages, held)
+        )
 
     assert at(1_000_000) == at(100_000) == at(round(math.exp(MAX_SIZE)) + 1)
     assert at(1_000_000) > THRESHOLD

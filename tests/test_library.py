@@ -13,7 +13,7 @@ from rank_bm25 import BM25Okapi
 
 from bot import corpus_edit, library
 from bot.answer import Engine
-from bot.corpus import Corpus, load_corpus
+from bot.corpus import Corpus, load_corpus, parse_articles
 from bot.errors import CorpusEditError
 from bot.index import passage_terms, split_corpus
 from bot.library import Libraries
@@ -159,18 +159,40 @@ def test_a_server_article_whose_id_the_shared_library_holds_gets_its_own(
     assert held.engine.article("server/ferry").title == "Old ferry"  # type: ignore[union-attr]
 
 
-def test_a_full_server_is_told_how_many_it_holds():
-    held = library.ServerLibrary(1, None, own=(None,) * 3)  # type: ignore[arg-type]
+def test_a_servers_count_reads_the_files_new_since_and_gives_up_when_one_goes(
+    settings: Settings, shared: Engine
+):
+    first = add_to_server(
+        settings, 1, "ferry.md", "# Old ferry\n\nThe ferry crossed at dawn each day."
+    )
+    count = library.OwnCount(
+        Libraries(settings).library(shared, 1), library.library_dir(settings.data_dir, 1)
+    )
+    lines = (
+        '{"title": "Mill", "text": "The mill ground oats."}\n'
+        '{"title": "Weir", "text": "The weir held the river back."}\n'
+    )
+    (first.parent / "both.jsonl").write_text(lines, encoding="utf-8")
 
-    library.check_room(held, 0, 3)
+    assert count.update()
+    assert count.count == 3  # a JSONL file holds two
+    [new] = parse_articles(b"# Weir\n\nThe weir held the river back.", "w.md", print)
+    assert [a.title for a in count.repeats(new) if a.text == new.text] == ["Weir"]
+
+    first.unlink()
+    assert not count.update()  # a removed file: only the library built again knows
+
+
+def test_a_full_server_is_told_how_many_it_holds():
+    library.check_room(3, 0, 3)
     with pytest.raises(CorpusEditError) as refused:
-        library.check_room(held, 1, 3)
+        library.check_room(3, 1, 3)
 
     assert str(refused.value) == (
         "this server has 3 of the 3 articles it may add; remove one with `/citebot remove` first"
     )
     with pytest.raises(CorpusEditError, match="keeps no articles for single servers"):
-        library.check_room(library.ServerLibrary(1, None), 1, 0)  # type: ignore[arg-type]
+        library.check_room(0, 1, 0)
 
 
 def test_the_url_template_of_the_corpus_gives_a_servers_article_no_address(

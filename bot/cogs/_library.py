@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bot import corpus_edit, library, refresh
 from bot.corpus import Article
+from bot.corpus_edit import Existing
 from bot.live import ReloadResult
 
 if TYPE_CHECKING:
@@ -23,6 +25,7 @@ class ArticlePlace:
         self.guild_id = guild_id
         settings = bot.settings
         self.room: int | None = None
+        self._count: library.OwnCount | None = None  # kept from one `claim` to the next
         if guild_id is None:
             self.folder, self.trash_root = settings.corpus_dir, settings.data_dir
             self.into = corpus_edit.ADDED_FOLDER
@@ -36,15 +39,24 @@ class ArticlePlace:
         held = await self.bot.library(self.guild_id)
         if self.guild_id is not None:
             limit = self.bot.settings.server_article_limit
-            library.check_room(held, room_for, limit)
+            library.check_room(len(held.own), room_for, limit)
             self.room = limit - len(held.own)
         return held.engine.articles
 
-    async def claim(self) -> None:
-        """CorpusEditError unless the place has room for one more article now (call it
-        under the corpus lock, just before saving, so that nothing else adds in between)."""
-        if self.guild_id is not None:
-            await self.articles(room_for=1)
+    async def claim(self) -> Existing:
+        """What a new article must not repeat now; CorpusEditError unless the place has room
+        for one more article now (call it under the corpus lock, just before saving, so that
+        nothing else adds in between). Called before each page of an import, it reads only
+        the files new since its last call; the library is built again when a file went."""
+        if self.guild_id is None:
+            return (await self.bot.library(None)).engine.repeats
+        count = self._count
+        if count is None or not await asyncio.to_thread(count.update):
+            count = self._count = library.OwnCount(
+                await self.bot.library(self.guild_id), self.folder
+            )
+        library.check_room(count.count, 1, self.bot.settings.server_article_limit)
+        return count.repeats
 
     async def repeats(self, *, room_for: int) -> Callable[[Article], list[Article]]:
         """What finds the articles a new one could repeat (`Engine.repeats`, a few of a

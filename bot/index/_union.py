@@ -43,7 +43,8 @@ from bot.index._bm25 import BM25Index
 from bot.index._scoring import term_contributions
 from bot.index._selection import Hit, best
 
-#: The terms of shared documents by id (no longer read: the shared index stores frequencies).
+#: The terms of shared documents by id, as the index analysed them: `Removed.of` counts the
+#: removed documents' terms again (the index is by term, so a document's terms are not in it).
 TermsOf = Callable[[Sequence[int]], Iterator[list[str]]]
 
 

@@ -253,39 +253,99 @@ async def test_a_servers_sitemap_import_fills_its_own_library_up_to_its_limit(
     assert "`server/orchard-row-2.md`" in shown.description
 
 
-async def test_an_article_added_while_a_sitemap_import_runs_counts_toward_the_limit(
-    env: simcord.Env, site: Site, settings: Settings
-):
+def server_sitemap(
+    env: simcord.Env, site: Site, settings: Settings, *, limit: int, pages: int
+) -> tuple[Server, Path, list[str]]:
+    """A server whose admin (not the bot's owner) may add `limit` articles, its own folder,
+    and `pages` pages listed by the site's sitemap."""
     bot = bot_of(env)
-    bot.settings = bot.live.libraries.settings = settings.with_overrides(server_article_limit=3)
+    bot.settings = bot.live.libraries.settings = settings.with_overrides(server_article_limit=limit)
     server = Server(env)
     bot.owner_id = None
     own = library.library_dir(settings.data_dir, server.guild.id) / library.OWN_FOLDER
     urls = [
-        site.page(f"/p{n}", f"Orchard row {n}", f"Row {n} grows the russet {n}.") for n in range(3)
+        site.page(f"/p{n}", f"Orchard row {n}", f"Row {n} grows the russet {n}.")
+        for n in range(pages)
     ]
     site.pages["/sitemap.xml"] = (sitemap(*urls), '"s"')
+    return server, own, urls
+
+
+async def import_while_another_adds(
+    server: Server, site: Site, path: Path, text: str
+) -> tuple[list[str], str]:
+    """The files in `path`'s folder and the summary of the server's sitemap import, `path`
+    written with `text` meanwhile (when the first page is asked for: after the import
+    counted its room, before it saves)."""
 
     def another_add() -> None:
-        """Another article lands after the import counted its room (3), before it saves."""
-        own.mkdir(parents=True, exist_ok=True)
-        (own / "cellar.md").write_text("# The cellar\n\nThe cider rests in oak casks.\n")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
 
     site.on_request["/p0"] = another_add
+    result = await server.admin.slash(
+        server.channel, "citebot add", sitemap=site.url("/sitemap.xml")
+    )
+    return sorted(p.name for p in path.parent.glob("*.md")), result.response.content
+
+
+async def test_an_article_added_while_a_sitemap_import_runs_counts_toward_the_limit(
+    env: simcord.Env, site: Site, settings: Settings
+):
+    server, own, _ = server_sitemap(env, site, settings, limit=3, pages=3)
+    # Another article lands after the import counted its room (3), before it saves.
+    names, summary = await import_while_another_adds(
+        server, site, own / "cellar.md", "# The cellar\n\nThe cider rests in oak casks.\n"
+    )
+
+    assert names == ["cellar.md", "orchard-row-0.md", "orchard-row-1.md"]
+    assert summary.startswith(
+        f"Imported from `{site.url('/sitemap.xml')}`: 2 added, 0 failed, 0 skipped"
+    )
+    assert "1 beyond the limit or nested indexes left out" in summary
+
+
+async def test_a_servers_sitemap_import_reads_its_library_once_not_once_a_page(
+    env: simcord.Env, site: Site, settings: Settings, monkeypatch: pytest.MonkeyPatch
+):
+    more = settings.with_overrides(sitemap_limit=6)
+    server, _, _ = server_sitemap(env, site, more, limit=10, pages=6)
+    joined = library.join
+    builds: list[int] = []
+
+    def counted_join(*args: object, **kwargs: object) -> Engine:
+        builds.append(1)
+        return joined(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(library, "join", counted_join)
 
     result = await server.admin.slash(
         server.channel, "citebot add", sitemap=site.url("/sitemap.xml")
     )
 
-    assert sorted(path.name for path in own.glob("*.md")) == [
-        "cellar.md",
-        "orchard-row-0.md",
-        "orchard-row-1.md",
-    ]
     assert result.response.content.startswith(
-        f"Imported from `{site.url('/sitemap.xml')}`: 2 added, 0 failed, 0 skipped"
+        f"Imported from `{site.url('/sitemap.xml')}`: 6 added, 0 failed, 0 skipped"
     )
-    assert "1 beyond the limit or nested indexes left out" in result.response.content
+    # Each page's room check counts the files new since; the library is built when it ends.
+    assert len(builds) == 1
+
+
+async def test_an_article_added_while_a_sitemap_import_runs_is_not_imported_again(
+    env: simcord.Env, site: Site, settings: Settings
+):
+    server, own, urls = server_sitemap(env, site, settings, limit=10, pages=3)
+    # `/citebot add url:` saves the sitemap's second page after the import started.
+    names, summary = await import_while_another_adds(
+        server,
+        site,
+        own / "row-1.md",
+        f"---\nurl: {urls[1]}\n---\n# Row one\n\nThe cider rests in oak casks.\n",
+    )
+
+    assert names == ["orchard-row-0.md", "orchard-row-2.md", "row-1.md"]  # no second copy
+    assert summary.startswith(
+        f"Imported from `{site.url('/sitemap.xml')}`: 2 added, 0 failed, 1 skipped"
+    )
 
 
 async def test_a_sitemap_of_another_site_is_refused(env: simcord.Env, site: Site, settings):
