@@ -16,6 +16,8 @@ import numpy as np
 from aiohttp import web
 
 from bot import render
+from bot.answer import Engine
+from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.live import LiveEngine
@@ -187,3 +189,16 @@ async def watch_until_indexed(live: LiveEngine, path: Path, text: str, article_i
     finally:
         stop.set()
         await asyncio.wait_for(watcher, 5)
+
+
+def library_of(folder: Path, files: dict[str, str | bytes]) -> Engine:
+    """An engine over a library of just `files` (name -> text), in `folder`: the small and
+    one-article libraries whose answers and refusals the tests check."""
+    corpus = folder / "corpus"
+    corpus.mkdir(parents=True)
+    for name, text in files.items():
+        if isinstance(text, bytes):
+            (corpus / name).write_bytes(text)
+        else:
+            (corpus / name).write_text(text, encoding="utf-8")
+    return Engine.open(Settings(corpus_dir=corpus, data_dir=folder / "data"))

@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import pytest
+from support import library_of
 
 from bot.answer import Engine
 from bot.found import (
@@ -89,9 +90,7 @@ def test_a_passage_holding_every_informative_word_answers() -> None:
 @pytest.fixture(scope="module")
 def seed_library(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     assert SEED.is_file(), f"the seed article is missing: {SEED}"
-    corpus = tmp_path_factory.mktemp("seed")
-    (corpus / SEED.name).write_bytes(SEED.read_bytes())
-    return Engine.open(Settings(corpus_dir=corpus, data_dir=tmp_path_factory.mktemp("data")))
+    return library_of(tmp_path_factory.mktemp("seed"), {SEED.name: SEED.read_bytes()})
 
 
 def test_one_article_library_answers_who_founded_its_subject(seed_library: Engine) -> None:
@@ -217,9 +216,7 @@ def test_a_rare_missed_word_weighs_more_in_a_large_library_than_in_a_small_one()
 
 @pytest.fixture(scope="module")
 def lighthouse_library(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    corpus = tmp_path_factory.mktemp("lighthouse")
-    (corpus / "skerry.txt").write_text(LIGHTHOUSE, encoding="utf-8")
-    return Engine.open(Settings(corpus_dir=corpus, data_dir=tmp_path_factory.mktemp("data")))
+    return library_of(tmp_path_factory.mktemp("lighthouse"), {"skerry.txt": LIGHTHOUSE})
 
 
 def test_one_article_library_answers_through_its_subject(lighthouse_library: Engine) -> None:

@@ -10,9 +10,9 @@ former hedge fund founder" (so "founded" must meet "founder"), with no heading t
 from __future__ import annotations
 
 import pytest
+from support import library_of
 
 from bot.answer import Engine
-from bot.settings import Settings
 
 ARTICLE = """\
 Halcyon, the robotics lab nobody was watching, tops the charts
@@ -41,9 +41,7 @@ Days after the release, the head of a large robot maker said his company would s
 
 @pytest.fixture(scope="module")
 def one_article(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    corpus = tmp_path_factory.mktemp("one")
-    (corpus / "halcyon.txt").write_text(ARTICLE, encoding="utf-8")
-    return Engine.open(Settings(corpus_dir=corpus, data_dir=corpus.parent / "one-data"))
+    return library_of(tmp_path_factory.mktemp("one"), {"halcyon.txt": ARTICLE})
 
 
 @pytest.mark.parametrize(

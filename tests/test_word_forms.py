@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support import library_of
 
 from bot.answer import Engine
-from bot.settings import Settings
 from bot.word_forms import relatives
 
 
@@ -39,19 +39,16 @@ def test_adjective_lemmas_do_not_stray() -> None:
 
 @pytest.fixture
 def library(tmp_path: Path) -> Engine:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "harmonica.md").write_text(
+    harmonica = (
         "# The glass harmonica\n\n"
         "Benjamin Franklin was the inventor of the glass harmonica, a set of spinning "
         "glass bowls played with wet fingers.\n\n"
         "The builder of the first workshop instrument was a London glassblower named "
         "Charles James, who cut each bowl by hand.\n\n"
         "Mozart and Beethoven both wrote pieces for the instrument before it fell out "
-        "of fashion in the early nineteenth century.\n",
-        encoding="utf-8",
+        "of fashion in the early nineteenth century.\n"
     )
-    return Engine.open(Settings(corpus_dir=corpus, data_dir=tmp_path / "data"))
+    return library_of(tmp_path, {"harmonica.md": harmonica})
 
 
 def test_question_in_one_form_finds_the_article_in_another(library: Engine) -> None:
