@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -86,3 +88,45 @@ def test_url_template_and_anchor_style_are_read() -> None:
     assert settings.url_template == "https://example.org/docs/{path}/"
     assert settings.anchor_style == "python-markdown"
     assert Settings.from_env({}).url_template is None
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def variables_read() -> list[str]:
+    """Every variable `Settings.from_env` reads, from its source."""
+    source = (REPO / "bot" / "settings.py").read_text()
+    return re.findall(r'reader\.get\(\s*"([A-Z0-9_]+)"', source)
+
+
+def env_example() -> dict[str, str]:
+    lines = (REPO / ".env.example").read_text().splitlines()
+    pairs = [line.split("=", 1) for line in lines if line and not line.startswith("#")]
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
+def readme_defaults() -> dict[str, str]:
+    """Each variable in a README settings table, with the default its row gives."""
+    defaults: dict[str, str] = {}
+    for line in (REPO / "README.md").read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        names = re.findall(r"`([A-Z][A-Z0-9_]+)`", cells[0]) if line.startswith("|") else []
+        if not names or len(cells) < 3:
+            continue
+        values = [v.strip() for v in cells[1].split(",")]
+        for n, name in enumerate(names):
+            defaults[name] = values[n] if len(values) == len(names) else values[0]
+    return defaults
+
+
+def test_every_setting_is_documented_in_the_readme_and_env_example_with_its_default() -> None:
+    names = variables_read()
+    assert len(names) == len(fields(Settings))  # one variable per field, all found
+    example, readme = env_example(), readme_defaults()
+    assert [n for n in names if n not in example] == []
+    assert [n for n in names if n not in readme] == []
+    for name in names:
+        shown = "" if readme[name] in ("empty", "(none)") else readme[name]
+        assert shown == example[name], name
+    # The example's values are the defaults: reading it changes nothing.
+    assert Settings.from_env({n: example[n] for n in names}, dotenv=False) == Settings()
