@@ -1171,9 +1171,9 @@ class _TokenReader:
     def html(self, token: Any, position: int) -> None:
         """Raw HTML: its visible text, or the id of an anchor for the next heading."""
         self.item_marker = ""
-        text, anchor = _html_block_text(token.content)
-        if text:
-            self.blocks.append(Block(text))
+        texts, anchor = _html_block_text(token.content)
+        if texts:
+            self.blocks.extend(Block(text) for text in texts)
         elif anchor:
             self.pending_anchor = anchor
 
@@ -1330,29 +1330,46 @@ def _code_span(code: str) -> str:
     return f"`` {code} ``"
 
 
-def _html_block_text(html: str) -> tuple[str, str | None]:
-    """The text a reader sees in a raw HTML block (comments, scripts and tags left
-    out), and the id of a text-less anchor such as `<a id="setup"></a>`."""
+#: Where a raw HTML block breaks into paragraphs (a list item, the text after a list).
+_ITEM_BREAK = "\u2029"
+
+
+def _html_block_text(html: str) -> tuple[list[str], str | None]:
+    """The paragraphs a reader sees in a raw HTML block (comments, scripts and tags left
+    out; a list item apart, with its marker), and the id of a text-less anchor such as
+    `<a id="setup"></a>`."""
     import lxml.html
     from lxml import etree
 
     try:
         fragment = lxml.html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError):
-        return "", None
+        return [], None
     for element in list(fragment.iter(etree.Comment, "script", "style", "template")):
         if element.getparent() is not None:
             element.drop_tree()
-    text = " ".join(fragment.text_content().split())
-    text = _GENERATOR_MARKUP.sub("", text).strip()
+    for listing in list(fragment.iter("ol", "ul")):
+        items = [child for child in listing if child.tag == "li"]
+        markers = (
+            _ordered_list_markers(listing, items) if listing.tag == "ol" else ["-"] * len(items)
+        )
+        for item, marker in zip(items, markers, strict=True):
+            shown = f"{marker} " if _item_key(_own_text(item)) else ""
+            item.text = f"{_ITEM_BREAK}{shown}{item.text or ''}"
+        listing.tail = _ITEM_BREAK + (listing.tail or "")
+    texts = [
+        _GENERATOR_MARKUP.sub("", " ".join(piece.split())).strip()
+        for piece in fragment.text_content().split(_ITEM_BREAK)
+    ]
+    texts = [text for text in texts if text]
     anchor = None
-    if not text:
+    if not texts:
         for element in fragment.iter():
             ident = element.get("id") or element.get("name")
             if ident:
                 anchor = ident
                 break
-    return text, anchor
+    return texts, anchor
 
 
 _FENCE_OPEN = re.compile(r"^[ \t]*(`{3,}|~{3,})")
@@ -1592,7 +1609,8 @@ def _html_article(raw: str, article_id: str, relative: str, path: Path) -> Artic
     data = document.as_dict() if hasattr(document, "as_dict") else dict(document)
     body = getattr(document, "body", None)
     if body is not None and len(body):
-        blocks = _html_blocks(body, _heading_ids(raw))
+        page = _page_tree(raw)
+        blocks = _html_blocks(body, _heading_ids(page), _list_numbers(page))
     else:
         text = data.get("text") or ""
         blocks = [Block(line) for line in text.splitlines() if line.strip()]
@@ -1635,14 +1653,20 @@ def _heading_key(text: str) -> str:
     return " ".join(_PERMALINK.sub("", text).split()).casefold()
 
 
-def _heading_ids(raw: str) -> dict[str, str]:
-    """Heading text → its id on the page (on the heading, an anchor in it, or its section)."""
+def _page_tree(raw: str) -> Any | None:
+    """The page as lxml reads it, for what trafilatura's cleaned tree leaves out."""
     import lxml.html
     from lxml import etree
 
     try:
-        root = lxml.html.document_fromstring(raw)
+        return lxml.html.document_fromstring(raw)
     except (etree.ParserError, ValueError):
+        return None
+
+
+def _heading_ids(root: Any | None) -> dict[str, str]:
+    """Heading text → its id on the page (on the heading, an anchor in it, or its section)."""
+    if root is None:
         return {}
     ids: dict[str, str] = {}
     for heading in root.iter("h1", "h2", "h3", "h4", "h5", "h6"):
@@ -1659,7 +1683,84 @@ def _heading_ids(raw: str) -> dict[str, str]:
     return ids
 
 
-def _html_blocks(body: Any, ids: dict[str, str]) -> list[Block]:
+def _list_numbers(root: Any | None) -> dict[tuple[str, ...], list[str]]:
+    """The numbers a reader sees on each numbered list of the page, by its items' words:
+    trafilatura's tree drops `start`, `reversed`, `type` and `value`."""
+    if root is None:
+        return {}
+    numbers: dict[tuple[str, ...], list[str]] = {}
+    for ordered in root.iter("ol"):
+        items = [child for child in ordered if child.tag == "li"]
+        key = tuple(_item_key(_own_text(item)) for item in items)
+        numbers.setdefault(key, _ordered_list_markers(ordered, items))
+    return numbers
+
+
+def _ordered_list_markers(ordered: Any, items: list[Any]) -> list[str]:
+    """The markers of an HTML `<ol>`'s items as a browser draws them ("3.", "c.", "iv.")."""
+    step = -1 if ordered.get("reversed") is not None else 1
+    start = _html_int(ordered.get("start"))
+    number = start if start is not None else (len(items) if step < 0 else 1)
+    style = (ordered.get("type") or "1").strip()
+    markers = []
+    for item in items:
+        value = _html_int(item.get("value"))
+        number = value if value is not None else number
+        markers.append(f"{_list_number(number, style)}.")
+        number += step
+    return markers
+
+
+def _html_int(value: str | None) -> int | None:
+    """An HTML integer attribute, or None when it is missing or not a number."""
+    match = re.match(r"\s*([+-]?\d{1,9})", value or "")
+    return int(match.group(1)) if match else None
+
+
+_ROMAN = tuple(
+    zip(
+        (1000, 900, 500, 400, 100, 90, 50, 40, 10, 9, 5, 4, 1),
+        "m cm d cd c xc l xl x ix v iv i".split(),
+        strict=True,
+    )
+)
+
+
+def _list_number(number: int, style: str) -> str:
+    """`number` in an `<ol type=…>` style: 1, a, A, i or I (decimal where letters can't)."""
+    if style in ("a", "A") and number > 0:
+        letters = ""
+        while number:
+            number, rest = divmod(number - 1, 26)
+            letters = chr(ord("a") + rest) + letters
+        return letters.upper() if style == "A" else letters
+    if style in ("i", "I") and 0 < number < 4000:
+        roman = ""
+        for value, digits in _ROMAN:
+            while number >= value:
+                roman, number = roman + digits, number - value
+        return roman.upper() if style == "I" else roman
+    return str(number)
+
+
+def _own_text(item: Any) -> str:
+    """A list item's text without the lists nested in it."""
+    parts = [item.text or ""]
+    for child in item:
+        if child.tag not in ("ol", "ul") and isinstance(child.tag, str):
+            parts.append(child.text_content())
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _item_key(text: str) -> str:
+    """Words alone, to match a list item of the page to trafilatura's copy of it."""
+    return " ".join(re.findall(r"\w+", text)).casefold()
+
+
+def _html_blocks(
+    body: Any, ids: dict[str, str], numbers: dict[tuple[str, ...], list[str]]
+) -> list[Block]:
     """Blocks of trafilatura's cleaned tree: headings, paragraphs, lists, code, tables."""
     blocks: list[Block] = []
     for element in body:
@@ -1672,7 +1773,7 @@ def _html_blocks(body: Any, ids: dict[str, str]) -> list[Block]:
         elif tag == "code":
             blocks.append(Block(FENCE_INFO + "\n" + "".join(element.itertext()), CODE))
         elif tag == "list":
-            blocks.extend(_html_list(element))
+            blocks.extend(_html_list(element, numbers))
         elif tag == "table":
             rows = [
                 [_html_inline(cell) for cell in row.iter("cell")] for row in element.iter("row")
@@ -1692,17 +1793,21 @@ def _html_blocks(body: Any, ids: dict[str, str]) -> list[Block]:
     return blocks
 
 
-def _html_list(element: Any) -> list[Block]:
-    """One block per list item, with the bullet or number a reader sees; nested lists
-    after their item (each item once)."""
+def _html_list(element: Any, numbers: dict[tuple[str, ...], list[str]]) -> list[Block]:
+    """One block per list item, with the bullet or number a reader sees (the page's own
+    numbering when it has one); nested lists after their item (each item once)."""
     blocks: list[Block] = []
-    numbered = element.get("rend") == "ol"
-    for number, item in enumerate(element.findall("item"), start=1):
-        text = _html_inline(item)
+    items = element.findall("item")
+    texts = [_html_inline(item) for item in items]
+    markers = ["-"] * len(items)
+    if element.get("rend") == "ol":
+        page = numbers.get(tuple(_item_key(text) for text in texts))
+        markers = page or [f"{number}." for number in range(1, len(items) + 1)]
+    for item, text, marker in zip(items, texts, markers, strict=True):
         if text:
-            blocks.append(Block(f"{number}. {text}" if numbered else f"- {text}"))
+            blocks.append(Block(f"{marker} {text}"))
         for inner in item.findall("list"):
-            blocks.extend(_html_list(inner))
+            blocks.extend(_html_list(inner, numbers))
     return blocks
 
 

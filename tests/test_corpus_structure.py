@@ -641,6 +641,63 @@ def test_html_list_items_keep_their_bullets_and_numbers(tmp_path: Path) -> None:
     ]
 
 
+def test_html_numbered_lists_keep_the_pages_own_numbers(tmp_path: Path) -> None:
+    # Steps that go on after a note (start=3), a count-down, a restart at an item's
+    # value, and lettered or roman lists are numbered as the browser shows them.
+    write(
+        tmp_path / "c",
+        "steps.html",
+        "<html><head><title>Releasing</title></head><body><article><h1>Releasing</h1>"
+        "<p>To publish a release of the package, follow these steps in order.</p>"
+        "<ol><li>Bump the version.</li><li>Tag the commit.</li></ol>"
+        "<p>Wait for the checks to pass before you go on.</p>"
+        '<ol start="3"><li>Push the tag.</li><li>Publish the <code>wheel</code>.</li></ol>'
+        "<p>The last three, counting down.</p>"
+        '<ol reversed><li>Announce it.</li><li value="9">Close the milestone.</li>'
+        "<li>Rest.</li></ol><p>Options.</p>"
+        '<ol type="a"><li>Sign it.</li><li>Mirror it.</li></ol>'
+        '<ol type="I" start="4"><li>Archive it.</li></ol></article></body></html>',
+    )
+    assert paragraphs(only_article(tmp_path / "c"))[1:] == [
+        "1. Bump the version.",
+        "2. Tag the commit.",
+        "Wait for the checks to pass before you go on.",
+        "3. Push the tag.",
+        "4. Publish the `wheel`.",
+        "The last three, counting down.",
+        "3. Announce it.",
+        "9. Close the milestone.",
+        "8. Rest.",
+        "Options.",
+        "a. Sign it.",
+        "b. Mirror it.",
+        "IV. Archive it.",
+    ]
+
+
+def test_markdown_lists_keep_their_numbers_in_markdown_and_in_raw_html(tmp_path: Path) -> None:
+    # A list that goes on after a paragraph starts at its own first number; a raw HTML
+    # list in a Markdown page reads item by item, with the numbers the page shows.
+    write(
+        tmp_path / "c",
+        "steps.md",
+        "# Steps\n\n1. Bump the version.\n2. Tag the commit.\n\n"
+        "Wait for the checks to pass.\n\n3. Push the tag.\n\n"
+        '<ol start="4"><li>Publish the <b>wheel</b>.<ul><li>Sign it.</li></ul></li>'
+        "<li>Announce it.</li></ol>\n<p>Done.</p>\n",
+    )
+    assert paragraphs(only_article(tmp_path / "c")) == [
+        "1. Bump the version.",
+        "2. Tag the commit.",
+        "Wait for the checks to pass.",
+        "3. Push the tag.",
+        "4. Publish the wheel.",
+        "- Sign it.",
+        "5. Announce it.",
+        "Done.",
+    ]
+
+
 @pytest.mark.parametrize("callout", ["Info", "Warning", "Danger", "Note", "Tip"])
 def test_every_mdx_callout_keeps_its_text_on_one_line_or_many(tmp_path: Path, callout: str) -> None:
     write(
