@@ -845,15 +845,21 @@ TERMINAL_LANGUAGES = frozenset(
 #: Other names in angle brackets are a command's placeholders (`crewai create <name>`).
 _STYLE_TAGS = r"font|span|b|i|u|em|strong|small|big|s|strike|mark|kbd|samp|code|tt|sub|sup|a"
 _STYLE_TAG = re.compile(rf"</?(?:{_STYLE_TAGS})(?:\s[^<>]*)?>|<br\s*/?>", re.I)
-_STYLE_PAIR = re.compile(rf"<({_STYLE_TAGS})(?:\s[^<>]*)?>[^<>]*?</\1>", re.I)
+#: What a page's colouring of a terminal writes: `<font color=…>`, `<span style=…>`.
+_COLOURING = re.compile(r"<(?:font|span)\s[^<>]*\b(?:color|style)\s*=", re.I)
+_ANY_TAG = re.compile(r"</?([A-Za-z][\w-]*)(?:\s[^<>]*)?/?>")
+_STYLE_NAMES = frozenset(_STYLE_TAGS.split("|")) | {"br"}
 
 
 def terminal_text(code: str) -> str:
-    """A terminal block as a reader sees it: when it is marked up with HTML (a closed
-    pair of style tags such as `<b>…</b>` shows it), the style tags go and entities
-    (`&apos;`) are decoded; otherwise (`echo $((a < b))`, `create <name>`) it is left
-    as it is."""
-    if not _STYLE_PAIR.search(code):
+    """A terminal block as a reader sees it: when a page colours it with HTML (`<font
+    color=…>`, `<span style=…>`, and no tags but style tags), the style tags (`<b>`,
+    `<u>` too) go and entities (`&apos;`) are decoded. Otherwise it is left as it is:
+    `echo $((a < b))`, `create <name>`, and the page that `curl` prints, `<b>` and
+    `&amp;` included."""
+    if not _COLOURING.search(code) or any(
+        tag.group(1).lower() not in _STYLE_NAMES for tag in _ANY_TAG.finditer(code)
+    ):
         return code
     import html
 

@@ -542,6 +542,28 @@ def test_terminal_output_coloured_with_html_shows_its_text_and_other_code_keeps_
     assert blocks[3] == f"```shell\n{placeholder.rstrip()}\n```"
 
 
+def test_a_shell_session_printing_html_keeps_it_and_only_colouring_goes(tmp_path: Path) -> None:
+    # `curl` prints a page: its tags and entities are the output, not the page's colouring.
+    curl = (
+        "$ curl localhost:8000\n<html><body><b>Hello</b> &amp; welcome</body></html>\n"
+        "$ curl localhost:8000/hi\n<b>Hi</b> <i>there</i> &lt;3\n"
+    )
+    # A coloured session whose program printed HTML: the page escaped it, so it shows.
+    coloured = '$ <font color="#4E9A06">curl</font> localhost\n&lt;b&gt;Hello&lt;/b&gt;\n'
+    write(
+        tmp_path / "c",
+        "curl.md",
+        f"# Curl\n\nAsk the server:\n\n```console\n{curl}```\n\n"
+        f"In colour:\n\n```console\n{coloured}```\n",
+    )
+    article = only_article(tmp_path / "c")
+    blocks = [article.text[p.start : p.end] for p in article.paragraphs if p.kind == CODE]
+    assert blocks == [
+        f"```console\n{curl.rstrip()}\n```",
+        "```console\n$ curl localhost\n<b>Hello</b>\n```",
+    ]
+
+
 def test_nested_blocks_jsx_strings_and_html_wrapped_markdown_leave_only_their_text(
     tmp_path: Path,
 ) -> None:
