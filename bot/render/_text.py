@@ -9,7 +9,7 @@ from urllib.parse import quote as url_quote
 
 import discord
 
-from bot.citation import FENCED_CODE, INLINE_CODE
+from bot.citation import Code, code_parts, outside_code
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 CONTENT_LIMIT = 2000
@@ -129,63 +129,63 @@ def article_markdown(
 ) -> str:
     """Article text for Discord: prose escaped (and quoted, with `bold` marking the
     highlighted spans), code blocks as code blocks and code spans as code spans,
-    shown as they are: never escaped, never bolded inside.
+    shown as they are: never escaped, never bolded inside (`code_parts`, as the CLI).
     """
+    code = code_parts(text)
+    prose = _Prose(text, code, outside_code(text, highlights, code), bold, quoted)
     out: list[str] = []
     position = 0
-    for block in FENCED_CODE.finditer(text):
-        if "```" in block.group(2):
-            continue  # not a block Discord would draw as the article has it: prose
-        before = text[position : block.start()]
-        if before:
-            out.append(_prose(text, position, block.start() - 1, highlights, bold, quoted) + "\n")
-        if block.group("close"):
-            out.append(block.group(0))
-        else:  # cut short: closed here, the "…" after it
-            out.append(f"```{block.group(1)}\n{block.group(2)}\n```\n{ELLIPSIS}")
-        position = block.end()
+    for block in code:
+        if not block.block:
+            continue
+        if block.start > position:
+            out.append(prose.render(position, block.start - 1) + "\n")
+        if block.closed:
+            out.append(text[block.start : block.end])
+        else:  # cut short ("\n…"): closed here, the "…" after it
+            out.append(f"{text[block.start : block.end - 2]}\n```\n{ELLIPSIS}")
+        position = block.end
         if text.startswith("\n", position):
             out.append("\n")
             position += 1
     if position < len(text) or not out:
-        out.append(_prose(text, position, len(text), highlights, bold, quoted))
+        out.append(prose.render(position, len(text)))
     return "".join(out)
 
 
-def _prose(
-    text: str,
-    start: int,
-    end: int,
-    highlights: Sequence[tuple[int, int]],
-    bold: Callable[[str, Sequence[tuple[int, int]]], str] | None,
-    quoted: bool,
-) -> str:
-    """text[start:end] outside code blocks: escaped, its code spans kept as code."""
-    parts: list[str] = []
-    position = start
-    for span in INLINE_CODE.finditer(text, start, end):
-        parts.append(_escaped(text, position, span.start(), highlights, bold))
-        parts.append(span.group())
-        position = span.end()
-    parts.append(_escaped(text, position, end, highlights, bold))
-    rendered = "".join(parts)
-    return quote(rendered) if quoted else rendered
+@dataclass(frozen=True)
+class _Prose:
+    """The prose of one text between its code blocks, as `article_markdown` shows it."""
 
+    text: str
+    code: list[Code]
+    highlights: list[tuple[int, int]]
+    bold: Callable[[str, Sequence[tuple[int, int]]], str] | None
+    quoted: bool
 
-def _escaped(
-    text: str,
-    start: int,
-    end: int,
-    highlights: Sequence[tuple[int, int]],
-    bold: Callable[[str, Sequence[tuple[int, int]]], str] | None,
-) -> str:
-    piece = text[start:end]
-    if bold is None:
-        return escape(piece)
-    inside = [
-        (max(s, start) - start, min(e, end) - start) for s, e in highlights if s < end and e > start
-    ]
-    return bold(piece, inside)
+    def render(self, start: int, end: int) -> str:
+        """text[start:end]: escaped, its code spans kept as code, quoted when asked."""
+        parts: list[str] = []
+        position = start
+        for span in self.code:
+            if not span.block and start <= span.start and span.end <= end:
+                parts.append(self.escaped(position, span.start))
+                parts.append(self.text[span.start : span.end])
+                position = span.end
+        parts.append(self.escaped(position, end))
+        rendered = "".join(parts)
+        return quote(rendered) if self.quoted else rendered
+
+    def escaped(self, start: int, end: int) -> str:
+        piece = self.text[start:end]
+        if self.bold is None:
+            return escape(piece)
+        inside = [
+            (max(s, start) - start, min(e, end) - start)
+            for s, e in self.highlights
+            if s < end and e > start
+        ]
+        return self.bold(piece, inside)
 
 
 def cut_at_space(text: str, length: int) -> str:

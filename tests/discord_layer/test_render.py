@@ -10,6 +10,7 @@ from support import embed_problems
 
 from bot import render
 from bot.answer import Answer, ArticleRef, Result
+from bot.citation import outside_code
 from discord_layer.markdown_check import payload_markup_problems
 
 MARKDOWN_HEAVY = (
@@ -103,6 +104,25 @@ def test_article_markdown_is_escaped_and_only_our_bold_is_markup():
     assert r"> \# Heading" in body and r"> \> quoted" in body and r"> \- **item**" in body
     assert re.findall(r"(?<!\\)\*\*(.+?)(?<!\\)\*\*", body) == ["item"]
     assert plain(body) == text
+
+
+def test_discord_bolds_exactly_the_words_the_terminal_bolds_never_code():
+    # The CLI bolds `outside_code`'s spans; Discord must mark the same words and no others.
+    text = (
+        "Run `git checkout` to discard changes:\n```bash\n$ git checkout -- file.py\n```\n"
+        "Then check the changes, run `git`.\n```python\nchanges = diff()\n…"
+    )
+    words = ("checkout", "changes", "Run `git", "check")
+    highlights = [(m.start(), m.end()) for w in words for m in re.finditer(re.escape(w), text)]
+    shown = render.render_answer(answer(result(1, text, highlights)), per_page=3)
+
+    body = shown.embeds[0].description.split("\n", 1)[1]
+    bolded = re.findall(r"(?<!\\)\*\*(.+?)(?<!\\)\*\*", body)
+    terminal = [text[s:e].strip() for s, e in sorted(outside_code(text, highlights))]
+    assert " ".join(bolded).split() == " ".join(terminal).split() == [
+        "Run", "changes", "check", "changes"
+    ]  # fmt: skip
+    assert plain(body) == text.replace("\n…", "\n```\n…")  # the cut block is closed
 
 
 def test_a_full_page_of_long_excerpts_stays_within_discord_limits():
