@@ -12,13 +12,10 @@ import numpy as np
 import pytest
 from pg_server import PostgresServer, running_postgres
 from rank_bm25 import BM25Okapi
-from support import GOOD_ARTICLE, zipf_corpus
+from support import BUNDLED_CORPUS, GOOD_ARTICLE, zipf_corpus
 
 from bot.index import BM25Index
 from bot.store import Store
-
-REPO = Path(__file__).resolve().parent.parent
-BUNDLED_CORPUS = REPO / "corpus"
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +31,7 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.fixture
 def bundled_corpus(tmp_path: Path) -> Path:
-    """A private copy of the bundled corpus, safe to change."""
+    """A private copy of the bundled corpus, safe to change (each test its own)."""
     target = tmp_path / "bundled-corpus"
     shutil.copytree(BUNDLED_CORPUS, target)
     return target

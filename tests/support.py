@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from bot.live import LiveEngine
 
 REPO = Path(__file__).resolve().parent.parent
+#: The articles shipped in `corpus/`: tests copy them before changing anything.
+BUNDLED_CORPUS = REPO / "corpus"
 #: An article that loads, beside whatever a test puts next to it (the `corpus` fixture's).
 GOOD_ARTICLE = "# Good article\n\nThis article loads whatever happens around it."
 

@@ -8,25 +8,21 @@ from pathlib import Path
 
 import pytest
 import simcord
+from support import BUNDLED_CORPUS
 
 from bot.answer import Engine
 from bot.client import CitebotBot, create_bot
 from bot.settings import Settings
 from discord_layer.helpers import unsent_problems
 
-BUNDLED_CORPUS = Path(__file__).resolve().parents[2] / "corpus"
-
-
-def copy_corpus(folder: Path) -> Path:
-    """A copy of the bundled corpus in `folder`, for tests whose commands change it."""
-    target = folder / "corpus"
-    shutil.copytree(BUNDLED_CORPUS, target)
-    return target
-
 
 @pytest.fixture(scope="session")
 def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return copy_corpus(tmp_path_factory.mktemp("corpus"))
+    """A copy of the bundled corpus shared by the tests that only ask; those whose commands
+    change it give their `settings` the `bundled_corpus` fixture, a copy of their own."""
+    target = tmp_path_factory.mktemp("corpus") / "corpus"
+    shutil.copytree(BUNDLED_CORPUS, target)
+    return target
 
 
 @pytest.fixture(scope="session")

@@ -28,7 +28,6 @@ from bot.cogs.admin import AdminCog, ArticlePlace
 from bot.errors import CitebotError
 from bot.settings import Settings
 from bot.store import DAY
-from discord_layer.conftest import copy_corpus
 from discord_layer.helpers import handled_errors
 
 SEED_QUESTION = "Who founded the Kestrel Valley seed library?"
@@ -128,15 +127,10 @@ def site() -> Iterator[Site]:
 
 
 @pytest.fixture
-def corpus_dir(tmp_path: Path) -> Path:
-    """A private copy of the corpus for each test: these commands change it."""
-    return copy_corpus(tmp_path)
-
-
-@pytest.fixture
-def settings(corpus_dir: Path, tmp_path: Path) -> Settings:
+def settings(bundled_corpus: Path, tmp_path: Path) -> Settings:
+    """These commands change the corpus: each test has its own copy."""
     return Settings(
-        corpus_dir=corpus_dir,
+        corpus_dir=bundled_corpus,
         data_dir=tmp_path / "data",
         per_page=2,
         allow_private_urls=True,  # the test site is on 127.0.0.1

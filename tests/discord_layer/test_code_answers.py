@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 import simcord
+from support import BUNDLED_CORPUS
 
 from bot.answer import Engine
 from bot.client import CitebotBot, create_bot
 from bot.settings import Settings
-from discord_layer.conftest import BUNDLED_CORPUS
 from discord_layer.markdown_check import payload_markup_problems
 
 GIT_PAGE = """# Git

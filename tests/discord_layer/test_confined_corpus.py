@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 import simcord
+from support import BUNDLED_CORPUS
 
 from bot.answer import Engine
 from bot.client import CitebotBot, create_bot
 from bot.settings import Settings
 
-BUNDLED_CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 # Built at run time, so that no token-shaped string is committed.
 TOKEN = ".".join(["MTIzNDU2Nzg5MDEyMzQ1Njc4", "GaBcDe", "not-a-real-token-but-secret-looking"])
 

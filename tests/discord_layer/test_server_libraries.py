@@ -16,7 +16,6 @@ from bot.errors import CitebotError, NotAdmin
 from bot.index import UnionIndex
 from bot.library import SHARED_ONLY
 from bot.settings import Settings
-from discord_layer.conftest import copy_corpus
 from discord_layer.helpers import handled_errors
 
 KAKAPO = b"""---
@@ -38,15 +37,10 @@ FERRY_QUESTION = "When does the harbour ferry leave Port Varna?"
 
 
 @pytest.fixture
-def corpus_dir(tmp_path: Path) -> Path:
-    """A private copy of the corpus: the owner's commands change it."""
-    return copy_corpus(tmp_path)
-
-
-@pytest.fixture
-def settings(corpus_dir: Path, tmp_path: Path) -> Settings:
+def settings(bundled_corpus: Path, tmp_path: Path) -> Settings:
+    """The owner's commands change the corpus: each test has its own copy."""
     return Settings(
-        corpus_dir=corpus_dir, data_dir=tmp_path / "data", per_page=2, watch_corpus=False
+        corpus_dir=bundled_corpus, data_dir=tmp_path / "data", per_page=2, watch_corpus=False
     )
 
 
@@ -228,9 +222,9 @@ async def test_a_server_adds_no_more_articles_than_the_limit(env: simcord.Env, s
 
 
 @pytest.fixture
-def old_added(corpus_dir: Path) -> Path:
+def old_added(settings: Settings) -> Path:
     """An article added before per-server libraries: corpus/added/ belongs to the shared corpus."""
-    path = corpus_dir / "added" / "ferry.md"
+    path = settings.corpus_dir / "added" / "ferry.md"
     path.parent.mkdir()
     path.write_bytes(FERRY)
     return path

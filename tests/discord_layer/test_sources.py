@@ -18,7 +18,6 @@ from bot.answer import Engine
 from bot.client import CitebotBot
 from bot.errors import CitebotError
 from bot.settings import Settings
-from discord_layer.conftest import copy_corpus
 from discord_layer.helpers import handled_errors
 
 PAGE = """<!doctype html><html><head><title>{title}</title></head><body><article>
@@ -70,15 +69,10 @@ async def site() -> AsyncIterator[Site]:
 
 
 @pytest.fixture
-def corpus_dir(tmp_path: Path) -> Path:
-    """A private copy of the corpus for each test: these commands change it."""
-    return copy_corpus(tmp_path)
-
-
-@pytest.fixture
-def settings(corpus_dir: Path, tmp_path: Path) -> Settings:
+def settings(bundled_corpus: Path, tmp_path: Path) -> Settings:
+    """These commands change the corpus: each test has its own copy."""
     return Settings(
-        corpus_dir=corpus_dir,
+        corpus_dir=bundled_corpus,
         data_dir=tmp_path / "data",
         per_page=2,
         allow_private_urls=True,  # the test site is on 127.0.0.1
@@ -432,9 +426,9 @@ class TestBackgroundRefresh:
     """The bot's own refresher, made in setup_hook, with its background task running."""
 
     @pytest.fixture
-    def settings(self, corpus_dir: Path, tmp_path: Path) -> Settings:
+    def settings(self, bundled_corpus: Path, tmp_path: Path) -> Settings:
         return Settings(
-            corpus_dir=corpus_dir,
+            corpus_dir=bundled_corpus,
             data_dir=tmp_path / "data",
             allow_private_urls=True,
             watch_corpus=False,
@@ -467,8 +461,8 @@ class TestBackgroundRefresh:
 
 class TestRefreshOff:
     @pytest.fixture
-    def settings(self, corpus_dir: Path, tmp_path: Path) -> Settings:
-        return Settings(corpus_dir=corpus_dir, data_dir=tmp_path / "data", refresh_hours=0)
+    def settings(self, bundled_corpus: Path, tmp_path: Path) -> Settings:
+        return Settings(corpus_dir=bundled_corpus, data_dir=tmp_path / "data", refresh_hours=0)
 
     async def test_no_background_refresh_when_the_hours_are_zero(self, env: simcord.Env):
         server = Server(env)

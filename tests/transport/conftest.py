@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,15 +17,6 @@ from emulator import DiscordEmulator
 from bot.answer import Engine
 from bot.client import CitebotBot, create_bot
 from bot.settings import Settings
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def corpus_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "corpus"
-    shutil.copytree(REPO / "corpus", target)
-    return target
 
 
 @pytest.fixture
@@ -52,8 +42,8 @@ def pointed_at(emulator: DiscordEmulator, monkeypatch: pytest.MonkeyPatch) -> Di
 
 
 @pytest.fixture
-def settings(corpus_dir: Path, tmp_path: Path) -> Settings:
-    return Settings(corpus_dir=corpus_dir, data_dir=tmp_path / "data", cooldown_rate=1000)
+def settings(bundled_corpus: Path, tmp_path: Path) -> Settings:
+    return Settings(corpus_dir=bundled_corpus, data_dir=tmp_path / "data", cooldown_rate=1000)
 
 
 @pytest.fixture

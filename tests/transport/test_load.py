@@ -26,9 +26,9 @@ USERS = 50
 
 
 @pytest.fixture
-def settings(corpus_dir: Path, tmp_path: Path) -> Settings:
+def settings(bundled_corpus: Path, tmp_path: Path) -> Settings:
     """The default limits: 5 questions a minute per user."""
-    return Settings(corpus_dir=corpus_dir, data_dir=tmp_path / "data")
+    return Settings(corpus_dir=bundled_corpus, data_dir=tmp_path / "data")
 
 
 async def test_200_questions_from_50_users_at_once_are_all_answered(
