@@ -80,10 +80,28 @@ def _clean_arg(arg: str) -> str:
     return arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
+#: What `citebot --help` ends with: where a new user starts.
+_START = """start here:
+  citebot ask "Who founded DeepSeek?"   answer from the articles in ./corpus
+  citebot articles                      list what the articles are about
+  citebot COMMAND --help                a command's options
+
+Settings come from the environment or ./.env (CITEBOT_CORPUS_DIR, CITEBOT_DATA_DIR, ...):
+see the README's Settings and .env.example."""
+
+_ASK_EXAMPLES = """examples:
+  citebot ask "Who founded DeepSeek?"
+  citebot ask "export controls" -k 5 --article chip-export-controls
+  citebot ask - < questions.txt        one question a line, one JSON line each
+  citebot ask -- "-k or -n?"           a question that starts with -"""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="citebot",
         description="Answers questions about a collection of articles with verbatim, cited excerpts.",
+        epilog=_START,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"citebot {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -107,6 +125,7 @@ def _parser() -> argparse.ArgumentParser:
         return p
 
     ask = command("ask", "answer a question from the articles", _cmd_ask)
+    ask.epilog, ask.formatter_class = _ASK_EXAMPLES, argparse.RawDescriptionHelpFormatter
     ask.add_argument(
         "question",
         nargs="?",

@@ -37,6 +37,10 @@ from bot.settings import Settings
 
 #: Results asked for per question: enough for hit@5 and MRR@10.
 DEPTH = 10
+#: What `citebot eval` reads, for the messages that say a file is not one of them.
+QUESTION_SETS = (
+    "give a SQuAD v1.1 .json file, or a docs set: a folder with pages/ and questions.jsonl"
+)
 
 
 @dataclass(frozen=True)
@@ -146,9 +150,9 @@ def load_squad(path: Path) -> list[SquadArticle]:
                 SquadArticle(article_id, entry["title"].replace("_", " "), paragraphs, questions)
             )
     except FileNotFoundError:
-        raise CitebotError(f"question set not found: {path}") from None
+        raise CitebotError(f"question set not found: {path} ({QUESTION_SETS})") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CitebotError(f"cannot read {path} as JSON ({exc})") from None
+        raise CitebotError(f"cannot read {path} as JSON ({exc}; {QUESTION_SETS})") from None
     except (KeyError, TypeError) as exc:
         raise CitebotError(f"{path} is not in SQuAD v1.1 format (missing {exc})") from None
     if not articles:
@@ -371,8 +375,10 @@ def load_docs_set(path: Path) -> tuple[Path, list[DocsQuestion]]:
     path = Path(path)
     questions_file = path / "questions.jsonl" if path.is_dir() else path
     pages = questions_file.parent / "pages"
+    if path.is_dir() and not questions_file.is_file():
+        raise CitebotError(f"{path} is not a docs set: it has no questions.jsonl ({QUESTION_SETS})")
     if not questions_file.is_file():
-        raise CitebotError(f"question set not found: {questions_file}")
+        raise CitebotError(f"question set not found: {questions_file} ({QUESTION_SETS})")
     if not pages.is_dir():
         raise CitebotError(f"a docs set keeps its pages in {pages}, which is missing")
     questions: list[DocsQuestion] = []
@@ -484,6 +490,8 @@ def _measurement(
     """What `citebot eval` measures for these arguments; the files are read (and checked) now."""
     if not 1 <= args.k <= DEPTH:
         raise CitebotError(f"-k must be a whole number from 1 to {DEPTH}")
+    if args.limit is not None and args.limit < 1:
+        raise CitebotError("--limit must be a whole number of 1 or more (questions to ask)")
     if Path(args.file).is_dir() or Path(args.file).suffix == ".jsonl":
         if args.holdout or args.per_article:
             raise CitebotError("--holdout and --per-article are for SQuAD files, not docs sets")

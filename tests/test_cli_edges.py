@@ -111,3 +111,46 @@ def test_no_way_to_discord_is_said_as_such_not_as_a_folder_problem() -> None:
     assert _os_problem(FileNotFoundError(2, "No such file or directory", "/x")) == (
         "cannot use /x: No such file or directory"
     )
+
+
+def one_line_error(run: subprocess.CompletedProcess[bytes]) -> str:
+    """The one line a refused command prints: exit 2, no traceback, nothing on stdout."""
+    err = run.stderr.decode().strip().splitlines()
+    assert run.returncode == 2 and len(err) == 1 and run.stdout == b"", run.stderr
+    return err[0]
+
+
+def test_eval_of_something_that_is_no_question_set_says_what_eval_reads(tmp_path: Path) -> None:
+    (tmp_path / "notes").mkdir()  # a folder, but no docs set
+    (tmp_path / "notes.md").write_text("# Notes\n\nNot JSON.\n")
+    for given, problem in [
+        ("missing.json", "question set not found: missing.json"),
+        ("notes", "notes is not a docs set: it has no questions.jsonl"),
+        ("notes.md", "cannot read notes.md as JSON"),
+    ]:
+        line = one_line_error(citebot("eval", given, cwd=tmp_path))
+        assert line.startswith(f"citebot: {problem}"), line
+        assert "SQuAD v1.1 .json file, or a docs set: a folder with pages/ and questions.jsonl" in (
+            line
+        )
+
+
+@pytest.mark.parametrize("limit", ["0", "-1"])
+def test_eval_limit_below_one_is_refused_not_read_as_all_but_the_last(
+    tmp_path: Path, limit: str
+) -> None:
+    squad = {"data": [{"title": "T", "paragraphs": [{"context": "Text.", "qas": []}]}]}
+    (tmp_path / "set.json").write_text(json.dumps(squad))
+    line = one_line_error(citebot("eval", "set.json", "--limit", limit, cwd=tmp_path))
+    assert line == "citebot: --limit must be a whole number of 1 or more (questions to ask)"
+
+
+def test_help_shows_a_new_user_where_to_start_and_how_to_ask(workdir: Path) -> None:
+    top = citebot("--help", cwd=workdir).stdout.decode()
+    assert 'citebot ask "Who founded DeepSeek?"' in top and "citebot COMMAND --help" in top
+    assert ".env.example" in top
+    ask = citebot("ask", "--help", cwd=workdir).stdout.decode()
+    assert "citebot ask - < questions.txt" in ask
+    # The example for a question that starts with "-" works as shown.
+    dashed = citebot("ask", "--json", "--", "-k or -n?", cwd=workdir)
+    assert dashed.returncode == 0 and json.loads(dashed.stdout)["question"] == "-k or -n?"
