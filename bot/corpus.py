@@ -306,6 +306,11 @@ def load_corpus(
     (bytes read, bytes in all the files) as files are read.
     """
     folder = Path(folder)
+    if folder.is_file():
+        raise CorpusError(
+            f"{folder} is a file, not a folder: the corpus is a folder of articles "
+            "(set CITEBOT_CORPUS_DIR or --corpus to the folder that holds it)"
+        )
     if not folder.is_dir():
         raise CorpusError(f"corpus folder not found: {folder} (set CITEBOT_CORPUS_DIR or --corpus)")
     warnings: list[str] = []

@@ -271,6 +271,7 @@ def test_malformed_article_is_skipped_with_a_warning_and_the_rest_answers(workdi
     ("args", "env", "message"),
     [
         (("ask", "hi", "--corpus", "missing"), {}, "corpus folder not found"),
+        (("index", "--corpus", "corpus/bm25-search.md"), {}, "bm25-search.md is a file, not a"),
         (("ask", "hi"), {"CITEBOT_RESULTS": "lots"}, "CITEBOT_RESULTS must be a whole number"),
         (("ask", "   "), {}, "ask a question"),
         (("ask", "hi", "--article", "nope"), {}, "no article with the id 'nope'"),
