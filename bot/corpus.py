@@ -436,7 +436,10 @@ def corpus_signature(
         try:
             stat = path.stat()
         except OSError:
-            continue
+            try:  # a link to nothing: the read names it in a warning, so it must count
+                stat = path.lstat()
+            except OSError:
+                continue
         signature.append((path.relative_to(folder).as_posix(), stat.st_size, stat.st_mtime_ns))
     return tuple(signature)
 

@@ -9,7 +9,9 @@ import pytest
 from support import GOOD_ARTICLE as GOOD
 
 import bot.corpus
+from bot.answer import Engine
 from bot.corpus import load_corpus
+from bot.settings import Settings
 
 
 def load(folder: Path) -> tuple[list[str], list[str]]:
@@ -49,6 +51,20 @@ def test_dangling_link_is_named_in_a_warning(corpus: Path) -> None:
     ids, warnings = load(corpus)
     assert ids == ["good"]
     assert len(warnings) == 1 and warnings[0].startswith("skipped gone.md: cannot read it")
+
+
+@pytest.mark.parametrize("incremental", [True, False])
+def test_a_dangling_link_added_after_the_index_is_named_too(
+    corpus: Path, tmp_path: Path, incremental: bool
+) -> None:
+    # The saved index must not hide it: the next start sees a file it cannot read, and says so.
+    settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data")
+    Engine.open(settings, on_warning=lambda message: None)
+    (corpus / "gone.md").symlink_to(corpus / "nowhere.md")
+    warnings: list[str] = []
+    engine = Engine.open(settings, on_warning=warnings.append, incremental=incremental)
+    assert [a.article_id for a in engine.corpus.articles] == ["good"]
+    assert [w.split(":")[0] for w in warnings] == ["skipped gone.md"]
 
 
 def test_unreadable_file_is_named_in_a_warning(
