@@ -213,7 +213,8 @@ def evidence(
     `informative`: its informativeness; `known`: the terms the library holds;
     `matched`: those in the passage (or its title); `held`: how many passages of the
     library hold each term (itself or another form of it): a missed term it lacks is
-    held by none, so counts as rare."""
+    held by none, so counts as rare; `names`: the question's names and whether the
+    library writes them (`Engine._name`)."""
     rare = [
         min(value, RARE_UNKNOWN_AT_MOST) if value >= 1.0 else value
         for t, value in informative.items()
