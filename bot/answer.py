@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import logging
 import math
+import os
 import re
 import threading
 import time
@@ -25,7 +27,7 @@ from urllib.parse import quote
 import numpy as np
 
 from bot.analysis import SavedAnalysis, SentenceRecorder, open_analysis, saved_analysis
-from bot.chat import QuestionReader, ReadQuestion, count_words, library_speller_name
+from bot.chat import PROSE, QuestionReader, ReadQuestion, count_words, library_speller_name
 from bot.corpus import (
     CODE,
     ROW,
@@ -41,7 +43,15 @@ from bot.corpus import (
 from bot.corpus_edit import url_key
 from bot.errors import CorpusError, QuestionError
 from bot.excerpt import choose_excerpt
-from bot.found import Evidence, answers, english_share, evidence, informativeness
+from bot.found import (
+    Evidence,
+    Name,
+    answers,
+    english_share,
+    evidence,
+    informativeness,
+    question_names,
+)
 from bot.incremental import Base, open_grown
 from bot.index import Hit, SearchIndex, cache_key, load_or_build, retire_others
 from bot.rerank import Analysed, Candidate, Query, best_sentence, candidate, sentences
@@ -54,11 +64,16 @@ from bot.word_forms import relatives
 log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[^\W_]")
+#: The words of a question's name (`bot.found.question_names`).
+_NAME_WORD = re.compile(r"\w+")
 
 #: Passages past which `Engine.repeats` compares an article with the whole library.
 REPEAT_CANDIDATES = 5_000
 #: Candidates taken from BM25 and re-ranked before excerpts are chosen and neighbours merged.
 CANDIDATES = 30
+#: Passages read at most to tell whether the library writes a name of the question;
+#: past that many holding all its words, it is taken to.
+NAME_READS = 50
 #: A follow-up's lean: re-ranked scores of passages from the articles already cited in its
 #: thread are raised by this share of their size (`Engine.answer(prefer_articles=...)`).
 FOLLOW_UP_LEAN = 0.5
@@ -122,6 +137,7 @@ class _Asked:
     search: list[str]  # the terms BM25 is asked for
     informative: Mapping[str, float]  # informativeness of each question term
     known: frozenset[str]  # the question terms the library holds (itself or another form)
+    names: tuple[str, ...] = ()  # the names its prose gives (`bot.found.question_names`)
 
 
 @dataclass(frozen=True)
@@ -568,6 +584,51 @@ class Engine:
             best.bm25,
             self.index.n_docs,
             held,
+            tuple(map(self._name, asked.names)),
+        )
+
+    def _name(self, name: str) -> Name:
+        """Whether the library writes a name of the question: each passage holding all
+        its terms is read for its words in order, in any of their forms and with any
+        spacing or hyphen between them ("role-based", "role based"), at most NAME_READS
+        of them; past that many, it is taken to."""
+        terms = list(dict.fromkeys(self.analyzer.terms(name)))
+        if not terms or not all(self.index.doc_freq(t) for t in terms):
+            return Name(name, False, False)
+        words = _NAME_WORD.findall(name)
+        if len(words) < 2:
+            return Name(name, True, True)
+        pattern = re.compile(
+            r"(?<!\w)" + r"[\s\-_'’.]{0,3}".join(map(self._word_pattern, words)) + r"(?!\w)",
+            re.IGNORECASE,
+        )
+        holding = functools.reduce(
+            lambda a, b: np.intersect1d(a, b, assume_unique=True),
+            (self.index.postings(t) for t in terms),
+        )
+        if len(holding) > NAME_READS:
+            return Name(name, True, True)
+        return Name(name, True, any(self._writes(pattern, n) for n in holding.tolist()))
+
+    def _word_pattern(self, word: str) -> str:
+        """A name's word in any of its forms: the part it shares with its stem, then any
+        ending ("requests" for "request", "based" for "base")."""
+        terms = self.analyzer.terms(word)
+        stem = os.path.commonprefix([word.casefold(), terms[0]]) if terms else ""
+        return re.escape(stem) + r"\w*" if len(stem) >= 3 else re.escape(word)
+
+    def _writes(self, pattern: re.Pattern[str], number: int) -> bool:
+        """Whether a passage, its article's title or its headings write `pattern`."""
+        passage = self.passages[number]
+        article = self.articles[passage.article]
+        path = article.section_of(passage.last_paragraph).path
+        return any(
+            pattern.search(text)
+            for text in (
+                article.text[passage.start : passage.end],
+                context_text(article),
+                " ".join(path),
+            )
         )
 
     def prepare(self) -> None:
@@ -634,7 +695,12 @@ class Engine:
         known = frozenset(t for t in weights if self.index.doc_freq(t) or t in variants.values())
         terms = gathered.order
         search = [*_repeated(terms, gathered.factor), *variants]
-        return _Asked(Query.of(cleaned, terms, weights, variants), search, informative, known)
+        names = tuple(
+            name for text, factor in read.parts if factor == PROSE for name in question_names(text)
+        )
+        return _Asked(
+            Query.of(cleaned, terms, weights, variants), search, informative, known, names
+        )
 
     def _add_variants(self, gathered: _Gathered, text: str, term: str) -> None:
         """The terms of `text` that the library holds, as other forms of `term`."""

@@ -14,16 +14,20 @@ from bot.found import (
     RARE_UNKNOWN_AT_MOST,
     THRESHOLD,
     UNKNOWN_AT_MOST,
+    Name,
     answers,
     confidence,
     english_share,
     evidence,
+    features,
     informativeness,
+    question_names,
 )
 from bot.settings import Settings
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_e0b9468542a9bc2d.txt"
-FASTAPI_PAGES = Path(__file__).resolve().parents[1] / "benchmarks" / "docsets" / "fastapi-tutorial"
+DOCSETS = Path(__file__).resolve().parents[1] / "benchmarks" / "docsets"
+FASTAPI_PAGES = DOCSETS / "fastapi-tutorial"
 
 #: A one-article library whose subject is in every paragraph, as an admin's first article is.
 LIGHTHOUSE = """The Skerry Lighthouse
@@ -273,3 +277,129 @@ def test_docs_library_answers_in_its_own_words(fastapi_library: Engine) -> None:
     )
     assert answer.found
     assert "credentials" in answer.results[0].excerpt
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("How do I deploy my crew to Google Cloud Run?", ["Google Cloud Run"]),
+        ("How do I set up role-based access control for my team?", ["role-based"]),
+        ("Is there a TypeScript SDK for CrewAI?", ["TypeScript SDK", "CrewAI"]),
+        ("Why does nest_asyncio fail in Jupyter?", ["nest_asyncio", "Jupyter"]),
+        # A sentence's first word is capitalised anyway; "I" is a stop word.
+        ("Kubernetes: can I run it there, or on Docker?", ["Docker"]),
+        # A comma or a possessive ends a name; a trailing possessive is dropped.
+        (
+            "Who played at Levi's Stadium in Miami, Florida?",
+            ["Levi", "Stadium", "Miami", "Florida"],
+        ),
+        ("What did Kublai Khan's army do in 2013-14?", ["Kublai Khan"]),
+        # A compound stands alone, next to a name or not; a number range is no name.
+        ("Was Luther's best-known work a 0-4 loss?", ["Luther", "best-known"]),
+        ("how do i deploy to google cloud run", []),
+    ],
+)
+def test_question_names_by_hand(question: str, names: list[str]) -> None:
+    assert question_names(question) == names
+
+
+def test_a_name_the_library_holds_apart_by_hand() -> None:
+    # Every word is in the best passage; the library writes "role" and "based" but never
+    # "role-based"; "Google" and "Cloud" nowhere (no evidence of being apart: "Cloud"
+    # alone is a rare word, which says it on its own); "CrewAI" is written.
+    weights = {"role": 3.0, "base": 3.0, "access": 3.0}
+    informative = {"role": 0.35, "base": 0.31, "access": 0.37}
+    held = {"role": 200, "base": 180, "access": 100}
+    known = frozenset(held)
+
+    def found(*names: Name) -> float:
+        return confidence(
+            evidence(weights, informative, known, known, 0.7, 0.7, 10.0, 1900, held, names)
+        )
+
+    crewai = Name("CrewAI", True, True)
+    apart = Name("role-based", True, False)
+    absent = Name("Google Cloud", False, False)
+    inputs = features(
+        evidence(weights, informative, known, known, 0.7, 0.7, 10.0, 1900, held, (apart,))
+    )
+    assert inputs["name_apart"] == 1.0
+    assert found(apart, crewai) < found(crewai) == found() == found(absent)
+    # A rare word missed already says "not covered": the name apart adds nothing then.
+    rare = {**held, "rbac": 0}
+    with_rare = [
+        features(
+            evidence(
+                {**weights, "rbac": 8.0},
+                {**informative, "rbac": 0.8},
+                known,
+                known,
+                0.7,
+                0.7,
+                10.0,
+                1900,
+                rare,
+                names,
+            )
+        )["name_apart"]
+        for names in [(apart,), ()]
+    ]
+    assert with_rare == [0.0, 0.0]
+
+
+DEPLOY_PAGE = """# Deploying
+
+Set `GOOGLE_CLOUD_PROJECT` to your Google Cloud project id before you deploy.
+
+Use `crew run` to run the crew, with at most 10 requests per minute.
+
+Each agent has a role, based on what the crew needs.
+"""
+
+
+@pytest.fixture(scope="module")
+def deploy_library(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    return library_of(tmp_path_factory.mktemp("deploy"), {"deploy.md": DEPLOY_PAGE})
+
+
+@pytest.mark.parametrize(
+    ("name", "words_in_library", "written"),
+    [
+        ("Google Cloud", True, True),
+        ("Google Cloud Run", True, False),  # "Google Cloud" and "run", never together
+        ("role-based", True, False),  # "a role, based on": a comma between them
+        ("request-per-minute", True, True),  # another form, another spacing
+        ("Google Cloud Functions", False, False),  # "functions" is nowhere
+    ],
+)
+def test_whether_the_library_writes_a_name(
+    deploy_library: Engine, name: str, words_in_library: bool, written: bool
+) -> None:
+    assert deploy_library._name(name) == Name(name, words_in_library, written)
+
+
+@pytest.fixture(scope="module")
+def crewai_library(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    pages = DOCSETS / "crewai-guide" / "pages"
+    return Engine.open(Settings(corpus_dir=pages, data_dir=tmp_path_factory.mktemp("data")))
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # Every word is on the pages ("role", "access", "team"; "Google Cloud" for Vertex
+        # AI keys), the names never are.
+        "How do I set up role-based access control for my team?",
+        "How do I deploy my crew to Google Cloud Run?",
+    ],
+)
+def test_docs_library_refuses_a_name_it_holds_only_word_by_word(
+    crewai_library: Engine, question: str
+) -> None:
+    assert not crewai_library.answer(question).found
+
+
+def test_docs_library_answers_a_name_it_writes(crewai_library: Engine) -> None:
+    answer = crewai_library.answer("How can I use an agent from LangGraph in a crew?")
+    assert answer.found
+    assert "langgraph" in answer.results[0].excerpt.casefold()
