@@ -97,8 +97,9 @@ def excerpt_sentence(scored: Sequence[Sentence], query: Query) -> int:
     """Index of the sentence an excerpt grows from (the first one on ties).
 
     Besides what the second stage scores a sentence by, a question term weighs by how
-    few of these sentences hold it: a passage about Tesla names him in every sentence,
-    so "Tesla's death" is answered by the sentence saying "died", not by any naming him.
+    few of these sentences hold it: in a passage that names Tesla and Colorado in every
+    sentence, "Where did Tesla build his laboratory in Colorado?" is answered by the one
+    sentence about the laboratory, not by another naming Tesla and Colorado again.
     """
     count = len(scored)
     holding = Counter(term for s in scored for term in s.matched)

@@ -10,8 +10,8 @@ Two features look past the passage: how many of the candidates come from its
 article (a question's words spread over the article it is about), and how much of
 the question's weight *within that article* the passage holds, terms that every
 passage of the article shares (its subject) counting little. One looks at the
-other candidates: the best sentence's share of the question's weight when each word
-weighs by how few of the candidates hold it. The same sentence scores choose the
+other candidates: the largest share of the question's weight one of the passage's
+sentences holds when each word weighs by how few of the candidates hold it. The same sentence scores choose the
 excerpt (see `bot.excerpt`).
 
 Pure functions over immutable inputs, no model: a few milliseconds a question.
@@ -45,7 +45,7 @@ W_ARTICLE = 2.6  # share of the candidates that come from the passage's article
 W_LOCAL = -2.4  # share of the question's in-article weight (see `local_weights`) in the passage
 W_LOCAL_BEST = 3.6  # the same, in the passage's best sentence
 W_CODE = -1.0  # share of the passage that is code: a question in words wants words first
-W_CANDIDATES = 1.5  # the best sentence's share of the question's weight among the candidates
+W_CANDIDATES = 1.5  # most of the question's weight one sentence holds, weighed among candidates
 #: The weights by feature name (see `features`); `benchmarks/fit_reranker.py` fits them.
 WEIGHTS: dict[str, float] = {
     "bm25_relative": W_BM25_RELATIVE,
