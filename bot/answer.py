@@ -54,7 +54,15 @@ from bot.found import (
 )
 from bot.incremental import Base, open_grown
 from bot.index import Hit, SearchIndex, cache_key, load_or_build, retire_others
-from bot.rerank import Analysed, Candidate, Query, best_sentence, candidate, sentences
+from bot.rerank import (
+    Analysed,
+    Candidate,
+    Query,
+    best_sentence,
+    candidate,
+    candidate_weights,
+    sentences,
+)
 from bot.settings import Settings
 from bot.snapshot import Files, Library, open_library
 from bot.synonyms import SYNONYMS_FILE, Synonyms
@@ -741,19 +749,27 @@ class Engine:
             per_article[article] = per_article.get(article, 0) + 1
         local = self._local_weights(per_article, query)
         saved = self._saved_sentences(query)
-        ranked = []
-        for number, bm25 in hits:
+        scored = []
+        for number, _ in hits:
             passage = self.passages[number]
             text = self.articles[passage.article].text
-            sents = sentences(
-                text,
-                passage.start,
-                passage.end,
-                query,
-                self.analyzer,
-                local[passage.article],
-                saved(number),
+            scored.append(
+                sentences(
+                    text,
+                    passage.start,
+                    passage.end,
+                    query,
+                    self.analyzer,
+                    local[passage.article],
+                    saved(number),
+                )
             )
+        among = candidate_weights(
+            query, [frozenset().union(*(s.matched for s in sents)) for sents in scored]
+        )
+        ranked = []
+        for (number, bm25), sents in zip(hits, scored, strict=True):
+            passage = self.passages[number]
             title = self._title_and_headings(passage)
             ranked.append(
                 candidate(
@@ -766,6 +782,7 @@ class Engine:
                     article_share=per_article[passage.article] / len(hits),
                     local=local[passage.article],
                     code_share=self._code_share(passage),
+                    candidates=among,
                 )
             )
         ranked.sort(key=lambda c: -c.score)

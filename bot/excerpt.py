@@ -1,8 +1,9 @@
 """Which words of a passage to show: the sentences that best answer the question.
 
 A passage can run to 150 words; a reply should not. The excerpt is one to four
-consecutive sentences, verbatim: the sentence the second stage scores best (see
-`bot.rerank`; words the rest of the article shares count little there), then its
+consecutive sentences, verbatim: the sentence the second stage's scores say answers
+best (see `bot.rerank`; words the rest of the article shares count little there, and
+so do words every sentence of the passage holds, see `excerpt_sentence`), then its
 neighbours while they fit, the next one first, since an answer more often follows
 the sentence that echoes the question than precedes it. Sentences past the
 passage's end (the rest of its section, see `bot.answer`) may only extend it, never
@@ -13,10 +14,12 @@ the start of the next one (or, at the passage's end, the end of the one before).
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.rerank import Query, Sentence, best_sentence, sentences
+from bot.rerank import Query, Sentence, sentences
 from bot.text import Analyzer
 
 MAX_EXCERPT_CHARS = 400
@@ -24,6 +27,13 @@ MAX_SENTENCES = 4
 ELLIPSIS = "…"
 #: The least of a following sentence worth showing in the room an excerpt has left.
 MIN_FILL_CHARS = 40
+#: What the sentence an excerpt grows from is chosen by: the weights of a sentence's
+#: share of the question's weight, of the weight in question word pairs it keeps in
+#: order, of holding an answer of the kind asked for, of its share of the question's
+#: in-article weight, and of its share of the question's weight within the passage
+#: (see `excerpt_sentence`). Fitted on SQuAD, checked across halves of its articles:
+#: BENCHMARKS.md, "Ranking on prose (session 5)".
+EXCERPT_WEIGHTS = (0.9, 1.5, 1.2, 2.8, 2.6)
 
 
 @dataclass(frozen=True)
@@ -55,7 +65,7 @@ def choose_excerpt(
     """
     if not scored:
         scored = sentences(text, start, end, query, analyzer, local)
-    first = last = best_sentence(scored[:among] if among else scored)
+    first = last = excerpt_sentence(scored[:among] if among else scored, query)
     # Grow around the best sentence: after it, before it, after again.
     for step in (1, -1, 1):
         if last - first + 1 == MAX_SENTENCES:
@@ -81,6 +91,32 @@ def choose_excerpt(
         if space != -1 and previous.end - space >= MIN_FILL_CHARS:
             return _with_highlights(text, space + 1, e, terms, analyzer, prefix=ELLIPSIS, suffix="")
     return _with_highlights(text, s, e, terms, analyzer, prefix="", suffix="")
+
+
+def excerpt_sentence(scored: Sequence[Sentence], query: Query) -> int:
+    """Index of the sentence an excerpt grows from (the first one on ties).
+
+    Besides what the second stage scores a sentence by, a question term weighs by how
+    few of these sentences hold it: in a passage that names Tesla and Colorado in every
+    sentence, "Where did Tesla build his laboratory in Colorado?" is answered by the one
+    sentence about the laboratory, not by another naming Tesla and Colorado again.
+    """
+    count = len(scored)
+    holding = Counter(term for s in scored for term in s.matched)
+    within = {
+        term: math.log((count - n + 0.5) / (n + 0.5) + 1) * query.weights[term]
+        for term, n in holding.items()
+    }
+    total = math.fsum(within.values()) or 1.0
+    coverage, pairs, cue, local, passage = EXCERPT_WEIGHTS
+
+    def score(s: Sentence) -> float:
+        held = math.fsum(within[t] for t in s.matched) / total
+        return (
+            coverage * s.coverage + pairs * s.pairs + cue * s.cue + local * s.local + passage * held
+        )
+
+    return max(range(count), key=lambda i: score(scored[i]))
 
 
 def _cut(

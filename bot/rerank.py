@@ -9,8 +9,10 @@ do I" → a code span).
 Two features look past the passage: how many of the candidates come from its
 article (a question's words spread over the article it is about), and how much of
 the question's weight *within that article* the passage holds, terms that every
-passage of the article shares (its subject) counting little. The same sentence
-scores choose the excerpt (see `bot.excerpt`).
+passage of the article shares (its subject) counting little. One looks at the
+other candidates: the largest share of the question's weight one of the passage's
+sentences holds when each word weighs by how few of the candidates hold it. The same sentence scores choose the
+excerpt (see `bot.excerpt`).
 
 Pure functions over immutable inputs, no model: a few milliseconds a question.
 The feature weights were fitted once on SQuAD-style questions (a listwise
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -42,6 +45,7 @@ W_ARTICLE = 2.6  # share of the candidates that come from the passage's article
 W_LOCAL = -2.4  # share of the question's in-article weight (see `local_weights`) in the passage
 W_LOCAL_BEST = 3.6  # the same, in the passage's best sentence
 W_CODE = -1.0  # share of the passage that is code: a question in words wants words first
+W_CANDIDATES = 1.5  # most of the question's weight one sentence holds, weighed among candidates
 #: The weights by feature name (see `features`); `benchmarks/fit_reranker.py` fits them.
 WEIGHTS: dict[str, float] = {
     "bm25_relative": W_BM25_RELATIVE,
@@ -56,6 +60,7 @@ WEIGHTS: dict[str, float] = {
     "code": W_CODE,
     "local": W_LOCAL,
     "local_best": W_LOCAL_BEST,
+    "candidates": W_CANDIDATES,
 }
 #: Passages whose sentences and terms are kept for the next question that reads them.
 SENTENCE_CACHE = 8192
@@ -249,6 +254,18 @@ def local_weights(query: Query, passages: int, doc_freq: Mapping[str, int]) -> d
     }
 
 
+def candidate_weights(query: Query, held: Sequence[frozenset[str]]) -> dict[str, float]:
+    """The question's terms weighed by how few of its candidates hold them (`held`: the
+    question terms each candidate holds): a word every candidate shares tells them
+    apart no more than the article's subject does."""
+    count = len(held)
+    holding = Counter(term for terms in held for term in terms)
+    return {
+        term: math.log((count - n + 0.5) / (n + 0.5) + 1) * query.weights[term]
+        for term, n in holding.items()
+    }
+
+
 def features(
     bm25: float,
     top: float,
@@ -261,7 +278,8 @@ def features(
 
     `passage` holds `article_share`, the share of the question's candidates that come
     from this passage's article; `local`, the question's weights within that article;
-    `code_share`, the share of the passage that is code (see `_features`).
+    `code_share`, the share of the passage that is code; `candidates`, the question's
+    weights among its candidates (`candidate_weights`) (see `_features`).
     """
     return _features(bm25, top, sents, title_terms, query, **passage)[0]
 
@@ -276,6 +294,7 @@ def _features(
     article_share: float = 0.0,
     local: Mapping[str, float] | None = None,
     code_share: float = 0.0,
+    candidates: Mapping[str, float] | None = None,
 ) -> tuple[dict[str, float], frozenset[str]]:
     """`features`, and the question terms in the passage or its title."""
     weights = query.weights
@@ -287,6 +306,7 @@ def _features(
     best = sents[ranked]
     near = best.cue or (ranked + 1 < len(sents) and sents[ranked + 1].cue)
     local_total = (sum(local.values()) or 1.0) if local else 1.0
+    among = (math.fsum(candidates.values()) or 1.0) if candidates else 1.0
     found = {
         "bm25_relative": bm25 / max(top, 1e-9),
         "bm25_log": math.log1p(max(bm25, 0.0)),
@@ -301,6 +321,9 @@ def _features(
         # The sentences hold their in-article share when scored with the same weights.
         "local": math.fsum(local[t] for t in matched) / local_total if local else 0.0,
         "local_best": max(s.local for s in sents) if local else 0.0,
+        "candidates": max(math.fsum(candidates[t] for t in s.matched) for s in sents) / among
+        if candidates
+        else 0.0,
     }
     return found, present
 

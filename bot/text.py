@@ -155,6 +155,8 @@ _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof sr jr st vs etc inc ltd co corp no fig al e.g i.e u.s u.k jan feb mar "
     "apr jun jul aug sep sept oct nov dec".split()
 )
+#: Dotted initials ("H.W.", "U.S.A."): letters one by one, never a sentence's end.
+_INITIALS = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+)")
 
 
@@ -163,7 +165,8 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
 
     A boundary is end punctuation followed by white space and a capital, digit or
     opening quote, unless the word before the dot is a known abbreviation or a
-    single letter (as in "U.S." or "J. Smith"). Paragraph breaks always end one.
+    single letter or dotted initials (as in "U.S.", "J. Smith" or "H.W. Smith").
+    Paragraph breaks always end one.
     """
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
@@ -247,7 +250,7 @@ def _is_abbreviation(text: str, sentence_start: int, dot: int) -> bool:
     if first == dot:
         return False
     word = text[first:dot].lower().strip(".")
-    return len(word) == 1 or word in _ABBREVIATIONS
+    return len(word) == 1 or word in _ABBREVIATIONS or _INITIALS.fullmatch(word) is not None
 
 
 def word_count(text: str) -> int:

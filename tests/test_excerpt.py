@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.excerpt import choose_excerpt
+from bot.excerpt import choose_excerpt, excerpt_sentence
 from bot.rerank import Query, best_sentence, sentences
 from bot.text import Analyzer
 
@@ -85,3 +85,21 @@ def test_sentences_past_among_only_extend_the_best_one():
     anywhere = choose_excerpt(text, 0, len(own), query, analyzer, scored=scored)
     assert anywhere.text.endswith("where okapis live alone.")
     assert "Okapis dwell" not in anywhere.text
+
+
+def test_excerpt_starts_from_the_words_the_passage_does_not_repeat():
+    # Each of the first and last sentences holds two of the question's four words; the
+    # passage names Tesla twice and Colorado in every sentence, so the laboratory is
+    # what tells the last one apart.
+    analyzer = Analyzer()
+    text = (
+        "Tesla was famous in Colorado. Tesla liked Colorado a lot. "
+        "His laboratory stood on Knob Hill, east of Colorado Springs."
+    )
+    question = "Where did Tesla build his laboratory in Colorado?"
+    query = query_of(question, analyzer)
+    scored = sentences(text, 0, len(text), query, analyzer)
+    assert scored[0].coverage == scored[2].coverage  # the same share of the question
+    assert excerpt_sentence(scored, query) == 2
+    excerpt = choose_excerpt(text, 0, len(text), query, analyzer, max_chars=80)
+    assert excerpt.text == "His laboratory stood on Knob Hill, east of Colorado Springs."

@@ -7,6 +7,7 @@ from bot.rerank import (
     Query,
     Sentence,
     candidate,
+    candidate_weights,
     features,
     local_weights,
     sentences,
@@ -56,6 +57,32 @@ def test_article_share_and_local_weights_raise_a_candidate():
     assert rare.score > common.score
 
 
+def test_candidate_weights_favour_terms_few_candidates_hold():
+    weights = {"tesla": 1.0, "pari": 2.0, "move": 1.0}
+    question = "When did Tesla move to Paris?"
+    query = Query.of(question, ["tesla", "move", "pari"], weights)
+    held = [frozenset({"tesla", "pari"}), frozenset({"tesla"}), frozenset({"tesla", "move"})]
+    among = candidate_weights(query, held)
+    assert among["tesla"] == math.log(0.5 / 3.5 + 1)  # every candidate holds it
+    assert among["pari"] == 2.0 * math.log(2.5 / 1.5 + 1)  # one does, and it weighs twice
+    assert among["move"] == math.log(2.5 / 1.5 + 1)
+    # Two passages each holding Tesla and one other question word, all weighing the
+    # same: the one whose sentence holds the word the other candidates lack comes first.
+    query = Query.of(question, ["tesla", "move", "pari"], dict.fromkeys(weights, 1.0))
+    sents_paris = (Sentence(0, 10, frozenset({"tesla", "pari"}), 2 / 3, 0.0, False),)
+    sents_move = (Sentence(0, 10, frozenset({"tesla", "move"}), 2 / 3, 0.0, False),)
+    held = [
+        frozenset({"tesla", "move"}),
+        frozenset({"tesla", "move"}),
+        frozenset({"tesla", "pari"}),
+    ]
+    among = candidate_weights(query, held)
+    paris = candidate(0, 5.0, 5.0, sents_paris, frozenset(), query, candidates=among)
+    move = candidate(1, 5.0, 5.0, sents_move, frozenset(), query, candidates=among)
+    assert paris.coverage == move.coverage
+    assert paris.score > move.score
+
+
 def test_a_candidates_score_is_its_features_weighed():
     """The fit (benchmarks/fit_reranker.py) reads `features`: the score must be made of them."""
     weights = {"tesla": 2.0, "pari": 1.0, "move": 1.0}
@@ -65,7 +92,8 @@ def test_a_candidates_score_is_its_features_weighed():
         Sentence(11, 30, frozenset({"move", "pari"}), 0.5, 0.25, True, 0.9),
     )
     local = {"tesla": 0.1, "move": 2.0, "pari": 1.0}
-    extra = {"article_share": 0.4, "local": local, "code_share": 0.2}
+    among = {"tesla": 0.5, "move": 1.0, "pari": 0.5}
+    extra = {"article_share": 0.4, "local": local, "code_share": 0.2, "candidates": among}
     found = features(3.0, 6.0, sents, frozenset({"tesla"}), query, **extra)
     assert found["bm25_relative"] == 0.5
     assert found["coverage"] == 1.0
@@ -73,6 +101,7 @@ def test_a_candidates_score_is_its_features_weighed():
     assert found["best_sentence"] == 0.75
     assert found["cue"] == 1.0
     assert found["local_best"] == 0.9
+    assert found["candidates"] == 0.75  # "move" and "pari" of the candidates' 2.0
     scored = candidate(7, 3.0, 6.0, sents, frozenset({"tesla"}), query, **extra)
     assert set(found) == set(WEIGHTS)
     assert math.isclose(scored.score, sum(WEIGHTS[n] * v for n, v in found.items()))

@@ -61,6 +61,15 @@ def test_sentences_do_not_break_after_abbreviations_or_initials() -> None:
     ]
 
 
+def test_dotted_initials_do_not_end_a_sentence() -> None:
+    # "H.W." is a name's initials, as "J." is: the excerpt must not start at "Wembly".
+    text = "Examiner H.W. Wembly ruled on it. He studied at M.I.T. Boston was home."
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "Examiner H.W. Wembly ruled on it.",
+        "He studied at M.I.T. Boston was home.",
+    ]
+
+
 def test_latin_accents_fold_so_names_typed_without_them_match() -> None:
     analyzer = Analyzer()
     assert analyzer.terms("Gospić") == analyzer.terms("Gospic")
