@@ -41,7 +41,7 @@ from bot.corpus import (
 from bot.corpus_edit import url_key
 from bot.errors import CorpusError, QuestionError
 from bot.excerpt import choose_excerpt
-from bot.found import Evidence, answers, english_share, evidence, informativeness
+from bot.found import Evidence, answers, english_share, evidence, informativeness, zipf
 from bot.incremental import Base, open_grown
 from bot.index import Hit, SearchIndex, cache_key, load_or_build, retire_others
 from bot.rerank import Analysed, Candidate, Query, best_sentence, candidate, sentences
@@ -54,6 +54,13 @@ from bot.word_forms import relatives
 log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[^\W_]")
+#: Words, and what may stand between two words written as one elsewhere ("fall back",
+#: "sign-up"): a compound's halves.
+_WORDS = re.compile(r"[^\W_]+")
+_JOINS = frozenset({" ", "-"})
+#: How common in English a compound must be to be read as one ("fallback" 2.7, "setup"
+#: 4.1; names in code such as "apikey" or "entrypoint" are 0).
+COMPOUND_ZIPF = 2.5
 
 #: Passages past which `Engine.repeats` compares an article with the whole library.
 REPEAT_CANDIDATES = 5_000
@@ -618,6 +625,8 @@ class Engine:
         for word, term in words:
             for relative in relatives(word):
                 self._add_variants(gathered, relative, term)
+        for text, _ in read.parts:
+            self._add_compounds(gathered, text)
         cleaned = read.text()
         for source, phrase in self.synonyms.matches(cleaned):
             # A synonym stands for the most informative question word of what it matched
@@ -635,6 +644,26 @@ class Engine:
         terms = gathered.order
         search = [*_repeated(terms, gathered.factor), *variants]
         return _Asked(Query.of(cleaned, terms, weights, variants), search, informative, known)
+
+    def _add_compounds(self, gathered: _Gathered, text: str) -> None:
+        """Two words the library writes as one ("fall back": "fallback", "log in":
+        "login"), as another form of the more informative of the two."""
+        words = [m for m in _WORDS.finditer(text) if m.group().isalpha()]
+        for first, second in zip(words, words[1:], strict=False):
+            if text[first.end() : second.start()] not in _JOINS:
+                continue
+            # Both halves words of their own ("a way" is not "away"), the whole an
+            # English word ("api key" is not "apikey", a name in code).
+            halves = self.analyzer.terms(f"{first.group()} {second.group()}")
+            word = (first.group() + second.group()).casefold()
+            joined = self.analyzer.terms(word)
+            if len(halves) != 2 or len(joined) != 1 or gathered.has(joined[0]):
+                continue
+            if not self.index.doc_freq(joined[0]) or zipf(word) < COMPOUND_ZIPF:
+                continue
+            held = [t for t in halves if t in gathered.informative]
+            if held:
+                gathered.variants[joined[0]] = max(held, key=gathered.informative.__getitem__)
 
     def _add_variants(self, gathered: _Gathered, text: str, term: str) -> None:
         """The terms of `text` that the library holds, as other forms of `term`."""

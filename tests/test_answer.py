@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
+from support import library_of
 
 from bot.answer import Engine
 from bot.errors import QuestionError
@@ -319,3 +320,22 @@ def test_a_pasted_error_finds_the_page_its_message_is_about(tmp_path: Path) -> N
     )
     assert answer.found
     assert answer.results[0].article_id == "hierarchy"
+
+
+def test_two_words_the_library_writes_as_one_meet_it(tmp_path: Path) -> None:
+    # "fall back" in the question, "fallback" on the page: no page holds "fall" or "back".
+    engine = library_of(
+        tmp_path,
+        {
+            "spa.md": "# Single-page apps\n\nWith a fallback, the server answers every path "
+            "it does not know with `index.html`, so the app's own routes load.\n",
+            "secrets.md": "# Secrets\n\nKeep tokens and passwords away from the repository: "
+            "read them from the environment.\n",
+            "deploy.md": "# Deploying\n\nDeploy the server with one command and watch its logs.\n",
+            "bread.md": "# Bread\n\nBake the bread for an hour, then let it cool on a rack.\n",
+        },
+    )
+    answer = engine.answer("can the server fall back?")
+    assert answer.found
+    assert answer.results[0].article_id == "spa"
+    assert "fallback" in answer.results[0].excerpt
