@@ -48,6 +48,10 @@ ERROR = 1.5
 #: Weight factor of a sentence that sets the scene ("my main.py is 2000 lines now") in
 #: a message that also asks a question: the question says what is wanted.
 CONTEXT = 0.5
+#: ... unless the sentences that ask hold at most this many searchable words: "how do i
+#: write one" after "i want to log how long each request takes" (FastAPI chat page@1
+#: 0.706 -> 0.725, CrewAI chat 0.455 -> 0.477; 1 word changes nothing, 3 costs; BENCHMARKS.md).
+THIN_ASK = 2
 #: Words a line under an error line needs to count as more of its message.
 MESSAGE_WORDS = 3
 
@@ -402,11 +406,19 @@ class QuestionReader:
             return
         said = [s for s in _SENTENCE_END.split(cleaned) if _HAS_WORD.search(s)]
         asking = [_asks(s) for s in said]
-        if all(asking) or not any(asking):
+        questions = [s for s, asks in zip(said, asking, strict=True) if asks]
+        if all(asking) or not questions or self._thin(questions):
             parts.append((cleaned, PROSE))
             return
         for sentence, asks in zip(said, asking, strict=True):
             parts.append((sentence, PROSE if asks else CONTEXT))
+
+    def _thin(self, asking: Iterable[str]) -> bool:
+        """Whether the sentences that ask name at most THIN_ASK things ("how do i write
+        one", "can i control that?"): then the scene they point back to says what is
+        wanted, and it weighs as much as they do."""
+        term_of = self._term_of
+        return sum(1 for s in asking for w in _WORD.findall(s) if term_of(w)) <= THIN_ASK
 
     def _code_line(
         self,

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from bot.chat import CODE, CONTEXT, ERROR, PROSE, QuestionReader, ReadQuestion, count_words
+from bot.text import Analyzer
 
 LIBRARY = """
 Help channels: a help post stays active for 30 minutes after the last message.
@@ -87,6 +88,24 @@ def test_the_sentence_that_asks_outweighs_the_ones_setting_the_scene(
     # A sentence that opens with a question word asks, with or without its "?".
     read = reader.read("the bot is set up. where do i put the token")
     assert read.parts[-1] == ("where do i put the token", PROSE)
+
+
+def test_a_question_that_points_back_leaves_the_scene_its_full_weight() -> None:
+    # "how do i write one" names nothing: what is wanted is in the sentence before it.
+    analyzer = Analyzer()
+    reader = QuestionReader.from_texts(
+        [LIBRARY] * 3, term_of=lambda word: " ".join(analyzer.terms(word))
+    )
+    scene = "i want to log how long each request takes, like a timing middleware."
+    assert reader.read(f"{scene} how do i write one").parts == (
+        (f"{scene} how do i write one", PROSE),
+    )
+    # A question that names what it wants still outweighs the scene.
+    read = reader.read(f"{scene} how do i write a middleware function?")
+    assert read.parts == (
+        (scene, CONTEXT),
+        ("how do i write a middleware function?", PROSE),
+    )
 
 
 @pytest.mark.parametrize(
