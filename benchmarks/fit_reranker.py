@@ -72,6 +72,7 @@ BASE = [
     "code",
     "local",
     "local_best",
+    "page_title",
 ]
 #: Candidate features for documentation, computed here (`extras`), each measured:
 #: heading, the share of the question's weight in the passage's section path (the

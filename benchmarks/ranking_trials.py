@@ -44,7 +44,8 @@ Session 5 (BENCHMARKS.md, "Ranking on the docs and chat sets (session 5)"):
 - way_frames: "is there a way / a setting / a flag to" (and "can i" with `--value` can)
   ask how: the answer kind is a code span;
 - own_heading: + value * (share of the question in the passage's innermost heading),
-  for "how" questions only with a trailing "h" (`--value 1h`).
+  for "how" questions only with a trailing "h" (`--value 1h`);
+- page_title: + value * (share of the question in the page's title alone).
 """
 
 from __future__ import annotations
@@ -478,6 +479,17 @@ def own_heading(value: str) -> None:
     _add_to_scores(extra)
 
 
+def page_title(value: str) -> None:
+    """+ value * (share of the question's weight in the page's title alone, not its
+    headings: "Installation" for "how do I install …")."""
+
+    def extra(engine: Engine, c: Any, query: Any) -> float:
+        article = engine.passages[c.number].article
+        return float(value) * _share(query, engine._title_terms[article])
+
+    _add_to_scores(extra)
+
+
 TRIALS: dict[str, Callable[[str], None]] = {
     f.__name__: f
     for f in (
@@ -499,6 +511,7 @@ TRIALS: dict[str, Callable[[str], None]] = {
         numbers,
         way_frames,
         own_heading,
+        page_title,
     )
 }
 
@@ -537,7 +550,9 @@ def main() -> None:
             )
     if args.squad:
         s = evaluate(load_squad(args.squad), settings, k=3)
-        print(f"{'SQuAD, one library':50s} answer@1 {s.answer_at_1:.4f} @3 {s.answer_at_3:.4f}")
+        print(
+            f"{'SQuAD, one library':50s} answer@1 {s.answer_at_1:.5f} @3 {s.answer_at_3:.5f} found {s.found_rate:.5f}"
+        )
 
 
 if __name__ == "__main__":

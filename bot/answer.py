@@ -729,6 +729,7 @@ class Engine:
                     article_share=per_article[passage.article] / len(hits),
                     local=local[passage.article],
                     code_share=self._code_share(passage),
+                    page_title=self._title_terms[passage.article],
                 )
             )
         ranked.sort(key=lambda c: -c.score)

@@ -6,7 +6,8 @@ their best sentence: how much of the question's weight (idf) it holds, how many
 of the question's word pairs it keeps in order, and whether it holds an answer of
 the kind asked for ("when" → a date, "how many" → a number, "who" → a name, "how
 do I" → a code span).
-Two features look past the passage: how many of the candidates come from its
+Three features look past the passage: the share of the question its page's title
+holds ("Installation" for "how do I install …"), how many of the candidates come from its
 article (a question's words spread over the article it is about), and how much of
 the question's weight *within that article* the passage holds, terms that every
 passage of the article shares (its subject) counting little. The same sentence
@@ -42,6 +43,10 @@ W_ARTICLE = 2.6  # share of the candidates that come from the passage's article
 W_LOCAL = -2.4  # share of the question's in-article weight (see `local_weights`) in the passage
 W_LOCAL_BEST = 3.6  # the same, in the passage's best sentence
 W_CODE = -1.0  # share of the passage that is code: a question in words wants words first
+#: Share of the question's weight in the page's title (and front-matter description) alone,
+#: not its headings ("Installation" for "how do I install …"; `W_TITLE` reads both). Chosen on the docs sets' odd pages (0,
+#: 0.5, 1, 2, 4), checked on the even ones; SQuAD ±0 (BENCHMARKS.md, session 5).
+W_PAGE_TITLE = 1.0
 #: The weights by feature name (see `features`); `benchmarks/fit_reranker.py` fits them.
 WEIGHTS: dict[str, float] = {
     "bm25_relative": W_BM25_RELATIVE,
@@ -54,6 +59,7 @@ WEIGHTS: dict[str, float] = {
     "cue_near": W_CUE_NEAR,
     "article": W_ARTICLE,
     "code": W_CODE,
+    "page_title": W_PAGE_TITLE,
     "local": W_LOCAL,
     "local_best": W_LOCAL_BEST,
 }
@@ -261,7 +267,8 @@ def features(
 
     `passage` holds `article_share`, the share of the question's candidates that come
     from this passage's article; `local`, the question's weights within that article;
-    `code_share`, the share of the passage that is code (see `_features`).
+    `code_share`, the share of the passage that is code; `page_title`, the terms of the
+    page's title alone (see `_features`).
     """
     return _features(bm25, top, sents, title_terms, query, **passage)[0]
 
@@ -276,6 +283,7 @@ def _features(
     article_share: float = 0.0,
     local: Mapping[str, float] | None = None,
     code_share: float = 0.0,
+    page_title: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, float], frozenset[str]]:
     """`features`, and the question terms in the passage or its title."""
     weights = query.weights
@@ -298,6 +306,7 @@ def _features(
         "cue_near": float(near),
         "article": article_share,
         "code": code_share,
+        "page_title": sum(weights[t] for t in query.concepts(page_title)) / total,
         # The sentences hold their in-article share when scored with the same weights.
         "local": math.fsum(local[t] for t in matched) / local_total if local else 0.0,
         "local_best": max(s.local for s in sents) if local else 0.0,

@@ -65,11 +65,17 @@ def test_a_candidates_score_is_its_features_weighed():
         Sentence(11, 30, frozenset({"move", "pari"}), 0.5, 0.25, True, 0.9),
     )
     local = {"tesla": 0.1, "move": 2.0, "pari": 1.0}
-    extra = {"article_share": 0.4, "local": local, "code_share": 0.2}
+    extra = {
+        "article_share": 0.4,
+        "local": local,
+        "code_share": 0.2,
+        "page_title": frozenset({"pari"}),
+    }
     found = features(3.0, 6.0, sents, frozenset({"tesla"}), query, **extra)
     assert found["bm25_relative"] == 0.5
     assert found["coverage"] == 1.0
     assert found["title"] == 0.5  # "tesla" is in the title: half the question's weight
+    assert found["page_title"] == 0.25  # "pari" in the page's own title: a quarter
     assert found["best_sentence"] == 0.75
     assert found["cue"] == 1.0
     assert found["local_best"] == 0.9
