@@ -45,7 +45,11 @@ Session 5 (BENCHMARKS.md, "Ranking on the docs and chat sets (session 5)"):
   ask how: the answer kind is a code span;
 - own_heading: + value * (share of the question in the passage's innermost heading),
   for "how" questions only with a trailing "h" (`--value 1h`);
-- page_title: + value * (share of the question in the page's title alone).
+- page_title: + value * (share of the question in the page's title alone; kept in
+  `bot.rerank` as W_PAGE_TITLE = 1, so on today's engine it adds to that);
+- article_density: the `article` feature read as the share of the page's passages among
+  the candidates, or ("mix") half each (kept in `bot.rerank` as `article_density`: measured
+  on the engine before it, so on today's engine it counts the density twice).
 """
 
 from __future__ import annotations
@@ -490,6 +494,33 @@ def page_title(value: str) -> None:
     _add_to_scores(extra)
 
 
+def article_density(value: str) -> None:
+    """The `article` feature read as the share of the page's own passages among the
+    candidates (a page most of whose passages match) instead of the page's share of
+    the candidates (which long pages win by size); `value` "mix" averages the two."""
+    rerank = Engine._rerank
+
+    def patched(self: Engine, hits: Any, query: Any) -> Any:
+        ranked = rerank(self, hits, query)
+        if not ranked:
+            return ranked
+        per: dict[int, int] = {}
+        for number, _ in hits:
+            per[self.passages[number].article] = per.get(self.passages[number].article, 0) + 1
+        weight = bot.rerank.WEIGHTS["article"]
+        out = []
+        for c in ranked:
+            article = self.passages[c.number].article
+            share = per[article] / len(hits)
+            density = per[article] / max(1, self.passage_count_of(self.articles[article].article_id))
+            new = density if value != "mix" else (share + density) / 2
+            out.append(c._replace(score=c.score + weight * (new - share)))
+        out.sort(key=lambda c: -c.score)
+        return out
+
+    Engine._rerank = patched  # type: ignore[method-assign]
+
+
 TRIALS: dict[str, Callable[[str], None]] = {
     f.__name__: f
     for f in (
@@ -512,6 +543,7 @@ TRIALS: dict[str, Callable[[str], None]] = {
         way_frames,
         own_heading,
         page_title,
+        article_density,
     )
 }
 

@@ -408,6 +408,10 @@ class Engine:
         first, end = self._article_ranges.get(index, (0, 0))
         return end - first
 
+    def _ranges(self, articles: Iterable[int]) -> dict[int, tuple[int, int]]:
+        """Each article's passage numbers, [first, end)."""
+        return {a: self._article_ranges.get(a, (0, 0)) for a in articles}
+
     def find_articles(self, text: str, limit: int = 25) -> list[Article]:
         """Articles whose title or id contains `text` (all of them for an empty text)."""
         return [self.articles[number] for number in self.article_numbers(text)[:limit]]
@@ -703,6 +707,7 @@ class Engine:
             article = self.passages[number].article
             per_article[article] = per_article.get(article, 0) + 1
         local = self._local_weights(per_article, query)
+        sizes = {a: max(1, end - first) for a, (first, end) in self._ranges(per_article).items()}
         saved = self._saved_sentences(query)
         ranked = []
         for number, bm25 in hits:
@@ -727,6 +732,7 @@ class Engine:
                     title,
                     query,
                     article_share=per_article[passage.article] / len(hits),
+                    article_density=per_article[passage.article] / sizes[passage.article],
                     local=local[passage.article],
                     code_share=self._code_share(passage),
                     page_title=self._title_terms[passage.article],
@@ -769,7 +775,7 @@ class Engine:
     def _local_weights(self, articles: Iterable[int], query: Query) -> dict[int, dict[str, float]]:
         """The question's terms weighed, in each of `articles`, by how few of the
         article's passages hold them."""
-        ranges = {a: self._article_ranges.get(a, (0, 0)) for a in articles}
+        ranges = self._ranges(articles)
         # Passages of one article are contiguous: count them with binary searches, all
         # the articles' bounds at once.
         firsts = np.array([first for first, _ in ranges.values()], dtype=np.int64)

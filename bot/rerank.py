@@ -39,7 +39,11 @@ W_PAIRS = 0.6  # ordered question word pairs over the whole passage
 W_TITLE = 0.0  # share of the question's weight in the article title (the refit keeps it at 0)
 W_CUE = 0.6  # the best sentence holds an answer of the kind asked for
 W_CUE_NEAR = 0.6  # the best sentence or the next one does
-W_ARTICLE = 2.6  # share of the candidates that come from the passage's article
+W_ARTICLE = 1.3  # share of the candidates that come from the passage's article
+#: Share of the article's own passages that are candidates: a page counts by how much of
+#: it matches, not only by how many matches its length collects (half of W_ARTICLE's
+#: landed 2.6 each; BENCHMARKS.md, session 5).
+W_ARTICLE_DENSITY = 1.3
 W_LOCAL = -2.4  # share of the question's in-article weight (see `local_weights`) in the passage
 W_LOCAL_BEST = 3.6  # the same, in the passage's best sentence
 W_CODE = -1.0  # share of the passage that is code: a question in words wants words first
@@ -58,6 +62,7 @@ WEIGHTS: dict[str, float] = {
     "cue": W_CUE,
     "cue_near": W_CUE_NEAR,
     "article": W_ARTICLE,
+    "article_density": W_ARTICLE_DENSITY,
     "code": W_CODE,
     "page_title": W_PAGE_TITLE,
     "local": W_LOCAL,
@@ -266,7 +271,8 @@ def features(
     """A candidate's features by name, as `WEIGHTS` weighs them (a fit reads them too).
 
     `passage` holds `article_share`, the share of the question's candidates that come
-    from this passage's article; `local`, the question's weights within that article;
+    from this passage's article; `article_density`, the share of that article's
+    passages that are candidates; `local`, the question's weights within that article;
     `code_share`, the share of the passage that is code; `page_title`, the terms of the
     page's title alone (see `_features`).
     """
@@ -281,6 +287,7 @@ def _features(
     query: Query,
     *,
     article_share: float = 0.0,
+    article_density: float = 0.0,
     local: Mapping[str, float] | None = None,
     code_share: float = 0.0,
     page_title: frozenset[str] = frozenset(),
@@ -305,6 +312,7 @@ def _features(
         "cue": float(best.cue),
         "cue_near": float(near),
         "article": article_share,
+        "article_density": article_density,
         "code": code_share,
         "page_title": sum(weights[t] for t in query.concepts(page_title)) / total,
         # The sentences hold their in-article share when scored with the same weights.

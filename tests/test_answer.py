@@ -356,3 +356,36 @@ def test_the_page_whose_title_names_the_task_comes_first(tmp_path: Path) -> None
     first, second = answer.results[:2]
     assert (first.article_id, second.article_id) == ("installation", "hub")
     assert first.score > second.score
+
+
+def _operations_page() -> str:
+    """A long page whose every other section mentions the backup in passing."""
+    topics = ["disks", "network", "users", "alerts", "updates", "certificates"]
+    topics += ["logs", "queues", "caches", "secrets", "dns", "mail"]
+    sections = [
+        f"## {topic.title()}\n\nThe {topic} need care every week: check them, write down what "
+        "changed, and tell the team on call."
+        + (f" A backup of the {topic} runs at night." * (i % 2 == 0))
+        for i, topic in enumerate(topics)
+    ]
+    return "---\ntitle: Operations\n---\n\n" + "\n\n".join(sections) + "\n"
+
+
+def test_a_short_page_about_the_question_beats_a_long_page_that_mentions_it(
+    tmp_path: Path,
+) -> None:
+    # Six of the long page's twelve passages are candidates, against the short page's one:
+    # by its share of the candidates alone the long page came first.
+    engine = library_of(
+        tmp_path,
+        {
+            "operations.md": _operations_page(),
+            "storage.md": "---\ntitle: Storage\n---\n\n"
+            "The backup runs every night at two and keeps seven copies.\n",
+            "agents.md": "---\ntitle: Agents\n---\n\nAn agent has a role, a goal and a backstory.\n",
+        },
+    )
+    assert engine.passage_count_of("operations") == 12
+    answer = engine.answer("when does the backup run?")
+    assert answer.found
+    assert answer.results[0].article_id == "storage"
