@@ -69,6 +69,7 @@ BASE = [
     "cue",
     "cue_near",
     "article",
+    "article_density",
     "code",
     "local",
     "local_best",
