@@ -83,12 +83,24 @@ DISCORD_MARKUP = re.compile(
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+def _link(match: re.Match[str]) -> str:
+    """A link to a page is a reference, not the question, and is dropped; a bare address
+    ("are http://localhost and http://localhost:8080 the same origin?") is what is asked
+    about: its host and port stay as words."""
+    address = _ADDRESS.fullmatch(match.group().rstrip(".,;:!?)"))
+    if address is None:
+        return " "
+    return " " + " ".join(filter(None, (address.group("host"), address.group("port")))) + " "
+
+
 def strip_discord_markup(text: str) -> str:
     """The words of a Discord message: mention and emoji markup would only be searched as noise."""
     return CONTROL.sub(" ", DISCORD_MARKUP.sub(" ", text)).strip()
 
 
 _URL = re.compile(r"(?:\bhttps?://|\bwww\.)[^\s<>`]+|<https?://[^\s>]+>", re.IGNORECASE)
+#: A bare address, no page: "http://localhost:8080", "https://api.example.com/".
+_ADDRESS = re.compile(r"<?https?://(?P<host>[\w.-]+)(?::(?P<port>\d+))?/?>?", re.IGNORECASE)
 # Pictographs, dingbats, symbols, flags, keycaps, skin tones, variation selectors, tags.
 _EMOJI = re.compile(
     "[\u2190-\u21ff\u2300-\u23ff\u2460-\u27bf\u2900-\u297f\u2b00-\u2bff\u3030\u303d"
@@ -331,7 +343,7 @@ class QuestionReader:
         parts: list[tuple[str, float]] = []
         corrections: list[tuple[str, str]] = []
         text = strip_discord_markup(question)
-        text = _URL.sub(" ", text)
+        text = _URL.sub(_link, text)
         position = 0
         for fence in _FENCE.finditer(text):
             self._read_lines(text[position : fence.start()], parts, corrections, in_code=False)

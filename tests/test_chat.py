@@ -390,6 +390,14 @@ def test_discord_mentions_emoji_and_urls_are_stripped(reader: QuestionReader) ->
     assert read.text() == "in how do i mention a role see and"
 
 
+def test_a_bare_address_is_what_is_asked_about(reader: QuestionReader) -> None:
+    # A link to a page is a reference and goes; an address with no page is the subject.
+    read = reader.read("are http://localhost and http://localhost:8080/ the same origin?")
+    assert read.text() == "are localhost and localhost 8080 the same origin?"
+    read = reader.read("my api on http://127.0.0.1:8000 says 404, see https://example.org/faq")
+    assert read.text() == "my api on 127.0.0.1 8000 says 404, see"
+
+
 def test_from_texts_counts_casefolded_words() -> None:
     counts = count_words(["The Guild, the guild!", "GUILD owners 42"])
     assert counts["guild"] == 3
