@@ -512,7 +512,9 @@ def article_density(value: str) -> None:
         for c in ranked:
             article = self.passages[c.number].article
             share = per[article] / len(hits)
-            density = per[article] / max(1, self.passage_count_of(self.articles[article].article_id))
+            density = per[article] / max(
+                1, self.passage_count_of(self.articles[article].article_id)
+            )
             new = density if value != "mix" else (share + density) / 2
             out.append(c._replace(score=c.score + weight * (new - share)))
         out.sort(key=lambda c: -c.score)
