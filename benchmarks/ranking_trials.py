@@ -49,7 +49,10 @@ Session 5 (BENCHMARKS.md, "Ranking on the docs and chat sets (session 5)"):
   `bot.rerank` as W_PAGE_TITLE = 1, so on today's engine it adds to that);
 - article_density: the `article` feature read as the share of the page's passages among
   the candidates, or ("mix") half each (kept in `bot.rerank` as `article_density`: measured
-  on the engine before it, so on today's engine it counts the density twice).
+  on the engine before it, so on today's engine it counts the density twice);
+- article_weighted: the `article` feature as the page's share of the candidates' BM25
+  scores instead of their number;
+- section_density: + value * (share of the passage's section's passages among the candidates).
 """
 
 from __future__ import annotations
@@ -523,6 +526,66 @@ def article_density(value: str) -> None:
     Engine._rerank = patched  # type: ignore[method-assign]
 
 
+def article_weighted(value: str) -> None:
+    """The `article` feature as the page's share of the candidates' BM25 scores, not of
+    their number (a few strong matches against many weak ones)."""
+    rerank = Engine._rerank
+
+    def patched(self: Engine, hits: Any, query: Any) -> Any:
+        ranked = rerank(self, hits, query)
+        if not ranked:
+            return ranked
+        count: dict[int, int] = {}
+        mass: dict[int, float] = {}
+        for number, bm25 in hits:
+            a = self.passages[number].article
+            count[a] = count.get(a, 0) + 1
+            mass[a] = mass.get(a, 0.0) + bm25
+        total = sum(mass.values()) or 1.0
+        weight = bot.rerank.WEIGHTS["article"] * float(value)
+        out = []
+        for c in ranked:
+            a = self.passages[c.number].article
+            delta = mass[a] / total - count[a] / len(hits)
+            out.append(c._replace(score=c.score + weight * delta))
+        out.sort(key=lambda c: -c.score)
+        return out
+
+    Engine._rerank = patched  # type: ignore[method-assign]
+
+
+def section_density(value: str) -> None:
+    """+ value * (share of the passage's section's passages that are candidates): within
+    a page, a section most of which matches."""
+    rerank = Engine._rerank
+
+    def key(engine: Engine, number: int) -> tuple[int, Any]:
+        passage = engine.passages[number]
+        article = engine.articles[passage.article]
+        return passage.article, article.paragraphs[passage.last_paragraph - 1].section
+
+    def patched(self: Engine, hits: Any, query: Any) -> Any:
+        ranked = rerank(self, hits, query)
+        if not ranked:
+            return ranked
+        among: dict[tuple[int, Any], int] = {}
+        for number, _ in hits:
+            among[key(self, number)] = among.get(key(self, number), 0) + 1
+        sizes: dict[tuple[int, Any], int] = {}
+        for a in {k[0] for k in among}:
+            first, end = self._article_ranges.get(a, (0, 0))
+            for n in range(first, end):
+                sizes[key(self, n)] = sizes.get(key(self, n), 0) + 1
+        out = []
+        for c in ranked:
+            k = key(self, c.number)
+            out.append(c._replace(score=c.score + float(value) * among[k] / sizes[k]))
+        out.sort(key=lambda c: -c.score)
+        return out
+
+    Engine._rerank = patched  # type: ignore[method-assign]
+
+
 TRIALS: dict[str, Callable[[str], None]] = {
     f.__name__: f
     for f in (
@@ -546,6 +609,8 @@ TRIALS: dict[str, Callable[[str], None]] = {
         own_heading,
         page_title,
         article_density,
+        article_weighted,
+        section_density,
     )
 }
 
