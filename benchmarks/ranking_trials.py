@@ -94,16 +94,33 @@ SETS = [
 
 def _add_to_scores(extra: Callable[[Engine, Any, Any], float]) -> None:
     """Re-ranked scores plus `extra(engine, candidate, query)`, re-sorted."""
+    _add_per_question(lambda engine, hits: lambda c, query: extra(engine, c, query))
+
+
+def _add_per_question(make: Callable[[Engine, Any], Callable[[Any, Any], float]]) -> None:
+    """Re-ranked scores plus `make(engine, hits)(candidate, query)`: what the extra reads
+    of all of a question's hits is worked out once per question."""
     rerank = Engine._rerank
 
     def patched(self: Engine, hits: Any, query: Any) -> Any:
-        ranked = [
-            c._replace(score=c.score + extra(self, c, query)) for c in rerank(self, hits, query)
-        ]
+        ranked = rerank(self, hits, query)
+        if not ranked:
+            return ranked
+        extra = make(self, hits)
+        ranked = [c._replace(score=c.score + extra(c, query)) for c in ranked]
         ranked.sort(key=lambda c: -c.score)
         return ranked
 
     Engine._rerank = patched  # type: ignore[method-assign]
+
+
+def _per_article(engine: Engine, hits: Any) -> dict[int, int]:
+    """How many of the hits each article holds."""
+    count: dict[int, int] = {}
+    for number, _ in hits:
+        article = engine.passages[number].article
+        count[article] = count.get(article, 0) + 1
+    return count
 
 
 def _share(query: Any, terms: frozenset[str]) -> float:
@@ -501,89 +518,69 @@ def article_density(value: str) -> None:
     """The `article` feature read as the share of the page's own passages among the
     candidates (a page most of whose passages match) instead of the page's share of
     the candidates (which long pages win by size); `value` "mix" averages the two."""
-    rerank = Engine._rerank
 
-    def patched(self: Engine, hits: Any, query: Any) -> Any:
-        ranked = rerank(self, hits, query)
-        if not ranked:
-            return ranked
-        per: dict[int, int] = {}
-        for number, _ in hits:
-            per[self.passages[number].article] = per.get(self.passages[number].article, 0) + 1
+    def make(engine: Engine, hits: Any) -> Callable[[Any, Any], float]:
+        per = _per_article(engine, hits)
         weight = bot.rerank.WEIGHTS["article"]
-        out = []
-        for c in ranked:
-            article = self.passages[c.number].article
-            share = per[article] / len(hits)
-            density = per[article] / max(
-                1, self.passage_count_of(self.articles[article].article_id)
-            )
-            new = density if value != "mix" else (share + density) / 2
-            out.append(c._replace(score=c.score + weight * (new - share)))
-        out.sort(key=lambda c: -c.score)
-        return out
 
-    Engine._rerank = patched  # type: ignore[method-assign]
+        def extra(c: Any, query: Any) -> float:
+            article = engine.passages[c.number].article
+            share = per[article] / len(hits)
+            size = engine.passage_count_of(engine.articles[article].article_id)
+            density = per[article] / max(1, size)
+            new = density if value != "mix" else (share + density) / 2
+            return weight * (new - share)
+
+        return extra
+
+    _add_per_question(make)
 
 
 def article_weighted(value: str) -> None:
     """The `article` feature as the page's share of the candidates' BM25 scores, not of
     their number (a few strong matches against many weak ones)."""
-    rerank = Engine._rerank
 
-    def patched(self: Engine, hits: Any, query: Any) -> Any:
-        ranked = rerank(self, hits, query)
-        if not ranked:
-            return ranked
-        count: dict[int, int] = {}
+    def make(engine: Engine, hits: Any) -> Callable[[Any, Any], float]:
+        per = _per_article(engine, hits)
         mass: dict[int, float] = {}
         for number, bm25 in hits:
-            a = self.passages[number].article
-            count[a] = count.get(a, 0) + 1
-            mass[a] = mass.get(a, 0.0) + bm25
+            article = engine.passages[number].article
+            mass[article] = mass.get(article, 0.0) + bm25
         total = sum(mass.values()) or 1.0
         weight = bot.rerank.WEIGHTS["article"] * float(value)
-        out = []
-        for c in ranked:
-            a = self.passages[c.number].article
-            delta = mass[a] / total - count[a] / len(hits)
-            out.append(c._replace(score=c.score + weight * delta))
-        out.sort(key=lambda c: -c.score)
-        return out
 
-    Engine._rerank = patched  # type: ignore[method-assign]
+        def extra(c: Any, query: Any) -> float:
+            article = engine.passages[c.number].article
+            return weight * (mass[article] / total - per[article] / len(hits))
+
+        return extra
+
+    _add_per_question(make)
 
 
 def section_density(value: str) -> None:
     """+ value * (share of the passage's section's passages that are candidates): within
     a page, a section most of which matches."""
-    rerank = Engine._rerank
 
     def key(engine: Engine, number: int) -> tuple[int, Any]:
         passage = engine.passages[number]
         article = engine.articles[passage.article]
         return passage.article, article.paragraphs[passage.last_paragraph - 1].section
 
-    def patched(self: Engine, hits: Any, query: Any) -> Any:
-        ranked = rerank(self, hits, query)
-        if not ranked:
-            return ranked
+    def make(engine: Engine, hits: Any) -> Callable[[Any, Any], float]:
         among: dict[tuple[int, Any], int] = {}
         for number, _ in hits:
-            among[key(self, number)] = among.get(key(self, number), 0) + 1
+            among[key(engine, number)] = among.get(key(engine, number), 0) + 1
         sizes: dict[tuple[int, Any], int] = {}
-        for a in {k[0] for k in among}:
-            first, end = self._article_ranges.get(a, (0, 0))
-            for n in range(first, end):
-                sizes[key(self, n)] = sizes.get(key(self, n), 0) + 1
-        out = []
-        for c in ranked:
-            k = key(self, c.number)
-            out.append(c._replace(score=c.score + float(value) * among[k] / sizes[k]))
-        out.sort(key=lambda c: -c.score)
-        return out
+        for article in {k[0] for k in among}:
+            first, end = engine._article_ranges.get(article, (0, 0))
+            for number in range(first, end):
+                sizes[key(engine, number)] = sizes.get(key(engine, number), 0) + 1
+        return lambda c, query: (
+            float(value) * among[key(engine, c.number)] / sizes[key(engine, c.number)]
+        )
 
-    Engine._rerank = patched  # type: ignore[method-assign]
+    _add_per_question(make)
 
 
 TRIALS: dict[str, Callable[[str], None]] = {
