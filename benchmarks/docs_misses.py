@@ -12,7 +12,9 @@ what excerpt 1 missed is put in one class:
 - no candidate: no passage among BM25's candidates holds it; not found: refused.
 
 It also prints the rank of the first right passage among the re-ranked candidates.
-`-v` prints each miss (question, wanted phrase, what came first).
+`-v` prints each miss: the question, its parts as the chat reader weighs them, its terms
+and their weights (highest first), the wanted phrase, the right passage's rank in BM25's
+whole ranking (how far a "no candidate" miss is), and what came first.
 
     python benchmarks/docs_misses.py benchmarks/docsets/fastapi-tutorial \\
         benchmarks/docsets/fastapi-tutorial/chat.jsonl [-v]
@@ -73,6 +75,26 @@ def classify(engine: Engine, question: DocsQuestion) -> tuple[str, int | None, s
     return "other page", rank, shown
 
 
+def _print_reading(engine: Engine, question: DocsQuestion) -> None:
+    """How the question was read: its parts and factors, its terms' weights, and where
+    BM25 ranks the first passage that holds a key phrase among all passages."""
+    read = engine.reader.read(question.question)
+    asked = engine._understand(read)
+    parts = " | ".join(f"{factor:g}: {text[:60]}" for text, factor in read.parts)
+    weights = asked.query.weights
+    terms = sorted(weights, key=lambda t: -weights[t])
+    print(f"      read {parts}")
+    print("      terms " + ", ".join(f"{t} {weights[t]:.1f}" for t in terms[:12]))
+    order = [number for number, _ in engine.index.top_k(asked.search, len(engine.passages))]
+    for bm25_rank, number in enumerate(order, 1):
+        passage = engine.passages[number]
+        text = engine.articles[passage.article].text[passage.start : passage.end]
+        if contains_answer(text, question.phrases):
+            print(f"      BM25 ranks the first right passage {bm25_rank} of {len(order)}")
+            return
+    print("      BM25 ranks no right passage (none holds a question term)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="+", type=Path, help="docs-set folders or question files")
@@ -97,6 +119,7 @@ def main() -> None:
                 ranks[_rank_band(rank)] += 1
                 if args.verbose and kind != "hit":
                     print(f"  [{kind}] {question.question[:160]!r}")
+                    _print_reading(engine, question)
                     print(f"      want {question.source}: {question.phrases[0][:80]!r}")
                     print(f"      got  {shown}")
             print(f"{path}: {sum(classes.values())} answerable")

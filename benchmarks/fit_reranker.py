@@ -69,10 +69,12 @@ BASE = [
     "cue",
     "cue_near",
     "article",
+    "article_density",
     "code",
     "local",
     "local_best",
     "candidates",
+    "page_title",
 ]
 #: Candidate features for documentation, computed here (`extras`), each measured:
 #: heading, the share of the question's weight in the passage's section path (the

@@ -30,6 +30,29 @@ Trials (`--value` is the weight, unless said otherwise):
   (`convert_underscores`: convert, underscores), `--value` "snake", "all" (camelCase
   too) or either with "-passages" (the question's words left whole);
 - candidates: re-rank `--value` BM25 candidates instead of 30.
+
+Session 5 (BENCHMARKS.md, "Ranking on the docs and chat sets (session 5)"):
+
+- stub: a passage ending on ":" (announcing a sample it does not show) scores `--value` less;
+- typed_cue: a "how do I" answer kind is a code span that shows what to type (`x=True`);
+- instruction: ... is a sentence that says what to do ("To stream SSE, use `yield`"),
+  `--value` only / and (with a code span) / or;
+- ask_pass: a second BM25 pass over the asking sentences alone adds `--value` candidates;
+- thin_ask: the scene keeps its full weight when the asking sentences hold at most
+  `--value` terms (kept in `bot.chat` as THIN_ASK = 2);
+- numbers: a number in a question weighs `--value` times as much;
+- way_frames: "is there a way / a setting / a flag to" (and "can i" with `--value` can)
+  ask how: the answer kind is a code span;
+- own_heading: + value * (share of the question in the passage's innermost heading),
+  for "how" questions only with a trailing "h" (`--value 1h`);
+- page_title: + value * (share of the question in the page's title alone; kept in
+  `bot.rerank` as W_PAGE_TITLE = 1, so on today's engine it adds to that);
+- article_density: the `article` feature read as the share of the page's passages among
+  the candidates, or ("mix") half each (kept in `bot.rerank` as `article_density`: measured
+  on the engine before it, so on today's engine it counts the density twice);
+- article_weighted: the `article` feature as the page's share of the candidates' BM25
+  scores instead of their number;
+- section_density: + value * (share of the passage's section's passages among the candidates).
 """
 
 from __future__ import annotations
@@ -71,16 +94,33 @@ SETS = [
 
 def _add_to_scores(extra: Callable[[Engine, Any, Any], float]) -> None:
     """Re-ranked scores plus `extra(engine, candidate, query)`, re-sorted."""
+    _add_per_question(lambda engine, hits: lambda c, query: extra(engine, c, query))
+
+
+def _add_per_question(make: Callable[[Engine, Any], Callable[[Any, Any], float]]) -> None:
+    """Re-ranked scores plus `make(engine, hits)(candidate, query)`: what the extra reads
+    of all of a question's hits is worked out once per question."""
     rerank = Engine._rerank
 
     def patched(self: Engine, hits: Any, query: Any) -> Any:
-        ranked = [
-            c._replace(score=c.score + extra(self, c, query)) for c in rerank(self, hits, query)
-        ]
+        ranked = rerank(self, hits, query)
+        if not ranked:
+            return ranked
+        extra = make(self, hits)
+        ranked = [c._replace(score=c.score + extra(c, query)) for c in ranked]
         ranked.sort(key=lambda c: -c.score)
         return ranked
 
     Engine._rerank = patched  # type: ignore[method-assign]
+
+
+def _per_article(engine: Engine, hits: Any) -> dict[int, int]:
+    """How many of the hits each article holds."""
+    count: dict[int, int] = {}
+    for number, _ in hits:
+        article = engine.passages[number].article
+        count[article] = count.get(article, 0) + 1
+    return count
 
 
 def _share(query: Any, terms: frozenset[str]) -> float:
@@ -291,6 +331,258 @@ def candidates(value: str) -> None:
     bot.answer.CANDIDATES = int(value)
 
 
+def stub(value: str) -> None:
+    """A passage that ends announcing what it does not show ("First import `Cookie`:")
+    scores `value` less (negative: more)."""
+
+    def extra(engine: Engine, c: Any, query: Any) -> float:
+        passage = engine.passages[c.number]
+        text = engine.articles[passage.article].text[passage.start : passage.end]
+        return -float(value) if text.rstrip().endswith(":") else 0.0
+
+    _add_to_scores(extra)
+
+
+def typed_cue(value: str) -> None:
+    """A "how do I" question's answer kind is a code span that shows what to type
+    (`planning=True`, `Body(embed=True)`, `fastapi dev`), not any code span; `value`
+    "strict" also drops spans that are one bare name."""
+    pattern = r"`[^`\n]*[=( @/-][^`\n]*`"
+    bot.rerank._CUES["method"] = re.compile(pattern)
+
+
+def ask_pass(value: str) -> None:
+    """A second BM25 pass with only the parts that ask (factor >= 1): its best
+    `value` passages join the candidates when the question has a part that does not ask."""
+    understand = Engine._understand
+    answer = Engine.answer
+    state: dict[str, Any] = {}
+
+    def patched_understand(self: Engine, read: Any) -> Any:
+        asked = understand(self, read)
+        if len(read.parts) > 1 and any(f < 1 for _, f in read.parts):
+            asking = [t for t, f in read.parts if f >= 1]
+            terms = [x for text in asking for x in self.analyzer.terms(text)]
+            state["extra"] = terms
+        else:
+            state["extra"] = None
+        return asked
+
+    top_k_of: dict[int, Any] = {}
+
+    def patched_answer(self: Engine, question: str, **kw: Any) -> Any:
+        index = self.index
+        if id(index) not in top_k_of:
+            top_k_of[id(index)] = index.top_k
+        plain = top_k_of[id(index)]
+
+        def top_k(query: Any, k: int, **kws: Any) -> Any:
+            hits = plain(query, k, **kws)
+            extra = state.get("extra")
+            if extra:
+                seen = {h[0] for h in hits}
+                hits = hits + [h for h in plain(extra, int(value), **kws) if h[0] not in seen]
+            return hits
+
+        object.__setattr__(self, "index", _Wrapped(index, top_k))
+        try:
+            return answer(self, question, **kw)
+        finally:
+            object.__setattr__(self, "index", index)
+
+    Engine._understand = patched_understand  # type: ignore[method-assign]
+    Engine.answer = patched_answer  # type: ignore[method-assign]
+
+
+class _Wrapped:
+    def __init__(self, inner: Any, top_k: Any) -> None:
+        self._inner = inner
+        self.top_k = top_k
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+_VERBS = (
+    "use|set|add|pass|call|import|declare|create|define|install|run|write|put|mount|enable|"
+    "configure|return|raise|include|specify|provide|register|wrap|replace|change|remove|"
+    "make|give|apply|attach|turn|initiali[sz]e|instantiate|implement|inherit|subclass"
+)
+#: "To stream SSE with FastAPI, use `yield`", "you can set `planning=True`",
+#: "- Import `StaticFiles`.": a sentence that says what to do.
+_INSTRUCTION = re.compile(
+    rf"^(?:[-*]\s+|\d+\.\s+)?(?:(?:to|for)\s[^,.;:]{{3,120}},\s*)?"
+    rf"(?:(?:then|first|now|simply|just),?\s+)?"
+    rf"(?:(?:you|we)\s+(?:can|could|need\s+to|should|must|have\s+to|will\s+need\s+to)"
+    rf"(?:\s+(?:also|simply|just|then))?\s+)?(?:{_VERBS})\b",
+    re.I,
+)
+
+
+def instruction(value: str) -> None:
+    """A "how do I" question's answer kind is a sentence that says what to do ("To
+    stream SSE, use `yield`", "Set `planning=True`"): `value` "only" reads that instead
+    of any code span, "and" wants both, "or" either."""
+    span = bot.rerank._CUES["method"]
+
+    class Either:
+        def search(self, text: str) -> Any:
+            head = text.lstrip()
+            said = _INSTRUCTION.search(head)
+            if value == "only":
+                return said
+            if value == "and":
+                return said and span.search(text)
+            return said or span.search(text)
+
+    bot.rerank._CUES["method"] = Either()  # type: ignore[assignment]
+
+
+def thin_ask(value: str) -> None:
+    """When the sentences that ask hold at most `value` terms ("how do i write one",
+    "can i control that?"), the sentences that set the scene hold the topic: they
+    weigh as much as the asking ones instead of half."""
+    understand = Engine._understand
+
+    def patched(self: Engine, read: Any) -> Any:
+        factors = {f for _, f in read.parts}
+        if bot.chat.CONTEXT in factors:
+            asking = [t for t, f in read.parts if f == bot.chat.PROSE]
+            if sum(len(self.analyzer.terms(t)) for t in asking) <= int(value):
+                parts = tuple(
+                    (t, bot.chat.PROSE if f == bot.chat.CONTEXT else f) for t, f in read.parts
+                )
+                read = bot.chat.ReadQuestion(parts, read.corrections)
+        return understand(self, read)
+
+    Engine._understand = patched  # type: ignore[method-assign]
+
+
+def numbers(value: str) -> None:
+    """A number in a question ("2000 lines", "50 times", "task 4 of 5") weighs `value`
+    times as much, in BM25's query too: most often the asker's own situation."""
+    add = bot.answer._Gathered.add
+
+    def patched(self: Any, term: str, informative: float, factor: float) -> None:
+        add(self, term, informative, factor * float(value) if term.isdigit() else factor)
+
+    bot.answer._Gathered.add = patched  # type: ignore[method-assign]
+
+
+def way_frames(value: str) -> None:
+    """ "is there a way / a setting / a flag to …", "any way to …" (and with `value`
+    "can", "can i …") ask how, as "how do i …" does: the answer kind is a code span."""
+    extra = r"\bis there (?:a|any|an) (?:\w+ )?(?:way|setting|flag|option|hook|command|parameter)\b"
+    extra += r"|\bany (?:way|setting|option|flag)\b"
+    if value == "can":
+        extra += r"|^(?:can|could) (?:i|we|you)\b"
+    kinds = []
+    for name, pattern in bot.rerank._KINDS:
+        if name == "method":
+            pattern = re.compile(f"{pattern.pattern}|{extra}")
+        kinds.append((name, pattern))
+    bot.rerank._KINDS = tuple(kinds)
+
+
+def own_heading(value: str) -> None:
+    """+ value * (share of the question's weight in the passage's own heading, the
+    innermost of its section path: "Declare `Cookie` parameters"), for "how" questions
+    only with `value` ending in "h"."""
+    how_only = value.endswith("h")
+    weight = float(value.rstrip("h"))
+
+    def extra(engine: Engine, c: Any, query: Any) -> float:
+        if how_only and query.kind != "method":
+            return 0.0
+        passage = engine.passages[c.number]
+        path = engine.articles[passage.article].section_of(passage.last_paragraph).path
+        if not path:
+            return 0.0
+        return weight * _share(query, frozenset(engine.analyzer.terms(path[-1])))
+
+    _add_to_scores(extra)
+
+
+def page_title(value: str) -> None:
+    """+ value * (share of the question's weight in the page's title alone, not its
+    headings: "Installation" for "how do I install …")."""
+
+    def extra(engine: Engine, c: Any, query: Any) -> float:
+        article = engine.passages[c.number].article
+        return float(value) * _share(query, engine._title_terms[article])
+
+    _add_to_scores(extra)
+
+
+def article_density(value: str) -> None:
+    """The `article` feature read as the share of the page's own passages among the
+    candidates (a page most of whose passages match) instead of the page's share of
+    the candidates (which long pages win by size); `value` "mix" averages the two."""
+
+    def make(engine: Engine, hits: Any) -> Callable[[Any, Any], float]:
+        per = _per_article(engine, hits)
+        weight = bot.rerank.WEIGHTS["article"]
+
+        def extra(c: Any, query: Any) -> float:
+            article = engine.passages[c.number].article
+            share = per[article] / len(hits)
+            size = engine.passage_count_of(engine.articles[article].article_id)
+            density = per[article] / max(1, size)
+            new = density if value != "mix" else (share + density) / 2
+            return weight * (new - share)
+
+        return extra
+
+    _add_per_question(make)
+
+
+def article_weighted(value: str) -> None:
+    """The `article` feature as the page's share of the candidates' BM25 scores, not of
+    their number (a few strong matches against many weak ones)."""
+
+    def make(engine: Engine, hits: Any) -> Callable[[Any, Any], float]:
+        per = _per_article(engine, hits)
+        mass: dict[int, float] = {}
+        for number, bm25 in hits:
+            article = engine.passages[number].article
+            mass[article] = mass.get(article, 0.0) + bm25
+        total = sum(mass.values()) or 1.0
+        weight = bot.rerank.WEIGHTS["article"] * float(value)
+
+        def extra(c: Any, query: Any) -> float:
+            article = engine.passages[c.number].article
+            return weight * (mass[article] / total - per[article] / len(hits))
+
+        return extra
+
+    _add_per_question(make)
+
+
+def section_density(value: str) -> None:
+    """+ value * (share of the passage's section's passages that are candidates): within
+    a page, a section most of which matches."""
+
+    def key(engine: Engine, number: int) -> tuple[int, Any]:
+        passage = engine.passages[number]
+        article = engine.articles[passage.article]
+        return passage.article, article.paragraphs[passage.last_paragraph - 1].section
+
+    def make(engine: Engine, hits: Any) -> Callable[[Any, Any], float]:
+        among: dict[tuple[int, Any], int] = {}
+        for number, _ in hits:
+            among[key(engine, number)] = among.get(key(engine, number), 0) + 1
+        sizes: dict[tuple[int, Any], int] = {}
+        for article in {k[0] for k in among}:
+            first, end = engine._article_ranges.get(article, (0, 0))
+            for number in range(first, end):
+                sizes[key(engine, number)] = sizes.get(key(engine, number), 0) + 1
+        return lambda c, query: (
+            float(value) * among[key(engine, c.number)] / sizes[key(engine, c.number)]
+        )
+
+    _add_per_question(make)
+
+
 TRIALS: dict[str, Callable[[str], None]] = {
     f.__name__: f
     for f in (
@@ -304,6 +596,18 @@ TRIALS: dict[str, Callable[[str], None]] = {
         question_frames,
         split_identifiers,
         candidates,
+        stub,
+        typed_cue,
+        ask_pass,
+        instruction,
+        thin_ask,
+        numbers,
+        way_frames,
+        own_heading,
+        page_title,
+        article_density,
+        article_weighted,
+        section_density,
     )
 }
 
@@ -342,7 +646,9 @@ def main() -> None:
             )
     if args.squad:
         s = evaluate(load_squad(args.squad), settings, k=3)
-        print(f"{'SQuAD, one library':50s} answer@1 {s.answer_at_1:.4f} @3 {s.answer_at_3:.4f}")
+        print(
+            f"{'SQuAD, one library':50s} answer@1 {s.answer_at_1:.5f} @3 {s.answer_at_3:.5f} found {s.found_rate:.5f}"
+        )
 
 
 if __name__ == "__main__":

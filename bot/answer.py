@@ -51,6 +51,7 @@ from bot.found import (
     evidence,
     informativeness,
     question_names,
+    zipf,
 )
 from bot.incremental import Base, open_grown
 from bot.index import Hit, SearchIndex, cache_key, load_or_build, retire_others
@@ -74,6 +75,13 @@ log = logging.getLogger(__name__)
 _WORD = re.compile(r"[^\W_]")
 #: The words of a question's name (`bot.found.question_names`).
 _NAME_WORD = re.compile(r"\w+")
+#: Words, and what may stand between two words written as one elsewhere ("fall back",
+#: "sign-up"): a compound's halves.
+_WORDS = re.compile(r"[^\W_]+")
+_JOINS = frozenset({" ", "-"})
+#: How common in English a compound must be to be read as one ("fallback" 2.7, "setup"
+#: 4.1; names in code such as "apikey" or "entrypoint" are 0).
+COMPOUND_ZIPF = 2.5
 
 #: Passages past which `Engine.repeats` compares an article with the whole library.
 REPEAT_CANDIDATES = 5_000
@@ -425,6 +433,10 @@ class Engine:
         first, end = self._article_ranges.get(index, (0, 0))
         return end - first
 
+    def _ranges(self, articles: Iterable[int]) -> dict[int, tuple[int, int]]:
+        """Each article's passage numbers, [first, end)."""
+        return {a: self._article_ranges.get(a, (0, 0)) for a in articles}
+
     def find_articles(self, text: str, limit: int = 25) -> list[Article]:
         """Articles whose title or id contains `text` (all of them for an empty text)."""
         return [self.articles[number] for number in self.article_numbers(text)[:limit]]
@@ -687,6 +699,8 @@ class Engine:
         for word, term in words:
             for relative in relatives(word):
                 self._add_variants(gathered, relative, term)
+        for text, _ in read.parts:
+            self._add_compounds(gathered, text)
         cleaned = read.text()
         for source, phrase in self.synonyms.matches(cleaned):
             # A synonym stands for the most informative question word of what it matched
@@ -709,6 +723,26 @@ class Engine:
         return _Asked(
             Query.of(cleaned, terms, weights, variants), search, informative, known, names
         )
+
+    def _add_compounds(self, gathered: _Gathered, text: str) -> None:
+        """Two words the library writes as one ("fall back": "fallback", "log in":
+        "login"), as another form of the more informative of the two."""
+        words = [m for m in _WORDS.finditer(text) if m.group().isalpha()]
+        for first, second in zip(words, words[1:], strict=False):
+            if text[first.end() : second.start()] not in _JOINS:
+                continue
+            # Both halves words of their own ("a way" is not "away"), the whole an
+            # English word ("api key" is not "apikey", a name in code).
+            halves = self.analyzer.terms(f"{first.group()} {second.group()}")
+            word = (first.group() + second.group()).casefold()
+            joined = self.analyzer.terms(word)
+            if len(halves) != 2 or len(joined) != 1 or gathered.has(joined[0]):
+                continue
+            if not self.index.doc_freq(joined[0]) or zipf(word) < COMPOUND_ZIPF:
+                continue
+            held = [t for t in halves if t in gathered.informative]
+            if held:
+                gathered.variants[joined[0]] = max(held, key=gathered.informative.__getitem__)
 
     def _add_variants(self, gathered: _Gathered, text: str, term: str) -> None:
         """The terms of `text` that the library holds, as other forms of `term`."""
@@ -748,6 +782,7 @@ class Engine:
             article = self.passages[number].article
             per_article[article] = per_article.get(article, 0) + 1
         local = self._local_weights(per_article, query)
+        sizes = {a: max(1, end - first) for a, (first, end) in self._ranges(per_article).items()}
         saved = self._saved_sentences(query)
         scored = []
         for number, _ in hits:
@@ -780,9 +815,11 @@ class Engine:
                     title,
                     query,
                     article_share=per_article[passage.article] / len(hits),
+                    article_density=per_article[passage.article] / sizes[passage.article],
                     local=local[passage.article],
                     code_share=self._code_share(passage),
                     candidates=among,
+                    page_title=self._title_terms[passage.article],
                 )
             )
         ranked.sort(key=lambda c: -c.score)
@@ -822,7 +859,7 @@ class Engine:
     def _local_weights(self, articles: Iterable[int], query: Query) -> dict[int, dict[str, float]]:
         """The question's terms weighed, in each of `articles`, by how few of the
         article's passages hold them."""
-        ranges = {a: self._article_ranges.get(a, (0, 0)) for a in articles}
+        ranges = self._ranges(articles)
         # Passages of one article are contiguous: count them with binary searches, all
         # the articles' bounds at once.
         firsts = np.array([first for first, _ in ranges.values()], dtype=np.int64)

@@ -48,6 +48,10 @@ ERROR = 1.5
 #: Weight factor of a sentence that sets the scene ("my main.py is 2000 lines now") in
 #: a message that also asks a question: the question says what is wanted.
 CONTEXT = 0.5
+#: ... unless the sentences that ask hold at most this many searchable words: "how do i
+#: write one" after "i want to log how long each request takes" (FastAPI chat page@1
+#: 0.706 -> 0.725, CrewAI chat 0.455 -> 0.477; 1 word changes nothing, 3 costs; BENCHMARKS.md).
+THIN_ASK = 2
 #: Words a line under an error line needs to count as more of its message.
 MESSAGE_WORDS = 3
 
@@ -79,12 +83,24 @@ DISCORD_MARKUP = re.compile(
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+def _link(match: re.Match[str]) -> str:
+    """A link to a page is a reference, not the question, and is dropped; a bare address
+    ("are http://localhost and http://localhost:8080 the same origin?") is what is asked
+    about: its host and port stay as words."""
+    address = _ADDRESS.fullmatch(match.group().rstrip(".,;:!?)"))
+    if address is None:
+        return " "
+    return " " + " ".join(filter(None, (address.group("host"), address.group("port")))) + " "
+
+
 def strip_discord_markup(text: str) -> str:
     """The words of a Discord message: mention and emoji markup would only be searched as noise."""
     return CONTROL.sub(" ", DISCORD_MARKUP.sub(" ", text)).strip()
 
 
 _URL = re.compile(r"(?:\bhttps?://|\bwww\.)[^\s<>`]+|<https?://[^\s>]+>", re.IGNORECASE)
+#: A bare address, no page: "http://localhost:8080", "https://api.example.com/".
+_ADDRESS = re.compile(r"<?https?://(?P<host>[\w.-]+)(?::(?P<port>\d+))?/?>?", re.IGNORECASE)
 # Pictographs, dingbats, symbols, flags, keycaps, skin tones, variation selectors, tags.
 _EMOJI = re.compile(
     "[\u2190-\u21ff\u2300-\u23ff\u2460-\u27bf\u2900-\u297f\u2b00-\u2bff\u3030\u303d"
@@ -327,7 +343,7 @@ class QuestionReader:
         parts: list[tuple[str, float]] = []
         corrections: list[tuple[str, str]] = []
         text = strip_discord_markup(question)
-        text = _URL.sub(" ", text)
+        text = _URL.sub(_link, text)
         position = 0
         for fence in _FENCE.finditer(text):
             self._read_lines(text[position : fence.start()], parts, corrections, in_code=False)
@@ -402,11 +418,19 @@ class QuestionReader:
             return
         said = [s for s in _SENTENCE_END.split(cleaned) if _HAS_WORD.search(s)]
         asking = [_asks(s) for s in said]
-        if all(asking) or not any(asking):
+        questions = [s for s, asks in zip(said, asking, strict=True) if asks]
+        if all(asking) or not questions or self._thin(questions):
             parts.append((cleaned, PROSE))
             return
         for sentence, asks in zip(said, asking, strict=True):
             parts.append((sentence, PROSE if asks else CONTEXT))
+
+    def _thin(self, asking: Iterable[str]) -> bool:
+        """Whether the sentences that ask name at most THIN_ASK things ("how do i write
+        one", "can i control that?"): then the scene they point back to says what is
+        wanted, and it weighs as much as they do."""
+        term_of = self._term_of
+        return sum(1 for s in asking for w in _WORD.findall(s) if term_of(w)) <= THIN_ASK
 
     def _code_line(
         self,

@@ -6,7 +6,8 @@ their best sentence: how much of the question's weight (idf) it holds, how many
 of the question's word pairs it keeps in order, and whether it holds an answer of
 the kind asked for ("when" → a date, "how many" → a number, "who" → a name, "how
 do I" → a code span).
-Two features look past the passage: how many of the candidates come from its
+Three features look past the passage: the share of the question its page's title
+holds ("Installation" for "how do I install …"), how many of the candidates come from its
 article (a question's words spread over the article it is about), and how much of
 the question's weight *within that article* the passage holds, terms that every
 passage of the article shares (its subject) counting little. One looks at the
@@ -41,11 +42,19 @@ W_PAIRS = 0.6  # ordered question word pairs over the whole passage
 W_TITLE = 0.0  # share of the question's weight in the article title (the refit keeps it at 0)
 W_CUE = 0.6  # the best sentence holds an answer of the kind asked for
 W_CUE_NEAR = 0.6  # the best sentence or the next one does
-W_ARTICLE = 2.6  # share of the candidates that come from the passage's article
+W_ARTICLE = 1.3  # share of the candidates that come from the passage's article
+#: Share of the article's own passages that are candidates: a page counts by how much of
+#: it matches, not only by how many matches its length collects (half of W_ARTICLE's
+#: landed 2.6 each; BENCHMARKS.md, session 5).
+W_ARTICLE_DENSITY = 1.3
 W_LOCAL = -2.4  # share of the question's in-article weight (see `local_weights`) in the passage
 W_LOCAL_BEST = 3.6  # the same, in the passage's best sentence
 W_CODE = -1.0  # share of the passage that is code: a question in words wants words first
 W_CANDIDATES = 1.5  # most of the question's weight one sentence holds, weighed among candidates
+#: Share of the question's weight in the page's title (and front-matter description) alone,
+#: not its headings ("Installation" for "how do I install …"; `W_TITLE` reads both). Chosen on the docs sets' odd pages (0,
+#: 0.5, 1, 2, 4), checked on the even ones; SQuAD ±0 (BENCHMARKS.md, session 5).
+W_PAGE_TITLE = 1.0
 #: The weights by feature name (see `features`); `benchmarks/fit_reranker.py` fits them.
 WEIGHTS: dict[str, float] = {
     "bm25_relative": W_BM25_RELATIVE,
@@ -57,7 +66,9 @@ WEIGHTS: dict[str, float] = {
     "cue": W_CUE,
     "cue_near": W_CUE_NEAR,
     "article": W_ARTICLE,
+    "article_density": W_ARTICLE_DENSITY,
     "code": W_CODE,
+    "page_title": W_PAGE_TITLE,
     "local": W_LOCAL,
     "local_best": W_LOCAL_BEST,
     "candidates": W_CANDIDATES,
@@ -280,6 +291,10 @@ def features(
     from this passage's article; `local`, the question's weights within that article;
     `code_share`, the share of the passage that is code; `candidates`, the question's
     weights among its candidates (`candidate_weights`) (see `_features`).
+    from this passage's article; `article_density`, the share of that article's
+    passages that are candidates; `local`, the question's weights within that article;
+    `code_share`, the share of the passage that is code; `page_title`, the terms of the
+    page's title alone (see `_features`).
     """
     return _features(bm25, top, sents, title_terms, query, **passage)[0]
 
@@ -292,9 +307,11 @@ def _features(
     query: Query,
     *,
     article_share: float = 0.0,
+    article_density: float = 0.0,
     local: Mapping[str, float] | None = None,
     code_share: float = 0.0,
     candidates: Mapping[str, float] | None = None,
+    page_title: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, float], frozenset[str]]:
     """`features`, and the question terms in the passage or its title."""
     weights = query.weights
@@ -317,7 +334,9 @@ def _features(
         "cue": float(best.cue),
         "cue_near": float(near),
         "article": article_share,
+        "article_density": article_density,
         "code": code_share,
+        "page_title": sum(weights[t] for t in query.concepts(page_title)) / total,
         # The sentences hold their in-article share when scored with the same weights.
         "local": math.fsum(local[t] for t in matched) / local_total if local else 0.0,
         "local_best": max(s.local for s in sents) if local else 0.0,

@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
+from support import library_of
 
 from bot.answer import Engine
 from bot.errors import QuestionError
@@ -319,3 +320,72 @@ def test_a_pasted_error_finds_the_page_its_message_is_about(tmp_path: Path) -> N
     )
     assert answer.found
     assert answer.results[0].article_id == "hierarchy"
+
+
+#: A single-page app's fallback beside pages that hold neither "fall" nor "back".
+FALLBACK_PAGES = {
+    "spa.md": "# Single-page apps\n\nWith a fallback, the server answers every path "
+    "it does not know with `index.html`, so the app's own routes load.\n",
+    "secrets.md": "# Secrets\n\nKeep tokens and passwords away from the repository: "
+    "read them from the environment.\n",
+    "deploy.md": "# Deploying\n\nDeploy the server with one command and watch its logs.\n",
+    "bread.md": "# Bread\n\nBake the bread for an hour, then let it cool on a rack.\n",
+}
+#: Two pages that hold "install" once in a sentence; only one is the page about it.
+INSTALL_PAGES = {
+    "installation.md": "---\ntitle: Installation\n---\n\n"
+    "Run `uv tool install crewai` once to get the command line tool.\n",
+    "hub.md": "---\ntitle: The hub\n---\n\nThe hub lists shared tools. On the command "
+    "line, `crewai tool install NAME` installs a tool from the hub into your project; "
+    "`crewai tool list` lists what you installed.\n",
+    "agents.md": "---\ntitle: Agents\n---\n\nAn agent has a role, a goal and a backstory.\n",
+}
+
+
+def test_two_words_the_library_writes_as_one_meet_it(tmp_path: Path) -> None:
+    # "fall back" in the question, "fallback" on the page.
+    answer = library_of(tmp_path, FALLBACK_PAGES).answer("can the server fall back?")
+    assert answer.found
+    assert answer.results[0].article_id == "spa"
+    assert "fallback" in answer.results[0].excerpt
+
+
+def test_the_page_whose_title_names_the_task_comes_first(tmp_path: Path) -> None:
+    answer = library_of(tmp_path, INSTALL_PAGES).answer("how to install")
+    assert answer.found
+    first, second = answer.results[:2]
+    assert (first.article_id, second.article_id) == ("installation", "hub")
+    assert first.score > second.score
+
+
+def _operations_page() -> str:
+    """A long page whose every other section mentions the backup in passing."""
+    topics = ["disks", "network", "users", "alerts", "updates", "certificates"]
+    topics += ["logs", "queues", "caches", "secrets", "dns", "mail"]
+    sections = [
+        f"## {topic.title()}\n\nThe {topic} need care every week: check them, write down what "
+        "changed, and tell the team on call."
+        + (f" A backup of the {topic} runs at night." * (i % 2 == 0))
+        for i, topic in enumerate(topics)
+    ]
+    return "---\ntitle: Operations\n---\n\n" + "\n\n".join(sections) + "\n"
+
+
+def test_a_short_page_about_the_question_beats_a_long_page_that_mentions_it(
+    tmp_path: Path,
+) -> None:
+    # Six of the long page's twelve passages are candidates, against the short page's one:
+    # by its share of the candidates alone the long page came first.
+    engine = library_of(
+        tmp_path,
+        {
+            "operations.md": _operations_page(),
+            "storage.md": "---\ntitle: Storage\n---\n\n"
+            "The backup runs every night at two and keeps seven copies.\n",
+            "agents.md": "---\ntitle: Agents\n---\n\nAn agent has a role, a goal and a backstory.\n",
+        },
+    )
+    assert engine.passage_count_of("operations") == 12
+    answer = engine.answer("when does the backup run?")
+    assert answer.found
+    assert answer.results[0].article_id == "storage"

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from bot.chat import CODE, CONTEXT, ERROR, PROSE, QuestionReader, ReadQuestion, count_words
+from bot.text import Analyzer
 
 LIBRARY = """
 Help channels: a help post stays active for 30 minutes after the last message.
@@ -87,6 +88,24 @@ def test_the_sentence_that_asks_outweighs_the_ones_setting_the_scene(
     # A sentence that opens with a question word asks, with or without its "?".
     read = reader.read("the bot is set up. where do i put the token")
     assert read.parts[-1] == ("where do i put the token", PROSE)
+
+
+def test_a_question_that_points_back_leaves_the_scene_its_full_weight() -> None:
+    # "how do i write one" names nothing: what is wanted is in the sentence before it.
+    analyzer = Analyzer()
+    reader = QuestionReader.from_texts(
+        [LIBRARY] * 3, term_of=lambda word: " ".join(analyzer.terms(word))
+    )
+    scene = "i want to log how long each request takes, like a timing middleware."
+    assert reader.read(f"{scene} how do i write one").parts == (
+        (f"{scene} how do i write one", PROSE),
+    )
+    # A question that names what it wants still outweighs the scene.
+    read = reader.read(f"{scene} how do i write a middleware function?")
+    assert read.parts == (
+        (scene, CONTEXT),
+        ("how do i write a middleware function?", PROSE),
+    )
 
 
 @pytest.mark.parametrize(
@@ -369,6 +388,14 @@ def test_discord_mentions_emoji_and_urls_are_stripped(reader: QuestionReader) ->
         "<a:dance:99> :sob: :) see https://example.org/docs?x=1 and www.example.com/a"
     )
     assert read.text() == "in how do i mention a role see and"
+
+
+def test_a_bare_address_is_what_is_asked_about(reader: QuestionReader) -> None:
+    # A link to a page is a reference and goes; an address with no page is the subject.
+    read = reader.read("are http://localhost and http://localhost:8080/ the same origin?")
+    assert read.text() == "are localhost and localhost 8080 the same origin?"
+    read = reader.read("my api on http://127.0.0.1:8000 says 404, see https://example.org/faq")
+    assert read.text() == "my api on 127.0.0.1 8000 says 404, see"
 
 
 def test_from_texts_counts_casefolded_words() -> None:

@@ -93,11 +93,20 @@ def test_a_candidates_score_is_its_features_weighed():
     )
     local = {"tesla": 0.1, "move": 2.0, "pari": 1.0}
     among = {"tesla": 0.5, "move": 1.0, "pari": 0.5}
-    extra = {"article_share": 0.4, "local": local, "code_share": 0.2, "candidates": among}
+    extra = {
+        "article_share": 0.4,
+        "article_density": 0.5,
+        "local": local,
+        "code_share": 0.2,
+        "page_title": frozenset({"pari"}),
+        "candidates": among,
+    }
     found = features(3.0, 6.0, sents, frozenset({"tesla"}), query, **extra)
     assert found["bm25_relative"] == 0.5
     assert found["coverage"] == 1.0
     assert found["title"] == 0.5  # "tesla" is in the title: half the question's weight
+    assert found["page_title"] == 0.25  # "pari" in the page's own title: a quarter
+    assert found["article_density"] == 0.5
     assert found["best_sentence"] == 0.75
     assert found["cue"] == 1.0
     assert found["local_best"] == 0.9
