@@ -20,6 +20,8 @@ fall back to the full build, as before.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import logging
 import os
@@ -54,6 +56,9 @@ GROWTH_FLOOR = 20_000
 #: at any time.
 MERGE_SHARE = 0.02
 MERGE_FLOOR = 2_000
+#: The exit status of a merge child that found another full build under way: it builds
+#: nothing, and its bot picks up the library the other one saves.
+MERGE_BUSY = 75
 #: The warning a library at its size limit was loaded with: its files must be read in order.
 _AT_LIMIT = "reached its limit"
 
@@ -288,6 +293,43 @@ class _Picked(Sequence[Article]):
 # --- the merge: a full build in a child process -----------------------------------------
 
 
+@contextlib.contextmanager
+def full_build_lock(
+    settings: Settings, *, waiting: Callable[[], None] | None = None
+) -> Iterator[bool]:
+    """Held while the library is built in full (a bot's merge, `citebot index`), so that
+    processes sharing a data folder (shards, a bot and a hand-run index) build it once,
+    not once each. Yields whether it is held: False when another process holds it,
+    unless `waiting` is given (called, then the lock waited for). The lock ends with
+    its process, so a crashed build never leaves it taken. A data folder that cannot be
+    written has no lock: the build goes ahead (its save is what reports the folder)."""
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(settings.data_dir / "index.lock", "a+b")  # noqa: SIM115 - closed below
+    except OSError:
+        yield True
+        return
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting is None:
+                yield False
+                return
+            waiting()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield True
+
+
+def newer_base_saved(engine: Engine | None, settings: Settings) -> bool:
+    """Whether a full build (another process's merge, `citebot index`) was saved since
+    `engine`'s base was: the library is then opened from it again."""
+    if engine is None or engine.base is None:
+        return False
+    found = saved_base(settings)
+    return found is not None and found[0] != library_key(settings, engine.base.files)
+
+
 def merge_command() -> tuple[list[str], dict[str, str]]:
     """The command (and environment) of a child that builds the library in full and saves it."""
     package_root = str(Path(__file__).resolve().parent.parent)
@@ -302,9 +344,14 @@ def merge_job(settings: Settings) -> bytes:
 
 
 def _merge_child() -> None:
-    """The child's side of the merge: build and save in full, at a low priority."""
+    """The child's side of the merge: build and save in full, at a low priority, unless
+    another process is building already (exit status `MERGE_BUSY`)."""
     from bot.answer import Engine
 
     settings = pickle.loads(sys.stdin.buffer.read())
     os.nice(10)  # the bot's questions come first
-    Engine.open(settings, on_warning=lambda message: None, incremental=False)
+    with full_build_lock(settings) as held:
+        if not held:
+            sys.exit(MERGE_BUSY)
+        # The same files saved meanwhile by another process are loaded, not built again.
+        Engine.open(settings, on_warning=lambda message: None, incremental=False)
