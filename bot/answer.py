@@ -42,7 +42,7 @@ from bot.corpus_edit import url_key
 from bot.errors import CorpusError, QuestionError
 from bot.excerpt import choose_excerpt
 from bot.found import Evidence, answers, english_share, evidence, informativeness
-from bot.incremental import Base, open_grown
+from bot.incremental import Base, holders, open_grown
 from bot.index import Hit, SearchIndex, cache_key, load_or_build, retire_others
 from bot.rerank import Analysed, Candidate, Query, best_sentence, candidate, sentences
 from bot.settings import Settings
@@ -55,8 +55,6 @@ log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[^\W_]")
 
-#: Passages past which `Engine.repeats` compares an article with the whole library.
-REPEAT_CANDIDATES = 5_000
 #: Candidates taken from BM25 and re-ranked before excerpts are chosen and neighbours merged.
 CANDIDATES = 30
 #: A follow-up's lean: re-ranked scores of passages from the articles already cited in its
@@ -384,13 +382,10 @@ class Engine:
             found.update(
                 n for n, url in enumerate(self.corpus.urls()) if url and url_key(url) == key
             )
-        terms = set(self.analyzer.terms(article.text))
-        if not terms:
+        holding = holders(article, self.index, self.passages, self.analyzer)
+        if holding is None:
             return list(self.articles)  # nothing to narrow by: compared with every article
-        holding = self.index.postings(min(terms, key=self.index.doc_freq))
-        if holding.shape[0] > REPEAT_CANDIDATES:
-            return list(self.articles)
-        found.update(self.passages[number].article for number in holding.tolist())
+        found.update(holding)
         return [self.articles[number] for number in sorted(found)]
 
     def passage_count_of(self, article_id: str) -> int:
