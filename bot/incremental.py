@@ -13,9 +13,12 @@ the files changed, not the library.
 Nothing of an update is saved: at start, the saved base is brought up to the files
 again (a few files parsed), and a full build (`citebot index --full`, or the bot's
 merge in the background once the changes grow past `MERGE_SHARE` of the base) makes
-a new base. A change this cannot follow exactly (the synonyms file, an id the
-library has already, a library at its size limit) or changes past `GROWTH_LIMIT`
-fall back to the full build, as before.
+a new base. The grown library holds what a full read would load (`_Changes`): the
+unchanged files an id clash or a repeated text reaches are read again with the
+changed ones. A change this cannot follow exactly (the synonyms file, a library at
+its size limit) or changes past `GROWTH_LIMIT` fall back to the full build, as
+before; `full_build_lock` keeps processes sharing a data folder to one full build at
+a time.
 """
 
 from __future__ import annotations
@@ -56,7 +59,15 @@ from bot.index import (
 )
 from bot.index._cache import passage_table
 from bot.settings import Settings
-from bot.snapshot import UNUSABLE, Files, Library, library_key, load_library, saved_base
+from bot.snapshot import (
+    UNUSABLE,
+    Files,
+    Library,
+    SavedCorpus,
+    library_key,
+    load_library,
+    saved_base,
+)
 from bot.synonyms import SYNONYMS_FILE
 from bot.text import Analyzer
 
@@ -79,6 +90,10 @@ MERGE_FLOOR = 2_000
 MERGE_BUSY = 75
 #: Passages past which an article's repeats are looked for among every article.
 REPEAT_CANDIDATES = 5_000
+#: The rarest terms of a text whose holders a repeat of it is looked for among.
+_RAREST = 3
+#: The words at each end of two texts compared before the texts themselves.
+_END_WORDS = 16
 #: The warning a library at its size limit was loaded with: its files must be read in order.
 _AT_LIMIT = "reached its limit"
 
@@ -97,6 +112,7 @@ class Base:
         default_factory=dict, repr=False
     )
     _names: dict[str, list[int]] | None = field(default=None, repr=False)
+    _keys: dict[int, str] = field(default_factory=dict, repr=False)
 
     def table(self) -> np.ndarray:
         """The passages as one table (worked out once: a freshly built library holds a list)."""
@@ -150,11 +166,23 @@ class Base:
     def same_text(self, article: Article, analyzer: Analyzer) -> list[int]:
         """The numbers of the articles whose text is `article`'s (whitespace aside): among
         those holding its text's rarest term, as a repeated text holds all its terms."""
-        found = holders(article, self.index, self.passages, analyzer)
+        found = holders(article, self.index, PassageTable(self.table()), analyzer)
         numbers = range(len(self.corpus.articles)) if found is None else found
-        key = text_key(article.text)
-        articles = self.corpus.articles
-        return [n for n in numbers if text_key(articles[n].text) == key]
+        key, ends = text_key(article.text), _ends(article.text)
+        return [n for n in numbers if self._text_key(n, ends) == key]
+
+    def _text_key(self, number: int, ends: tuple[list[str], list[str]]) -> str | None:
+        """The `text_key` of an article's text (worked out once), or None when its first
+        and last words are not `ends` (then neither is its text)."""
+        key = self._keys.get(number)
+        if key is None:
+            corpus = self.corpus
+            saved = corpus.saved if isinstance(corpus, SavedCorpus) else None
+            text = saved.text(number) if saved is not None else corpus.articles[number].text
+            if _ends(text) != ends:
+                return None
+            key = self._keys[number] = text_key(text)
+        return key
 
     def copies(self) -> list[tuple[str, str]]:
         """(source, source of the text it repeats) for each article a full read skipped."""
@@ -169,15 +197,27 @@ _COPY = re.compile(r"skipped (.+): same text as (.+) \(loaded once\)")
 def holders(
     article: Article, index: SearchIndex, passages: Sequence[Passage], analyzer: Analyzer
 ) -> list[int] | None:
-    """The numbers of the articles holding the rarest term of `article`'s text, which any
-    article repeating it holds; None when that is too many to read (compare them all)."""
-    terms = set(analyzer.terms(article.text))
-    if not terms:
-        return None
-    holding = index.postings(min(terms, key=index.doc_freq))
-    if holding.shape[0] > REPEAT_CANDIDATES:
-        return None
-    return sorted({passages[number].article for number in holding.tolist()})
+    """The numbers of the articles holding the rarest terms of `article`'s text, as any
+    article repeating it does; None when that is too many to read (compare them all)."""
+    terms = sorted(set(analyzer.terms(article.text)), key=index.doc_freq)
+    table = passages.table if isinstance(passages, PassageTable) else None
+    found: set[int] | None = None
+    for term in terms[:_RAREST]:
+        holding = index.postings(term)
+        if holding.shape[0] > REPEAT_CANDIDATES:
+            break
+        numbers = (
+            table[holding, 0].tolist()
+            if table is not None
+            else [passages[number].article for number in holding.tolist()]
+        )
+        found = set(numbers) if found is None else found & set(numbers)
+    return None if found is None else sorted(found)
+
+
+def _ends(text: str) -> tuple[list[str], list[str]]:
+    """A text's first and last few words: what two texts equal but for spaces share."""
+    return text.split(None, _END_WORDS)[:_END_WORDS], text.rsplit(None, _END_WORDS)[-_END_WORDS:]
 
 
 def _file_of(source: str) -> str:
@@ -269,6 +309,14 @@ class _Changes:
         self.removed: list[int] = []
         self.added: list[Article] = []
         self.warnings: list[str] = []
+        self._repeats: dict[int, list[int]] = {}
+
+    def _repeated(self, article: Article) -> list[int]:
+        """The base's articles with `article`'s text (looked for once an article)."""
+        found = self._repeats.get(id(article))
+        if found is None:
+            found = self._repeats[id(article)] = self.base.same_text(article, self.analyzer)
+        return found
 
     def settle(self, gone: set[str], reread: set[str]) -> set[str]:
         """Read `reread` (the files added or changed) and whatever else their change
@@ -305,7 +353,7 @@ class _Changes:
             place = self.order[_file_of(article.source)]
             numbers.update(
                 n
-                for n in base.same_text(article, self.analyzer)
+                for n in self._repeated(article)
                 if self.order.get(_file_of(sources[n]), -1) > place
             )
         reached = {_file_of(sources[n]) for n in numbers - removed}
@@ -326,7 +374,7 @@ class _Changes:
         skipped: list[str] = []
         for article in read:
             key = text_key(article.text)
-            kept = [n for n in base.same_text(article, self.analyzer) if n not in removed]
+            kept = [n for n in self._repeated(article) if n not in removed]
             original = first.get(key) or (sources[kept[0]] if kept else None)
             if original is not None:
                 skipped.append(f"skipped {article.source}: same text as {original} (loaded once)")
