@@ -94,6 +94,8 @@ REPEAT_CANDIDATES = 5_000
 _RAREST = 3
 #: The words at each end of two texts compared before the texts themselves.
 _END_WORDS = 16
+#: The words of a text whose rarest terms its repeats are looked for by.
+_FIRST_WORDS = 300
 #: The warning a library at its size limit was loaded with: its files must be read in order.
 _AT_LIMIT = "reached its limit"
 
@@ -198,8 +200,10 @@ def holders(
     article: Article, index: SearchIndex, passages: Sequence[Passage], analyzer: Analyzer
 ) -> list[int] | None:
     """The numbers of the articles holding the rarest terms of `article`'s text, as any
-    article repeating it does; None when that is too many to read (compare them all)."""
-    terms = sorted(set(analyzer.terms(article.text)), key=index.doc_freq)
+    article repeating it does; None when that is too many to read (compare them all).
+    The terms of its first words are enough, and cost no analysis of a long text."""
+    first_words = " ".join(article.text.split(None, _FIRST_WORDS)[:_FIRST_WORDS])
+    terms = sorted(set(analyzer.terms(first_words)), key=index.doc_freq)
     table = passages.table if isinstance(passages, PassageTable) else None
     found: set[int] | None = None
     for term in terms[:_RAREST]:
