@@ -8,12 +8,13 @@ import dataclasses
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
-from support import run_citebot
+from support import citebot_command, run_citebot, subprocess_env
 
 from bot import incremental
 from bot.answer import Engine
@@ -324,3 +325,31 @@ def test_a_grown_library_answers_as_the_same_library_built_in_full(settings: Set
     grown = _grow(grown, settings)
     full = Engine.open(dataclasses.replace(settings, data_dir=settings.data_dir / "full2"))
     assert answers(grown) == answers(full)
+
+
+def test_citebot_index_waits_for_a_full_build_under_way_and_loads_what_it_saves(
+    settings: Settings, tmp_path: Path
+) -> None:
+    folders = ("--corpus", str(settings.corpus_dir), "--data-dir", str(settings.data_dir))
+    with incremental.full_build_lock(settings) as held:  # a bot's merge under way
+        assert held
+        child = subprocess.Popen(
+            citebot_command("index", *folders),
+            cwd=tmp_path,
+            env=subprocess_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert child.stderr is not None
+            # Read until it says it waits (it then blocks) or ends without waiting.
+            said = next((line for line in iter(child.stderr.readline, "") if "waiting" in line), "")
+            assert said == "another process is building the library in full; waiting for it\n"
+            Engine.open(settings, incremental=False)  # the merge's build, saved
+        except BaseException:
+            child.kill()
+            raise
+    out, _ = child.communicate(timeout=300)
+    assert child.returncode == 0
+    assert "9 articles" in out and "changed since" not in out
