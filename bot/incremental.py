@@ -167,7 +167,7 @@ class Base:
 
     def same_text(self, article: Article, analyzer: Analyzer) -> list[int]:
         """The numbers of the articles whose text is `article`'s (whitespace aside): among
-        those holding its text's rarest term, as a repeated text holds all its terms."""
+        those holding its text's rarest terms, as a repeated text holds all its terms."""
         found = holders(article, self.index, PassageTable(self.table()), analyzer)
         numbers = range(len(self.corpus.articles)) if found is None else found
         key, ends = text_key(article.text), _ends(article.text)
