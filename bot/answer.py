@@ -53,7 +53,7 @@ from bot.found import (
     question_names,
     zipf,
 )
-from bot.incremental import Base, open_grown
+from bot.incremental import Base, holders, open_grown
 from bot.index import Hit, SearchIndex, cache_key, load_or_build, retire_others
 from bot.rerank import (
     Analysed,
@@ -83,8 +83,6 @@ _JOINS = frozenset({" ", "-"})
 #: 4.1; names in code such as "apikey" or "entrypoint" are 0).
 COMPOUND_ZIPF = 2.5
 
-#: Passages past which `Engine.repeats` compares an article with the whole library.
-REPEAT_CANDIDATES = 5_000
 #: Candidates taken from BM25 and re-ranked before excerpts are chosen and neighbours merged.
 CANDIDATES = 30
 #: Passages read at most to tell whether the library writes a name of the question;
@@ -416,13 +414,10 @@ class Engine:
             found.update(
                 n for n, url in enumerate(self.corpus.urls()) if url and url_key(url) == key
             )
-        terms = set(self.analyzer.terms(article.text))
-        if not terms:
+        holding = holders(article, self.index, self.passages, self.analyzer)
+        if holding is None:
             return list(self.articles)  # nothing to narrow by: compared with every article
-        holding = self.index.postings(min(terms, key=self.index.doc_freq))
-        if holding.shape[0] > REPEAT_CANDIDATES:
-            return list(self.articles)
-        found.update(self.passages[number].article for number in holding.tolist())
+        found.update(holding)
         return [self.articles[number] for number in sorted(found)]
 
     def passage_count_of(self, article_id: str) -> int:

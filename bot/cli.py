@@ -454,7 +454,7 @@ def cite(result: Any) -> str:
 
 
 def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.incremental import changed_passages
+    from bot.incremental import changed_passages, full_build_lock
     from bot.index import SAVE_FAILED
 
     err = _console(sys.stderr)
@@ -467,7 +467,12 @@ def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         else:
             err.print(f"[yellow]warning:[/] {_escape(message)}", highlight=False)
 
-    engine = _open_engine(settings, console=err, on_warning=warn, incremental=not args.full)
+    def waiting() -> None:
+        err.print("another process is building the library in full; waiting for it")
+
+    # Built once with a bot's merge under way: this run loads what that one saves.
+    with full_build_lock(settings, waiting=waiting):
+        engine = _open_engine(settings, console=err, on_warning=warn, incremental=not args.full)
     elapsed = time.perf_counter() - started
     if failed:  # the index works in memory, but `citebot index` is asked to save it
         raise CitebotError(failed[0])

@@ -16,7 +16,7 @@ import logging
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -335,7 +335,7 @@ def load_corpus(
             progress(done, total)
             done += _size(path)
         for article in _read_path(path, relative, roots, warn, budget):
-            key = hashlib.sha256(" ".join(article.text.split()).encode()).hexdigest()
+            key = text_key(article.text)
             if key in seen_text:
                 warn(f"skipped {article.source}: same text as {seen_text[key]} (loaded once)")
                 continue
@@ -710,18 +710,24 @@ def parse_articles(
         raise SkipFile(f"unknown file type '{suffix or '(none)'}'")
 
 
-def unique_ids(articles: list[Article]) -> list[Article]:
+def text_key(text: str) -> str:
+    """What two texts repeating each other share (whitespace aside): one is loaded once."""
+    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()
+
+
+def unique_ids(articles: list[Article], taken: Collection[str] = ()) -> list[Article]:
     """Articles whose ids collide (`a.md`, `a.txt`) keep their extension in the id.
 
     An id is the path without its extension while that names one article; when several
     share it, each of them is named by its path with the extension (`a.md`, `a.txt`,
     `batch.jsonl/1`), and a clash left after that (names differing only in case) by a
     number, in the order of their paths, so the same files give the same ids every time.
+    `taken`: ids other articles of the library hold already (an update's).
     """
     groups: dict[str, list[Article]] = {}
     for article in articles:
         groups.setdefault(article.article_id, []).append(article)
-    taken = {article_id for article_id, group in groups.items() if len(group) == 1}
+    taken = {article_id for article_id, group in groups.items() if len(group) == 1} | set(taken)
     renamed: dict[int, Article] = {}
     for group in groups.values():
         if len(group) == 1:
@@ -734,6 +740,21 @@ def unique_ids(articles: list[Article]) -> list[Article]:
             taken.add(candidate)
             renamed[id(article)] = dataclasses.replace(article, article_id=candidate)
     return [renamed.get(id(article), article) for article in articles]
+
+
+def natural_ids(article_id: str, source: str) -> tuple[str, ...]:
+    """The id an article loaded as `article_id` from `source` has before `unique_ids`
+    (two, when its JSONL record's own id may end as a clash's number does)."""
+    file_part, _, line = source.rpartition(":")
+    if not (file_part.lower().endswith(tuple(JSONL_SUFFIXES)) and line.isdigit()):
+        return (_article_id(source),)
+    natural = _article_id(file_part)
+    renamed = _article_id(file_part + ".x").removesuffix(".x")
+    if article_id.startswith(natural + "/") or not article_id.startswith(renamed + "/"):
+        return (article_id,)
+    suffix = article_id[len(renamed) + 1 :]
+    unnumbered = re.sub(r"~\d+$", "", suffix)
+    return tuple(dict.fromkeys((f"{natural}/{unnumbered}", f"{natural}/{suffix}")))
 
 
 def _id_with_extension(article: Article) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import os
 import pickle
 import re
@@ -26,7 +25,15 @@ from pathlib import Path
 import yaml
 
 from bot import atomic
-from bot.corpus import CODE, HEADING, SUPPORTED_SUFFIXES, Article, Paragraph, parse_articles
+from bot.corpus import (
+    CODE,
+    HEADING,
+    SUPPORTED_SUFFIXES,
+    Article,
+    Paragraph,
+    parse_articles,
+    text_key,
+)
 from bot.errors import CorpusEditError, DuplicateArticle, SkipFile
 
 ADDED_FOLDER = "added"
@@ -67,10 +74,6 @@ def url_keys(articles: Iterable[Article]) -> set[str]:
     return {url_key(article.url) for article in articles if article.url}
 
 
-def _text_key(text: str) -> str:
-    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()
-
-
 #: The articles a new one must not repeat: all of them, or a function giving those it
 #: could repeat (`Engine.repeats`, which reads a few of a large library).
 Existing = Sequence[Article] | Callable[[Article], Iterable[Article]]
@@ -78,11 +81,11 @@ Existing = Sequence[Article] | Callable[[Article], Iterable[Article]]
 
 def check_duplicate(article: Article, existing: Existing) -> None:
     """DuplicateArticle when the URL or the text is already in the corpus."""
-    key = _text_key(article.text)
+    key = text_key(article.text)
     for other in existing(article) if callable(existing) else existing:
         if same_url(article.url, other.url):
             raise DuplicateArticle(f"already in the library: “{other.title}” has that URL", other)
-        if _text_key(other.text) == key:
+        if text_key(other.text) == key:
             raise DuplicateArticle(
                 f"already in the library: “{other.title}” has the same text", other
             )

@@ -97,18 +97,25 @@ class LiveEngine:
         the other processes (`on_rebuilt`) unless it answers their announcement.
         """
         result, rebuilt = await self._reload(only_if_changed)
-        if rebuilt and announce and self.on_rebuilt is not None:
-            try:
-                await self.on_rebuilt()
-            except Exception as exc:  # noqa: BLE001 - the others still catch up on their next change
-                log.warning("could not tell the other processes about the reload: %s", exc)
+        if rebuilt and announce:
+            await self._announce()
         return result
+
+    async def _announce(self) -> None:
+        """Tell the other processes (`on_rebuilt`) that this one rebuilt its index."""
+        if self.on_rebuilt is None:
+            return
+        try:
+            await self.on_rebuilt()
+        except Exception as exc:  # noqa: BLE001 - the others still catch up on their next change
+            log.warning("could not tell the other processes about the reload: %s", exc)
 
     async def _reload(
         self, only_if_changed: bool, *, from_saved: bool = False
     ) -> tuple[ReloadResult, bool]:
         """The reload itself; `from_saved` opens the library a merge saved instead of
-        bringing the current one up to date."""
+        bringing the current one up to date, as does a full build another process saved
+        (its merge, `citebot index`) since the current one's base."""
         rebuilt = False
         async with self._lock:
             started = time.perf_counter()
@@ -116,7 +123,16 @@ class LiveEngine:
                 corpus_signature, self.settings.corpus_dir, self.settings.corpus_extra_roots
             )
             current = self._engine
-            if only_if_changed and current is not None and signature == self._built_from:
+            if not from_saved:
+                from_saved = await asyncio.to_thread(
+                    incremental.newer_base_saved, current, self.settings
+                )
+            if (
+                only_if_changed
+                and not from_saved
+                and current is not None
+                and signature == self._built_from
+            ):
                 unchanged = ReloadResult(
                     ok=True,
                     articles=len(current.articles),
@@ -197,6 +213,12 @@ class LiveEngine:
                 child.kill()
                 await child.wait()
             raise
+        if child.returncode == incremental.MERGE_BUSY:
+            log.info(
+                "another process is building the library in full; its index is loaded "
+                "at the next reload"
+            )
+            return
         if child.returncode != 0:
             log.warning(
                 "the merge of the changed articles failed (%s); they are still searched "
@@ -206,7 +228,9 @@ class LiveEngine:
             )
             return
         log.info("merged the changes in %.1f s; loading the index", time.perf_counter() - started)
-        await self._reload(only_if_changed=False, from_saved=True)
+        _, rebuilt = await self._reload(only_if_changed=False, from_saved=True)
+        if rebuilt:
+            await self._announce()  # processes sharing the data folder load it too
 
     async def merging(self) -> None:
         """Wait for a merge under way to end (tests, benchmarks)."""

@@ -148,6 +148,14 @@ class SavedArticles(Sequence[Article]):
         """Every article's url, without making the articles."""
         return [meta[2] for meta in self._meta]
 
+    def text(self, number: int) -> str:
+        """One article's text, without making (and keeping) the article."""
+        made = self._made[number]
+        if made is not None:
+            return made.text
+        start, end = int(self._text_at[number]), int(self._text_at[number + 1])
+        return str(self._text[start:end].tobytes(), "utf-8")
+
     def _make(self, number: int) -> Article:
         article_id, title, url, author, date, source, description, sections = self._meta[number]
         start, end = int(self._text_at[number]), int(self._text_at[number + 1])

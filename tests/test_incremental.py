@@ -8,12 +8,13 @@ import dataclasses
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
-from support import run_citebot
+from support import citebot_command, run_citebot, subprocess_env
 
 from bot import incremental
 from bot.answer import Engine
@@ -124,16 +125,30 @@ def test_adds_changes_and_removes_score_as_bm25okapi_over_the_library_now(
     _assert_exact(engine)
     assert engine.article("zebras") is None
 
-    # The same files built in full: the same passages, the same scores.
-    full = Engine.open(
-        Settings(corpus_dir=corpus, data_dir=tmp_path / "full-data"), incremental=False
+    _assert_as_built_in_full(engine, settings, tmp_path / "full-data")
+
+
+def _assert_as_built_in_full(engine: Engine, settings: Settings, data_dir: Path) -> None:
+    """The same files built in full: the same articles under the same ids, the same
+    repeated texts skipped, the same passages with the same scores, the same citations."""
+    full = Engine.open(dataclasses.replace(settings, data_dir=data_dir), incremental=False)
+    assert dict(zip(engine.corpus.ids(), engine.corpus.sources(), strict=True)) == dict(
+        zip(full.corpus.ids(), full.corpus.sources(), strict=True)
     )
-    assert sorted(engine.corpus.ids()) == sorted(full.corpus.ids())
+    assert _copies(engine) == _copies(full)
     for question in QUERIES:
         ours, theirs = _by_passage(engine, question), _by_passage(full, question)
         assert ours.keys() == theirs.keys()
         for key, score in theirs.items():
             assert ours[key] == pytest.approx(score, rel=RELATIVE)
+    for question in QUERIES[:-1]:  # (the last has no word to search for)
+        assert [r.article_id for r in engine.answer(question, k=5).results] == [
+            r.article_id for r in full.answer(question, k=5).results
+        ]
+
+
+def _copies(engine: Engine) -> set[str]:
+    return {m for m in engine.corpus.warnings if "same text as" in m}
 
 
 def test_a_server_library_beside_a_grown_shared_library_stays_exact(settings: Settings) -> None:
@@ -176,12 +191,92 @@ def test_start_up_reads_only_the_files_changed_since_the_saved_library(
 
 def test_a_change_it_cannot_follow_exactly_is_built_in_full(settings: Settings) -> None:
     engine = Engine.open(settings)
-    # An added file whose id the library holds already would be renamed by a full load.
-    (settings.corpus_dir / "bm25-search.txt").write_text("Another article with the same id.")
-    assert incremental.grow(engine, settings, _files(settings)) is None
-    (settings.corpus_dir / "bm25-search.txt").unlink()
     (settings.corpus_dir / "synonyms.txt").write_text("zebra = striped horse\n")
     assert incremental.grow(engine, settings, _files(settings)) is None
+
+
+def test_ids_renamed_for_a_clash_are_those_of_a_full_build_as_articles_come_and_go(
+    settings: Settings, tmp_path: Path
+) -> None:
+    corpus = settings.corpus_dir
+    second = corpus / "bm25-search.txt"
+    second.write_text("Okapi weighting of a second article.")
+    engine = Engine.open(settings, incremental=False)
+    assert engine.article("bm25-search.md") is not None  # both keep their extension
+    # One of the two gone: the other is named as if the clash never was.
+    second.unlink()
+    engine = _grow(engine, settings)
+    assert engine.article("bm25-search") is not None
+    assert engine.article("bm25-search.md") is None
+    _assert_as_built_in_full(engine, settings, tmp_path / "full-1")
+    # Added again: the one in the library is renamed as a full read renames it.
+    second.write_text("Okapi weighting of a second article.")
+    engine = _grow(engine, settings)
+    assert engine.article("bm25-search") is None
+    assert engine.article("bm25-search.md") is not None
+    _assert_as_built_in_full(engine, settings, tmp_path / "full-2")
+    # Three at once, then two of them removed, one renamed in the base.
+    (corpus / "okapi.md").write_text("# Okapi\n\nThe okapi is a giraffid.")
+    (corpus / "okapi.txt").write_text("Okapi is also a library system.")
+    engine = Engine.open(settings, incremental=False)
+    (corpus / "okapi.html").write_text("<h1>Okapi</h1><p>Okapi in a web page.</p>")
+    engine = _grow(engine, settings)
+    _assert_as_built_in_full(engine, settings, tmp_path / "full-3")
+    (corpus / "okapi.md").unlink()
+    (corpus / "okapi.txt").unlink()
+    engine = _grow(engine, settings)
+    assert engine.article("okapi") is not None
+    _assert_as_built_in_full(engine, settings, tmp_path / "full-4")
+    # A JSONL line's id, clashing with a file's, and freed.
+    rows = [{"title": f"Batch {n}", "text": f"Batch line {n} about tapirs."} for n in (1, 2)]
+    (corpus / "batch.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    (corpus / "batch").mkdir()
+    (corpus / "batch" / "1.md").write_text("# One\n\nA file about tapirs too.")
+    engine = Engine.open(settings, incremental=False)
+    assert engine.article("batch.jsonl/1") is not None
+    (corpus / "batch" / "1.md").unlink()
+    engine = _grow(engine, settings)
+    assert engine.article("batch/1") is not None
+    _assert_as_built_in_full(engine, settings, tmp_path / "full-5")
+
+
+def test_a_text_dropped_in_twice_is_loaded_once_as_by_a_full_build(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A copy dropped into the folder is skipped with the full build's warning, whichever
+    file of the two a full read meets first; the other loads again once one is gone."""
+    corpus = settings.corpus_dir
+    (corpus / "zebras.md").write_text(ZEBRAS)
+    engine = Engine.open(settings, incremental=False)
+    # A copy read after the original (whitespace aside) is skipped.
+    (corpus / "zebras2.md").write_text(ZEBRAS.replace("\n\n", "\n\n\n"))
+    engine = _grow(engine, settings)
+    assert engine.article("zebras2") is None
+    assert _copies(engine) == {"skipped zebras2.md: same text as zebras.md (loaded once)"}
+    _assert_as_built_in_full(engine, settings, tmp_path / "full-1")
+    # A copy read before it is kept instead of it, as a full read keeps the first.
+    (corpus / "a-zebras.md").write_text(ZEBRAS)
+    engine = _grow(engine, settings)
+    assert engine.article("a-zebras") is not None and engine.article("zebras") is None
+    _assert_as_built_in_full(engine, settings, tmp_path / "full-2")
+    # That one gone: the original loads again, and its copy is still skipped.
+    (corpus / "a-zebras.md").unlink()
+    engine = _grow(engine, settings)
+    assert engine.article("zebras") is not None and engine.article("zebras2") is None
+    _assert_as_built_in_full(engine, settings, tmp_path / "full-3")
+    # The original gone from a library built with its copy skipped: the copy loads.
+    engine = Engine.open(settings, incremental=False)
+    (corpus / "zebras.md").unlink()
+    engine = _grow(engine, settings)
+    assert engine.article("zebras2") is not None
+    _assert_as_built_in_full(engine, settings, tmp_path / "full-4")
+    # Two copies in one JSONL file: its first line loads.
+    rows = [{"title": f"Zebras {n}", "text": ZEBRAS.replace("# Zebras", "")} for n in (1, 2)]
+    (corpus / "zebras2.md").unlink()
+    (corpus / "herd.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    engine = _grow(engine, settings)
+    assert engine.article("herd/1") is not None and engine.article("herd/2") is None
+    _assert_as_built_in_full(engine, settings, tmp_path / "full-5")
 
 
 def test_a_repeated_text_or_url_is_found_among_a_few_articles(settings: Settings) -> None:
@@ -230,3 +325,31 @@ def test_a_grown_library_answers_as_the_same_library_built_in_full(settings: Set
     grown = _grow(grown, settings)
     full = Engine.open(dataclasses.replace(settings, data_dir=settings.data_dir / "full2"))
     assert answers(grown) == answers(full)
+
+
+def test_citebot_index_waits_for_a_full_build_under_way_and_loads_what_it_saves(
+    settings: Settings, tmp_path: Path
+) -> None:
+    folders = ("--corpus", str(settings.corpus_dir), "--data-dir", str(settings.data_dir))
+    with incremental.full_build_lock(settings) as held:  # a bot's merge under way
+        assert held
+        child = subprocess.Popen(
+            citebot_command("index", *folders),
+            cwd=tmp_path,
+            env=subprocess_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert child.stderr is not None
+            # Read until it says it waits (it then blocks) or ends without waiting.
+            said = next((line for line in iter(child.stderr.readline, "") if "waiting" in line), "")
+            assert said == "another process is building the library in full; waiting for it\n"
+            Engine.open(settings, incremental=False)  # the merge's build, saved
+        except BaseException:
+            child.kill()
+            raise
+    out, _ = child.communicate(timeout=300)
+    assert child.returncode == 0
+    assert "9 articles" in out and "changed since" not in out

@@ -145,3 +145,33 @@ async def test_closing_ends_a_merge_under_way(
     await live.close()
     assert live.engine.answer("What colour are zebra stripes?").found
     await live.merging()  # ended, not left running
+
+
+async def test_a_merge_another_process_has_under_way_is_not_repeated_but_loaded_once_saved(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shards (or a bot and a hand-run `citebot index`) sharing a data folder build the
+    library in full once: the one that finds another full build under way leaves it to
+    that one, and loads the library it saved when told of it."""
+    from bot import incremental
+    from bot.answer import Engine
+    from bot.index import BM25Index, UnionIndex
+
+    monkeypatch.setattr(incremental, "MERGE_SHARE", 0.0)
+    monkeypatch.setattr(incremental, "MERGE_FLOOR", 0)
+    live = LiveEngine(settings)
+    await live.reload()
+    with incremental.full_build_lock(settings) as held:  # the other process's merge
+        assert held
+        (settings.corpus_dir / "zebras.md").write_text(
+            "# Zebras\n\nZebra stripes are black and white."
+        )
+        assert (await live.reload()).ok
+        await live.merging()
+        assert isinstance(live.engine.index, UnionIndex)  # not built here as well
+        await asyncio.to_thread(Engine.open, settings, incremental=False)  # the other's save
+    # The other process's announcement: nothing changed in the folder, but the library did.
+    assert (await live.reload(only_if_changed=True, announce=False)).ok
+    assert isinstance(live.engine.index, BM25Index)
+    assert live.engine.answer("What colour are zebra stripes?").results[0].article_id == "zebras"
+    await live.close()
