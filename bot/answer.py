@@ -44,7 +44,16 @@ from bot.excerpt import choose_excerpt
 from bot.found import Evidence, answers, english_share, evidence, informativeness
 from bot.incremental import Base, open_grown
 from bot.index import Hit, SearchIndex, cache_key, load_or_build, retire_others
-from bot.rerank import Analysed, Candidate, Query, best_sentence, candidate, sentences
+from bot.rerank import (
+    Analysed,
+    Bits,
+    Candidate,
+    Query,
+    best_sentence,
+    candidate,
+    sentences,
+    sentences_of,
+)
 from bot.settings import Settings
 from bot.snapshot import Files, Library, open_library
 from bot.synonyms import SYNONYMS_FILE, Synonyms
@@ -675,19 +684,31 @@ class Engine:
             per_article[article] = per_article.get(article, 0) + 1
         local = self._local_weights(per_article, query)
         saved = self._saved_sentences(query)
+        bits, matched = self._matched([number for number, _ in hits], query)
         ranked = []
         for number, bm25 in hits:
             passage = self.passages[number]
             text = self.articles[passage.article].text
-            sents = sentences(
-                text,
-                passage.start,
-                passage.end,
-                query,
-                self.analyzer,
-                local[passage.article],
-                saved(number),
-            )
+            rows = matched.get(number)
+            if rows is not None and bits is not None and self._analysis is not None:
+                sents = sentences_of(
+                    rows,
+                    text,
+                    bits,
+                    local[passage.article],
+                    passage.article,
+                    self._analysis.cues(number),
+                )
+            else:
+                sents = sentences(
+                    text,
+                    passage.start,
+                    passage.end,
+                    query,
+                    self.analyzer,
+                    local[passage.article],
+                    saved(number),
+                )
             title = self._title_and_headings(passage)
             ranked.append(
                 candidate(
@@ -704,6 +725,21 @@ class Engine:
             )
         ranked.sort(key=lambda c: -c.score)
         return ranked
+
+    def _matched(
+        self, numbers: Sequence[int], query: Query
+    ) -> tuple[Bits | None, dict[int, list[list[int]]]]:
+        """The question's terms and pairs as bits, and the saved sentences of those of
+        `numbers` in the saved table matched against them all at once (see `Bits`)."""
+        analysis = self._analysis
+        if analysis is None:
+            return None, {}
+        bits = Bits(query)
+        if not bits.usable:
+            return None, {}
+        held = [n for n in numbers if 0 <= n < analysis.passages]
+        rows = analysis.sentence_bits(held, analysis.bit_keys(bits)) if held else []
+        return bits, dict(zip(held, rows, strict=True))
 
     def _saved_sentences(self, query: Query) -> Callable[[int], Analysed | None]:
         """A passage's saved sentences with `query`'s terms keyed as they are (None when

@@ -192,6 +192,86 @@ class Analysed(NamedTuple):
     pair_of: Mapping[Any, tuple[str, str]]
 
 
+class Bits:
+    """A question's terms and word pairs numbered as bits, so a sentence's matches are
+    two integers (see `SavedAnalysis.sentence_bits`) and what a set of them weighs is
+    worked out once a question, not once a sentence. One question's, one thread's."""
+
+    #: The most terms or pairs a mask holds (a longer question is scored term by term).
+    LIMIT = 62
+
+    def __init__(self, query: Query) -> None:
+        self.query = query
+        self.concepts = list(query.weights)
+        self.pair_bit = {p: 1 << i for i, p in enumerate(dict.fromkeys(query.pair_of.values()))}
+        self.usable = len(self.concepts) <= self.LIMIT and len(self.pair_bit) <= self.LIMIT
+        self._held: dict[int, tuple[frozenset[str], float, bool]] = {}
+        self._pairs: dict[int, float] = {}
+        self._local: dict[tuple[int, int], float] = {}
+
+    def held(self, mask: int) -> tuple[frozenset[str], float, bool]:
+        """The question terms in `mask`, the share of the question's weight they hold,
+        and whether there are several."""
+        found = self._held.get(mask)
+        if found is None:
+            present = frozenset(c for i, c in enumerate(self.concepts) if mask >> i & 1)
+            weights = self.query.weights
+            coverage = math.fsum(map(weights.__getitem__, present)) / self.query.total
+            found = self._held[mask] = (present, coverage, len(present) > 1)
+        return found
+
+    def pairs(self, mask: int) -> float:
+        """The share of the question's weight in the word pairs in `mask`."""
+        found = self._pairs.get(mask)
+        if found is None:
+            weights = self.query.weights
+            found = self._pairs[mask] = (
+                math.fsum(
+                    min(weights[a], weights[b])
+                    for (a, b), bit in self.pair_bit.items()
+                    if mask & bit
+                )
+                / self.query.total
+            )
+        return found
+
+    def local(self, key: int, local: Mapping[str, float], mask: int) -> float:
+        """The share of the question's in-article weight `local` (article `key`'s) in `mask`."""
+        found = self._local.get((key, mask))
+        if found is None:
+            present = self.held(mask)[0]
+            found = math.fsum(map(local.__getitem__, present)) / (sum(local.values()) or 1.0)
+            self._local[key, mask] = found
+        return found
+
+
+def sentences_of(
+    rows: Sequence[Sequence[int]],
+    text: str,
+    bits: Bits,
+    local: Mapping[str, float] | None,
+    key: int,
+    cues: dict[tuple[int, str], Any],
+) -> tuple[Sentence, ...]:
+    """`sentences` from a passage's sentences matched already, `rows` of [start, end,
+    terms mask, pairs mask] (see `Bits`); `key` names the article `local` weighs in."""
+    out = []
+    kind = bits.query.kind
+    for s, e, mask, pair_mask in rows:
+        if not mask:
+            out.append(Sentence(s, e, _NONE, 0.0, 0.0, False, 0.0))
+            continue
+        present, coverage, several = bits.held(mask)
+        pairs = bits.pairs(pair_mask) if several and pair_mask else 0.0
+        cue = kind is not None and _has_cue(text, s, e, bits.query, cues)
+        in_article = bits.local(key, local, mask) if local else 0.0
+        out.append(Sentence(s, e, present, coverage, pairs, cue, in_article))
+    return tuple(out)
+
+
+_NONE: frozenset[str] = frozenset()
+
+
 def sentences(
     text: str,
     start: int,
@@ -349,5 +429,5 @@ def _has_cue(
             found = bool(_CUES[kind].search(sentence))
         cues[start, kind] = found
     if kind == "person":
-        return any(name not in query.words for name in found)
+        return not query.words.issuperset(found)
     return bool(found)
