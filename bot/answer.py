@@ -24,7 +24,13 @@ from urllib.parse import quote
 
 import numpy as np
 
-from bot.analysis import SavedAnalysis, SentenceRecorder, open_analysis, saved_analysis
+from bot.analysis import (
+    Keyed,
+    SavedAnalysis,
+    SentenceRecorder,
+    open_analysis,
+    saved_analysis,
+)
 from bot.chat import QuestionReader, ReadQuestion, count_words, library_speller_name
 from bot.corpus import (
     CODE,
@@ -747,8 +753,14 @@ class Engine:
         analysis = self._analysis
         if analysis is None:
             return lambda number: None
-        keyed = analysis.keyed(query)
-        return lambda number: analysis.analysed(number, keyed)
+        keyed: list[Keyed] = []  # worked out when first needed
+
+        def saved(number: int) -> Analysed | None:
+            if not keyed:
+                keyed.append(analysis.keyed(query))
+            return analysis.analysed(number, keyed[0])
+
+        return saved
 
     def _code_share(self, passage: Passage) -> float:
         """How much of a passage is code blocks, by characters."""

@@ -65,18 +65,30 @@ SENTENCE_CUE = 0.2
 SENTENCE_LOCAL = 2.0
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
+    "thirty|forty|fifty|hundred|thousand|million|billion|dozen"
+)
+_BEFORE_WORDS = "former(?:ly)?|previous(?:ly)?|earlier|prior|used to|once"
 _CUES: dict[str, re.Pattern[str]] = {
     "date": re.compile(rf"\b(?:1\d{{3}}|20\d{{2}})s?\b|\b(?:{_MONTHS})\b|\bcentur", re.I),
     "percent": re.compile(r"%|\bper ?cent", re.I),
-    "before": re.compile(r"\b(?:former(?:ly)?|previous(?:ly)?|earlier|prior|used to|once)\b", re.I),
+    "before": re.compile(rf"\b(?:{_BEFORE_WORDS})\b", re.I),
     # A code span (`status_code=201`): in technical documentation, how a thing is done.
     "method": re.compile(r"`[^`\n]+`"),
-    "number": re.compile(
-        r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
-        r"thirty|forty|fifty|hundred|thousand|million|billion|dozen)\b",
-        re.I,
-    ),
+    "number": re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I),
 }
+#: What a sentence in ASCII must hold, lower-cased, for a kind's pattern to match in it
+#: (each of its matches starts with one of these: a sentence holding none is not read),
+#: and what settles that it does (a pattern's whole alternative).
+_NEEDED: dict[str, tuple[str, ...]] = {
+    "date": ("1", "2", "centur", *_MONTHS.split("|")),
+    "percent": ("%", "per"),
+    "before": ("former", "previous", "earlier", "prior", "used to", "once"),
+    "method": ("`",),
+    "number": (*"0123456789", *_NUMBER_WORDS.split("|")),
+}
+_ENOUGH: dict[str, tuple[str, ...]] = {"number": tuple("0123456789"), "percent": ("%",)}
 _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("date", re.compile(r"\b(?:what|which) (?:year|decade|century|date|month|day)\b|\bwhen\b")),
     ("percent", re.compile(r"\bpercent|\bpercentage\b")),
@@ -92,8 +104,9 @@ _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # How to do something ("how do I set…"): not "how many" or "how long", read above.
     ("method", re.compile(r"\bhow (?:do|does|can|could|should|would|to|is|are|am)\b")),
 )
-#: A capitalised word that does not start a sentence: a name, most often.
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
+#: A capitalised word that does not start a sentence: a name, most often. (The capital
+#: first, what follows it read behind it: the pattern engine then skips to capitals.)
+_NAME = re.compile(r"[A-Z](?<!\w[A-Z])(?<!^[A-Z])(?<![.!?]\s[A-Z])[a-z]+")
 _WORD = re.compile(r"\w+")
 
 
@@ -150,6 +163,31 @@ class Query:
             for x in forms[a]
             for y in forms[b]
         }
+
+    @cached_property
+    def _shares(self) -> dict[frozenset[str], float]:
+        """What `share` worked out already (candidates share many of their sets of terms)."""
+        return {}
+
+    @cached_property
+    def _titles(self) -> dict[frozenset[str], frozenset[str]]:
+        """What `titled` worked out already (candidates share titles and headings)."""
+        return {}
+
+    def share(self, terms: frozenset[str]) -> float:
+        """The share of the question's weight that `terms`, question terms, hold."""
+        found = self._shares.get(terms)
+        if found is None:
+            found = sum(w for t, w in self.weights.items() if t in terms) / self.total
+            self._shares[terms] = found
+        return found
+
+    def titled(self, title_terms: frozenset[str]) -> frozenset[str]:
+        """`concepts` of a title's terms, kept for the question's other candidates."""
+        found = self._titles.get(title_terms)
+        if found is None:
+            found = self._titles[title_terms] = self.concepts(title_terms)
+        return found
 
     def concepts(self, terms: Iterable[str]) -> frozenset[str]:
         """The question terms that `terms` (index terms of some text) stand for."""
@@ -358,29 +396,28 @@ def _features(
     code_share: float = 0.0,
 ) -> tuple[dict[str, float], frozenset[str]]:
     """`features`, and the question terms in the passage or its title."""
-    weights = query.weights
-    matched = frozenset().union(*(s.matched for s in sents))
-    titled = query.concepts(title_terms)
+    matched = frozenset().union(*[s.matched for s in sents])
+    titled = query.titled(title_terms)
     present = matched | titled
-    total = query.total
-    ranked = max(range(len(sents)), key=lambda i: sents[i].coverage + sents[i].pairs)
+    sentence_scores = [s.coverage + s.pairs for s in sents]
+    ranked = sentence_scores.index(max(sentence_scores))  # the first best
     best = sents[ranked]
     near = best.cue or (ranked + 1 < len(sents) and sents[ranked + 1].cue)
     local_total = (sum(local.values()) or 1.0) if local else 1.0
     found = {
         "bm25_relative": bm25 / max(top, 1e-9),
         "bm25_log": math.log1p(max(bm25, 0.0)),
-        "coverage": sum(w for t, w in weights.items() if t in present) / total,
+        "coverage": query.share(present),
         "best_sentence": best.coverage + best.pairs,
-        "pairs": sum(s.pairs for s in sents),
-        "title": sum(w for t, w in weights.items() if t in titled) / total if titled else 0.0,
+        "pairs": sum([s.pairs for s in sents]),
+        "title": query.share(titled) if titled else 0.0,
         "cue": float(best.cue),
         "cue_near": float(near),
         "article": article_share,
         "code": code_share,
         # The sentences hold their in-article share when scored with the same weights.
         "local": math.fsum(local[t] for t in matched) / local_total if local else 0.0,
-        "local_best": max(s.local for s in sents) if local else 0.0,
+        "local_best": max([s.local for s in sents]) if local else 0.0,
     }
     return found, present
 
@@ -426,8 +463,20 @@ def _has_cue(
         if kind == "person":
             found = tuple(m.group().casefold() for m in _NAME.finditer(sentence))
         else:
-            found = bool(_CUES[kind].search(sentence))
+            found = _holds_cue(sentence, kind)
         cues[start, kind] = found
     if kind == "person":
         return not query.words.issuperset(found)
     return bool(found)
+
+
+def _holds_cue(sentence: str, kind: str) -> bool:
+    """Whether `sentence` holds an answer of this kind (`_CUES`), settled without the
+    pattern where a sentence in ASCII can be read by plain substrings."""
+    if sentence.isascii():
+        if any(enough in sentence for enough in _ENOUGH.get(kind, ())):
+            return True
+        lowered = sentence.lower()
+        if not any(needed in lowered for needed in _NEEDED[kind]):
+            return False
+    return bool(_CUES[kind].search(sentence))

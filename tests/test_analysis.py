@@ -23,6 +23,7 @@ from bot.corpus import load_corpus
 from bot.errors import IndexLoadError
 from bot.index import index_passages
 from bot.library import join
+from bot.rerank import sentences, sentences_of
 from bot.settings import Settings
 from bot.text import Analyzer, sentence_spans
 
@@ -90,6 +91,26 @@ def test_answers_are_the_same_with_and_without_the_table(
     engine._analysis = None
     assert answers(engine) == with_table
     assert any(record["found"] for record in with_table)
+
+
+def test_sentences_matched_all_at_once_are_those_scored_one_by_one(
+    bundled_corpus: Path, tmp_path: Path
+) -> None:
+    # The re-ranker matches every candidate's saved sentences at once, as bit masks.
+    engine, _ = opened(bundled_corpus, tmp_path / "data")
+    numbers = range(len(engine.passages))
+    for question in (*QUESTIONS, "the export export controls on chips and chip exports"):
+        query = engine._understand(engine.reader.read(question)).query
+        local = engine._local_weights({p.article for p in engine.passages}, query)
+        bits, matched = engine._matched(numbers, query)
+        assert bits is not None and sorted(matched) == list(numbers)
+        for number, passage in enumerate(engine.passages):
+            text, weights = engine.articles[passage.article].text, local[passage.article]
+            at_once = sentences_of(matched[number], text, bits, weights, passage.article, {})
+            one_by_one = sentences(
+                text, passage.start, passage.end, query, engine.analyzer, weights
+            )
+            assert at_once == one_by_one, (question, number)
 
 
 def test_a_second_start_reads_the_saved_table(bundled_corpus: Path, tmp_path: Path) -> None:
