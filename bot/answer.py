@@ -49,7 +49,7 @@ from bot.errors import CorpusError, QuestionError
 from bot.excerpt import choose_excerpt
 from bot.found import Evidence, answers, english_share, evidence, informativeness
 from bot.incremental import Base, open_grown
-from bot.index import Hit, SearchIndex, cache_key, load_or_build, retire_others
+from bot.index import Hit, SearchIndex, cache_key, distinct, load_or_build, retire_others
 from bot.rerank import (
     Analysed,
     Bits,
@@ -801,7 +801,7 @@ class Engine:
             holding = self.index.postings(term)  # ascending passage ids
             if len(forms[term]) > 1:
                 # Only the passages of these articles: a common form's list is long.
-                holding = np.unique(
+                holding = distinct(
                     np.concatenate(
                         [_within(self.index.postings(t), firsts, ends) for t in forms[term]]
                     )

@@ -316,11 +316,16 @@ def _union(lists: list[np.ndarray], width: int) -> np.ndarray:
         for ids in lists:
             mark[ids] = True
         return np.flatnonzero(mark).astype(np.int32)
-    merged = np.concatenate(lists)
-    merged.sort()
-    if merged.shape[0] < 2:
-        return merged
-    first = np.empty(merged.shape[0], dtype=bool)
+    return distinct(np.concatenate(lists))
+
+
+def distinct(ids: np.ndarray) -> np.ndarray:
+    """The distinct `ids`, ascending: by sorting, which for a few thousand ids is many
+    times quicker than `np.unique` (numpy 2 gathers them in a hash table first)."""
+    ids = np.sort(ids)
+    if ids.shape[0] < 2:
+        return ids
+    first = np.empty(ids.shape[0], dtype=bool)
     first[0] = True
-    np.not_equal(merged[1:], merged[:-1], out=first[1:])
-    return merged[first]
+    np.not_equal(ids[1:], ids[:-1], out=first[1:])
+    return ids[first]
