@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import logging
 import math
 import re
@@ -54,7 +55,9 @@ from bot.rerank import (
     Analysed,
     Bits,
     Candidate,
+    Lazy,
     Query,
+    Sentence,
     best_sentence,
     candidate,
     sentences,
@@ -695,15 +698,17 @@ class Engine:
         for number, bm25 in hits:
             passage = self.passages[number]
             text = self.articles[passage.article].text
+            weights = local[passage.article]
             rows = matched.get(number)
+            summary = None
+            sents: Sequence[Sentence]
             if rows is not None and bits is not None and self._analysis is not None:
-                sents = sentences_of(
-                    rows,
-                    text,
-                    bits,
-                    local[passage.article],
-                    passage.article,
-                    self._analysis.cues(number),
+                cues = self._analysis.cues(number)
+                summary = bits.summary(rows, text, weights, passage.article, cues)
+                sents = Lazy(
+                    functools.partial(
+                        sentences_of, rows, text, bits, weights, passage.article, cues
+                    )
                 )
             else:
                 sents = sentences(
@@ -712,20 +717,20 @@ class Engine:
                     passage.end,
                     query,
                     self.analyzer,
-                    local[passage.article],
+                    weights,
                     saved(number),
                 )
-            title = self._title_and_headings(passage)
             ranked.append(
                 candidate(
                     number,
                     bm25,
                     top,
                     sents,
-                    title,
+                    self._title_and_headings(passage),
                     query,
+                    summary=summary,
                     article_share=per_article[passage.article] / len(hits),
-                    local=local[passage.article],
+                    local=weights,
                     code_share=self._code_share(passage),
                 )
             )

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 from bot.text import Analyzer, passage_sentences
 
@@ -214,7 +214,7 @@ class Candidate(NamedTuple):
     bm25: float
     score: float
     coverage: float  # share of the question's weight in the passage and its title
-    sentences: tuple[Sentence, ...]
+    sentences: Sequence[Sentence]
     local: Mapping[str, float] | None = None  # the question's weights in its article
     matched: frozenset[str] = frozenset()  # the question terms in the passage or its title
 
@@ -281,6 +281,47 @@ class Bits:
             found = math.fsum(map(local.__getitem__, present)) / (sum(local.values()) or 1.0)
             self._local[key, mask] = found
         return found
+
+    def summary(
+        self,
+        rows: Sequence[Sequence[int]],
+        text: str,
+        local: Mapping[str, float] | None,
+        key: int,
+        cues: dict[tuple[int, str], Any],
+    ) -> Summary:
+        """`summarise(sentences_of(rows, ...))`, the answer cues read only where the
+        features look (the best sentence and the next)."""
+        held, pair_share, in_article = self.held, self.pairs, self.local
+        scores: list[float] = []
+        pairs: list[float] = []
+        most_local = 0.0
+        union = 0
+        for _, _, mask, pair_mask in rows:
+            if not mask:
+                scores.append(0.0)
+                pairs.append(0.0)
+                continue
+            union |= mask
+            _, coverage, several = held(mask)
+            shared = pair_share(pair_mask) if several and pair_mask else 0.0
+            scores.append(coverage + shared)
+            pairs.append(shared)
+            if local:
+                most_local = max(most_local, in_article(key, local, mask))
+        ranked = scores.index(max(scores))  # the first best
+        cue = self._cue(rows[ranked], text, cues)
+        near = cue or (ranked + 1 < len(rows) and self._cue(rows[ranked + 1], text, cues))
+        return Summary(held(union)[0], scores[ranked], cue, near, sum(pairs), most_local)
+
+    def _cue(self, row: Sequence[int], text: str, cues: dict[tuple[int, str], Any]) -> bool:
+        """Whether the sentence of `row` holds an answer of the kind asked for."""
+        start, end, mask, _ = row
+        return (
+            bool(mask)
+            and self.query.kind is not None
+            and _has_cue(text, start, end, self.query, cues)
+        )
 
 
 def sentences_of(
@@ -384,6 +425,32 @@ def features(
     return _features(bm25, top, sents, title_terms, query, **passage)[0]
 
 
+class Summary(NamedTuple):
+    """What a candidate's features read of its sentences."""
+
+    matched: frozenset[str]  # the question terms its sentences hold
+    best_sentence: float  # coverage + pairs of the best sentence (the first of the best)
+    cue: bool  # the best sentence holds an answer of the kind asked for
+    cue_near: bool  # it or the next sentence does
+    pairs: float  # the sentences' pairs, summed in order
+    local_best: float  # the most of the in-article weight a sentence holds
+
+
+def summarise(sents: Sequence[Sentence]) -> Summary:
+    """A candidate's sentences as its features read them."""
+    sentence_scores = [s.coverage + s.pairs for s in sents]
+    ranked = sentence_scores.index(max(sentence_scores))  # the first best
+    best = sents[ranked]
+    return Summary(
+        frozenset().union(*[s.matched for s in sents]),
+        sentence_scores[ranked],
+        best.cue,
+        best.cue or (ranked + 1 < len(sents) and sents[ranked + 1].cue),
+        sum([s.pairs for s in sents]),
+        max([s.local for s in sents]),
+    )
+
+
 def _features(
     bm25: float,
     top: float,
@@ -391,33 +458,32 @@ def _features(
     title_terms: frozenset[str],
     query: Query,
     *,
+    summary: Summary | None = None,
     article_share: float = 0.0,
     local: Mapping[str, float] | None = None,
     code_share: float = 0.0,
 ) -> tuple[dict[str, float], frozenset[str]]:
-    """`features`, and the question terms in the passage or its title."""
-    matched = frozenset().union(*[s.matched for s in sents])
+    """`features`, and the question terms in the passage or its title; `summary` is
+    `summarise(sents)`, when worked out already."""
+    read = summary or summarise(sents)
+    matched = read.matched
     titled = query.titled(title_terms)
     present = matched | titled
-    sentence_scores = [s.coverage + s.pairs for s in sents]
-    ranked = sentence_scores.index(max(sentence_scores))  # the first best
-    best = sents[ranked]
-    near = best.cue or (ranked + 1 < len(sents) and sents[ranked + 1].cue)
     local_total = (sum(local.values()) or 1.0) if local else 1.0
     found = {
         "bm25_relative": bm25 / max(top, 1e-9),
         "bm25_log": math.log1p(max(bm25, 0.0)),
         "coverage": query.share(present),
-        "best_sentence": best.coverage + best.pairs,
-        "pairs": sum([s.pairs for s in sents]),
+        "best_sentence": read.best_sentence,
+        "pairs": read.pairs,
         "title": query.share(titled) if titled else 0.0,
-        "cue": float(best.cue),
-        "cue_near": float(near),
+        "cue": float(read.cue),
+        "cue_near": float(read.cue_near),
         "article": article_share,
         "code": code_share,
         # The sentences hold their in-article share when scored with the same weights.
         "local": math.fsum(local[t] for t in matched) / local_total if local else 0.0,
-        "local_best": max([s.local for s in sents]) if local else 0.0,
+        "local_best": read.local_best if local else 0.0,
     }
     return found, present
 
@@ -432,11 +498,49 @@ def candidate(
     **passage: Any,
 ) -> Candidate:
     """One BM25 hit re-scored: its `features` weighed by `WEIGHTS`; `top` is the
-    question's best BM25 score, `passage` the keywords of `features`."""
+    question's best BM25 score, `passage` the keywords of `features` (a `Lazy` `sents`
+    comes with its `summary`)."""
     found, present = _features(bm25, top, sents, title_terms, query, **passage)
     local = passage.get("local")
     score = sum([w * found[name] for name, w in WEIGHTS.items() if w])
-    return Candidate(number, bm25, score, found["coverage"], tuple(sents), local, present)
+    kept = sents if isinstance(sents, Lazy) else tuple(sents)
+    return Candidate(number, bm25, score, found["coverage"], kept, local, present)
+
+
+class Lazy(Sequence[Sentence]):
+    """A candidate's sentences, made when first read: most candidates are only weighed
+    (`Bits.summary`), and only the best few shown or judged sentence by sentence."""
+
+    __slots__ = ("_make", "_made")
+
+    def __init__(self, make: Callable[[], tuple[Sentence, ...]]) -> None:
+        self._make: Callable[[], tuple[Sentence, ...]] | None = make
+        self._made: tuple[Sentence, ...] = ()
+
+    def _all(self) -> tuple[Sentence, ...]:
+        if self._make is not None:
+            self._made, self._make = self._make(), None
+        return self._made
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    @overload
+    def __getitem__(self, index: int) -> Sentence: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Sentence, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Sentence | tuple[Sentence, ...]:
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[Sentence]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        return self._all() == (other._all() if isinstance(other, Lazy) else other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 @lru_cache(maxsize=SENTENCE_CACHE)

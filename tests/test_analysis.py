@@ -23,7 +23,7 @@ from bot.corpus import load_corpus
 from bot.errors import IndexLoadError
 from bot.index import index_passages
 from bot.library import join
-from bot.rerank import sentences, sentences_of
+from bot.rerank import sentences, sentences_of, summarise
 from bot.settings import Settings
 from bot.text import Analyzer, sentence_spans
 
@@ -111,6 +111,9 @@ def test_sentences_matched_all_at_once_are_those_scored_one_by_one(
                 text, passage.start, passage.end, query, engine.analyzer, weights
             )
             assert at_once == one_by_one, (question, number)
+            # What the features read, with the cues read only where they look.
+            summary = bits.summary(matched[number], text, weights, passage.article, {})
+            assert summary == summarise(one_by_one), (question, number)
 
 
 def test_a_second_start_reads_the_saved_table(bundled_corpus: Path, tmp_path: Path) -> None:
