@@ -257,12 +257,12 @@ class BM25Index:
             hits = search(terms, k, buffer, negative, 0, width)
             return [Hit(doc + start, score) for doc, score in hits]
         buffer = self._buffer()
-        spare = Spare(self._buffer("spread"), self._buffer("exact"))
+        spare = Spare(self._buffer("spread"), self._buffer("whole"))
         try:
             return search(terms, k, buffer, negative, start, end, spare)
         except BaseException:
             # Possibly dirty: the next query allocates afresh.
-            self._local.buffer = self._local.spread = self._local.exact = None
+            self._local.buffer = self._local.spread = self._local.whole = None
             raise
 
     def _query_terms(

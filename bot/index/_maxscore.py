@@ -114,11 +114,11 @@ class Term:
 
 class Spare(NamedTuple):
     """Two more all-zero buffers as wide as the scores, which a search leaves all zero:
-    one to read a term's contributions through (`Term.of`), one to keep the exact
-    scores of the candidates worked out so far, so each is worked out once a query."""
+    one to read a term's contributions through (`Term.of`), one to sum the terms
+    without a dense column in whole (`_Work.whole`)."""
 
     spread: np.ndarray
-    exact: np.ndarray
+    whole: np.ndarray
 
 
 @dataclass
@@ -128,17 +128,30 @@ class _Work:
     scores: np.ndarray
     spare: Spare | None
     touched: list[np.ndarray] = field(default_factory=list)  # ids written in `scores`
-    exact: list[np.ndarray] = field(default_factory=list)  # ids written in `spare.exact`
+    sparse: list[Term] = field(default_factory=list)  # the terms without a dense column
+    summed: list[np.ndarray] = field(default_factory=list)  # ids written in `spare.whole`
 
     @property
     def spread(self) -> np.ndarray | None:
         return None if self.spare is None else self.spare.spread
 
+    def whole(self) -> np.ndarray:
+        """`spare.whole` holding the sum of the `sparse` terms' contributions to every
+        document, added when first asked for: what bounding the k-th best score reads
+        (a candidate's exact score, with the dense columns), once a query."""
+        assert self.spare is not None  # only searches with spare buffers ask
+        whole = self.spare.whole
+        if not self.summed:
+            for term in self.sparse:
+                term.add_all(whole)
+                self.summed.append(term.ids)
+        return whole
+
     def clear(self) -> None:
         """Leave the buffers all zero again."""
         _zero(self.scores, self.touched)
         if self.spare is not None:
-            _zero(self.spare.exact, self.exact)
+            _zero(self.spare.whole, self.summed)
 
 
 def _zero(buffer: np.ndarray, written: list[np.ndarray]) -> None:
@@ -167,9 +180,9 @@ def search(
     MaxScore with the essential terms chosen by cost: the terms without a dense
     column are read whole, in order of increasing document frequency. After each,
     the candidates (documents holding a term read so far) are scored exactly (all
-    of them, or those with the best partial scores) by looking them up in the
-    other terms; their k-th best score ``theta`` is a lower bound of the final k-th
-    best. A document holding none of the terms read scores at most the sum of the
+    of them, or those with the best partial scores): read from the sum of every
+    term added once in a spare buffer, or looked up in the other terms without one;
+    their k-th best score ``theta`` is a lower bound of the final k-th best. A document holding none of the terms read scores at most the sum of the
     upper bounds of the others; once that sum is below ``theta`` only candidates
     can make the top k, and the other terms are looked up for those candidates
     that can still reach ``theta``. If that never happens, the dense columns are
@@ -198,6 +211,7 @@ def _max_score(terms: list[Term], k: int, work: _Work, lo: int, hi: int) -> list
     scores, touched = work.scores, work.touched
     width = scores.shape[0]
     sparse = sorted((t for t in terms if t.column is None), key=lambda t: (t.df, -t.bound))
+    work.sparse = sparse
     dense = [t for t in terms if t.column is not None]
     m = len(sparse)
     rest = [0.0] * (m + 1)  # rest[i]: sum of the bounds of sparse[i:] and all dense
@@ -280,8 +294,7 @@ def _finish(
 def _exact_kth(candidates: np.ndarray, work: _Work, others: list[Term], k: int) -> float:
     """A lower bound of the final k-th best score: the k-th best exact score among
     the candidates (or those with the best partial scores; `work.scores` holds partial
-    scores, `others` are the terms not yet in them). A candidate's exact score is its
-    whole score: kept in `work.spare`, it is worked out once a query."""
+    scores, `others` are the terms not yet in them)."""
     partial = work.scores[candidates]
     n = partial.shape[0]
     if n > _EXACT_ALL:
@@ -293,17 +306,13 @@ def _exact_kth(candidates: np.ndarray, work: _Work, others: list[Term], k: int) 
         for term in others:
             exact = exact + term.of(docs)
         return kth_largest(exact, k)
-    known = work.spare.exact[docs]
-    missing = known == 0.0  # a candidate's exact score is positive
-    if missing.any():
-        new = docs[missing]
-        value = exact[missing]
-        for term in others:
-            value = value + term.of(new, work.spare.spread)
-        work.spare.exact[new] = value
-        work.exact.append(new)
-        known[missing] = value
-    return kth_largest(known, k)
+    # Read where every term without a column was added once (`_Work.whole`), the
+    # columns looked up: not each candidate looked up in each term left at every step.
+    exact = work.whole()[docs]
+    for term in others:
+        if term.column is not None:
+            exact = exact + term.of(docs)
+    return kth_largest(exact, k)
 
 
 def _union(lists: list[np.ndarray], width: int) -> np.ndarray:
