@@ -188,6 +188,8 @@ class Engine:
         }
         self._title_terms = _TitleTerms(self.articles, analyzer)
         self._section_terms: dict[tuple[int, int], frozenset[str]] = {}
+        #: Articles known to hold no code block (most, outside documentation).
+        self._no_code: set[int] = set()
         # Passages of one article are contiguous: [first, end) per article.
         self._article_ranges: MutableMapping[int, tuple[int, int]] = article_ranges(passages)
         #: Each passage's sentences analysed at build time (`open` loads them), if saved.
@@ -356,6 +358,7 @@ class Engine:
         engine._by_id = ChainMap(own_ids, self._by_id)
         engine._title_terms = _TitleTerms(engine.articles, self.analyzer)
         engine._section_terms = {}
+        engine._no_code = set()
         own_ranges: dict[int, tuple[int, int]] = {}
         start = len(self.passages)
         for number, passage in enumerate(passages, start=start):
@@ -769,7 +772,12 @@ class Engine:
 
     def _code_share(self, passage: Passage) -> float:
         """How much of a passage is code blocks, by characters."""
+        if passage.article in self._no_code:
+            return 0.0
         article = self.articles[passage.article]
+        if not any(p.kind == CODE for p in article.paragraphs):
+            self._no_code.add(passage.article)
+            return 0.0
         paragraphs = article.paragraphs[passage.first_paragraph - 1 : passage.last_paragraph]
         code = sum(p.end - p.start for p in paragraphs if p.kind == CODE)
         return code / max(passage.end - passage.start, 1) if code else 0.0

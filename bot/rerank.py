@@ -245,7 +245,7 @@ class Bits:
         self.usable = len(self.concepts) <= self.LIMIT and len(self.pair_bit) <= self.LIMIT
         self._held: dict[int, tuple[frozenset[str], float, bool]] = {}
         self._pairs: dict[int, float] = {}
-        self._local: dict[tuple[int, int], float] = {}
+        self._local: dict[int, dict[int, float]] = {}  # by article, by mask
 
     def held(self, mask: int) -> tuple[frozenset[str], float, bool]:
         """The question terms in `mask`, the share of the question's weight they hold,
@@ -275,11 +275,14 @@ class Bits:
 
     def local(self, key: int, local: Mapping[str, float], mask: int) -> float:
         """The share of the question's in-article weight `local` (article `key`'s) in `mask`."""
-        found = self._local.get((key, mask))
+        kept = self._local.get(key)
+        if kept is None:
+            kept = self._local[key] = {}
+        found = kept.get(mask)
         if found is None:
             present = self.held(mask)[0]
             found = math.fsum(map(local.__getitem__, present)) / (sum(local.values()) or 1.0)
-            self._local[key, mask] = found
+            kept[mask] = found
         return found
 
     def summary(
@@ -292,27 +295,38 @@ class Bits:
     ) -> Summary:
         """`summarise(sentences_of(rows, ...))`, the answer cues read only where the
         features look (the best sentence and the next)."""
-        held, pair_share, in_article = self.held, self.pairs, self.local
+        held, known = self.held, self._held.get
+        pair_share, known_pairs = self.pairs, self._pairs.get
+        in_article = self._local.get(key) or {}
         scores: list[float] = []
-        pairs: list[float] = []
+        shared: list[float] = []  # the sentences' pairs but those of 0 (which add nothing)
         most_local = 0.0
         union = 0
         for _, _, mask, pair_mask in rows:
             if not mask:
                 scores.append(0.0)
-                pairs.append(0.0)
                 continue
             union |= mask
-            _, coverage, several = held(mask)
-            shared = pair_share(pair_mask) if several and pair_mask else 0.0
-            scores.append(coverage + shared)
-            pairs.append(shared)
+            _, coverage, several = known(mask) or held(mask)
+            if several and pair_mask:
+                pairs = known_pairs(pair_mask)
+                if pairs is None:
+                    pairs = pair_share(pair_mask)
+                scores.append(coverage + pairs)
+                shared.append(pairs)
+            else:
+                scores.append(coverage + 0.0)
             if local:
-                most_local = max(most_local, in_article(key, local, mask))
+                share = in_article.get(mask)
+                if share is None:
+                    share = self.local(key, local, mask)
+                    in_article = self._local[key]
+                if share > most_local:
+                    most_local = share
         ranked = scores.index(max(scores))  # the first best
         cue = self._cue(rows[ranked], text, cues)
         near = cue or (ranked + 1 < len(rows) and self._cue(rows[ranked + 1], text, cues))
-        return Summary(held(union)[0], scores[ranked], cue, near, sum(pairs), most_local)
+        return Summary(held(union)[0], scores[ranked], cue, near, sum(shared, 0.0), most_local)
 
     def _cue(self, row: Sequence[int], text: str, cues: dict[tuple[int, str], Any]) -> bool:
         """Whether the sentence of `row` holds an answer of the kind asked for."""
