@@ -303,10 +303,10 @@ class SavedAnalysis:
         bounds = self._bounds[sentence].astype(np.int64)
         rows = np.column_stack((bounds, held, kept)).tolist()
         out = []
-        at = 0
+        taken = 0
         for n in count.tolist():
-            out.append(rows[at : at + n])
-            at += n
+            out.append(rows[taken : taken + n])
+            taken += n
         return out
 
     def analysed(self, number: int, keyed: Keyed) -> Analysed | None:
