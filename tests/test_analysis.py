@@ -23,7 +23,7 @@ from bot.corpus import load_corpus
 from bot.errors import IndexLoadError
 from bot.index import index_passages
 from bot.library import join
-from bot.rerank import sentences, sentences_of, summarise
+from bot.rerank import Bits, sentences, sentences_of, summarise
 from bot.settings import Settings
 from bot.text import Analyzer, sentence_spans
 
@@ -91,6 +91,24 @@ def test_answers_are_the_same_with_and_without_the_table(
     engine._analysis = None
     assert answers(engine) == with_table
     assert any(record["found"] for record in with_table)
+
+
+def test_a_question_of_more_terms_than_a_mask_holds_is_scored_term_by_term(
+    bundled_corpus: Path, tmp_path: Path
+) -> None:
+    engine, _ = opened(bundled_corpus, tmp_path / "data")
+    # A pasted page of words: more distinct terms than `Bits` numbers.
+    words = sorted(set(engine.analyzer.terms(engine.articles[0].text)))
+    question = "Which of these: " + " ".join(words[: Bits.LIMIT + 20])
+    query = engine._understand(engine.reader.read(question)).query
+    assert len(query.weights) > Bits.LIMIT
+    assert engine._matched(range(len(engine.passages)), query) == (None, {})
+    with_table = answer_to_json(engine.answer(question, k=5))
+    engine._analysis = None
+    without = answer_to_json(engine.answer(question, k=5))
+    with_table.pop("elapsed_ms")
+    without.pop("elapsed_ms")
+    assert with_table == without and with_table["results"]
 
 
 def test_sentences_matched_all_at_once_are_those_scored_one_by_one(
