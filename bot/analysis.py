@@ -40,7 +40,7 @@ from bot.atomic import staged_folder
 from bot.corpus import Article, Passage
 from bot.errors import IndexLoadError
 from bot.index import BM25Index, retire_others
-from bot.rerank import SENTENCE_CACHE, Analysed, Query
+from bot.rerank import SENTENCE_CACHE, Analysed, Bits, Query
 from bot.text import Analyzer, passage_sentences
 
 log = logging.getLogger(__name__)
@@ -190,6 +190,24 @@ class Keyed(NamedTuple):
     pair_of: dict[tuple[int, int], tuple[str, str]]
 
 
+class BitKeys(NamedTuple):
+    """A question's terms keyed by term id for `SavedAnalysis.sentence_bits`: the ids
+    (ascending), the number of the question term each stands for (`Bits.concepts`), and
+    the bit of each pair of those numbers that is a question word pair (0 if none)."""
+
+    ids: np.ndarray
+    numbers: np.ndarray
+    pairs: np.ndarray
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The ranges [start, start + count) one after the other, as one array."""
+    total = int(counts.sum())
+    shift = starts - (np.cumsum(counts) - counts)
+    ranges: np.ndarray = np.arange(total, dtype=np.int64) + np.repeat(shift, counts)
+    return ranges
+
+
 class SavedAnalysis:
     """A saved table of analysed passages, memory-mapped; `analysed` reads one passage."""
 
@@ -218,6 +236,10 @@ class SavedAnalysis:
         self._read: Callable[[int], tuple[_Spans, dict[tuple[int, str], Any]]] = lru_cache(
             maxsize=SENTENCE_CACHE
         )(self._passage)
+        #: The answer cues read in each passage's sentences (see `rerank._has_cue`).
+        self.cues: Callable[[int], dict[tuple[int, str], Any]] = lru_cache(maxsize=SENTENCE_CACHE)(
+            self._room
+        )
 
     def keyed(self, query: Query) -> Keyed:
         """The question's terms keyed by term id, as `analysed` hands them to the re-ranker."""
@@ -234,12 +256,69 @@ class SavedAnalysis:
         }
         return Keyed(concept_of, frozenset(concept_of), pair_of)
 
+    def bit_keys(self, bits: Bits) -> BitKeys:
+        """The question's terms by term id, as `sentence_bits` reads them."""
+        term_id = self._index.term_id
+        held = sorted(
+            (tid, bits.concepts.index(concept))
+            for term, concept in bits.query.concept_of.items()
+            if (tid := term_id(term)) is not None
+        )
+        ids = np.array([tid for tid, _ in held], dtype=np.int64)
+        numbers = np.array([number for _, number in held], dtype=np.int64)
+        # Row and column len(concepts) stand for a term that is none of the question's.
+        pairs = np.zeros((len(bits.concepts) + 1,) * 2, dtype=np.int64)
+        for (a, b), bit in bits.pair_bit.items():
+            pairs[bits.concepts.index(a), bits.concepts.index(b)] = bit
+        return BitKeys(ids, numbers, pairs)
+
+    def sentence_bits(self, numbers: Sequence[int], keys: BitKeys) -> list[list[list[int]]]:
+        """Each of passages `numbers`' sentences (all in the table) as [start, end, the
+        question terms it holds, the question word pairs it keeps in order], the last two
+        as `Bits` masks: every sentence of every candidate matched at once."""
+        passage = np.asarray(numbers, dtype=np.int64)
+        first = self._passage_sentences[passage].astype(np.int64)
+        count = self._passage_sentences[passage + 1].astype(np.int64) - first
+        sentence = _ranges(first, count)
+        lo = self._sentence_terms[sentence].astype(np.int64)
+        length = self._sentence_terms[sentence + 1].astype(np.int64) - lo
+        terms = self._terms[_ranges(lo, length)].astype(np.int64)
+        concept = np.full(terms.shape[0] + 1, keys.pairs.shape[0] - 1, dtype=np.int64)
+        masks = np.zeros(terms.shape[0] + 1, dtype=np.int64)  # one past the end: room
+        if keys.ids.shape[0] and terms.shape[0]:
+            at = np.minimum(np.searchsorted(keys.ids, terms), keys.ids.shape[0] - 1)
+            hit = keys.ids[at] == terms
+            concept[:-1][hit] = keys.numbers[at[hit]]
+            masks[:-1][hit] = np.left_shift(1, keys.numbers[at[hit]])
+        # The pair a term makes with the next one, within its sentence.
+        pairs = np.zeros_like(masks)
+        pairs[:-2] = keys.pairs[concept[:-2], concept[1:-1]]
+        starts = np.cumsum(length) - length
+        ends = starts + length
+        pairs[ends[length > 0] - 1] = 0
+        held = np.bitwise_or.reduceat(masks, starts) if starts.shape[0] else starts
+        kept = np.bitwise_or.reduceat(pairs, starts) if starts.shape[0] else starts
+        held[length == 0] = 0
+        kept[length == 0] = 0
+        bounds = self._bounds[sentence].astype(np.int64)
+        rows = np.column_stack((bounds, held, kept)).tolist()
+        out = []
+        taken = 0
+        for n in count.tolist():
+            out.append(rows[taken : taken + n])
+            taken += n
+        return out
+
     def analysed(self, number: int, keyed: Keyed) -> Analysed | None:
         """Passage `number`'s sentences with the question's terms `keyed`, None past the table."""
         if not 0 <= number < self.passages:
             return None
         spans, cues = self._read(number)
         return Analysed(spans, cues, keyed.concept_of, keyed.forms, keyed.pair_of)
+
+    def _room(self, number: int) -> dict[tuple[int, str], Any]:
+        """Room for the cues of passage `number`'s sentences (kept by `cues`)."""
+        return {}
 
     def _passage(self, number: int) -> tuple[_Spans, dict[tuple[int, str], Any]]:
         """A passage's sentences: their bounds and term ids, and room for their cues."""

@@ -26,7 +26,13 @@ from urllib.parse import quote
 
 import numpy as np
 
-from bot.analysis import SavedAnalysis, SentenceRecorder, open_analysis, saved_analysis
+from bot.analysis import (
+    Keyed,
+    SavedAnalysis,
+    SentenceRecorder,
+    open_analysis,
+    saved_analysis,
+)
 from bot.chat import PROSE, QuestionReader, ReadQuestion, count_words, library_speller_name
 from bot.corpus import (
     CODE,
@@ -54,15 +60,19 @@ from bot.found import (
     zipf,
 )
 from bot.incremental import Base, holders, open_grown
-from bot.index import Hit, SearchIndex, cache_key, load_or_build, retire_others
+from bot.index import Hit, SearchIndex, cache_key, distinct, load_or_build, retire_others
 from bot.rerank import (
     Analysed,
+    Bits,
     Candidate,
+    Lazy,
     Query,
+    Sentence,
     best_sentence,
     candidate,
     candidate_weights,
     sentences,
+    sentences_of,
 )
 from bot.settings import Settings
 from bot.snapshot import Files, Library, open_library
@@ -200,6 +210,8 @@ class Engine:
         }
         self._title_terms = _TitleTerms(self.articles, analyzer)
         self._section_terms: dict[tuple[int, int], frozenset[str]] = {}
+        #: Articles known to hold no code block (most, outside documentation).
+        self._no_code: set[int] = set()
         # Passages of one article are contiguous: [first, end) per article.
         self._article_ranges: MutableMapping[int, tuple[int, int]] = article_ranges(passages)
         #: Each passage's sentences analysed at build time (`open` loads them), if saved.
@@ -368,6 +380,7 @@ class Engine:
         engine._by_id = ChainMap(own_ids, self._by_id)
         engine._title_terms = _TitleTerms(engine.articles, self.analyzer)
         engine._section_terms = {}
+        engine._no_code = set()
         own_ranges: dict[int, tuple[int, int]] = {}
         start = len(self.passages)
         for number, passage in enumerate(passages, start=start):
@@ -779,39 +792,60 @@ class Engine:
         local = self._local_weights(per_article, query)
         sizes = {a: max(1, end - first) for a, (first, end) in self._ranges(per_article).items()}
         saved = self._saved_sentences(query)
-        scored = []
+        bits, matched = self._matched([number for number, _ in hits], query)
+        # Each candidate's sentences, made now only where the saved table did not match
+        # them as bits, and the question terms it holds (what `candidate_weights` reads).
+        made: list[tuple[Sentence, ...] | None] = []
+        held: list[frozenset[str]] = []
         for number, _ in hits:
+            rows = matched.get(number)
+            if rows is not None and bits is not None:
+                made.append(None)
+                held.append(bits.matched(rows))
+                continue
             passage = self.passages[number]
-            text = self.articles[passage.article].text
-            scored.append(
-                sentences(
-                    text,
-                    passage.start,
-                    passage.end,
-                    query,
-                    self.analyzer,
-                    local[passage.article],
-                    saved(number),
-                )
+            sents = sentences(
+                self.articles[passage.article].text,
+                passage.start,
+                passage.end,
+                query,
+                self.analyzer,
+                local[passage.article],
+                saved(number),
             )
-        among = candidate_weights(
-            query, [frozenset().union(*(s.matched for s in sents)) for sents in scored]
-        )
+            made.append(sents)
+            held.append(frozenset().union(*(s.matched for s in sents)))
+        among = candidate_weights(query, held)
         ranked = []
-        for (number, bm25), sents in zip(hits, scored, strict=True):
+        for (number, bm25), eager in zip(hits, made, strict=True):
             passage = self.passages[number]
-            title = self._title_and_headings(passage)
+            weights = local[passage.article]
+            summary = None
+            scored: Sequence[Sentence]
+            if eager is None and bits is not None and self._analysis is not None:
+                text = self.articles[passage.article].text
+                rows = matched[number]
+                cues = self._analysis.cues(number)
+                summary = bits.summary(rows, text, weights, passage.article, cues, among)
+                scored = Lazy(
+                    functools.partial(
+                        sentences_of, rows, text, bits, weights, passage.article, cues
+                    )
+                )
+            else:
+                scored = eager or ()
             ranked.append(
                 candidate(
                     number,
                     bm25,
                     top,
-                    sents,
-                    title,
+                    scored,
+                    self._title_and_headings(passage),
                     query,
+                    summary=summary,
                     article_share=per_article[passage.article] / len(hits),
                     article_density=per_article[passage.article] / sizes[passage.article],
-                    local=local[passage.article],
+                    local=weights,
                     code_share=self._code_share(passage),
                     candidates=among,
                     page_title=self._title_terms[passage.article],
@@ -820,18 +854,44 @@ class Engine:
         ranked.sort(key=lambda c: -c.score)
         return ranked
 
+    def _matched(
+        self, numbers: Sequence[int], query: Query
+    ) -> tuple[Bits | None, dict[int, list[list[int]]]]:
+        """The question's terms and pairs as bits, and the saved sentences of those of
+        `numbers` in the saved table matched against them all at once (see `Bits`)."""
+        analysis = self._analysis
+        if analysis is None:
+            return None, {}
+        bits = Bits(query)
+        if not bits.usable:
+            return None, {}
+        held = [n for n in numbers if 0 <= n < analysis.passages]
+        rows = analysis.sentence_bits(held, analysis.bit_keys(bits)) if held else []
+        return bits, dict(zip(held, rows, strict=True))
+
     def _saved_sentences(self, query: Query) -> Callable[[int], Analysed | None]:
         """A passage's saved sentences with `query`'s terms keyed as they are (None when
         the passage was not saved: it is analysed on the fly)."""
         analysis = self._analysis
         if analysis is None:
             return lambda number: None
-        keyed = analysis.keyed(query)
-        return lambda number: analysis.analysed(number, keyed)
+        keyed: list[Keyed] = []  # worked out when first needed
+
+        def saved(number: int) -> Analysed | None:
+            if not keyed:
+                keyed.append(analysis.keyed(query))
+            return analysis.analysed(number, keyed[0])
+
+        return saved
 
     def _code_share(self, passage: Passage) -> float:
         """How much of a passage is code blocks, by characters."""
+        if passage.article in self._no_code:
+            return 0.0
         article = self.articles[passage.article]
+        if not any(p.kind == CODE for p in article.paragraphs):
+            self._no_code.add(passage.article)
+            return 0.0
         paragraphs = article.paragraphs[passage.first_paragraph - 1 : passage.last_paragraph]
         code = sum(p.end - p.start for p in paragraphs if p.kind == CODE)
         return code / max(passage.end - passage.start, 1) if code else 0.0
@@ -868,7 +928,7 @@ class Engine:
             holding = self.index.postings(term)  # ascending passage ids
             if len(forms[term]) > 1:
                 # Only the passages of these articles: a common form's list is long.
-                holding = np.unique(
+                holding = distinct(
                     np.concatenate(
                         [_within(self.index.postings(t), firsts, ends) for t in forms[term]]
                     )

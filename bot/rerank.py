@@ -26,10 +26,10 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 from bot.text import Analyzer, passage_sentences
 
@@ -81,18 +81,30 @@ SENTENCE_CUE = 0.2
 SENTENCE_LOCAL = 2.0
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
+    "thirty|forty|fifty|hundred|thousand|million|billion|dozen"
+)
+_BEFORE_WORDS = "former(?:ly)?|previous(?:ly)?|earlier|prior|used to|once"
 _CUES: dict[str, re.Pattern[str]] = {
     "date": re.compile(rf"\b(?:1\d{{3}}|20\d{{2}})s?\b|\b(?:{_MONTHS})\b|\bcentur", re.I),
     "percent": re.compile(r"%|\bper ?cent", re.I),
-    "before": re.compile(r"\b(?:former(?:ly)?|previous(?:ly)?|earlier|prior|used to|once)\b", re.I),
+    "before": re.compile(rf"\b(?:{_BEFORE_WORDS})\b", re.I),
     # A code span (`status_code=201`): in technical documentation, how a thing is done.
     "method": re.compile(r"`[^`\n]+`"),
-    "number": re.compile(
-        r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
-        r"thirty|forty|fifty|hundred|thousand|million|billion|dozen)\b",
-        re.I,
-    ),
+    "number": re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I),
 }
+#: What a sentence in ASCII must hold, lower-cased, for a kind's pattern to match in it
+#: (each of its matches starts with one of these: a sentence holding none is not read),
+#: and what settles that it does (a pattern's whole alternative).
+_NEEDED: dict[str, tuple[str, ...]] = {
+    "date": ("1", "2", "centur", *_MONTHS.split("|")),
+    "percent": ("%", "per"),
+    "before": ("former", "previous", "earlier", "prior", "used to", "once"),
+    "method": ("`",),
+    "number": (*"0123456789", *_NUMBER_WORDS.split("|")),
+}
+_ENOUGH: dict[str, tuple[str, ...]] = {"number": tuple("0123456789"), "percent": ("%",)}
 _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("date", re.compile(r"\b(?:what|which) (?:year|decade|century|date|month|day)\b|\bwhen\b")),
     ("percent", re.compile(r"\bpercent|\bpercentage\b")),
@@ -108,8 +120,9 @@ _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # How to do something ("how do I set…"): not "how many" or "how long", read above.
     ("method", re.compile(r"\bhow (?:do|does|can|could|should|would|to|is|are|am)\b")),
 )
-#: A capitalised word that does not start a sentence: a name, most often.
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
+#: A capitalised word that does not start a sentence: a name, most often. (The capital
+#: first, what follows it read behind it: the pattern engine then skips to capitals.)
+_NAME = re.compile(r"[A-Z](?<!\w[A-Z])(?<!^[A-Z])(?<![.!?]\s[A-Z])[a-z]+")
 _WORD = re.compile(r"\w+")
 
 
@@ -167,6 +180,45 @@ class Query:
             for y in forms[b]
         }
 
+    @cached_property
+    def _shares(self) -> dict[frozenset[str], float]:
+        """What `share` worked out already (candidates share many of their sets of terms)."""
+        return {}
+
+    @cached_property
+    def _titles(self) -> dict[frozenset[str], frozenset[str]]:
+        """What `titled` worked out already (candidates share titles and headings)."""
+        return {}
+
+    def share(self, terms: frozenset[str]) -> float:
+        """The share of the question's weight that `terms`, question terms, hold."""
+        found = self._shares.get(terms)
+        if found is None:
+            found = sum(w for t, w in self.weights.items() if t in terms) / self.total
+            self._shares[terms] = found
+        return found
+
+    @cached_property
+    def _page_shares(self) -> dict[frozenset[str], float]:
+        """What `page_share` worked out already (candidates share their pages)."""
+        return {}
+
+    def page_share(self, title_terms: frozenset[str]) -> float:
+        """The share of the question's weight that a page's title alone holds
+        (`title_terms`: its index terms), kept for the question's other candidates."""
+        found = self._page_shares.get(title_terms)
+        if found is None:
+            found = sum(self.weights[t] for t in self.concepts(title_terms)) / self.total
+            self._page_shares[title_terms] = found
+        return found
+
+    def titled(self, title_terms: frozenset[str]) -> frozenset[str]:
+        """`concepts` of a title's terms, kept for the question's other candidates."""
+        found = self._titles.get(title_terms)
+        if found is None:
+            found = self._titles[title_terms] = self.concepts(title_terms)
+        return found
+
     def concepts(self, terms: Iterable[str]) -> frozenset[str]:
         """The question terms that `terms` (index terms of some text) stand for."""
         return frozenset(map(self.concept_of.__getitem__, self.forms.intersection(terms)))
@@ -192,7 +244,7 @@ class Candidate(NamedTuple):
     bm25: float
     score: float
     coverage: float  # share of the question's weight in the passage and its title
-    sentences: tuple[Sentence, ...]
+    sentences: Sequence[Sentence]
     local: Mapping[str, float] | None = None  # the question's weights in its article
     matched: frozenset[str] = frozenset()  # the question terms in the passage or its title
 
@@ -206,6 +258,181 @@ class Analysed(NamedTuple):
     concept_of: Mapping[Any, str]
     forms: frozenset[Any]
     pair_of: Mapping[Any, tuple[str, str]]
+
+
+class Bits:
+    """A question's terms and word pairs numbered as bits, so a sentence's matches are
+    two integers (see `SavedAnalysis.sentence_bits`) and what a set of them weighs is
+    worked out once a question, not once a sentence. One question's, one thread's."""
+
+    #: The most terms or pairs a mask holds (a longer question is scored term by term).
+    LIMIT = 62
+
+    def __init__(self, query: Query) -> None:
+        self.query = query
+        self.concepts = list(query.weights)
+        self.pair_bit = {p: 1 << i for i, p in enumerate(dict.fromkeys(query.pair_of.values()))}
+        self.usable = len(self.concepts) <= self.LIMIT and len(self.pair_bit) <= self.LIMIT
+        self._held: dict[int, tuple[frozenset[str], float, bool]] = {}
+        self._pairs: dict[int, float] = {}
+        self._local: dict[int, dict[int, float]] = {}  # by article, by mask
+        #: The candidates' weights `among` last read, their sum, and what each mask holds of them.
+        self._among_of: Mapping[str, float] | None = None
+        self._among_total = 1.0
+        self._among: dict[int, float] = {}
+
+    def held(self, mask: int) -> tuple[frozenset[str], float, bool]:
+        """The question terms in `mask`, the share of the question's weight they hold,
+        and whether there are several."""
+        found = self._held.get(mask)
+        if found is None:
+            present = frozenset(c for i, c in enumerate(self.concepts) if mask >> i & 1)
+            weights = self.query.weights
+            coverage = math.fsum(map(weights.__getitem__, present)) / self.query.total
+            found = self._held[mask] = (present, coverage, len(present) > 1)
+        return found
+
+    def pairs(self, mask: int) -> float:
+        """The share of the question's weight in the word pairs in `mask`."""
+        found = self._pairs.get(mask)
+        if found is None:
+            weights = self.query.weights
+            found = self._pairs[mask] = (
+                math.fsum(
+                    min(weights[a], weights[b])
+                    for (a, b), bit in self.pair_bit.items()
+                    if mask & bit
+                )
+                / self.query.total
+            )
+        return found
+
+    def local(self, key: int, local: Mapping[str, float], mask: int) -> float:
+        """The share of the question's in-article weight `local` (article `key`'s) in `mask`."""
+        kept = self._local.get(key)
+        if kept is None:
+            kept = self._local[key] = {}
+        found = kept.get(mask)
+        if found is None:
+            present = self.held(mask)[0]
+            found = math.fsum(map(local.__getitem__, present)) / (sum(local.values()) or 1.0)
+            kept[mask] = found
+        return found
+
+    def summary(
+        self,
+        rows: Sequence[Sequence[int]],
+        text: str,
+        local: Mapping[str, float] | None,
+        key: int,
+        cues: dict[tuple[int, str], Any],
+        candidates: Mapping[str, float] | None = None,
+    ) -> Summary:
+        """`summarise(sentences_of(rows, ...), candidates)`, the answer cues read only
+        where the features look (the best sentence and the next)."""
+        held, known = self.held, self._held.get
+        pair_share, known_pairs = self.pairs, self._pairs.get
+        in_article = self._local.get(key) or {}
+        scores: list[float] = []
+        shared: list[float] = []  # the sentences' pairs but those of 0 (which add nothing)
+        most_local = 0.0
+        union = 0
+        for _, _, mask, pair_mask in rows:
+            if not mask:
+                scores.append(0.0)
+                continue
+            union |= mask
+            _, coverage, several = known(mask) or held(mask)
+            if several and pair_mask:
+                pairs = known_pairs(pair_mask)
+                if pairs is None:
+                    pairs = pair_share(pair_mask)
+                scores.append(coverage + pairs)
+                shared.append(pairs)
+            else:
+                scores.append(coverage + 0.0)
+            if local:
+                share = in_article.get(mask)
+                if share is None:
+                    share = self.local(key, local, mask)
+                    in_article = self._local[key]
+                if share > most_local:
+                    most_local = share
+        ranked = scores.index(max(scores))  # the first best
+        cue = self._cue(rows[ranked], text, cues)
+        near = cue or (ranked + 1 < len(rows) and self._cue(rows[ranked + 1], text, cues))
+        return Summary(
+            held(union)[0],
+            scores[ranked],
+            cue,
+            near,
+            sum(shared, 0.0),
+            most_local,
+            self.among(rows, candidates),
+        )
+
+    def matched(self, rows: Sequence[Sequence[int]]) -> frozenset[str]:
+        """The question terms the sentences of `rows` hold."""
+        union = 0
+        for row in rows:
+            union |= row[2]
+        return self.held(union)[0]
+
+    def among(self, rows: Sequence[Sequence[int]], candidates: Mapping[str, float] | None) -> float:
+        """`_among` of the sentences of `rows`, what each set of terms holds kept for
+        the question's other candidates (weighed with the same `candidates`)."""
+        if not candidates:
+            return 0.0
+        if candidates is not self._among_of:
+            self._among_of = candidates
+            self._among_total = math.fsum(candidates.values()) or 1.0
+            self._among = {}
+        kept = self._among
+        most = -math.inf
+        for row in rows:
+            mask = row[2]
+            held = kept.get(mask)
+            if held is None:
+                held = kept[mask] = math.fsum(map(candidates.__getitem__, self.held(mask)[0]))
+            if held > most:
+                most = held
+        return most / self._among_total
+
+    def _cue(self, row: Sequence[int], text: str, cues: dict[tuple[int, str], Any]) -> bool:
+        """Whether the sentence of `row` holds an answer of the kind asked for."""
+        start, end, mask, _ = row
+        return (
+            bool(mask)
+            and self.query.kind is not None
+            and _has_cue(text, start, end, self.query, cues)
+        )
+
+
+def sentences_of(
+    rows: Sequence[Sequence[int]],
+    text: str,
+    bits: Bits,
+    local: Mapping[str, float] | None,
+    key: int,
+    cues: dict[tuple[int, str], Any],
+) -> tuple[Sentence, ...]:
+    """`sentences` from a passage's sentences matched already, `rows` of [start, end,
+    terms mask, pairs mask] (see `Bits`); `key` names the article `local` weighs in."""
+    out = []
+    kind = bits.query.kind
+    for s, e, mask, pair_mask in rows:
+        if not mask:
+            out.append(Sentence(s, e, _NONE, 0.0, 0.0, False, 0.0))
+            continue
+        present, coverage, several = bits.held(mask)
+        pairs = bits.pairs(pair_mask) if several and pair_mask else 0.0
+        cue = kind is not None and _has_cue(text, s, e, bits.query, cues)
+        in_article = bits.local(key, local, mask) if local else 0.0
+        out.append(Sentence(s, e, present, coverage, pairs, cue, in_article))
+    return tuple(out)
+
+
+_NONE: frozenset[str] = frozenset()
 
 
 def sentences(
@@ -288,15 +515,51 @@ def features(
     """A candidate's features by name, as `WEIGHTS` weighs them (a fit reads them too).
 
     `passage` holds `article_share`, the share of the question's candidates that come
-    from this passage's article; `local`, the question's weights within that article;
-    `code_share`, the share of the passage that is code; `candidates`, the question's
-    weights among its candidates (`candidate_weights`) (see `_features`).
     from this passage's article; `article_density`, the share of that article's
     passages that are candidates; `local`, the question's weights within that article;
-    `code_share`, the share of the passage that is code; `page_title`, the terms of the
+    `code_share`, the share of the passage that is code; `candidates`, the question's
+    weights among its candidates (`candidate_weights`); `page_title`, the terms of the
     page's title alone (see `_features`).
     """
     return _features(bm25, top, sents, title_terms, query, **passage)[0]
+
+
+class Summary(NamedTuple):
+    """What a candidate's features read of its sentences."""
+
+    matched: frozenset[str]  # the question terms its sentences hold
+    best_sentence: float  # coverage + pairs of the best sentence (the first of the best)
+    cue: bool  # the best sentence holds an answer of the kind asked for
+    cue_near: bool  # it or the next sentence does
+    pairs: float  # the sentences' pairs, summed in order
+    local_best: float  # the most of the in-article weight a sentence holds
+    candidates: float  # the most of the question's weight among the candidates one holds
+
+
+def summarise(sents: Sequence[Sentence], candidates: Mapping[str, float] | None = None) -> Summary:
+    """A candidate's sentences as its features read them; `candidates`, the question's
+    weights among its candidates (`candidate_weights`)."""
+    sentence_scores = [s.coverage + s.pairs for s in sents]
+    ranked = sentence_scores.index(max(sentence_scores))  # the first best
+    best = sents[ranked]
+    return Summary(
+        frozenset().union(*[s.matched for s in sents]),
+        sentence_scores[ranked],
+        best.cue,
+        best.cue or (ranked + 1 < len(sents) and sents[ranked + 1].cue),
+        sum([s.pairs for s in sents]),
+        max([s.local for s in sents]),
+        _among(candidates, [s.matched for s in sents]),
+    )
+
+
+def _among(candidates: Mapping[str, float] | None, held: Iterable[frozenset[str]]) -> float:
+    """The most of the question's weight among its candidates that one of `held` (a
+    sentence's question terms each) holds, as a share (0 without candidates)."""
+    if not candidates:
+        return 0.0
+    most = max(math.fsum(candidates[t] for t in terms) for terms in held)
+    return most / (math.fsum(candidates.values()) or 1.0)
 
 
 def _features(
@@ -306,6 +569,7 @@ def _features(
     title_terms: frozenset[str],
     query: Query,
     *,
+    summary: Summary | None = None,
     article_share: float = 0.0,
     article_density: float = 0.0,
     local: Mapping[str, float] | None = None,
@@ -313,36 +577,30 @@ def _features(
     candidates: Mapping[str, float] | None = None,
     page_title: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, float], frozenset[str]]:
-    """`features`, and the question terms in the passage or its title."""
-    weights = query.weights
-    matched = frozenset().union(*(s.matched for s in sents))
-    titled = query.concepts(title_terms)
+    """`features`, and the question terms in the passage or its title; `summary` is
+    `summarise(sents, candidates)`, when worked out already."""
+    read = summary or summarise(sents, candidates)
+    matched = read.matched
+    titled = query.titled(title_terms)
     present = matched | titled
-    total = query.total
-    ranked = max(range(len(sents)), key=lambda i: sents[i].coverage + sents[i].pairs)
-    best = sents[ranked]
-    near = best.cue or (ranked + 1 < len(sents) and sents[ranked + 1].cue)
     local_total = (sum(local.values()) or 1.0) if local else 1.0
-    among = (math.fsum(candidates.values()) or 1.0) if candidates else 1.0
     found = {
         "bm25_relative": bm25 / max(top, 1e-9),
         "bm25_log": math.log1p(max(bm25, 0.0)),
-        "coverage": sum(w for t, w in weights.items() if t in present) / total,
-        "best_sentence": best.coverage + best.pairs,
-        "pairs": sum(s.pairs for s in sents),
-        "title": sum(w for t, w in weights.items() if t in titled) / total if titled else 0.0,
-        "cue": float(best.cue),
-        "cue_near": float(near),
+        "coverage": query.share(present),
+        "best_sentence": read.best_sentence,
+        "pairs": read.pairs,
+        "title": query.share(titled) if titled else 0.0,
+        "cue": float(read.cue),
+        "cue_near": float(read.cue_near),
         "article": article_share,
         "article_density": article_density,
         "code": code_share,
-        "page_title": sum(weights[t] for t in query.concepts(page_title)) / total,
+        "page_title": query.page_share(page_title),
         # The sentences hold their in-article share when scored with the same weights.
         "local": math.fsum(local[t] for t in matched) / local_total if local else 0.0,
-        "local_best": max(s.local for s in sents) if local else 0.0,
-        "candidates": max(math.fsum(candidates[t] for t in s.matched) for s in sents) / among
-        if candidates
-        else 0.0,
+        "local_best": read.local_best if local else 0.0,
+        "candidates": read.candidates,
     }
     return found, present
 
@@ -357,11 +615,49 @@ def candidate(
     **passage: Any,
 ) -> Candidate:
     """One BM25 hit re-scored: its `features` weighed by `WEIGHTS`; `top` is the
-    question's best BM25 score, `passage` the keywords of `features`."""
+    question's best BM25 score, `passage` the keywords of `features` (a `Lazy` `sents`
+    comes with its `summary`)."""
     found, present = _features(bm25, top, sents, title_terms, query, **passage)
     local = passage.get("local")
     score = sum([w * found[name] for name, w in WEIGHTS.items() if w])
-    return Candidate(number, bm25, score, found["coverage"], tuple(sents), local, present)
+    kept = sents if isinstance(sents, Lazy) else tuple(sents)
+    return Candidate(number, bm25, score, found["coverage"], kept, local, present)
+
+
+class Lazy(Sequence[Sentence]):
+    """A candidate's sentences, made when first read: most candidates are only weighed
+    (`Bits.summary`), and only the best few shown or judged sentence by sentence."""
+
+    __slots__ = ("_make", "_made")
+
+    def __init__(self, make: Callable[[], tuple[Sentence, ...]]) -> None:
+        self._make: Callable[[], tuple[Sentence, ...]] | None = make
+        self._made: tuple[Sentence, ...] = ()
+
+    def _all(self) -> tuple[Sentence, ...]:
+        if self._make is not None:
+            self._made, self._make = self._make(), None
+        return self._made
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    @overload
+    def __getitem__(self, index: int) -> Sentence: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Sentence, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Sentence | tuple[Sentence, ...]:
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[Sentence]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        return self._all() == (other._all() if isinstance(other, Lazy) else other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 @lru_cache(maxsize=SENTENCE_CACHE)
@@ -388,8 +684,20 @@ def _has_cue(
         if kind == "person":
             found = tuple(m.group().casefold() for m in _NAME.finditer(sentence))
         else:
-            found = bool(_CUES[kind].search(sentence))
+            found = _holds_cue(sentence, kind)
         cues[start, kind] = found
     if kind == "person":
-        return any(name not in query.words for name in found)
+        return not query.words.issuperset(found)
     return bool(found)
+
+
+def _holds_cue(sentence: str, kind: str) -> bool:
+    """Whether `sentence` holds an answer of this kind (`_CUES`), settled without the
+    pattern where a sentence in ASCII can be read by plain substrings."""
+    if sentence.isascii():
+        if any(enough in sentence for enough in _ENOUGH.get(kind, ())):
+            return True
+        lowered = sentence.lower()
+        if not any(needed in lowered for needed in _NEEDED[kind]):
+            return False
+    return bool(_CUES[kind].search(sentence))

@@ -23,6 +23,7 @@ from bot.corpus import load_corpus
 from bot.errors import IndexLoadError
 from bot.index import index_passages
 from bot.library import join
+from bot.rerank import Bits, candidate_weights, sentences, sentences_of, summarise
 from bot.settings import Settings
 from bot.text import Analyzer, sentence_spans
 
@@ -90,6 +91,56 @@ def test_answers_are_the_same_with_and_without_the_table(
     engine._analysis = None
     assert answers(engine) == with_table
     assert any(record["found"] for record in with_table)
+
+
+def test_a_question_of_more_terms_than_a_mask_holds_is_scored_term_by_term(
+    bundled_corpus: Path, tmp_path: Path
+) -> None:
+    engine, _ = opened(bundled_corpus, tmp_path / "data")
+    # A pasted page of words: more distinct terms than `Bits` numbers.
+    words = sorted(set(engine.analyzer.terms(engine.articles[0].text)))
+    question = "Which of these: " + " ".join(words[: Bits.LIMIT + 20])
+    query = engine._understand(engine.reader.read(question)).query
+    assert len(query.weights) > Bits.LIMIT
+    assert engine._matched(range(len(engine.passages)), query) == (None, {})
+    with_table = answer_to_json(engine.answer(question, k=5))
+    engine._analysis = None
+    without = answer_to_json(engine.answer(question, k=5))
+    with_table.pop("elapsed_ms")
+    without.pop("elapsed_ms")
+    assert with_table == without and with_table["results"]
+
+
+def test_sentences_matched_all_at_once_are_those_scored_one_by_one(
+    bundled_corpus: Path, tmp_path: Path
+) -> None:
+    # The re-ranker matches every candidate's saved sentences at once, as bit masks.
+    engine, _ = opened(bundled_corpus, tmp_path / "data")
+    numbers = range(len(engine.passages))
+    weighed: list[float] = []
+    for question in (*QUESTIONS, "the export export controls on chips and chip exports"):
+        query = engine._understand(engine.reader.read(question)).query
+        local = engine._local_weights({p.article for p in engine.passages}, query)
+        bits, matched = engine._matched(numbers, query)
+        assert bits is not None and sorted(matched) == list(numbers)
+        # Every passage a candidate: the question's weights among them, from the masks.
+        among = candidate_weights(query, [bits.matched(matched[n]) for n in numbers])
+        for number, passage in enumerate(engine.passages):
+            text, weights = engine.articles[passage.article].text, local[passage.article]
+            at_once = sentences_of(matched[number], text, bits, weights, passage.article, {})
+            one_by_one = sentences(
+                text, passage.start, passage.end, query, engine.analyzer, weights
+            )
+            assert at_once == one_by_one, (question, number)
+            assert bits.matched(matched[number]) == summarise(one_by_one).matched
+            # What the features read, with the cues read only where they look.
+            rows = matched[number]
+            summary = bits.summary(rows, text, weights, passage.article, {})
+            assert summary == summarise(one_by_one), (question, number)
+            summary = bits.summary(rows, text, weights, passage.article, {}, among)
+            assert summary == summarise(one_by_one, among), (question, number)
+            weighed.append(summary.candidates)
+    assert max(weighed) > 0.0  # the candidates feature was read, not only its 0
 
 
 def test_a_second_start_reads_the_saved_table(bundled_corpus: Path, tmp_path: Path) -> None:

@@ -1,18 +1,24 @@
 """The re-ranker's in-article weights and article share, by hand."""
 
 import math
+import re
+
+from support import REPO
 
 from bot.rerank import (
+    _CUES,
+    _NAME,
     WEIGHTS,
     Query,
     Sentence,
+    _holds_cue,
     candidate,
     candidate_weights,
     features,
     local_weights,
     sentences,
 )
-from bot.text import Analyzer
+from bot.text import Analyzer, passage_sentences
 
 
 def test_local_weights_favour_terms_few_passages_of_the_article_hold():
@@ -153,3 +159,45 @@ def test_a_passage_scored_again_for_another_question_reads_that_question():
         assert second.cue and second.matched == {"met"}  # Edison: a name not asked about
         first, second = sentences(text, 0, len(text), asked_edison, analyzer)
         assert not second.cue  # the only name is the one asked about
+
+
+def bundled_sentences() -> list[str]:
+    """Every sentence of the bundled articles, and each again upper-cased, run together
+    and glued to a letter (where a word boundary moves), with a few that cut close."""
+    sentences_: list[str] = []
+    for path in sorted((REPO / "corpus").rglob("*.md")):
+        text = path.read_text()
+        sentences_ += [text[s:e] for s, e in passage_sentences(text, 0, len(text))]
+    tricky = ["1999s", "In 2010S", "x1999", "_2001", "Maybe", "in MAY", "per cent", "per  cent"]
+    tricky += [
+        "50%",
+        "used  to",
+        "Ten",
+        "often",
+        "`x`",
+        "centurion",
+        "xcentury",
+        "٢٠١٠",
+        "ſeptember",
+    ]
+    return [
+        *tricky,
+        *sentences_,
+        *(s.upper() for s in sentences_),
+        *(s.replace(" ", "") for s in sentences_),
+        *("x" + s for s in sentences_),
+    ]
+
+
+def test_a_cue_settled_by_substrings_is_the_one_its_pattern_finds():
+    for sentence in bundled_sentences():
+        for kind, pattern in _CUES.items():
+            assert _holds_cue(sentence, kind) == bool(pattern.search(sentence)), (kind, sentence)
+
+
+def test_names_are_capitalised_words_that_do_not_start_a_sentence():
+    # The plain statement of the rule; `_NAME` reads the capital first, to be quicker.
+    plain = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
+    for sentence in bundled_sentences():
+        assert _NAME.findall(sentence) == plain.findall(sentence), sentence
+    assert _NAME.findall("Then Nikola Tesla met Edison. He said") == ["Nikola", "Tesla", "Edison"]

@@ -56,6 +56,7 @@ from bot.index._cache import (
     split_corpus,
 )
 from bot.index._format import is_memory_mapped
+from bot.index._maxscore import distinct
 from bot.index._selection import Hit
 from bot.index._union import Removed, SearchIndex, SmallIndex, UnionIndex
 
@@ -65,6 +66,7 @@ __all__ = [
     "Hit",
     "IndexLoadError",
     "cache_key",
+    "distinct",
     "index_passages",
     "is_memory_mapped",
     "load_cached",

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.index import _format
-from bot.index._maxscore import Term, search
+from bot.index._maxscore import Spare, Term, search
 from bot.index._scoring import PairCoder, code_type, contributions, unit_table
 from bot.index._selection import Hit
 
@@ -257,10 +257,12 @@ class BM25Index:
             hits = search(terms, k, buffer, negative, 0, width)
             return [Hit(doc + start, score) for doc, score in hits]
         buffer = self._buffer()
+        spare = Spare(self._buffer("spread"), self._buffer("whole"))
         try:
-            return search(terms, k, buffer, negative, start, end)
+            return search(terms, k, buffer, negative, start, end, spare)
         except BaseException:
-            self._local.buffer = None  # possibly dirty: the next query allocates afresh
+            # Possibly dirty: the next query allocates afresh.
+            self._local.buffer = self._local.spread = self._local.whole = None
             raise
 
     def _query_terms(
@@ -316,11 +318,13 @@ class BM25Index:
                     self._column_bytes += column.nbytes
         return column[start:end] if local else column
 
-    def _buffer(self) -> np.ndarray:
-        """This thread's all-zero score buffer (queries leave it all zero again)."""
-        buffer = getattr(self._local, "buffer", None)
+    def _buffer(self, name: str = "buffer") -> np.ndarray:
+        """One of this thread's all-zero buffers as wide as the index, the score buffer
+        or a `Spare` one (queries leave them all zero again)."""
+        buffer: np.ndarray | None = getattr(self._local, name, None)
         if buffer is None:
-            buffer = self._local.buffer = np.zeros(self.n_docs, dtype=np.float64)
+            buffer = np.zeros(self.n_docs, dtype=np.float64)
+            setattr(self._local, name, buffer)
         return buffer
 
     # --- persistence ---------------------------------------------------------------------

@@ -8,6 +8,9 @@ the candidates can make the top k, and the other terms are looked up for them al
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
 import numpy as np
 
 from bot.index._scoring import contributions
@@ -26,6 +29,10 @@ _SLACK = 1e-9
 #: above, those with the best partial scores (_THRESHOLD_SAMPLE of them).
 _EXACT_ALL = 4096
 _THRESHOLD_SAMPLE = 1024
+#: A term's contributions to documents are read through a zero buffer (written, read,
+#: cleared) rather than by binary search when the documents are at least 1/_SPREAD
+#: of its postings: three passes over memory instead of a search per document.
+_SPREAD = 3
 
 
 class Term:
@@ -72,11 +79,17 @@ class Term:
     def add_all(self, scores: np.ndarray) -> None:
         np.add.at(scores, self.ids, self.contributions())
 
-    def of(self, docs: np.ndarray) -> np.ndarray:
-        """The term's contribution to each of `docs` (sorted), 0 where absent."""
+    def of(self, docs: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:
+        """The term's contribution to each of `docs` (sorted), 0 where absent; `scratch`
+        is an all-zero buffer as wide as the scores (left all zero), if there is one."""
         if self.column is not None:
             values: np.ndarray = self.column[docs]
             return values * self.count if self.count != 1 else values
+        if scratch is not None and self.df and docs.shape[0] * _SPREAD >= self.df:
+            scratch[self.ids] = self.contributions()
+            values = scratch[docs]
+            scratch[self.ids] = 0.0
+            return values
         out = np.zeros(docs.shape[0], dtype=np.float64)
         if self.df == 0 or docs.shape[0] == 0:
             return out
@@ -86,66 +99,119 @@ class Term:
         out[hit] = self.contributions(where[hit])
         return out
 
-    def add_to(self, scores: np.ndarray, docs: np.ndarray) -> bool:
+    def add_to(
+        self, scores: np.ndarray, docs: np.ndarray, scratch: np.ndarray | None = None
+    ) -> bool:
         """Add the term's contribution to `docs` (sorted) in `scores`, looking the
         documents up, or adding the whole term when that is cheaper (returns True:
         other documents were written too)."""
         if self.column is not None or docs.shape[0] * _PROBE_RATIO < self.df:
-            scores[docs] += self.of(docs)
+            scores[docs] += self.of(docs, scratch)
             return False
         self.add_all(scores)
         return True
 
 
+class Spare(NamedTuple):
+    """Two more all-zero buffers as wide as the scores, which a search leaves all zero:
+    one to read a term's contributions through (`Term.of`), one to sum the terms
+    without a dense column in whole (`_Work.whole`)."""
+
+    spread: np.ndarray
+    whole: np.ndarray
+
+
+@dataclass
+class _Work:
+    """What one search writes in, and what it wrote (to zero it again)."""
+
+    scores: np.ndarray
+    spare: Spare | None
+    touched: list[np.ndarray] = field(default_factory=list)  # ids written in `scores`
+    sparse: list[Term] = field(default_factory=list)  # the terms without a dense column
+    summed: list[np.ndarray] = field(default_factory=list)  # ids written in `spare.whole`
+
+    @property
+    def spread(self) -> np.ndarray | None:
+        return None if self.spare is None else self.spare.spread
+
+    def whole(self) -> np.ndarray:
+        """`spare.whole` holding the sum of the `sparse` terms' contributions to every
+        document, added when first asked for: what bounding the k-th best score reads
+        (a candidate's exact score, with the dense columns), once a query."""
+        assert self.spare is not None  # only searches with spare buffers ask
+        whole = self.spare.whole
+        if not self.summed:
+            for term in self.sparse:
+                term.add_all(whole)
+                self.summed.append(term.ids)
+        return whole
+
+    def clear(self) -> None:
+        """Leave the buffers all zero again."""
+        _zero(self.scores, self.touched)
+        if self.spare is not None:
+            _zero(self.spare.whole, self.summed)
+
+
+def _zero(buffer: np.ndarray, written: list[np.ndarray]) -> None:
+    """Zero `buffer` where `written` (id arrays) say it was written, or whole if that is less work."""
+    if sum(ids.shape[0] for ids in written) * 4 > buffer.shape[0]:
+        buffer.fill(0.0)
+    else:
+        for ids in written:
+            buffer[ids] = 0.0
+
+
 def search(
-    terms: list[Term], k: int, scores: np.ndarray, negative: bool, lo: int, hi: int
+    terms: list[Term],
+    k: int,
+    scores: np.ndarray,
+    negative: bool,
+    lo: int,
+    hi: int,
+    spare: Spare | None = None,
 ) -> list[Hit]:
-    """Top k (doc, score) over `terms`, accumulating in `scores` (zero; left zero).
+    """Top k (doc, score) over `terms`, accumulating in `scores` (zero; left zero);
+    `spare` buffers, if given, save looking the same documents up again.
 
     Documents are positions in `scores`; only [lo, hi) may hold matches.
 
     MaxScore with the essential terms chosen by cost: the terms without a dense
     column are read whole, in order of increasing document frequency. After each,
     the candidates (documents holding a term read so far) are scored exactly (all
-    of them, or those with the best partial scores) by looking them up in the
-    other terms; their k-th best score ``theta`` is a lower bound of the final k-th
-    best. A document holding none of the terms read scores at most the sum of the
+    of them, or those with the best partial scores): read from the sum of every
+    term added once in a spare buffer, or looked up in the other terms without one;
+    their k-th best score ``theta`` is a lower bound of the final k-th best. A document holding none of the terms read scores at most the sum of the
     upper bounds of the others; once that sum is below ``theta`` only candidates
     can make the top k, and the other terms are looked up for those candidates
     that can still reach ``theta``. If that never happens, the dense columns are
     added whole (a vector add each) and the top k taken over the range.
     """
-    touched: list[np.ndarray] = []  # ids written in `scores`, to zero them again
-    width = scores.shape[0]
+    work = _Work(scores, spare)
     try:
         if negative:
             # A negative idf (only when the average idf is negative, in tiny or
             # degenerate corpora) breaks the bounds pruning relies on: add everything.
             for term in terms:
                 term.add_all(scores)
-                touched.append(term.ids)
-            every = _union(touched, width)
+                work.touched.append(term.ids)
+            every = _union(work.touched, scores.shape[0])
             return best(every, scores[every], k)
         if len(terms) == 1:
             term = terms[0]
             return best(term.ids, term.contributions(), k)
-        return _max_score(terms, k, scores, touched, lo, hi)
+        return _max_score(terms, k, work, lo, hi)
     finally:
-        total_touched = sum(ids.shape[0] for ids in touched)
-        if total_touched * 4 > width:
-            scores.fill(0.0)
-        else:
-            for ids in touched:
-                scores[ids] = 0.0
+        work.clear()
 
 
-def _max_score(
-    terms: list[Term], k: int, scores: np.ndarray, touched: list[np.ndarray], lo: int, hi: int
-) -> list[Hit]:
-    """`search` for two terms or more, none with a negative idf; `touched` collects the
-    ids written in `scores`."""
+def _max_score(terms: list[Term], k: int, work: _Work, lo: int, hi: int) -> list[Hit]:
+    """`search` for two terms or more, none with a negative idf."""
+    scores, touched = work.scores, work.touched
     width = scores.shape[0]
     sparse = sorted((t for t in terms if t.column is None), key=lambda t: (t.df, -t.bound))
+    work.sparse = sparse
     dense = [t for t in terms if t.column is not None]
     m = len(sparse)
     rest = [0.0] * (m + 1)  # rest[i]: sum of the bounds of sparse[i:] and all dense
@@ -168,7 +234,7 @@ def _max_score(
         if candidates.shape[0] < k:
             continue
         others = sparse[read:] + dense
-        threshold = max(threshold, _exact_kth(candidates, scores, others, k))
+        threshold = max(threshold, _exact_kth(candidates, work, others, k))
         if threshold > rest[read] * (1 + _SLACK):
             stopped = True
             break
@@ -179,7 +245,7 @@ def _max_score(
         return _add_dense_whole(dense, k, scores, bool(touched), lo, hi)
     assert candidates is not None  # stopping early needs candidates
     remaining = sorted(sparse[read:] + dense, key=lambda t: -t.bound)
-    return _finish(candidates, remaining, k, scores, touched, rest[read], threshold)
+    return _finish(candidates, remaining, k, work, rest[read], threshold)
 
 
 def _add_dense_whole(
@@ -203,19 +269,19 @@ def _finish(
     candidates: np.ndarray,
     remaining: list[Term],
     k: int,
-    scores: np.ndarray,
-    touched: list[np.ndarray],
+    work: _Work,
     bound_left: float,
     threshold: float,
 ) -> list[Hit]:
     """Only candidates can make the top k: finish their scores with the `remaining`
     terms, dropping on the way those that cannot reach the threshold even with every
     term left."""
+    scores = work.scores
     floor = threshold * (1 - _SLACK)
     candidates = candidates[scores[candidates] + bound_left >= floor]
     for term in remaining:
-        if term.add_to(scores, candidates):
-            touched.append(term.ids)
+        if term.add_to(scores, candidates, work.spread):
+            work.touched.append(term.ids)
         bound_left -= term.bound
         partial = scores[candidates]
         if candidates.shape[0] > k and candidates.shape[0] <= _EXACT_ALL:
@@ -225,19 +291,27 @@ def _finish(
     return best(candidates, scores[candidates], k)
 
 
-def _exact_kth(candidates: np.ndarray, scores: np.ndarray, others: list[Term], k: int) -> float:
+def _exact_kth(candidates: np.ndarray, work: _Work, others: list[Term], k: int) -> float:
     """A lower bound of the final k-th best score: the k-th best exact score among
-    the candidates (or those with the best partial scores; `scores` holds partial
+    the candidates (or those with the best partial scores; `work.scores` holds partial
     scores, `others` are the terms not yet in them)."""
-    partial = scores[candidates]
+    partial = work.scores[candidates]
     n = partial.shape[0]
     if n > _EXACT_ALL:
         chosen = top_positions(partial, max(_THRESHOLD_SAMPLE, 4 * k))
         docs, exact = candidates[chosen], partial[chosen]
     else:
         docs, exact = candidates, partial
+    if work.spare is None:
+        for term in others:
+            exact = exact + term.of(docs)
+        return kth_largest(exact, k)
+    # Read where every term without a column was added once (`_Work.whole`), the
+    # columns looked up: not each candidate looked up in each term left at every step.
+    exact = work.whole()[docs]
     for term in others:
-        exact = exact + term.of(docs)
+        if term.column is not None:
+            exact = exact + term.of(docs)
     return kth_largest(exact, k)
 
 
@@ -251,11 +325,16 @@ def _union(lists: list[np.ndarray], width: int) -> np.ndarray:
         for ids in lists:
             mark[ids] = True
         return np.flatnonzero(mark).astype(np.int32)
-    merged = np.concatenate(lists)
-    merged.sort()
-    if merged.shape[0] < 2:
-        return merged
-    first = np.empty(merged.shape[0], dtype=bool)
+    return distinct(np.concatenate(lists))
+
+
+def distinct(ids: np.ndarray) -> np.ndarray:
+    """The distinct `ids`, ascending: by sorting, which for a few thousand ids is many
+    times quicker than `np.unique` (numpy 2 gathers them in a hash table first)."""
+    ids = np.sort(ids)
+    if ids.shape[0] < 2:
+        return ids
+    first = np.empty(ids.shape[0], dtype=bool)
     first[0] = True
-    np.not_equal(merged[1:], merged[:-1], out=first[1:])
-    return merged[first]
+    np.not_equal(ids[1:], ids[:-1], out=first[1:])
+    return ids[first]
