@@ -47,7 +47,7 @@ import numpy as np
 
 from bot.index._bm25 import BM25Index
 from bot.index._maxscore import CodedColumn, Term
-from bot.index._scoring import term_contributions, unit_table
+from bot.index._scoring import contributions, term_contributions, unit_table
 from bot.index._selection import Hit, best
 
 #: Removed shared documents the pruned top k asks for beyond k (it drops them after);
@@ -381,15 +381,12 @@ class UnionIndex:
     ) -> list[tuple[np.ndarray, np.ndarray]]:
         """(positions from `start`, union contributions) of `term` in each index."""
         parts = []
-        if start < self.n_shared:
-            ids, tf = self.shared.frequencies(term)
+        if start < self.n_shared and self.avgdl:
+            _, ids, codes = self.shared.coded_postings(term)
             lo, hi = np.searchsorted(ids, (start, min(end, self.n_shared)))
             if hi > lo:
-                ids = ids[lo:hi]
-                values = term_contributions(
-                    np.float64(idf), tf[lo:hi], self._shared_len[ids], self.k1, self.b, self.avgdl
-                )
-                parts.append((ids.astype(np.int64) - start, values))
+                values = contributions(idf, codes[lo:hi], self._unit)
+                parts.append((ids[lo:hi].astype(np.int64) - start, values))
         held = self.small.postings.get(term)
         if held is not None and end > self.n_shared:
             ids = held[0] + self.n_shared
