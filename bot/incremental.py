@@ -312,8 +312,8 @@ def _merge_child() -> None:
 
 def _yield_to_questions() -> None:
     """Run this process only on CPU time nothing else wants (Linux's SCHED_IDLE, which
-    needs no privilege), else at nice 10: the bot's questions come first, and at nice
-    10 the build still took a tenth of a shared core from them."""
+    needs no privilege), else at nice 10: the bot's questions come first (at nice 10
+    alone, a build sharing a core with a question still takes about a tenth of it)."""
     os.nice(10)
     try:
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
