@@ -135,6 +135,8 @@ def timed(engine, questions: list[str]) -> list[float]:
 
 
 def stats(times: list[float]) -> dict:
+    if not times:
+        return {"p50": 0.0, "p99": 0.0, "n": 0}
     return {"p50": percentile(times, 50), "p99": percentile(times, 99), "n": len(times)}
 
 
@@ -207,7 +209,7 @@ async def serve(root: Path, questions: list[str]) -> dict:
         "index": type(live.engine.index).__name__,
         "during": stats([ms for _, ms in during]),
         "building": stats([ms for at, ms in during if at < child_end]),
-        "loading": stats([ms for at, ms in during if at >= child_end] or [0.0]),
+        "loading": stats([ms for at, ms in during if at >= child_end]),
     }
     out["merged"] = stats(timed(live.engine, questions))
 
