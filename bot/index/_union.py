@@ -321,10 +321,10 @@ class UnionIndex:
             tid, ids, codes = self.shared.coded_postings(term)
             if idf is None or idf == 0 or not ids.shape[0]:
                 continue  # in no shared document, or adds exactly 0 to each
-            negative |= idf < 0
+            negative |= idf < 0  # the search then adds every term whole, bounds unused
             dense = self.shared.dense_codes(tid)
             column = None if dense is None else CodedColumn(dense, idf, self._unit)
-            bound = self._bound(term, tid, idf, codes) * count
+            bound = self._bound(term, tid, idf, codes) * count if idf > 0 else 0.0
             terms.append(Term(ids, codes, idf, count, bound, self._unit, column))
         found = self.shared.search(terms, k + removed, negative) if terms else []
         docs = np.array(sorted(doc for doc, _ in found), dtype=np.int64)
