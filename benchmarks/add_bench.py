@@ -16,10 +16,17 @@ every add cost before). Then, in one child process running the bot's `LiveEngine
   p50/p99 during the merge, its duration and the child's peak RSS;
 * removing the article again (`corpus_edit.remove_article` + reload).
 
+The answers asked during the merge are also reported in two parts: while the child
+builds, and while the bot loads the merged index (from the child's end to the swap).
+
 tantivy (add_document + commit + reload of a searcher over the same passages) is timed
 beside it when the `tantivy` package imports.
 
-    python benchmarks/add_bench.py --sizes 100k,1M
+With `--distinct`, every copy of a paragraph but the first loses a tenth of its words
+(drawn at random, the same draw for every run): a library of copies holds each passage
+hundreds of times with the same score for every question, which no real library does.
+
+    python benchmarks/add_bench.py --sizes 100k,1M [--distinct]
 """
 
 from __future__ import annotations
@@ -27,7 +34,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
+import random
 import resource
 import subprocess
 import sys
@@ -40,7 +49,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from batch_bench import make_corpus  # noqa: E402
+from batch_bench import EVAL, make_corpus  # noqa: E402
 from bm25_bench import percentile  # noqa: E402
 from import_bench import index as timed_index  # noqa: E402
 from startup_bench import parse_size  # noqa: E402
@@ -54,6 +63,40 @@ ARTICLE = "# Okapi-zebras\n\n" + "\n\n".join(
     f"legs, and this paragraph, number {n} of ten, says where they grow and why."
     for n in range(1, 11)
 )
+
+
+def make_distinct_corpus(folder: Path, passages: int) -> list[str]:
+    """`make_corpus`, but each copy after the first drops a tenth of each paragraph's words."""
+    data = json.loads(EVAL.read_text())["data"]
+    paragraphs_per_copy = sum(len(a["paragraphs"]) for a in data)
+    copies = max(1, round(passages / paragraphs_per_copy))
+    folder.mkdir(parents=True, exist_ok=True)
+    draw = random.Random(11)
+    for copy in range(copies):
+        with open(folder / f"copy-{copy:04d}.jsonl", "w") as out:
+            for number, article in enumerate(data):
+                paragraphs = []
+                for paragraph in article["paragraphs"]:
+                    words = paragraph["context"].split()
+                    if copy:
+                        words = [w for w in words if draw.random() >= 0.1] or words
+                    paragraphs.append(f"{' '.join(words)} (copy {copy})")
+                title = f"{article['title'].replace('_', ' ')} ({copy})"
+                text = "\n\n".join(paragraphs)
+                out.write(json.dumps({"id": number, "title": title, "text": text}) + "\n")
+    return [qa["question"] for a in data for p in a["paragraphs"] for qa in p["qas"]]
+
+
+class MergeEnd(logging.Handler):
+    """Notes when the live engine logs that the merge's child has ended."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.at: float | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("merged the changes"):
+            self.at = time.perf_counter()
 
 
 def rss_mb() -> float:
@@ -92,6 +135,8 @@ def timed(engine, questions: list[str]) -> list[float]:
 
 
 def stats(times: list[float]) -> dict:
+    if not times:
+        return {"p50": 0.0, "p99": 0.0, "n": 0}
     return {"p50": percentile(times, 50), "p99": percentile(times, 99), "n": len(times)}
 
 
@@ -136,7 +181,10 @@ async def serve(root: Path, questions: list[str]) -> dict:
     grown = live.engine
     out["grown"] = stats(timed(grown, questions))
 
-    during: list[float] = []
+    during: list[tuple[float, float]] = []  # (asked at, ms)
+    ended = MergeEnd()
+    logging.getLogger("bot.live").addHandler(ended)
+    logging.getLogger("bot.live").setLevel(logging.INFO)
     started = time.perf_counter()
     merge_done = asyncio.ensure_future(live.merging())
 
@@ -148,15 +196,20 @@ async def serve(root: Path, questions: list[str]) -> dict:
                     return
                 t = time.perf_counter()
                 live.engine.answer(question)
-                during.append((time.perf_counter() - t) * 1000)
+                during.append((t, (time.perf_counter() - t) * 1000))
                 time.sleep(max(0.0, 1 / PACE - (time.perf_counter() - t)))
 
     await asyncio.gather(asyncio.to_thread(ask_until_merged), merge_done)
+    swapped = time.perf_counter()
+    child_end = ended.at if ended.at is not None else swapped
     out["merge"] = {
-        "seconds": time.perf_counter() - started,
+        "seconds": swapped - started,
+        "load_s": swapped - child_end,
         "child_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "index": type(live.engine.index).__name__,
-        "during": stats(during),
+        "during": stats([ms for _, ms in during]),
+        "building": stats([ms for at, ms in during if at < child_end]),
+        "loading": stats([ms for at, ms in during if at >= child_end]),
     }
     out["merged"] = stats(timed(live.engine, questions))
 
@@ -225,10 +278,11 @@ def tantivy_add(root: Path) -> dict | None:
     return {"build_s": build, "add_s": time.perf_counter() - started}
 
 
-def run_size(size: int) -> dict:
+def run_size(size: int, distinct: bool) -> dict:
     with tempfile.TemporaryDirectory(prefix="citebot-add-") as scratch:
         root = Path(scratch)
-        questions = make_corpus(root / "corpus", size)[:300]
+        make = make_distinct_corpus if distinct else make_corpus
+        questions = make(root / "corpus", size)[:300]
         build, summary = timed_index(root)
         tantivy = tantivy_add(root)  # on the library as built, before the add
         job = json.dumps({"root": str(root), "questions": questions})
@@ -254,6 +308,10 @@ def child_main() -> None:
     print(json.dumps(asyncio.run(serve(Path(job["root"]), job["questions"]))))
 
 
+def cell(s: dict) -> str:
+    return f"{s['p50']:.1f} / {s['p99']:.1f} ms"
+
+
 def report(rows: list[dict]) -> None:
     print(
         "| corpus | full rebuild (before) | add → answerable | ratio | extra peak RSS "
@@ -276,15 +334,20 @@ def report(rows: list[dict]) -> None:
     )
     print("|---|---:|---:|---:|---:|---:|")
     for r in rows:
-
-        def cell(s: dict) -> str:
-            return f"{s['p50']:.1f} / {s['p99']:.1f} ms"
-
         m = r["merge"]
         print(
             f"| {r['corpus']} | {cell(r['before'])} | {cell(r['grown'])} "
             f"| {cell(m['during'])} ({m['during']['n']} asked) | {cell(r['merged'])} "
             f"| {m['seconds']:.1f} s, {m['child_peak_mb']:.0f} MB |"
+        )
+    print()
+    print("| corpus | during the merge: while the child builds | while the bot loads the result |")
+    print("|---|---:|---:|")
+    for r in rows:
+        m = r["merge"]
+        print(
+            f"| {r['corpus']} | {cell(m['building'])} ({m['building']['n']} asked) "
+            f"| {cell(m['loading'])} ({m['loading']['n']} asked in {m['load_s']:.1f} s) |"
         )
 
 
@@ -296,10 +359,15 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sizes", default="100k", help="passages, comma-separated: 100k,1M")
+    parser.add_argument(
+        "--distinct",
+        action="store_true",
+        help="copies of a paragraph differ (a tenth of words dropped)",
+    )
     args = parser.parse_args()
     rows = []
     for size in [parse_size(s) for s in args.sizes.split(",")]:
-        rows.append(run_size(size))
+        rows.append(run_size(size, args.distinct))
         print(json.dumps(rows[-1]), file=sys.stderr)
     report(rows)
 

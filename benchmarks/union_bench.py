@@ -1,102 +1,148 @@
-"""What searching a server's library beside the shared index costs, and how exact it is.
+"""Answers on a grown library (searched beside its index) against the same library's
+base, interleaved question by question so both see the same load.
 
-    python benchmarks/union_bench.py --sizes 10k,100k --server 200 --queries 200 [--seed 0]
+The eval set's articles are replicated to about `--passages` passages (as
+`batch_bench.py` does; with `--distinct` every copy of a paragraph after the first
+loses a tenth of its words, as in `add_bench.py`) and `citebot index` builds them,
+or `--root` names a folder whose `corpus/` is built already. Two engines are opened:
+the base, and the same library with `add_bench`'s 10-paragraph article added
+(`bot.incremental`: searched beside the index, a `UnionIndex`). Each question is then
+asked of both in turn, 300 questions, `--rounds` times:
 
-Synthetic passages as in bm25_bench.py (Zipf(1.1) over 50,000 words, 60-120 tokens;
-queries of 3-8 tokens, top 30 as the engine asks). For each size: the shared
-`BM25Index` alone (MaxScore), then `UnionIndex` over it plus a server library of
-`--server` passages (dense scoring over the union): time to join, p50/p95 of a query
-(warm, single thread), and the largest relative difference of its scores from
-rank-bm25's BM25Okapi over the union (measured at the smallest size only: rank-bm25
-takes seconds a query beyond it).
+* answers through `Engine.answer` (what the bot does), base and grown;
+* the index's top k of the question's search (what `Engine.answer` asks for): the
+  base's pruned search, the union's pruned search (MaxScore on the union's
+  statistics), and the union scoring every posting of the query's terms (its path
+  when it cannot prune; asked for with a range of the whole library).
+
+    python benchmarks/union_bench.py --passages 1M [--distinct] [--root DIR]
 """
 
 from __future__ import annotations
 
 import argparse
-import random
+import json
+import os
+import sys
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable
+from pathlib import Path
 
-import numpy as np
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
-from bot.index import BM25Index, SmallIndex, UnionIndex
-
-VOCABULARY = 50_000
-TOP = 30
-
-
-def passages(rng: np.random.Generator, n: int) -> list[list[str]]:
-    """`n` passages of Zipf-distributed words."""
-    weights = 1 / np.arange(1, VOCABULARY + 1) ** 1.1
-    weights /= weights.sum()
-    lengths = rng.integers(60, 121, size=n)
-    words = rng.choice(VOCABULARY, size=int(lengths.sum()), p=weights)
-    docs, at = [], 0
-    for length in lengths.tolist():
-        docs.append([f"w{w}" for w in words[at : at + length].tolist()])
-        at += length
-    return docs
+from add_bench import ARTICLE, make_distinct_corpus  # noqa: E402
+from batch_bench import EVAL, make_corpus  # noqa: E402
+from bm25_bench import percentile  # noqa: E402
+from import_bench import index as timed_index  # noqa: E402
+from startup_bench import parse_size  # noqa: E402
 
 
-def percentiles(times: Sequence[float]) -> tuple[float, float]:
-    ms = np.array(times) * 1000
-    return float(np.percentile(ms, 50)), float(np.percentile(ms, 95))
+def engines(root: Path):
+    """The library's engine as built, and with the article added beside its index."""
+    os.chdir(root)
+    from bot.answer import Engine
+    from bot.settings import Settings
+
+    settings = Settings.from_env()
+    base = Engine.open(settings)
+    added = root / "corpus" / "okapi-zebras.md"
+    added.write_text(ARTICLE)
+    try:
+        grown = Engine.open(settings)
+    finally:
+        added.unlink()
+    return base, grown
+
+
+def searches(engine, questions: list[str]) -> list[tuple[list[str], int]]:
+    """The (terms, k) of each top k the engine asks its index for while answering."""
+    index, asked = engine.index, []
+    real = index.top_k
+
+    def spy(query, k, *, doc_range=None):
+        if doc_range is None:
+            asked.append((list(query), k))
+        return real(query, k, doc_range=doc_range)
+
+    index.top_k = spy
+    try:
+        for question in questions:
+            engine.answer(question)
+    finally:
+        del index.top_k
+    return asked
+
+
+def interleaved(calls: dict[str, Callable[[int], object]], n: int, rounds: int) -> dict:
+    """p50/p99 in ms of each call over items 0..n-1, the calls taking turns per item."""
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(rounds):
+        for item in range(n):
+            for name, call in calls.items():
+                started = time.perf_counter()
+                call(item)
+                times[name].append((time.perf_counter() - started) * 1000)
+    return {
+        name: {"p50": percentile(t, 50), "p99": percentile(t, 99), "n": len(t)}
+        for name, t in times.items()
+    }
+
+
+def run(root: Path, questions: list[str], rounds: int) -> dict:
+    base, grown = engines(root)
+    asked = searches(grown, questions)
+    everything = (0, grown.index.n_docs)
+    answers = interleaved(
+        {
+            "base": lambda i: base.answer(questions[i]),
+            "grown": lambda i: grown.answer(questions[i]),
+        },
+        len(questions),
+        rounds,
+    )
+    top_k = interleaved(
+        {
+            "base": lambda i: base.index.top_k(*asked[i]),
+            "union pruned": lambda i: grown.index.top_k(*asked[i]),
+            "union every posting": lambda i: grown.index.top_k(*asked[i], doc_range=everything),
+        },
+        len(asked),
+        rounds,
+    )
+    return {"passages": base.passage_count, "answers": answers, "top_k": top_k}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="10k,100k")
-    parser.add_argument("--server", type=int, default=200)
-    parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
-    rng = np.random.default_rng(args.seed)
-    sizes = [
-        int(s.lower().replace("k", "000").replace("m", "000000")) for s in args.sizes.split(",")
-    ]
-    print(
-        "| shared passages | join s | shared alone p50 / p95 ms | shared + server p50 / p95 ms | max rel. diff vs BM25Okapi(union) |"
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    print("|---:|---:|---:|---:|---:|")
-    for number, size in enumerate(sizes):
-        shared_docs = passages(rng, size)
-        server_docs = passages(rng, args.server)
-        shared = BM25Index.build(shared_docs)
-        queries = [
-            [f"w{w}" for w in rng.zipf(1.1, size=random.Random(i).randint(3, 8)) % VOCABULARY]
-            for i in range(args.queries)
-        ]
-        started = time.perf_counter()
-        union = UnionIndex(shared, SmallIndex(server_docs))
-        union.average_idf()
-        join = time.perf_counter() - started
-        timings = {}
-        for name, index in (("shared", shared), ("union", union)):
-            for query in queries:
-                index.top_k(query, TOP)
-            spent = []
-            for query in queries:
-                t = time.perf_counter()
-                index.top_k(query, TOP)
-                spent.append(time.perf_counter() - t)
-            timings[name] = percentiles(spent)
-        exact = "–"
-        if number == 0:
-            from rank_bm25 import BM25Okapi
-
-            reference = BM25Okapi(shared_docs + server_docs)
-            worst = 0.0
-            for query in queries[:50]:
-                theirs = np.asarray(reference.get_scores(query))
-                ours = union.get_scores(query)
-                scale = np.maximum(np.abs(theirs), 1e-300)
-                worst = max(worst, float(np.max(np.abs(ours - theirs) / scale)))
-            exact = f"{worst:.1e} (50 queries)"
-        print(
-            f"| {size:,} | {join:.2f} | {timings['shared'][0]:.2f} / {timings['shared'][1]:.2f} "
-            f"| {timings['union'][0]:.2f} / {timings['union'][1]:.2f} | {exact} |"
-        )
+    parser.add_argument("--passages", default="100k", help="about this many passages: 100k, 1M")
+    parser.add_argument("--distinct", action="store_true", help="copies of a paragraph differ")
+    parser.add_argument("--root", type=Path, help="a folder whose corpus/ is built already")
+    parser.add_argument("--rounds", type=int, default=2, help="times each question is asked")
+    args = parser.parse_args()
+    make = make_distinct_corpus if args.distinct else make_corpus
+    if args.root is not None:
+        root = args.root.resolve()
+        data = json.loads(EVAL.read_text())["data"]
+        questions = [qa["question"] for a in data for p in a["paragraphs"] for qa in p["qas"]]
+        result = run(root, questions[:300], args.rounds)
+    else:
+        with tempfile.TemporaryDirectory(prefix="citebot-union-") as scratch:
+            root = Path(scratch)
+            questions = make(root / "corpus", parse_size(args.passages))[:300]
+            timed_index(root)
+            result = run(root, questions, args.rounds)
+    print(json.dumps(result), file=sys.stderr)
+    print(f"{result['passages']:,} passages{' (distinct copies)' if args.distinct else ''}")
+    print("| what | p50 | p99 | n |")
+    print("|---|---:|---:|---:|")
+    for part in ("answers", "top_k"):
+        for name, s in result[part].items():
+            print(f"| {part}: {name} | {s['p50']:.2f} ms | {s['p99']:.2f} ms | {s['n']} |")
 
 
 if __name__ == "__main__":

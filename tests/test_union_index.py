@@ -188,7 +188,7 @@ def test_the_top_k_found_from_the_shared_index_own_top_k_is_the_exact_one(seed: 
         scores = reference.get_scores(query)
         order = sorted(range(len(scores)), key=lambda d: (-scores[d], d))
         expected = [d for d in order if scores[d] > 0][:10]
-        found = union._top_k_bounded(query, 10)
+        found = union._top_k_pruned(query, 10)
         bounded += found is not None
         for hits in (union.top_k(query, 10), found or union.top_k(query, 10)):
             assert [doc for doc, _ in hits] == expected
@@ -196,3 +196,52 @@ def test_the_top_k_found_from_the_shared_index_own_top_k_is_the_exact_one(seed: 
                 [scores[d] for d in expected], rel=RELATIVE
             )
     assert bounded > 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_hundreds_of_identical_passages_are_ranked_exactly_by_the_pruned_search(seed: int):
+    # A library holding each passage many times (copies of the same articles): the top k
+    # is all ties, ordered by position, and the pruned search still answers alone.
+    rng = random.Random(900 + seed)
+    words = [f"w{i}" for i in range(120)]
+    originals = _collection(rng, 40, words)
+    shared = [list(doc) for _ in range(60) for doc in originals]
+    small = _collection(rng, 6, words + ["new"])
+    union = _removing(shared, small, sorted(rng.sample(range(len(shared)), 25)))
+    kept = [doc for number, doc in enumerate(shared) if number not in set(union.removed.ids)]
+    reference = BM25Okapi(kept + small)
+    for _ in range(15):
+        query = rng.choices(words[20:] + ["new"], k=rng.randint(1, 5))
+        scores = reference.get_scores(query)
+        expected = sorted(
+            (d for d in range(len(scores)) if scores[d] > 0), key=lambda d: (-scores[d], d)
+        )
+        found = union._top_k_pruned(query, 30)
+        assert found is not None
+        assert [doc for doc, _ in found] == expected[:30]
+        assert [s for _, s in found] == pytest.approx(
+            [scores[d] for d in expected[:30]], rel=RELATIVE
+        )
+
+
+@pytest.mark.parametrize(("long_server", "b"), [(True, 0.75), (True, 1.0), (False, 0.75)])
+def test_a_term_bound_is_at_least_its_every_union_contribution(long_server: bool, b: float):
+    # The pruning is exact only if no shared document's union contribution exceeds its
+    # term's bound: long server documents raise the average length (and every factor),
+    # "half" has idf 0 in the shared index and "most" a negative one there.
+    rng = random.Random(11)
+    words = [f"w{i}" for i in range(50)]
+    shared = [[*doc, "most"] for doc in _collection(rng, 200, words)]
+    shared = [[*doc, "half"] if n % 2 else doc for n, doc in enumerate(shared)]
+    shared[0] = shared[0] * 3
+    length = 400 if long_server else 2
+    small = [rng.choices(words, k=length) for _ in range(30)]
+    union = _union(shared, small, b=b)
+    assert union.shared.idf("half") == 0.0
+    for term in [*words, "half", "most"]:
+        idf = union.idf(term)
+        tid, ids, codes = union.shared.coded_postings(term)
+        if idf is None or idf <= 0:
+            continue
+        contributions = union.get_scores([term])[: len(shared)]
+        assert union._bound(term, tid, idf, codes) >= contributions.max()

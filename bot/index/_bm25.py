@@ -197,6 +197,20 @@ class BM25Index:
         lo, hi = int(self._offsets[tid]), int(self._offsets[tid + 1])
         return tid, self._doc_ids[lo:hi], self._codes[lo:hi]
 
+    def coded_postings(self, term: str) -> tuple[int, np.ndarray, np.ndarray]:
+        """The term's id (-1 if unknown), documents (ascending) and pair codes (`pair_tf`
+        and `pair_len` by code - 1): what scoring it with other statistics needs."""
+        return self._postings(term)
+
+    def unit_factors(self) -> np.ndarray:
+        """The factor of each pair code (0: absent): a contribution is idf * factor[code]."""
+        return self._unit
+
+    def dense_codes(self, tid: int) -> np.ndarray | None:
+        """The pair code of term `tid` in every document (0: absent) for a frequent term, else None."""
+        row = self._dense_row.get(tid)
+        return None if row is None else self._dense[row]
+
     def frequencies(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         """The documents holding `term` (ascending, a read-only view) and how often it
         occurs in each (unsigned integers, 1 or more)."""
@@ -256,10 +270,20 @@ class BM25Index:
             buffer = np.zeros(width, dtype=np.float64)
             hits = search(terms, k, buffer, negative, 0, width)
             return [Hit(doc + start, score) for doc, score in hits]
+        return self.search(terms, k, negative, start, end)
+
+    def search(
+        self, terms: list[Term], k: int, negative: bool, start: int = 0, end: int | None = None
+    ) -> list[Hit]:
+        """The top k of `terms` over this index's documents start <= i < end, in this
+        thread's score buffer: `top_k`'s search, also for terms weighted with other
+        statistics (a union's idf and length norms)."""
         buffer = self._buffer()
         spare = Spare(self._buffer("spread"), self._buffer("whole"))
         try:
-            return search(terms, k, buffer, negative, start, end, spare)
+            return search(
+                terms, k, buffer, negative, start, self.n_docs if end is None else end, spare
+            )
         except BaseException:
             # Possibly dirty: the next query allocates afresh.
             self._local.buffer = self._local.spread = self._local.whole = None

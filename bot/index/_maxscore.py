@@ -35,10 +35,27 @@ _THRESHOLD_SAMPLE = 1024
 _SPREAD = 3
 
 
+class CodedColumn:
+    """A frequent term's contributions to every document, worked out from its dense
+    column of pair codes where read: for statistics other than the index's own (a
+    union's), whose contributions the index does not keep worked out."""
+
+    __slots__ = ("codes", "idf", "unit")
+
+    def __init__(self, codes: np.ndarray, idf: float, unit: np.ndarray) -> None:
+        self.codes = codes
+        self.idf = idf
+        self.unit = unit
+
+    def __getitem__(self, where: np.ndarray | slice) -> np.ndarray:
+        return contributions(self.idf, self.codes[where], self.unit)
+
+
 class Term:
     """One query term: postings (possibly restricted to a range) with the pair code of
     each (`_scoring`), its idf, upper bound and, for a frequent term, its dense column
-    of contributions (same coordinates); `unit` is the factor of each pair code."""
+    of contributions (same coordinates; worked out or `CodedColumn`); `unit` is the
+    factor of each pair code."""
 
     __slots__ = ("ids", "codes", "idf", "count", "bound", "df", "unit", "column", "_weights")
 
@@ -50,7 +67,7 @@ class Term:
         count: int,
         bound: float,
         unit: np.ndarray,
-        column: np.ndarray | None = None,
+        column: np.ndarray | CodedColumn | None = None,
     ) -> None:
         self.ids = ids
         self.codes = codes

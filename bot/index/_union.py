@@ -24,8 +24,14 @@ terms) are taken out of the statistics, and they are never returned. Ids are the
 those of the library without them (the shared index's remaining documents in order,
 then the small index's), so a caller never sees a hole.
 
-The work of a query is linear in the postings of its terms (no MaxScore pruning): a
-server library is searched beside the shared one, the shared index alone is used
+The top k prunes as the shared index's own search does (MaxScore), on the union's
+statistics: the shared postings' (tf, dl) pair codes are read with the union's idf and
+a table of the pairs' factors under the union's average length, so its bounds and its
+k-th best are the union's, exact whatever the ties (hundreds of identical passages in
+a library of copies). The small index's few documents are scored whole beside it. A
+search restricted to a range, `get_scores`, and a top k past more than
+`_ASK_PAST_REMOVED` removed documents are linear in the postings of the query's terms.
+A server library is searched beside the shared one, the shared index alone is used
 where a server has no articles of its own.
 """
 
@@ -40,8 +46,16 @@ from typing import Protocol
 import numpy as np
 
 from bot.index._bm25 import BM25Index
-from bot.index._scoring import term_contributions
+from bot.index._maxscore import CodedColumn, Term
+from bot.index._scoring import contributions, term_contributions, unit_table
 from bot.index._selection import Hit, best
+
+#: Removed shared documents the pruned top k asks for beyond k (it drops them after);
+#: with more, every posting of the query's terms is scored.
+_ASK_PAST_REMOVED = 2000
+#: Relative margin on a rescaled bound: the rescaling rounds (a few ulps), pruning
+#: must never drop a document that could tie.
+_BOUND_MARGIN = 1e-12
 
 #: The terms of shared documents by id, as the index analysed them: `Removed.of` counts the
 #: removed documents' terms again (the index is by term, so a document's terms are not in it).
@@ -171,6 +185,19 @@ class UnionIndex:
         self.vocabulary_size = shared.vocabulary_size + len(self._new_terms) - len(vanished)
         self._average_idf: float | None = None
         self._lock = threading.Lock()
+        arrays = shared.arrays()
+        self._max_weight = arrays["max_weight"]
+        #: Each (tf, dl) pair's factor under the union's average length, by pair code.
+        pair_tf, pair_len = arrays["pair_tf"], arrays["pair_len"]
+        if not self.avgdl:  # nothing left but empty documents: no factor is read
+            pair_tf, pair_len = pair_tf[:0], pair_len[:0]
+        self._unit = unit_table(pair_tf, pair_len, self.k1, self.b, self.avgdl)
+        own = shared.unit_factors()
+        #: The most any pair's factor grew from the shared index's (its length norms
+        #: shrink as the average length grows): bounds scale by it.
+        self._growth = 1.0
+        if self._unit.shape[0] > 1:
+            self._growth = max(1.0, float(np.max(self._unit[1:] / own[1:])))
 
     def joined(self, docs: Iterable[Sequence[str]]) -> UnionIndex:
         """This collection with `docs` after its own (a server's articles beside a shared
@@ -257,7 +284,7 @@ class UnionIndex:
         if k <= 0 or end <= start:
             return []
         if doc_range is None:
-            hits = self._top_k_bounded(query, k)
+            hits = self._top_k_pruned(query, k)
             if hits is not None:
                 return hits
         # Scored by their ids inside the union (removed documents among them), which
@@ -270,62 +297,56 @@ class UnionIndex:
             scores[dead[lo:hi] - first] = 0.0  # never returned (best keeps scores above 0)
         return [Hit(self._outside(doc + first), score) for doc, score in best(None, scores, k)]
 
-    def _top_k_bounded(self, query: Sequence[str], k: int) -> list[Hit] | None:
-        """The top k found from the shared index's own top k (pruned, fast), or None when
-        that cannot be shown exact.
+    def _top_k_pruned(self, query: Sequence[str], k: int) -> list[Hit] | None:
+        """The top k found with the shared index's pruned search (MaxScore) run on the
+        union's statistics, the small index's documents scored whole beside it; None
+        when too many shared documents were removed to ask past them.
 
-        A shared document's score in the union is at most `ratio` times its score in the
-        shared index: per term, the union's idf over the shared one, times the change of
-        the average length when it grew (a longer average shortens every document's
-        norm). So when the shared index's `wanted`-th best score times `ratio` is below
-        the k-th best union score among its `wanted` best and the small index's, no other
-        document can enter the top k. Only for terms of positive idf in both.
+        A shared posting's union contribution is the union's idf times the factor of
+        its (tf, dl) pair under the union's average length (`_unit`): the index's pair
+        codes are read as they are, so the pruning sees the union's exact scores and
+        its bounds (`_bound`) are the union's too. Removed documents are among the
+        shared ones searched, so their number is asked for beyond k and they are
+        dropped. Identical passages (ties) need nothing particular: the search's own
+        k-th best is exact.
         """
-        ratio = 0.0
-        for term in set(query):
-            shared_idf, idf = self.shared.idf(term), self.idf(term)
-            if shared_idf is None or idf is None:
-                continue  # held by no shared document, or by removed ones only
-            if shared_idf <= 0 or idf <= 0:
-                return None
-            ratio = max(ratio, idf / shared_idf)
-        ratio *= max(1.0, self.avgdl / self.shared.avgdl) if self.shared.avgdl else 1.0
-        for wanted in (max(4 * k, k + 50), max(32 * k, k + 400)):
-            found = self.shared.top_k(query, wanted + int(self.removed.ids.shape[0]))
-            docs = np.array(sorted(doc for doc, _ in found), dtype=np.int64)
-            if self._alive is not None and docs.shape[0]:
-                docs = docs[self._alive[docs]]
-            scores = self._scores_of(query, docs)
-            small = self._scores(query, self.n_shared, self.n_shared + self.small.n_docs)
-            ids = np.concatenate((docs, np.arange(small.shape[0], dtype=np.int64) + self.n_shared))
-            hits = best(ids, np.concatenate((scores, small)), k)
-            complete = len(found) < wanted + int(self.removed.ids.shape[0])
-            if complete or (len(hits) == k and found[-1][1] * ratio * (1 + 1e-9) < hits[-1][1]):
-                return [Hit(self._outside(doc), score) for doc, score in hits]
-        return None
+        removed = int(self.removed.ids.shape[0])
+        if removed > _ASK_PAST_REMOVED or not self.avgdl:
+            return None
+        counts = Counter(query)
+        terms: list[Term] = []
+        negative = False
+        for term, count in counts.items():
+            idf = self.idf(term)
+            tid, ids, codes = self.shared.coded_postings(term)
+            if idf is None or idf == 0 or not ids.shape[0]:
+                continue  # in no shared document, or adds exactly 0 to each
+            negative |= idf < 0  # the search then adds every term whole, bounds unused
+            dense = self.shared.dense_codes(tid)
+            column = None if dense is None else CodedColumn(dense, idf, self._unit)
+            bound = self._bound(term, tid, idf, codes) * count if idf > 0 else 0.0
+            terms.append(Term(ids, codes, idf, count, bound, self._unit, column))
+        found = self.shared.search(terms, k + removed, negative) if terms else []
+        docs = np.array(sorted(doc for doc, _ in found), dtype=np.int64)
+        if self._alive is not None and docs.shape[0]:
+            docs = docs[self._alive[docs]]
+        shared = dict(found)
+        scores = np.array([shared[doc] for doc in docs.tolist()], dtype=np.float64)
+        small = self._scores(query, self.n_shared, self.n_shared + self.small.n_docs)
+        ids = np.concatenate((docs, np.arange(small.shape[0], dtype=np.int64) + self.n_shared))
+        hits = best(ids, np.concatenate((scores, small)), k)
+        return [Hit(self._outside(doc), score) for doc, score in hits]
 
-    def _scores_of(self, query: Sequence[str], docs: np.ndarray) -> np.ndarray:
-        """Union scores of the shared documents `docs` (ascending), as `_scores` works them out."""
-        scores = np.zeros(docs.shape[0], dtype=np.float64)
-        parts: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
-        for term in query:
-            if term not in parts:
-                parts[term] = None
-                idf = self.idf(term)
-                ids, frequencies = self.shared.frequencies(term)
-                if idf is not None and ids.shape[0] and docs.shape[0]:
-                    at = np.minimum(np.searchsorted(ids, docs), ids.shape[0] - 1)
-                    held = ids[at] == docs
-                    doc = docs[held]
-                    tf = frequencies[at[held]]
-                    values = term_contributions(
-                        np.float64(idf), tf, self._shared_len[doc], self.k1, self.b, self.avgdl
-                    )
-                    parts[term] = (np.flatnonzero(held), values)
-            part = parts[term]
-            if part is not None:
-                scores[part[0]] += part[1]
-        return scores
+    def _bound(self, term: str, tid: int, idf: float, codes: np.ndarray) -> float:
+        """The largest union contribution of `term` (id `tid` in the shared index, union
+        `idf` > 0) to a shared document, or a little more: its largest shared one
+        rescaled (the idf's ratio, the factors' largest growth), else worked out."""
+        shared_idf = self.shared.idf(term)
+        if shared_idf is not None and shared_idf > 0:
+            scale = idf / shared_idf * self._growth * (1 + _BOUND_MARGIN)
+            return float(self._max_weight[tid]) * scale
+        # The shared weights' maximum says nothing here (idf 0 or negative there).
+        return idf * float(self._unit.take(codes).max())
 
     def _inside(self, number: int) -> int:
         """The id inside the union of the library's document `number`."""
@@ -360,15 +381,12 @@ class UnionIndex:
     ) -> list[tuple[np.ndarray, np.ndarray]]:
         """(positions from `start`, union contributions) of `term` in each index."""
         parts = []
-        if start < self.n_shared:
-            ids, tf = self.shared.frequencies(term)
+        if start < self.n_shared and self.avgdl:
+            _, ids, codes = self.shared.coded_postings(term)
             lo, hi = np.searchsorted(ids, (start, min(end, self.n_shared)))
             if hi > lo:
-                ids = ids[lo:hi]
-                values = term_contributions(
-                    np.float64(idf), tf[lo:hi], self._shared_len[ids], self.k1, self.b, self.avgdl
-                )
-                parts.append((ids.astype(np.int64) - start, values))
+                values = contributions(idf, codes[lo:hi], self._unit)
+                parts.append((ids[lo:hi].astype(np.int64) - start, values))
         held = self.small.postings.get(term)
         if held is not None and end > self.n_shared:
             ids = held[0] + self.n_shared
