@@ -15,9 +15,6 @@ from bot.client import CitebotBot, create_bot
 from bot.settings import Settings
 from discord_layer.helpers import unsent_problems
 
-#: Seconds of wall time simcord may wait for the bot to go quiet (see `env`).
-SETTLE_CEILING = 120.0
-
 
 @pytest.fixture(scope="session")
 def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -53,13 +50,7 @@ def simcord_bot(settings: Settings, engine: Engine) -> CitebotBot:
 
 @pytest.fixture
 async def env(simcord_env: simcord.Env) -> AsyncIterator[simcord.Env]:
-    """The simulated Discord; afterwards, every payload the bot sent is checked.
-
-    simcord waits at most `settle_timeout` of wall time for the bot's work to finish (5 s
-    by default). That is a ceiling, not a measurement: on a machine shared with other
-    jobs an import of several pages in worker threads can take longer, so the ceiling
-    is raised well above any real run rather than letting load decide the outcome."""
-    simcord_env.settle_timeout = SETTLE_CEILING
+    """The simulated Discord; afterwards, every payload the bot sent is checked."""
     yield simcord_env
     found = unsent_problems(simcord_env.http_requests)
     assert not found, "\n".join(found)
