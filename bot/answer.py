@@ -640,9 +640,10 @@ class Engine:
 
     def _word_pattern(self, word: str) -> str:
         """A name's word in any of its forms: the part it shares with its stem, then any
-        ending ("requests" for "request", "based" for "base")."""
+        ending ("requests" for "request", "based" for "base"). Lower-cased, not
+        case-folded: the pattern reads the text as written ("Straße", folded "strasse")."""
         terms = self.analyzer.terms(word)
-        stem = os.path.commonprefix([word.casefold(), terms[0]]) if terms else ""
+        stem = os.path.commonprefix([word.lower(), terms[0]]) if terms else ""
         return re.escape(stem) + r"\w*" if len(stem) >= 3 else re.escape(word)
 
     def _writes(self, pattern: re.Pattern[str], number: int) -> bool:
