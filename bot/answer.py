@@ -77,7 +77,7 @@ from bot.rerank import (
 from bot.settings import Settings
 from bot.snapshot import Files, Library, open_library
 from bot.synonyms import SYNONYMS_FILE, Synonyms
-from bot.text import Analyzer
+from bot.text import Analyzer, fold
 from bot.word_forms import relatives
 
 log = logging.getLogger(__name__)
@@ -640,18 +640,21 @@ class Engine:
 
     def _word_pattern(self, word: str) -> str:
         """A name's word in any of its forms: the part it shares with its stem, then any
-        ending ("requests" for "request", "based" for "base")."""
+        ending ("requests" for "request", "based" for "base"). Folded as terms are
+        ("Jose" for "José", "strasse" for "Straße"): `_writes` reads folded text."""
+        folded = fold(word)
         terms = self.analyzer.terms(word)
-        stem = os.path.commonprefix([word.casefold(), terms[0]]) if terms else ""
-        return re.escape(stem) + r"\w*" if len(stem) >= 3 else re.escape(word)
+        stem = os.path.commonprefix([folded, terms[0]]) if terms else ""
+        return re.escape(stem) + r"\w*" if len(stem) >= 3 else re.escape(folded)
 
     def _writes(self, pattern: re.Pattern[str], number: int) -> bool:
-        """Whether a passage, its article's title or its headings write `pattern`."""
+        """Whether a passage, its article's title or its headings write `pattern`
+        (folded, as `_word_pattern` is)."""
         passage = self.passages[number]
         article = self.articles[passage.article]
         path = article.section_of(passage.last_paragraph).path
         return any(
-            pattern.search(text)
+            pattern.search(fold(text))
             for text in (
                 article.text[passage.start : passage.end],
                 context_text(article),

@@ -149,6 +149,11 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+def fold(text: str) -> str:
+    """`normalize`d, Latin letters without their accents: text as terms compare it."""
+    return _fold_accents(normalize(text))
+
+
 # --- sentences -----------------------------------------------------------------------
 
 _ABBREVIATIONS = frozenset(

@@ -378,6 +378,26 @@ def test_whether_the_library_writes_a_name(
     assert deploy_library._name(name) == Name(name, words_in_library, written)
 
 
+def test_a_name_with_a_sharp_s_is_found_as_the_library_writes_it(tmp_path: Path) -> None:
+    # "Straße" is "strasse" once case-folded: the name must still match the page's own spelling.
+    page = "# Visiting\n\nThe museum is on the Kaiser Straße, near the station.\n"
+    library = library_of(tmp_path, {"visit.md": page})
+    assert library._name("Kaiser Straße") == Name("Kaiser Straße", True, True)
+
+
+@pytest.mark.parametrize(
+    ("page_name", "typed"),
+    [("José Mourinho", "Jose Mourinho"), ("Felix Mourinho", "Félix Mourinho")],
+)
+def test_a_name_typed_with_or_without_accents_is_found_as_the_library_writes_it(
+    tmp_path: Path, page_name: str, typed: str
+) -> None:
+    # The index folds accents, as people often type names without them: so does the name.
+    page = f"# Football\n\n{page_name} played for Porto before he managed its team.\n"
+    library = library_of(tmp_path, {"club.md": page})
+    assert library._name(typed) == Name(typed, True, True)
+
+
 @pytest.fixture(scope="module")
 def crewai_library(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     pages = DOCSETS / "crewai-guide" / "pages"
