@@ -8,6 +8,7 @@ thread-safe), so the Discord layer can run several at once in worker threads.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import dataclasses
 import functools
@@ -36,6 +37,7 @@ from bot.analysis import (
 from bot.chat import PROSE, QuestionReader, ReadQuestion, count_words, library_speller_name
 from bot.corpus import (
     CODE,
+    HEADING,
     ROW,
     SECTION_WEIGHT,
     Article,
@@ -48,7 +50,7 @@ from bot.corpus import (
 )
 from bot.corpus_edit import url_key
 from bot.errors import CorpusError, QuestionError
-from bot.excerpt import choose_excerpt
+from bot.excerpt import Excerpt, choose_excerpt, starting_at
 from bot.found import (
     Evidence,
     Name,
@@ -991,6 +993,7 @@ class Engine:
                 local=local,
                 among=among,
             )
+            excerpt = _below_named_headings(article, excerpt)
             if any(
                 a == first.article and excerpt.start < e and excerpt.end > s for a, s, e in shown
             ):
@@ -1165,6 +1168,29 @@ def _within(holding: np.ndarray, firsts: np.ndarray, ends: np.ndarray) -> np.nda
     return np.concatenate(
         [holding[:0], *(holding[a:b] for a, b in zip(lo, hi, strict=True) if b > a)]
     )
+
+
+def _below_named_headings(article: Article, excerpt: Excerpt) -> Excerpt:
+    """The excerpt without the headings it opens with that its citation names already
+    ("Query Parameters" under "… › Query Parameters"): the text under them, verbatim."""
+    paragraphs, text = article.paragraphs, article.text
+    number = bisect.bisect_left(paragraphs, excerpt.start, key=lambda p: p.start)
+    while number + 1 < len(paragraphs):
+        heading, after = paragraphs[number], paragraphs[number + 1]
+        path = article.sections[heading.section].path
+        if (
+            heading.start != excerpt.start
+            or heading.kind != HEADING
+            or after.start >= excerpt.end
+            or not path
+            or path[-1] != text[heading.start : heading.end]
+            # The citation is worked out from the text left: it must still name the heading.
+            or article.sections[after.section].path[: len(path)] != path
+        ):
+            break
+        excerpt = starting_at(excerpt, after.start)
+        number += 1
+    return excerpt
 
 
 def _merge_neighbours(

@@ -436,7 +436,10 @@ def _print_answer(answer: Any, console: Any) -> None:
             console.print("No article shares its words; `citebot articles` lists what they cover.")
         return
     for result in answer.results:
-        excerpt = Text(f"{result.rank}. ")
+        # An excerpt that opens with a list item, a code fence or a quote starts on its own
+        # line, as on the page: "2. - max_age" would read as a numbered item holding a bullet.
+        opening = "\n" if _BLOCK_START.match(result.excerpt) else " "
+        excerpt = Text(f"{result.rank}.{opening}")
         body = Text(result.excerpt)
         for start, end in outside_code(result.excerpt, result.highlights):
             body.stylize("bold", start, end)
@@ -444,6 +447,11 @@ def _print_answer(answer: Any, console: Any) -> None:
         console.print(excerpt, highlight=False)
         console.print(Text(f"   — {cite(result)}", style="dim"), highlight=False)
         console.print()
+
+
+#: How a line opens a block on the page: a list item's marker ("-", "*", "+", "3.", "b)",
+#: "iv."), a code fence or a quote.
+_BLOCK_START = re.compile(r"(?:[-*+]|\d{1,9}[.)]|[a-zA-Z][.)]|[ivxlcdmIVXLCDM]+[.)])[ \t]|```|>")
 
 
 def cite(result: Any) -> str:

@@ -93,6 +93,14 @@ def choose_excerpt(
     return _with_highlights(text, s, e, terms, analyzer, prefix="", suffix="")
 
 
+def starting_at(excerpt: Excerpt, offset: int) -> Excerpt:
+    """The excerpt from `offset` in the article on, for an excerpt that shows the article's
+    text from its own start (no "…" before it): what it shows past there stays verbatim."""
+    cut = offset - excerpt.start
+    highlights = tuple((max(a - cut, 0), b - cut) for a, b in excerpt.highlights if b > cut)
+    return Excerpt(excerpt.text[cut:], highlights, offset, excerpt.end)
+
+
 def excerpt_sentence(scored: Sequence[Sentence], query: Query) -> int:
     """Index of the sentence an excerpt grows from (the first one on ties).
 

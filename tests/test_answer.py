@@ -389,3 +389,34 @@ def test_a_short_page_about_the_question_beats_a_long_page_that_mentions_it(
     answer = engine.answer("when does the backup run?")
     assert answer.found
     assert answer.results[0].article_id == "storage"
+
+
+def test_an_excerpt_under_its_heading_leaves_the_heading_to_the_citation(
+    tmp_path: Path,
+) -> None:
+    # The citation names "Query Parameters" already: the excerpt shows the text under it,
+    # verbatim, with the question's words still marked where they are.
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    text = (
+        "When you declare other function parameters that are not part of the path "
+        "parameters, they are automatically interpreted as query parameters."
+    )
+    (corpus / "params.md").write_text(
+        "# Parameters\n\nIntro text about parameters of every kind, said once.\n\n"
+        f"## Query Parameters\n\n{text}\n\n## Steps\n\n### Installing\n\n"
+        "Download the archive, unpack it and run the installer script.\n",
+        encoding="utf-8",
+    )
+    engine = Engine.open(Settings(corpus_dir=corpus, data_dir=tmp_path / "data"))
+
+    query = engine.answer("How are function parameters that are not path parameters interpreted?")
+    steps = engine.answer("How do I unpack and install the archive?")
+
+    top = query.results[0]
+    assert top.section == "Query Parameters"
+    assert top.excerpt == text
+    assert [top.excerpt[s:e].lower() for s, e in top.highlights][:2] == ["function", "parameters"]
+    # Headings one under the other: both are in the citation, neither in the excerpt.
+    assert steps.results[0].section == "Steps › Installing"
+    assert steps.results[0].excerpt.startswith("Download the archive"), steps.results[0].excerpt

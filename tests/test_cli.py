@@ -163,6 +163,37 @@ def test_list_items_keep_their_numbers_and_bullets_one_per_line(workdir: Path) -
     ) in checks.stdout, checks.stdout
 
 
+CORS_PAGE = """# CORS
+
+## Use CORSMiddleware
+
+You can configure the middleware with these arguments:
+
+- `allow_origins` - A list of origins that should be permitted to make cross-origin requests.
+- `allow_headers` - A list of HTTP request headers that should be supported for cross-origin \
+requests. Defaults to `[]`. You can use `['*']` to allow all headers. The `Accept`, \
+`Accept-Language`, `Content-Language` and `Content-Type` headers are always allowed for simple \
+requests, whatever this list holds.
+- `max_age` - Sets a maximum time in seconds for browsers to cache CORS responses. Defaults to `600`.
+
+The middleware responds to two particular types of HTTP request.
+
+Preflight requests are any `OPTIONS` request with `Origin` and `Access-Control-Request-Method` \
+headers; the middleware intercepts them and responds with the appropriate headers, and either a \
+`200` or a `400` response for information purposes.
+"""
+
+
+def test_an_excerpt_opening_with_a_list_item_starts_on_its_own_line(workdir: Path) -> None:
+    # "1. - `max_age`" would read as a numbered item holding a bullet: the page shows a bullet.
+    (workdir / "corpus" / "cors.md").write_text(CORS_PAGE, encoding="utf-8")
+    run = run_citebot(
+        "ask", "How long do browsers cache CORS responses by default?", "-k", "1", cwd=workdir
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("1.\n- `max_age` - Sets a maximum time"), run.stdout
+
+
 def test_off_topic_question_says_the_articles_do_not_cover_it(workdir: Path) -> None:
     run = run_citebot("ask", "What is the capital of Peru?", cwd=workdir)
     assert run.returncode == 0, run.stderr
