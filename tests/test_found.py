@@ -422,4 +422,6 @@ def test_docs_library_refuses_a_name_it_holds_only_word_by_word(
 def test_docs_library_answers_a_name_it_writes(crewai_library: Engine) -> None:
     answer = crewai_library.answer("How can I use an agent from LangGraph in a crew?")
     assert answer.found
-    assert "langgraph" in answer.results[0].excerpt.casefold()
+    top = answer.results[0]
+    # The heading that names it is in the citation (the excerpt does not repeat it).
+    assert "langgraph" in f"{top.section} {top.excerpt}".casefold()
