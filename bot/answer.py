@@ -52,12 +52,14 @@ from bot.corpus_edit import url_key
 from bot.errors import CorpusError, QuestionError
 from bot.excerpt import Excerpt, choose_excerpt, starting_at
 from bot.found import (
+    CJK_GRAMMAR,
     Evidence,
     Name,
     answers,
     english_share,
     evidence,
     informativeness,
+    junctions,
     question_names,
     zipf,
 )
@@ -705,10 +707,13 @@ class Engine:
         gathered = _Gathered()
         words: list[tuple[str, str]] = []  # (word as typed, its term)
         for text, factor in read.parts:
-            for token in self.analyzer.tokens(text):
+            tokens = self.analyzer.tokens(text)
+            for token in tokens:
                 word = text[token.start : token.end]
                 gathered.add(token.term, informativeness(word), factor)
                 words.append((word, token.term))
+            for term in junctions(tokens, text, self.index.doc_freq):
+                gathered.informative[term] = min(gathered.informative[term], CJK_GRAMMAR)
         for word, term in words:
             for relative in relatives(word):
                 self._add_variants(gathered, relative, term)

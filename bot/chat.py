@@ -35,6 +35,7 @@ from bot.spellers import (
     save_words,
     speller_version,
 )
+from bot.text import has_cjk
 
 if TYPE_CHECKING:
     from symspellpy import SymSpell
@@ -708,8 +709,13 @@ def _in_a_name(match: re.Match[str]) -> bool:
 
 
 def _may_correct(typed: str) -> bool:
-    """Acronyms ("NVLM") and mixed case ("iPhone", "camelCase") are names, not typos."""
-    return typed.isalpha() and (typed.islower() or (typed[0].isupper() and typed[1:].islower()))
+    """Acronyms ("NVLM") and mixed case ("iPhone", "camelCase") are names, not typos; Han,
+    kana and Hangul are read in pairs, never spelled ("deepseekは" is no typo of "deepseek")."""
+    return (
+        typed.isalpha()
+        and (typed.islower() or (typed[0].isupper() and typed[1:].islower()))
+        and not has_cjk(typed)
+    )
 
 
 def _is_frame(line: str) -> bool:

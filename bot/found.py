@@ -28,18 +28,20 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
 from bot import word_tables
-from bot.text import ENGLISH_STOPWORDS
+from bot.text import CJK_CHARACTERS, ENGLISH_STOPWORDS, Token, has_cjk, reads_as_grammar
 
 __all__ = [
     "Evidence",
     "Name",
     "informativeness",
+    "junctions",
+    "CJK_GRAMMAR",
     "english_share",
     "question_names",
     "evidence",
@@ -70,11 +72,39 @@ def zipf(word: str) -> float:
 
 
 def informativeness(word: str) -> float:
-    """How much a word says in English at large, from 0 ("the") to 1 (never seen)."""
+    """How much a word says in English at large, from 0 ("the") to 1 (never seen); a pair
+    of Han, kana or Hangul characters, by its script (see `CJK_GRAMMAR`)."""
+    if has_cjk(word):
+        return CJK_GRAMMAR if reads_as_grammar(word) else 1.0
     frequency = zipf(word)
     if frequency <= 0.0:
         return 1.0
     return min(max((_ZIPF_TOP - frequency) / _ZIPF_TOP, 0.0), 1.0)
+
+
+#: The informativeness of a pair of CJK characters that joins grammar ("のは", "を設": see
+#: `bot.text.reads_as_grammar`), as of a common English word ("think"): with no dictionary
+#: it cannot be told from a word, but a question's particles and endings must neither
+#: weigh as its subject nor, missed, say that the library lacks it.
+CJK_GRAMMAR = 0.2
+
+
+def junctions(tokens: Sequence[Token], text: str, held: Callable[[str], int]) -> set[str]:
+    """The CJK pairs of a question (`tokens` of `text`) the library lacks that overlap a pair
+    it holds: most likely a word it knows joined to a particle or an ending ("서울의":
+    "울의" beside "서울"; "设立了": "立了" beside "设立"), read as grammar (`CJK_GRAMMAR`).
+    A run of pairs it lacks ("東京タワー" of a library that never names it) stays a word."""
+    pairs = [t for t in tokens if t.end - t.start >= 2 and has_cjk(text[t.start : t.end])]
+    found: set[str] = set()
+    for before, after in zip(pairs, pairs[1:], strict=False):
+        if after.start != before.end - 1:  # not overlapping: another run
+            continue
+        known_before, known_after = held(before.term) > 0, held(after.term) > 0
+        if known_before and not known_after:
+            found.add(after.term)
+        elif known_after and not known_before:
+            found.add(before.term)
+    return found
 
 
 #: Words in a passage of English text, for `english_share`.
@@ -91,8 +121,9 @@ def english_share(informative: float) -> float:
 
 
 #: A word as `question_names` reads it: letters and digits, joined by inner hyphens,
-#: underscores or apostrophes ("role-based", "nest_asyncio", "Let's").
-_NAME_TOKEN = re.compile(r"\w+(?:[-'’]\w+)*")
+#: underscores or apostrophes ("role-based", "nest_asyncio", "Let's"); Han, kana and
+#: Hangul end it ("DeepSeekの" is the name "DeepSeek").
+_NAME_TOKEN = re.compile(rf"[^\W{CJK_CHARACTERS}]+(?:[-'’][^\W{CJK_CHARACTERS}]+)*")
 #: Where a sentence ends, so its first word's capital is not read as a name's.
 _SENTENCE_END = re.compile(r"[.?!:;]\s|\n")
 _GENITIVE = ("'s", "’s")
@@ -216,14 +247,19 @@ def evidence(
     held by none, so counts as rare; `names`: the question's names and whether the
     library writes them (`Engine._name`)."""
     rare = [
-        min(value, RARE_UNKNOWN_AT_MOST) if value >= 1.0 else value
+        min(value, RARE_UNKNOWN_AT_MOST) if value >= 1.0 and not has_cjk(t) else value
         for t, value in informative.items()
         if t not in matched and held.get(t, 0) <= RARE_AT_MOST
     ]
     # A word the library has never seen counts as a word of middling weight: not as its
     # rarest ("xyzzyq", a typo or a pasted id would refuse every question holding one),
     # nor as nothing (a question about something else names what the library lacks).
-    informative = {t: v if t in known else min(v, UNKNOWN_AT_MOST) for t, v in informative.items()}
+    # A pair of Han, Katakana or Hangul is no typo (nothing corrects them, see
+    # `bot.chat`): one the library lacks names what it lacks.
+    informative = {
+        t: v if t in known or has_cjk(t) else min(v, UNKNOWN_AT_MOST)
+        for t, v in informative.items()
+    }
     total = sum(weights.values()) or 1.0
     known_total = sum(w for t, w in weights.items() if t in known) or 1.0
     info_total = sum(informative.values()) or 1.0

@@ -4,7 +4,10 @@ NFKC and case folding first (so "Ｈ１００" and "H100" meet), then tokens tha
 the things people search for whole: model names (H100, R1, o1), money ($6M),
 years (2025) and dotted abbreviations (U.S.). Plain words lose stopwords and are
 reduced to Snowball stems; tokens with digits or dots are kept as they are, since
-a stemmer would only damage them.
+a stemmer would only damage them. Chinese, Japanese and Korean, written without
+spaces, are read as search engines without a dictionary read them (Lucene's
+CJKBigramFilter): each run of Han, kana or Hangul as its overlapping character pairs,
+a character standing alone as itself, a token ending where the script changes.
 """
 
 from __future__ import annotations
@@ -23,12 +26,38 @@ import Stemmer
 _JOINERS = "\u00ad\u200c\u200d\u2060\ufeff"
 _DROP_JOINERS = str.maketrans("", "", _JOINERS)
 
+#: Han (with the iteration marks 々 and 〆's kin), Hiragana, Katakana (half-width too)
+#: and Hangul: the scripts written without spaces between words that are read in pairs.
+CJK_CHARACTERS = (
+    "\u1100-\u11ff\u3005\u3007\u3021-\u3029\u3038-\u303b\u3041-\u3096\u3099\u309a"
+    "\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff\u3131-\u318e\u31f0-\u31ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\ua960-\ua97c\uac00-\ud7a3\ud7b0-\ud7fb\uf900-\ufaff\uff66-\uff9f"
+    "\uffa0-\uffdc\U0001b000-\U0001b16f\U00020000-\U0003134f"
+)
+_HAS_CJK = re.compile(f"[{CJK_CHARACTERS}]")
+#: Words as passage sizes count them: each Han, kana or Hangul character (the usual
+#: count for text without spaces, as word processors give it), else runs of non-space.
+WORD = re.compile(f"[{CJK_CHARACTERS}]|[^\\s{CJK_CHARACTERS}]+")
+
 # Order matters: the first alternative that matches at a position wins.
 _TOKEN_RE = re.compile(
     rf"""
     \$?\d+(?:[.,]\d+)*[^\W\d_]*      # 2025, 6.5, 1,000, $6m, 60b, 3x
     | (?:[^\W\d_]\.){{2,}}             # u.s., e.g.
     | \w[\w{_JOINERS}]*(?:['’][\w{_JOINERS}]+)*   # words, h100, r1, o1, don't
+    """,
+    re.VERBOSE,
+)
+#: `_TOKEN_RE` for text that holds CJK: a run of it is a token of its own (read in pairs
+#: by `_pairs`), and no other token runs into it ("DeepSeekは2023年に" is four tokens).
+_LETTER = rf"[^\W\d_{CJK_CHARACTERS}]"
+_NOT_CJK = rf"(?:[^\W{CJK_CHARACTERS}]|[{_JOINERS}])"
+_CJK_TOKEN_RE = re.compile(
+    rf"""
+    (?P<cjk>[{CJK_CHARACTERS}]+)
+    | \$?\d+(?:[.,]\d+)*{_LETTER}*
+    | (?:{_LETTER}\.){{2,}}
+    | [^\W{CJK_CHARACTERS}]{_NOT_CJK}*(?:['’]{_NOT_CJK}+)*
     """,
     re.VERBOSE,
 )
@@ -65,7 +94,7 @@ class Analyzer:
     """Turns text into index terms; one instance per language, safe across threads."""
 
     #: Changes whenever the terms of some text change, so saved indexes are rebuilt.
-    VERSION = 2
+    VERSION = 3  # 3: Han, kana and Hangul read in pairs
 
     def __init__(self, language: str = "english") -> None:
         self.language = language
@@ -79,11 +108,15 @@ class Analyzer:
 
     def terms(self, text: str) -> list[str]:
         """The index terms of `text`, in order, repeats kept (BM25 counts them)."""
+        if has_cjk(text):
+            return [token.term for token in self._cjk_tokens(text)]
         term_of = self._term_of
         return [term for raw in _TOKEN_RE.findall(text) if (term := term_of(raw)) is not None]
 
     def tokens(self, text: str) -> list[Token]:
         """Index terms with their spans in `text`, for highlighting matched words."""
+        if has_cjk(text):
+            return list(self._cjk_tokens(text))
         term_of = self._term_of
         return [
             Token(term, match.start(), match.end())
@@ -94,8 +127,28 @@ class Analyzer:
     def spans(self, text: str, terms: Container[str]) -> list[tuple[int, int]]:
         """Where the words whose terms are in `terms` stand in `text`: what `tokens`
         finds, without a Token for every word (excerpts highlight a few)."""
+        if has_cjk(text):
+            # Pairs overlap: "設立" and "立し" held are one span, "設立し".
+            spans: list[tuple[int, int]] = []
+            for token in self._cjk_tokens(text):
+                if token.term not in terms:
+                    continue
+                if spans and token.start < spans[-1][1]:
+                    spans[-1] = (spans[-1][0], token.end)
+                else:
+                    spans.append((token.start, token.end))
+            return spans
         term_of = self._term_of
         return [m.span() for m in _TOKEN_RE.finditer(text) if term_of(m.group()) in terms]
+
+    def _cjk_tokens(self, text: str) -> Iterator[Token]:
+        """`tokens` for text that holds CJK: its runs in pairs, the rest as elsewhere."""
+        term_of = self._term_of
+        for match in _CJK_TOKEN_RE.finditer(text):
+            if match.lastgroup == "cjk":
+                yield from _pairs(text, match.start(), match.end())
+            elif (term := term_of(match.group())) is not None:
+                yield Token(term, match.start(), match.end())
 
     def _raw_term(self, raw: str) -> str | None:
         """The term of one regex match as it stands in the text (None for a stopword).
@@ -127,6 +180,50 @@ class Analyzer:
 def _cached_stem(analyzer: Analyzer, word: str) -> str:
     with analyzer._lock:
         return analyzer._stemmer.stemWord(word)
+
+
+def _pairs(text: str, start: int, end: int) -> Iterator[Token]:
+    """A run of Han, kana or Hangul as its overlapping pairs of characters ("設立した":
+    設立, 立し, した), a character alone as itself: with no dictionary, pairs match words
+    of two characters exactly and longer ones by their parts. Half-width kana are read
+    as full-width (NFKC), a voiced-sound mark with the kana it marks; no stop words, no
+    stemming."""
+    units: list[tuple[str, int, int]] = []
+    for i in range(start, end):
+        char = unicodedata.normalize("NFKC", text[i])
+        if units and unicodedata.combining(char[0]):
+            held, first, _ = units[-1]
+            units[-1] = (unicodedata.normalize("NFC", held + char), first, i + 1)
+        else:
+            units.append((char, i, i + 1))
+    if len(units) == 1:
+        yield Token(*units[0])
+    for (a, first, _), (b, _, last) in zip(units, units[1:], strict=False):
+        yield Token(a + b, first, last)
+
+
+#: Japanese kana, each script apart ("の" Hiragana, "タ" Katakana): see `reads_as_grammar`.
+_HIRAGANA = re.compile("[\u3041-\u309f]")
+_KATAKANA = re.compile("[\u30a1-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
+_HANGUL = re.compile("[\u1100-\u11ff\u3131-\u318e\ua960-\ua97c\uac00-\ud7fb\uffa0-\uffdc]")
+
+
+def reads_as_grammar(pair: str) -> bool:
+    """Whether a pair of CJK characters (see `_pairs`) most likely joins grammar rather than
+    names a thing: it holds Hiragana, in which Japanese writes its particles and word
+    endings ("のは", "した"), or crosses from one script to another ("を設": a particle and
+    a word). Pairs within Han, Katakana or Hangul ("設立", "タワー") are read as words."""
+    if _HIRAGANA.search(pair):
+        return True
+    scripts = {
+        "katakana" if _KATAKANA.match(c) else "hangul" if _HANGUL.match(c) else "han" for c in pair
+    }
+    return len(scripts) > 1
+
+
+def has_cjk(text: str) -> bool:
+    """Whether `text` holds Han, kana or Hangul (read in pairs, never spelled as words)."""
+    return not text.isascii() and _HAS_CJK.search(text) is not None
 
 
 def _fold_accents(word: str) -> str:
@@ -162,7 +259,13 @@ _ABBREVIATIONS = frozenset(
 )
 #: Dotted initials ("H.W.", "U.S.A."): letters one by one, never a sentence's end.
 _INITIALS = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")
+#: A sentence's end: "." "!" "?" "…" before white space (see `sentence_spans`); in text
+#: that holds them, also the full stop, "！" or "？" of Chinese and Japanese, which need none.
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+)")
+_CJK_STOPS = "。！？"
+_SENTENCE_END_CJK = re.compile(
+    rf"{_SENTENCE_END.pattern}|(?P<cjk>[{_CJK_STOPS}]+[」』）〕】\"'”’)\]]*)"
+)
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -175,23 +278,30 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     """
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
+    ends = (
+        _SENTENCE_END_CJK
+        if any(text.find(stop, start, end) != -1 for stop in _CJK_STOPS)
+        else _SENTENCE_END
+    )
     for block_start, block_end in _blocks(text, start, end):
         if text.startswith(("```", "~~~"), block_start):
             spans.append((block_start, block_end))  # a code block is read whole
             continue
         sentence_start = block_start
         marker = _LIST_NUMBER.match(text, block_start, block_end)  # "12. Install it." is one
-        for match in _SENTENCE_END.finditer(
-            text, marker.end() if marker else block_start, block_end
-        ):
+        for match in ends.finditer(text, marker.end() if marker else block_start, block_end):
             stop = match.end()
             after = _NEXT_VISIBLE.match(text, stop, block_end)
             if after is None:
                 continue
             first = after.group(1)
-            if not (first.isupper() or first.isdigit() or first in "\"'“‘(["):
+            if match.lastgroup == "cjk":
+                pass  # whatever follows starts a sentence
+            elif not (first.isupper() or first.isdigit() or first in "\"'“‘(["):
                 continue
-            if text[match.start()] == "." and _is_abbreviation(text, sentence_start, match.start()):
+            elif text[match.start()] == "." and _is_abbreviation(
+                text, sentence_start, match.start()
+            ):
                 continue
             spans.append((sentence_start, stop))
             sentence_start = after.start(1)
@@ -259,5 +369,8 @@ def _is_abbreviation(text: str, sentence_start: int, dot: int) -> bool:
 
 
 def word_count(text: str) -> int:
-    """Words as passage sizes count them: runs of non-space characters."""
+    """Words as passage sizes count them: runs of non-space characters, each Han, kana
+    or Hangul character one (see `WORD`)."""
+    if has_cjk(text):
+        return len(WORD.findall(text))
     return len(text.split())

@@ -27,6 +27,18 @@ REPO = Path(__file__).resolve().parent.parent
 BUNDLED_CORPUS = REPO / "corpus"
 #: An article that loads, beside whatever a test puts next to it (the `corpus` fixture's).
 GOOD_ARTICLE = "# Good article\n\nThis article loads whatever happens around it."
+#: Three short articles in Japanese (written for these tests).
+JAPANESE_ARTICLES = {
+    "deepseek.md": "# DeepSeekの歴史\n\nDeepSeekは2023年に杭州で設立された人工知能の研究企業で"
+    "ある。創業者は梁文鋒で、ヘッジファンドの幻方量化を率いていた人物である。\n\n"
+    "同社は大規模言語モデルを開発しており、2024年末に公開したV3モデルの訓練費用は約600万ドル"
+    "と報告された。\n",
+    "fuji.md": "# 富士山\n\n富士山は静岡県と山梨県にまたがる活火山で、標高は3776メートルである。"
+    "日本で最も高い山として知られている。\n\n最後の噴火は1707年の宝永大噴火で、江戸の町にも"
+    "灰が降った。\n",
+    "sushi.md": "# 寿司\n\n寿司は酢飯と魚介類を組み合わせた日本料理である。\n\n回転寿司は"
+    "1958年に大阪で始まり、安い値段で寿司を食べられる店として広まった。\n",
+}
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:

@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
-from support import library_of
+from support import JAPANESE_ARTICLES, library_of
 
 from bot.answer import Engine
 from bot.errors import QuestionError
@@ -420,3 +420,21 @@ def test_an_excerpt_under_its_heading_leaves_the_heading_to_the_citation(
     # Headings one under the other: both are in the citation, neither in the excerpt.
     assert steps.results[0].section == "Steps › Installing"
     assert steps.results[0].excerpt.startswith("Download the archive"), steps.results[0].excerpt
+
+
+def test_a_question_in_japanese_finds_the_japanese_passage_that_answers_it(
+    tmp_path: Path,
+) -> None:
+    engine = library_of(tmp_path, JAPANESE_ARTICLES)
+
+    founder = engine.answer("DeepSeekを設立したのは誰ですか？")
+    height = engine.answer("富士山の高さは何メートルですか？")
+    uncovered = engine.answer("京都の金閣寺はいつ建てられましたか？")
+
+    assert founder.found and founder.results[0].article_id == "deepseek"
+    assert "創業者は梁文鋒" in founder.results[0].excerpt
+    assert height.found and "3776メートル" in height.results[0].excerpt
+    # The excerpt is a whole sentence, cut at "。", with the question's words marked.
+    assert height.results[0].excerpt.startswith("富士山は")
+    assert "富士山" in [height.results[0].excerpt[s:e] for s, e in height.results[0].highlights]
+    assert not uncovered.found

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from support import run_citebot
+from support import JAPANESE_ARTICLES, run_citebot
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -416,3 +416,15 @@ def test_index_of_one_article_counts_it_in_the_singular(tmp_path: Path) -> None:
 
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("1 article, 1 passage, "), run.stdout
+
+
+def test_ask_in_japanese_cites_the_japanese_article(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in JAPANESE_ARTICLES.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    run = run_citebot("ask", "回転寿司はいつ始まりましたか", "-k", "1", "--corpus", str(corpus),
+                      cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "回転寿司は1958年に大阪で始まり" in run.stdout, run.stdout
+    assert "— 寿司, ¶" in run.stdout

@@ -297,6 +297,8 @@ def test_docs_library_answers_in_its_own_words(fastapi_library: Engine) -> None:
         # A compound stands alone, next to a name or not; a number range is no name.
         ("Was Luther's best-known work a 0-4 loss?", ["Luther", "best-known"]),
         ("how do i deploy to google cloud run", []),
+        # Japanese runs on from a name without a space: the name ends where it does.
+        ("DeepSeekの創業者は誰？", ["DeepSeek"]),
     ],
 )
 def test_question_names_by_hand(question: str, names: list[str]) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text import Analyzer, sentence_spans
+from bot.text import Analyzer, sentence_spans, word_count
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +97,49 @@ def test_a_numbered_list_items_number_is_not_a_sentence_of_its_own() -> None:
         "It shipped in 1999.",
         "Then it grew.",
     ]
+
+
+def test_cjk_is_read_in_overlapping_pairs_split_where_the_script_changes(
+    analyzer: Analyzer,
+) -> None:
+    # Lucene's CJKBigramFilter: a run of Han or kana in pairs, a token ends where the
+    # script changes, so the Latin name and the year are terms of their own.
+    tokens = analyzer.tokens("DeepSeekは2023年に設立")
+    assert [(t.term, t.start, t.end) for t in tokens] == [
+        ("deepseek", 0, 8),
+        ("は", 8, 9),  # a character alone stays itself
+        ("2023", 9, 13),
+        ("年に", 13, 15),
+        ("に設", 14, 16),
+        ("設立", 15, 17),
+    ]
+    assert analyzer.terms("서울의 인구") == ["서울", "울의", "인구"]
+    assert analyzer.terms("深度求索") == ["深度", "度求", "求索"]
+    # Half-width kana meet full-width ones; no stemming or stop words touch a pair.
+    assert analyzer.terms("ｶﾞｽ") == analyzer.terms("ガス") == ["ガス"]
+
+
+def test_highlights_of_overlapping_pairs_are_one_span(analyzer: Analyzer) -> None:
+    text = "同社は杭州で設立された"
+    assert [text[s:e] for s, e in analyzer.spans(text, {"設立", "立さ", "杭州"})] == [
+        "杭州",
+        "設立さ",
+    ]
+
+
+def test_chinese_and_japanese_sentences_end_at_their_full_stops() -> None:
+    text = "東京は日本の首都です。大阪は二番目に大きい都市です！本当？はい。Next one."
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "東京は日本の首都です。",
+        "大阪は二番目に大きい都市です！",
+        "本当？",
+        "はい。",
+        "Next one.",
+    ]
+
+
+def test_passage_sizes_count_each_cjk_character_as_a_word() -> None:
+    # Text without spaces would otherwise be one "word" a paragraph, and a whole article
+    # one passage.
+    assert word_count("DeepSeekは2023年に設立") == 7
+    assert word_count("Tesla built the lab in 1899.") == 6
