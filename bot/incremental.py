@@ -509,13 +509,19 @@ def full_build_lock(
         yield True
 
 
-def newer_base_saved(engine: Engine | None, settings: Settings) -> bool:
-    """Whether a full build (another process's merge, `citebot index`) was saved since
-    `engine`'s base was: the library is then opened from it again."""
-    if engine is None or engine.base is None:
-        return False
+def saved_key(settings: Settings) -> str | None:
+    """The key of the library saved in full for these settings, None when there is none."""
     found = saved_base(settings)
-    return found is not None and found[0] != library_key(settings, engine.base.files)
+    return found[0] if found is not None else None
+
+
+def newer_base_saved(engine: Engine | None, settings: Settings, saved: str | None) -> bool:
+    """Whether the library saved as `saved` (`saved_key`) is a full build other than
+    `engine`'s base (another process's merge, `citebot index`): the library is then
+    opened from it again."""
+    if engine is None or engine.base is None or saved is None:
+        return False
+    return saved != library_key(settings, engine.base.files)
 
 
 def merge_command() -> tuple[list[str], dict[str, str]]:

@@ -56,6 +56,10 @@ class LiveEngine:
         self._lock = asyncio.Lock()
         # The corpus files as they were when the current engine was built.
         self._built_from: tuple[tuple[str, int, int], ...] | None = None
+        # The key of the library saved in full when the current engine was made: one this
+        # process acted on already. When the engine's own save failed (a full disk), the
+        # older library saved before stays; it is no reason to build everything again.
+        self._saved_beside: str | None = None
         #: Awaited after a rebuild this process started, to tell the others (shared store).
         self.on_rebuilt: Callable[[], Awaitable[None]] | None = None
         #: Each server's own articles, searched beside the current engine's.
@@ -82,10 +86,11 @@ class LiveEngine:
                 signature = await asyncio.to_thread(
                     corpus_signature, self.settings.corpus_dir, self.settings.corpus_extra_roots
                 )
+                saved = await asyncio.to_thread(incremental.saved_key, self.settings)
                 self._engine = await asyncio.to_thread(
                     _open_ready, self.settings, on_warning=log.warning
                 )
-                self._built_from = signature
+                self._built_from, self._saved_beside = signature, saved
             return self._engine
 
     async def reload(self, *, only_if_changed: bool = False, announce: bool = True) -> ReloadResult:
@@ -123,9 +128,10 @@ class LiveEngine:
                 corpus_signature, self.settings.corpus_dir, self.settings.corpus_extra_roots
             )
             current = self._engine
-            if not from_saved:
+            saved = await asyncio.to_thread(incremental.saved_key, self.settings)
+            if not from_saved and saved != self._saved_beside:
                 from_saved = await asyncio.to_thread(
-                    incremental.newer_base_saved, current, self.settings
+                    incremental.newer_base_saved, current, self.settings, saved
                 )
             if (
                 only_if_changed
@@ -164,7 +170,7 @@ class LiveEngine:
                 )
             else:
                 self._engine = engine
-                self._built_from = signature
+                self._built_from, self._saved_beside = signature, saved
                 rebuilt = True
                 result = ReloadResult(
                     ok=True,

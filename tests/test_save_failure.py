@@ -3,6 +3,7 @@ and questions still answered."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import logging
@@ -10,6 +11,7 @@ import os
 import resource
 import shutil
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -109,3 +111,51 @@ async def test_reload_whose_index_save_fails_logs_a_warning_and_keeps_answering(
     assert snapshot(saved) == before  # nothing half-written beside the old index
     answer = live.engine.answer("Where does the okapi live?")
     assert answer.found and "Ituri" in answer.results[0].excerpt
+
+
+@contextlib.contextmanager
+def disk_full_past(size: int) -> Iterator[None]:
+    """In this process, while inside: writes past `size` bytes of a file fail with EFBIG,
+    as on a full disk (the limit and SIGXFSZ's handler are put back after)."""
+    limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, limits[1]))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+        signal.signal(signal.SIGXFSZ, handler)
+
+
+async def test_a_full_build_whose_save_failed_is_not_built_again_until_the_corpus_changes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The library saved first stays beside the engine built after it, whose own save
+    # failed: a reload must not read that older library as a newer full build, and build
+    # everything again (and fail to save again) at every watcher event.
+    shutil.copytree(REPO / "corpus", tmp_path / "corpus")
+    corpus = tmp_path / "corpus"
+    settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data")
+    live = LiveEngine(settings)
+    await live.open()
+    add_article(corpus)
+    (corpus / "synonyms.txt").write_text("okapi, forest giraffe\n")  # read again in full
+
+    with caplog.at_level(logging.WARNING, logger="bot.live"), disk_full_past(FILE_SIZE_LIMIT):
+        built = await live.reload(only_if_changed=True)
+        engine = live.engine
+        again = await live.reload(only_if_changed=True)  # the watcher's event, nothing changed
+        kept = live.engine is engine
+    (corpus / "zebra-note.md").write_text(
+        "# Zebra note\n\nThe zebra has black and white stripes.\n"
+    )
+    with caplog.at_level(logging.WARNING, logger="bot.live"), disk_full_past(FILE_SIZE_LIMIT):
+        grown = await live.reload(only_if_changed=True)
+
+    assert built.ok and again.ok and grown.ok
+    failures = [r for r in caplog.records if "could not save the index" in r.getMessage()]
+    assert len(failures) == 1, [r.getMessage() for r in failures]  # said once, built once
+    assert kept, "built in full again with no file changed"
+    assert live.engine is not engine  # the change is read beside the engine built in full
+    assert "Ituri" in live.engine.answer("Where does the okapi live?").results[0].excerpt
+    assert "stripes" in live.engine.answer("What stripes does a zebra have?").results[0].excerpt
