@@ -998,6 +998,7 @@ class Engine:
                 local=local,
                 among=among,
             )
+            shown_from = excerpt.start
             excerpt = _below_named_headings(article, excerpt)
             if any(
                 a == first.article and excerpt.start < e and excerpt.end > s for a, s, e in shown
@@ -1018,7 +1019,12 @@ class Engine:
                     url=url,
                     section=section,
                     link=link,
-                    paragraphs=(first.first_paragraph, last.last_paragraph),
+                    paragraphs=(
+                        _paragraph_at(article, excerpt.start)
+                        if excerpt.start != shown_from
+                        else first.first_paragraph,
+                        last.last_paragraph,
+                    ),
                     excerpt=excerpt.text,
                     passage=article.text[start:end],
                     highlights=excerpt.highlights,
@@ -1196,6 +1202,12 @@ def _below_named_headings(article: Article, excerpt: Excerpt) -> Excerpt:
         excerpt = starting_at(excerpt, after.start)
         number += 1
     return excerpt
+
+
+def _paragraph_at(article: Article, offset: int) -> int:
+    """The number (from 1) of the article's paragraph that holds `offset`: with the headings
+    left to the citation, "¶14" names the text shown, not the heading above it."""
+    return bisect.bisect_right(article.paragraphs, offset, key=lambda p: p.start)
 
 
 def _merge_neighbours(
