@@ -327,12 +327,33 @@ class CitebotBot(commands.Bot):
             if task is not None:
                 task.cancel()
         self._prune_task = self._heartbeat_task = self._refresh_task = None
+        self._stop_waiting_for_ready()
         await super().close()
         if self._asker is not None:
             self._asker.close()
         if self._owns_store and self._store is not None:
             await asyncio.to_thread(self._store.close)
             self._store = None
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        """A closed bot takes no new events: after `close` discord.py has no loop to run a
+        handler on, and would leave its coroutine never run. (A wait before `ready` can
+        escape `_stop_waiting_for_ready`: on a second READY, discord.py's cancelled first
+        wait forgets the new one.)"""
+        if self.is_closed():
+            log.debug("closed: not dispatching %s", event_name)
+            return
+        super().dispatch(event_name, *args, **kwargs)
+
+    def _stop_waiting_for_ready(self) -> None:
+        """discord.py's close leaves its wait before `on_ready` running (up to
+        `guild_ready_timeout` after the last server arrived): it would dispatch `ready` after
+        the loop is gone, leaving the handler's coroutine never run."""
+        state = self._connection
+        shard_waits = getattr(state, "_ready_tasks", {})  # AutoShardedConnectionState's
+        for task in (state._ready_task, *shard_waits.values()):
+            if task is not None:
+                task.cancel()
 
     async def on_message(self, message: discord.Message, /) -> None:
         """Messages are questions, not prefix commands: the Ask cog listens for them."""

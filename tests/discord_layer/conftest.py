@@ -13,7 +13,7 @@ from support import BUNDLED_CORPUS
 from bot.answer import Engine
 from bot.client import CitebotBot, create_bot
 from bot.settings import Settings
-from discord_layer.helpers import unsent_problems
+from discord_layer.helpers import PagesReadAhead, unsent_problems
 
 
 @pytest.fixture(scope="session")
@@ -54,3 +54,9 @@ async def env(simcord_env: simcord.Env) -> AsyncIterator[simcord.Env]:
     yield simcord_env
     found = unsent_problems(simcord_env.http_requests)
     assert not found, "\n".join(found)
+
+
+@pytest.fixture
+def read_ahead(monkeypatch: pytest.MonkeyPatch) -> PagesReadAhead:
+    """Pages the test reads before the bot fetches them (see `PagesReadAhead`)."""
+    return PagesReadAhead(monkeypatch)

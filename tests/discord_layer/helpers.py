@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import pytest
 import simcord
 from support import payload_problems
+
+from bot import corpus_edit
+from bot.corpus import Article
 
 MESSAGE_KEYS = ("content", "embeds", "components")
 
@@ -42,3 +46,29 @@ def unsent_problems(requests: Iterable[Any]) -> list[str]:
 def handled_errors(env: simcord.Env) -> list[type[BaseException]]:
     """The errors the bot turned into replies during the test (reading them acknowledges them)."""
     return [type(e.__cause__ or e) for e in env.errors]
+
+
+class PagesReadAhead:
+    """Web pages the test reads itself, to the end, before the bot fetches them; the bot's
+    reader (`corpus_edit.article_from_page`) then gives it the article already read.
+
+    The real reader starts a fresh interpreter per page (0.3 s of CPU). simcord gives the
+    bot's work after each action `settle_timeout` (5 s) of wall time and cannot wait longer
+    for work in threads, so a sitemap import of six pages failed on a loaded machine. Read
+    ahead, with the same reader, the bot still fetches, saves, counts and indexes each page.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self._reader = corpus_edit.article_from_page
+        self._read: dict[tuple[str, str], Article] = {}
+        monkeypatch.setattr(corpus_edit, "article_from_page", self._article)
+
+    def read(self, url: str, body: str) -> None:
+        """Read the HTML page `body` served at `url` now, as the bot would."""
+        self._read[url, body] = self._reader(body, "text/html", url)
+
+    def _article(self, body: str, content_type: str, url: str, **options: Any) -> Article:
+        found = self._read.get((url, body))
+        if found is None or content_type != "text/html" or options:
+            return self._reader(body, content_type, url, **options)
+        return found

@@ -28,7 +28,7 @@ from bot.cogs.admin import AdminCog, ArticlePlace
 from bot.errors import CitebotError
 from bot.settings import Settings
 from bot.store import DAY
-from discord_layer.helpers import handled_errors
+from discord_layer.helpers import PagesReadAhead, handled_errors
 
 SEED_QUESTION = "Who founded the Kestrel Valley seed library?"
 SEED_PAGE = """<!doctype html>
@@ -175,7 +175,10 @@ def added_files(settings: Settings, guild_id: int | None = None) -> list[str]:
 # --- add by URL ----------------------------------------------------------------------------
 
 
-async def test_added_page_is_found_by_ask_at_once(env: simcord.Env, site: Site, settings):
+async def test_added_page_is_found_by_ask_at_once(
+    env: simcord.Env, site: Site, settings, read_ahead: PagesReadAhead
+):
+    read_ahead.read(site.url("/seed-library.html"), SEED_PAGE)
     server = Server(env)
 
     result = await server.admin.slash(
@@ -205,8 +208,9 @@ async def test_added_page_is_found_by_ask_at_once(env: simcord.Env, site: Site, 
 
 
 async def test_the_same_page_twice_is_reported_and_kept_once(
-    env: simcord.Env, site: Site, settings
+    env: simcord.Env, site: Site, settings, read_ahead: PagesReadAhead
 ):
+    read_ahead.read(site.url("/seed-library.html"), SEED_PAGE)
     server = Server(env)
     await server.admin.slash(server.channel, "citebot add", url=site.url("/seed-library.html"))
 

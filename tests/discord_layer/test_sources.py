@@ -18,7 +18,7 @@ from bot.answer import Engine
 from bot.client import CitebotBot
 from bot.errors import CitebotError
 from bot.settings import Settings
-from discord_layer.helpers import handled_errors
+from discord_layer.helpers import PagesReadAhead, handled_errors
 
 PAGE = """<!doctype html><html><head><title>{title}</title></head><body><article>
 <h1>{title}</h1>
@@ -35,18 +35,21 @@ SPRING = "Every April the orchard holds a blossom walk led by the village beekee
 class Site:
     """Pages by path, each with an ETag; a page's status can be changed to 404."""
 
-    def __init__(self) -> None:
+    def __init__(self, read_ahead: PagesReadAhead) -> None:
         self.base = ""
         self.pages: dict[str, tuple[str, str]] = {}
         self.status: dict[str, int] = {}
         self.on_request: dict[str, Callable[[], None]] = {}  # run when a path is asked for
+        self.read_ahead = read_ahead  # each page is read when it is made
 
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
 
     def page(self, path: str, title: str, news: str = AUTUMN) -> str:
-        self.pages[path] = (PAGE.format(title=title, news=news), f'"{hash(news)}"')
-        return self.url(path)
+        url, body = self.url(path), PAGE.format(title=title, news=news)
+        self.pages[path] = (body, f'"{hash(news)}"')
+        self.read_ahead.read(url, body)
+        return url
 
     async def handle(self, request: web.Request) -> web.Response:
         if request.path in self.on_request:
@@ -61,8 +64,8 @@ class Site:
 
 
 @pytest.fixture
-async def site() -> AsyncIterator[Site]:
-    state = Site()
+async def site(read_ahead: PagesReadAhead) -> AsyncIterator[Site]:
+    state = Site(read_ahead)
     async with serve_handler(state.handle) as base:
         state.base = base
         yield state
@@ -481,6 +484,7 @@ async def test_sources_and_stats_show_a_pages_address_without_its_query_string(
 ):
     server = Server(env)
     url = site.page("/orchard", "Hollow Lane orchard") + "?token=s3cret#news"
+    site.read_ahead.read(url, site.pages["/orchard"][0])  # the address the bot is given
     await server.admin.slash(server.channel, "citebot add", url=url, shared=True)
     site.status["/orchard"] = 404
     bot = bot_of(env)

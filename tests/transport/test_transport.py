@@ -9,7 +9,9 @@ import time
 from emulator import DiscordEmulator
 from support import COMMAND_NAMES
 
-from bot.client import CitebotBot
+from bot.answer import Engine
+from bot.client import CitebotBot, create_bot
+from bot.settings import Settings
 
 QUESTION = "who founded DeepSeek?"
 PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)  # members, presences, message content
@@ -180,3 +182,22 @@ async def test_a_forum_post_gets_its_one_suggestion_over_the_network(
     labels = [c.get("label") for row in suggestion["components"] for c in row["components"]]
     assert labels == ["Show passage", "This answered it", "Not it"]
     assert pointed_at.bot_messages_in(pointed_at.channel_id) == []
+
+
+async def test_a_bot_stopped_before_it_is_ready_leaves_nothing_running(
+    pointed_at: DiscordEmulator, settings: Settings
+):
+    # discord.py holds `on_ready` back until no server has arrived for `guild_ready_timeout`;
+    # an hour here, so the bot is surely stopped during that wait.
+    engine = await asyncio.to_thread(Engine.open, settings)
+    bot = create_bot(settings, engine=engine, guild_ready_timeout=3600)
+    task = asyncio.create_task(bot.start(pointed_at.token))
+    await pointed_at.wait_until(lambda: bot.get_guild(pointed_at.guild_id))
+    assert not bot.is_ready()
+
+    await bot.close()
+    await task
+
+    # Anything left would run after `close` (the held `on_ready`, dispatched with no loop).
+    assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
+    bot.dispatch("ready")  # as a wait discord.py lost track of would (after a second READY)
