@@ -78,8 +78,8 @@ async def test_show_passage_sends_the_full_passages_privately(env: simcord.Env):
     assert result.ephemeral
     embeds = result.response.embeds
     assert [e.title for e in embeds] == [
-        f"[{r.rank}] {r.title}{f' › {r.section}' if r.section else ''} — "
-        f"¶{r.paragraphs[0]}–{r.paragraphs[1]}"
+        f"[{r.rank}] {r.title}{f' › {r.section}' if r.section else ''} — ¶{r.paragraphs[0]}"
+        + (f"–{r.paragraphs[1]}" if r.paragraphs[1] != r.paragraphs[0] else "")
         for r in expected
     ]
     assert "Liang Wenfeng" in embeds[0].description
