@@ -40,15 +40,29 @@ class Rendered:
 
 def escape(text: str) -> str:
     """Article text shown as it is: every Discord markdown character escaped."""
-    if "\0" in text:
-        return discord.utils.escape_markdown(text)
-    # A list item's "- " is escaped line by line: discord.py's own pattern for it (`^\s*-`)
-    # runs over a blank line before the item and puts its "\" on that line instead.
-    held = _LINE_DASH.sub("\\1\0", text)
-    return discord.utils.escape_markdown(held).replace("\0", "\\-")
+    return _MARKUP.sub(_escaped, text)
 
 
-_LINE_DASH = re.compile(r"^([ \t]*)-", re.M)
+def _escaped(match: re.Match[str]) -> str:
+    if match["url"] is not None:
+        return match["url"]  # left as written, so that Discord still links it
+    if match["indent"] is not None:
+        return match["indent"] + "\\-"
+    return "\\" + match["mark"]
+
+
+#: What Discord reads as markup in message text, as `discord.utils.escape_markdown` lists it
+#: (and, like it, URLs left alone so they stay links), with two differences:
+#: - every "[" is escaped: its pattern for a masked link, "[…](…)", took the link whole and
+#:   left the backslashes and emphasis inside unescaped, so "[\](:)" lost its backslash;
+#: - a list item's "-" is matched within its line: its `^\s*-` ran over a blank line before
+#:   the item and put the "\" on that line instead.
+_MARKUP = re.compile(
+    r"(?P<url><[^: >]+:\/[^ >]+>|(?:https?|steam):\/\/[^\s<]+[^<.,:;\"\'\]\s])"
+    r"|(?P<indent>^[ \t]*)-"
+    r"|(?P<mark>[_\\~|*`\[]|^>(?:>>)?\s|^#{1,3})",
+    re.M,
+)
 
 
 #: What could make a title format, link or mention: emphasis, code, quotes, brackets and
