@@ -10,12 +10,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
 from pg_server import PostgresServer, running_postgres
 from rank_bm25 import BM25Okapi
 from support import BUNDLED_CORPUS, GOOD_ARTICLE, zipf_corpus
 
 from bot.index import BM25Index
 from bot.store import Store
+
+# Property tests draw the same examples on every run, so a run fails only for what changed:
+# a new random draw finding an old bug would fail a change that has nothing to do with it.
+# `HYPOTHESIS_PROFILE=explore` draws fresh examples (and keeps failures in .hypothesis/) to
+# look for such bugs on purpose.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(autouse=True)
