@@ -440,3 +440,14 @@ def test_a_question_in_japanese_finds_the_japanese_passage_that_answers_it(
     assert height.results[0].excerpt.startswith("富士山は")
     assert "富士山" in [height.results[0].excerpt[s:e] for s, e in height.results[0].highlights]
     assert not uncovered.found
+
+
+def test_a_cjk_character_standing_alone_in_a_question_is_no_word_the_library_lacks(
+    tmp_path: Path,
+) -> None:
+    # "年" alone after a number: the library holds it only in its pairs ("1958年に": "年に").
+    engine = library_of(tmp_path, JAPANESE_ARTICLES)
+
+    year = engine.answer("1958年")
+
+    assert year.found and year.results[0].article_id == "sushi"
