@@ -94,7 +94,7 @@ class Analyzer:
     """Turns text into index terms; one instance per language, safe across threads."""
 
     #: Changes whenever the terms of some text change, so saved indexes are rebuilt.
-    VERSION = 3  # 3: Han, kana and Hangul read in pairs
+    VERSION = 4  # 3: Han, kana and Hangul read in pairs; 4: "．" and "｡" end sentences
 
     def __init__(self, language: str = "english") -> None:
         self.language = language
@@ -260,11 +260,14 @@ _ABBREVIATIONS = frozenset(
 #: Dotted initials ("H.W.", "U.S.A."): letters one by one, never a sentence's end.
 _INITIALS = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")
 #: A sentence's end: "." "!" "?" "…" before white space (see `sentence_spans`); in text
-#: that holds them, also the full stop, "！" or "？" of Chinese and Japanese, which need none.
+#: that holds them, also the full stops, "！" or "？" of Chinese and Japanese, which need
+#: none: "。", its half-width "｡" and the full-width "．" many Japanese texts write (not
+#: one in a number, "３．５").
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+)")
-_CJK_STOPS = "。！？"
+_CJK_STOPS = "。！？｡．"
 _SENTENCE_END_CJK = re.compile(
-    rf"{_SENTENCE_END.pattern}|(?P<cjk>[{_CJK_STOPS}]+[」』）〕】\"'”’)\]]*)"
+    rf"{_SENTENCE_END.pattern}"
+    r"|(?P<cjk>(?:[。！？｡]|．(?!\d))+[」』）〕】\"'”’)\]]*)"
 )
 
 

@@ -136,6 +136,10 @@ def test_chinese_and_japanese_sentences_end_at_their_full_stops() -> None:
         "はい。",
         "Next one.",
     ]
+    # Many Japanese texts end sentences with "．" (beside "，"); a number keeps its "．".
+    japanese = ["設定は完了です．", "価格は３．５ドルです．", "次へ進みます｡", "以上。"]
+    joined = "".join(japanese)
+    assert [joined[s:e] for s, e in sentence_spans(joined)] == japanese
 
 
 def test_passage_sizes_count_each_cjk_character_as_a_word() -> None:
