@@ -424,6 +424,23 @@ def test_an_excerpt_under_its_heading_leaves_the_heading_to_the_citation(
     assert steps.results[0].excerpt.startswith("Download the archive"), steps.results[0].excerpt
 
 
+def test_an_excerpt_under_headings_it_leaves_out_has_their_room(tmp_path: Path) -> None:
+    # Three headings took three of the excerpt's four sentences: left to the citation, they
+    # leave the text under them its room, shown whole rather than cut before its last word.
+    text = "Run the gamma configuration tool with the beta flag. Then restart the service."
+    engine = library_of(
+        tmp_path,
+        {
+            "deep.md": f"# Deep\n\n## Alpha Setup\n\n### Beta Install\n\n#### Gamma Config\n\n{text}\n"
+        },
+    )
+
+    top = engine.answer("alpha setup").results[0]
+
+    assert top.section == "Alpha Setup › Beta Install › Gamma Config"
+    assert top.excerpt == text
+
+
 def test_a_question_in_japanese_finds_the_japanese_passage_that_answers_it(
     tmp_path: Path,
 ) -> None:
