@@ -999,7 +999,16 @@ class Engine:
                 among=among,
             )
             shown_from = excerpt.start
-            excerpt = _below_named_headings(article, excerpt)
+            below = _below_named_headings(article, excerpt)
+            rest = [s for s in scored if s.start >= below.start]
+            if below.start != shown_from and rest:
+                # The headings left to the citation took room the text under them can
+                # use: the excerpt grows again from the first sentence under them.
+                grown = choose_excerpt(
+                    article.text, below.start, end, query, self.analyzer, scored=rest, among=1
+                )
+                below = _below_named_headings(article, grown)
+            excerpt = below
             if any(
                 a == first.article and excerpt.start < e and excerpt.end > s for a, s, e in shown
             ):

@@ -93,9 +93,15 @@ def junctions(tokens: Sequence[Token], text: str, held: Callable[[str], int]) ->
     """The CJK pairs of a question (`tokens` of `text`) the library lacks that overlap a pair
     it holds: most likely a word it knows joined to a particle or an ending ("서울의":
     "울의" beside "서울"; "设立了": "立了" beside "设立"), read as grammar (`CJK_GRAMMAR`).
-    A run of pairs it lacks ("東京タワー" of a library that never names it) stays a word."""
-    pairs = [t for t in tokens if t.end - t.start >= 2 and has_cjk(text[t.start : t.end])]
-    found: set[str] = set()
+    A run of pairs it lacks ("東京タワー" of a library that never names it) stays a word,
+    counted once, as an English word it lacks is however long: its first pair weighs as the
+    word, the others ("什么时候": "么时", "时候") as grammar. A character standing alone
+    that the library lacks ("年" of "1958年") is read as grammar too: the library holds one
+    alone only where its text has it alone, within a run only its pairs ("1958年に":
+    "年に"), so lacking it says nothing of what the library covers."""
+    cjk = [t for t in tokens if has_cjk(text[t.start : t.end])]
+    pairs = [t for t in cjk if t.end - t.start >= 2]
+    found = {t.term for t in cjk if len(t.term) == 1 and held(t.term) == 0}
     for before, after in zip(pairs, pairs[1:], strict=False):
         if after.start != before.end - 1:  # not overlapping: another run
             continue
@@ -104,6 +110,12 @@ def junctions(tokens: Sequence[Token], text: str, held: Callable[[str], int]) ->
             found.add(after.term)
         elif known_after and not known_before:
             found.add(before.term)
+    in_word = False  # whether the pair before is one of a word the library lacks
+    for number, pair in enumerate(pairs):
+        lacks = not held(pair.term) and pair.term not in found and not reads_as_grammar(pair.term)
+        if lacks and in_word and pair.start == pairs[number - 1].end - 1:
+            found.add(pair.term)  # the same word, on
+        in_word = lacks
     return found
 
 

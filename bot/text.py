@@ -94,7 +94,7 @@ class Analyzer:
     """Turns text into index terms; one instance per language, safe across threads."""
 
     #: Changes whenever the terms of some text change, so saved indexes are rebuilt.
-    VERSION = 3  # 3: Han, kana and Hangul read in pairs
+    VERSION = 4  # 3: CJK read in pairs; 4: "．" "｡" end sentences, NFD Hangul composed
 
     def __init__(self, language: str = "english") -> None:
         self.language = language
@@ -186,12 +186,12 @@ def _pairs(text: str, start: int, end: int) -> Iterator[Token]:
     """A run of Han, kana or Hangul as its overlapping pairs of characters ("設立した":
     設立, 立し, した), a character alone as itself: with no dictionary, pairs match words
     of two characters exactly and longer ones by their parts. Half-width kana are read
-    as full-width (NFKC), a voiced-sound mark with the kana it marks; no stop words, no
-    stemming."""
+    as full-width (NFKC), a voiced-sound mark with the kana it marks, and Hangul written
+    decomposed (NFD, as macOS may save it) as its syllables; no stop words, no stemming."""
     units: list[tuple[str, int, int]] = []
     for i in range(start, end):
         char = unicodedata.normalize("NFKC", text[i])
-        if units and unicodedata.combining(char[0]):
+        if units and (unicodedata.combining(char[0]) or _JAMO_AFTER_LEAD.match(char)):
             held, first, _ = units[-1]
             units[-1] = (unicodedata.normalize("NFC", held + char), first, i + 1)
         else:
@@ -200,6 +200,10 @@ def _pairs(text: str, start: int, end: int) -> Iterator[Token]:
         yield Token(*units[0])
     for (a, first, _), (b, _, last) in zip(units, units[1:], strict=False):
         yield Token(a + b, first, last)
+
+
+#: A Hangul vowel or final consonant, which follows a syllable's first consonant (ᄉ+ᅥ = 서).
+_JAMO_AFTER_LEAD = re.compile("[\u1160-\u11ff\ud7b0-\ud7fb]")
 
 
 #: Japanese kana, each script apart ("の" Hiragana, "タ" Katakana): see `reads_as_grammar`.
@@ -260,11 +264,14 @@ _ABBREVIATIONS = frozenset(
 #: Dotted initials ("H.W.", "U.S.A."): letters one by one, never a sentence's end.
 _INITIALS = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")
 #: A sentence's end: "." "!" "?" "…" before white space (see `sentence_spans`); in text
-#: that holds them, also the full stop, "！" or "？" of Chinese and Japanese, which need none.
+#: that holds them, also the full stops, "！" or "？" of Chinese and Japanese, which need
+#: none: "。", its half-width "｡" and the full-width "．" many Japanese texts write (not
+#: one in a number, "３．５").
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+)")
-_CJK_STOPS = "。！？"
+_CJK_STOPS = "。！？｡．"
 _SENTENCE_END_CJK = re.compile(
-    rf"{_SENTENCE_END.pattern}|(?P<cjk>[{_CJK_STOPS}]+[」』）〕】\"'”’)\]]*)"
+    rf"{_SENTENCE_END.pattern}"
+    r"|(?P<cjk>(?:[。！？｡]|．(?!\d))+[」』）〕】\"'”’)\]]*)"
 )
 
 
@@ -370,7 +377,7 @@ def _is_abbreviation(text: str, sentence_start: int, dot: int) -> bool:
 
 def word_count(text: str) -> int:
     """Words as passage sizes count them: runs of non-space characters, each Han, kana
-    or Hangul character one (see `WORD`)."""
+    or Hangul character one (see `WORD`), as composed (NFC: "서" is one, not ᄉ and ᅥ)."""
     if has_cjk(text):
-        return len(WORD.findall(text))
+        return len(WORD.findall(unicodedata.normalize("NFC", text)))
     return len(text.split())

@@ -424,6 +424,23 @@ def test_an_excerpt_under_its_heading_leaves_the_heading_to_the_citation(
     assert steps.results[0].excerpt.startswith("Download the archive"), steps.results[0].excerpt
 
 
+def test_an_excerpt_under_headings_it_leaves_out_has_their_room(tmp_path: Path) -> None:
+    # Three headings took three of the excerpt's four sentences: left to the citation, they
+    # leave the text under them its room, shown whole rather than cut before its last word.
+    text = "Run the gamma configuration tool with the beta flag. Then restart the service."
+    engine = library_of(
+        tmp_path,
+        {
+            "deep.md": f"# Deep\n\n## Alpha Setup\n\n### Beta Install\n\n#### Gamma Config\n\n{text}\n"
+        },
+    )
+
+    top = engine.answer("alpha setup").results[0]
+
+    assert top.section == "Alpha Setup › Beta Install › Gamma Config"
+    assert top.excerpt == text
+
+
 def test_a_question_in_japanese_finds_the_japanese_passage_that_answers_it(
     tmp_path: Path,
 ) -> None:
@@ -440,3 +457,45 @@ def test_a_question_in_japanese_finds_the_japanese_passage_that_answers_it(
     assert height.results[0].excerpt.startswith("富士山は")
     assert "富士山" in [height.results[0].excerpt[s:e] for s, e in height.results[0].highlights]
     assert not uncovered.found
+
+
+def test_a_cjk_character_standing_alone_in_a_question_is_no_word_the_library_lacks(
+    tmp_path: Path,
+) -> None:
+    # "年" alone after a number: the library holds it only in its pairs ("1958年に": "年に").
+    engine = library_of(tmp_path, JAPANESE_ARTICLES)
+
+    year = engine.answer("1958年")
+
+    assert year.found and year.results[0].article_id == "sushi"
+
+
+def test_a_cjk_word_the_library_lacks_counts_once_not_once_a_pair(
+    tmp_path: Path,
+) -> None:
+    # "언제인가요" (when is it) is a run of pairs no article holds: one word the library
+    # lacks, not one for each of its pairs.
+    korean = library_of(
+        tmp_path / "ko",
+        {
+            "hangul.md": "# 한글\n\n한글은 1443년 조선의 세종대왕이 창제한 문자이다.\n\n"
+            "한글날은 매년 10월 9일이며, 한글의 창제를 기념하는 날이다.\n",
+            "kimchi.md": "# 김치\n\n김치는 배추와 무에 고춧가루와 마늘을 넣어 발효시킨 한국의 "
+            "전통 음식이다.\n",
+        },
+    )
+    chinese = library_of(
+        tmp_path / "zh",
+        {
+            "river.md": "# 长江\n\n长江是中国最长的河流，全长约6300公里，发源于青藏高原。\n\n"
+            "三峡大坝位于湖北省宜昌市，于2006年建成。\n",
+            "panda.md": "# 大熊猫\n\n大熊猫主要生活在四川的山区，以竹子为主要食物。\n",
+        },
+    )
+
+    hangul_day = korean.answer("한글날은 언제인가요?")
+
+    assert hangul_day.found and "10월 9일" in hangul_day.results[0].excerpt
+    # What the libraries lack is still said to be lacking.
+    assert not korean.answer("부산의 인구는 얼마인가요?").found
+    assert not chinese.answer("长城有多长?").found

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from bot.text import Analyzer, sentence_spans, word_count
@@ -114,6 +116,8 @@ def test_cjk_is_read_in_overlapping_pairs_split_where_the_script_changes(
         ("設立", 15, 17),
     ]
     assert analyzer.terms("서울의 인구") == ["서울", "울의", "인구"]
+    # Hangul saved decomposed (NFD, letter by letter) meets Hangul typed composed.
+    assert analyzer.terms(unicodedata.normalize("NFD", "서울의 인구")) == ["서울", "울의", "인구"]
     assert analyzer.terms("深度求索") == ["深度", "度求", "求索"]
     # Half-width kana meet full-width ones; no stemming or stop words touch a pair.
     assert analyzer.terms("ｶﾞｽ") == analyzer.terms("ガス") == ["ガス"]
@@ -136,10 +140,15 @@ def test_chinese_and_japanese_sentences_end_at_their_full_stops() -> None:
         "はい。",
         "Next one.",
     ]
+    # Many Japanese texts end sentences with "．" (beside "，"); a number keeps its "．".
+    japanese = ["設定は完了です．", "価格は３．５ドルです．", "次へ進みます｡", "以上。"]
+    joined = "".join(japanese)
+    assert [joined[s:e] for s, e in sentence_spans(joined)] == japanese
 
 
 def test_passage_sizes_count_each_cjk_character_as_a_word() -> None:
     # Text without spaces would otherwise be one "word" a paragraph, and a whole article
     # one passage.
     assert word_count("DeepSeekは2023年に設立") == 7
+    assert word_count(unicodedata.normalize("NFD", "서울의 인구")) == 5
     assert word_count("Tesla built the lab in 1899.") == 6
