@@ -57,10 +57,13 @@ def _escaped(match: re.Match[str]) -> str:
 #:   left the backslashes and emphasis inside unescaped, so "[\](:)" lost its backslash;
 #: - a list item's "-" is matched within its line: its `^\s*-` ran over a blank line before
 #:   the item and put the "\" on that line instead.
+#: - the "<" of what Discord shows as a mention, channel, emoji, command or timestamp
+#:   ("<@123>", "<#9>", "<:e:1>", "</ask:1>", "<t:1700000000>") is escaped: an article's text
+#:   is shown as written, never as someone's name (it would not ping, but would read as one).
 _MARKUP = re.compile(
     r"(?P<url><[^: >]+:\/[^ >]+>|(?:https?|steam):\/\/[^\s<]+[^<.,:;\"\'\]\s])"
     r"|(?P<indent>^[ \t]*)-"
-    r"|(?P<mark>[_\\~|*`\[]|^>(?:>>)?\s|^#{1,3})",
+    r"|(?P<mark>[_\\~|*`\[]|^>(?:>>)?\s|^#{1,3}|<(?=[@#:/]|a:|t:))",
     re.M,
 )
 

@@ -200,6 +200,18 @@ def test_any_excerpt_renders_verbatim_within_limits(text: str, spans: list[tuple
     assert len(bold) <= len(non_overlapping) + code_spans
 
 
+def test_mention_shaped_article_text_is_shown_as_written_not_as_a_mention():
+    text = "Write <@123>, <@&4>, <#9>, <:wave:5>, <a:spin:6>, </ask:7> or <t:1700000000:R>; a < b."
+
+    shown = render.render_answer(answer(result(1, text)), per_page=1)
+
+    body = shown.embeds[0].description.split("\n", 1)[1]
+    for markup in ("<@123>", "<@&4>", "<#9>", "<:wave:5>", "<a:spin:6>", "</ask:7>", "<t:1700"):
+        assert "\\" + markup in body
+    assert "a < b" in body  # a "<" that shows nothing is left as it is
+    assert plain(body) == text
+
+
 def test_citation_names_the_section_and_links_to_it():
     cited = Result(
         rank=1,
