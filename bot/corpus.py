@@ -20,13 +20,17 @@ from collections.abc import Callable, Collection, Generator, Iterable, Iterator,
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, overload
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, overload
 
 from bot.errors import CorpusError, SkipFile
 from bot.synonyms import SYNONYMS_FILE
 from bot.text import sentence_spans, word_count
+
+if TYPE_CHECKING:
+    # numpy is imported where passage tables are made: a page read in a child process
+    # (`bot.corpus_edit.parse_in_child`) never needs it, and importing it was a third of
+    # that child's CPU.
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +221,8 @@ class PassageTable(Sequence[Passage]):
 def article_ranges(passages: Sequence[Passage]) -> dict[int, tuple[int, int]]:
     """Each article's passages as [first, end): passages of one article are contiguous."""
     if isinstance(passages, PassageTable):
+        import numpy as np
+
         column = np.asarray(passages.table[:, 0])
         if column.shape[0] == 0:
             return {}
@@ -257,6 +263,8 @@ class Corpus:
 
     def text_lengths(self) -> np.ndarray:
         """Every article's text length in characters, in order."""
+        import numpy as np
+
         return np.array([len(article.text) for article in self.articles], dtype=np.int64)
 
     def fingerprint(self) -> str:
