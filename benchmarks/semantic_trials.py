@@ -329,7 +329,7 @@ def run_library(
     base = tally(engine, questions, lambda q: q.ranked[(0, "")])
     for m in (0, args.expand) if args.expand else (0,):
         for sig in SIGNALS:
-            for fam, weights in (("z", Z_WEIGHTS), ("feat", FEATURE_WEIGHTS)):
+            for fam, weights in (("z", Z_WEIGHTS), ("feat", args.feature_weights)):
                 for w in weights:
                     results[(m, sig, fam, w)] = tally(
                         engine,
@@ -544,6 +544,12 @@ def main() -> None:
         "--no-windows", action="store_true", help="leave out wmax (two-sentence windows)"
     )
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--feature-weights",
+        type=lambda text: tuple(float(w) for w in text.split(",")),
+        default=FEATURE_WEIGHTS,
+        help="the feat W grid, comma-separated (default 4,8,16,32)",
+    )
     parser.add_argument(
         "--expand", type=int, default=10, help="passages added by the signal (0: none)"
     )
