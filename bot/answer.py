@@ -129,6 +129,8 @@ class Result:
     highlights: tuple[tuple[int, int], ...]
     section: str | None = None  # the headings above the excerpt: "Setup › Windows"
     link: str | None = None  # the article's url, at the section's anchor when known
+    #: The paragraphs `passage` spans (`paragraphs` are those of the excerpt alone).
+    passage_paragraphs: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -998,10 +1000,9 @@ class Engine:
                 local=local,
                 among=among,
             )
-            shown_from = excerpt.start
             below = _below_named_headings(article, excerpt)
             rest = [s for s in scored if s.start >= below.start]
-            if below.start != shown_from and rest:
+            if below.start != excerpt.start and rest:
                 # The headings left to the citation took room the text under them can
                 # use: the excerpt grows again from the first sentence under them.
                 grown = choose_excerpt(
@@ -1028,14 +1029,12 @@ class Engine:
                     url=url,
                     section=section,
                     link=link,
-                    paragraphs=(
-                        _paragraph_at(article, excerpt.start)
-                        if excerpt.start != shown_from
-                        else first.first_paragraph,
-                        last.last_paragraph,
+                    paragraphs=_shown_paragraphs(
+                        article, excerpt, first.first_paragraph, last.last_paragraph
                     ),
                     excerpt=excerpt.text,
                     passage=article.text[start:end],
+                    passage_paragraphs=(first.first_paragraph, last.last_paragraph),
                     highlights=excerpt.highlights,
                 )
             )
@@ -1213,10 +1212,16 @@ def _below_named_headings(article: Article, excerpt: Excerpt) -> Excerpt:
     return excerpt
 
 
-def _paragraph_at(article: Article, offset: int) -> int:
-    """The number (from 1) of the article's paragraph that holds `offset`: with the headings
-    left to the citation, "¶14" names the text shown, not the heading above it."""
-    return bisect.bisect_right(article.paragraphs, offset, key=lambda p: p.start)
+def _shown_paragraphs(article: Article, excerpt: Excerpt, first: int, last: int) -> tuple[int, int]:
+    """The paragraphs (numbered from 1, within the passage's `first`..`last`) that the
+    excerpt shows: "¶7" for the one paragraph a reader sees, not "¶6–7" with ¶6 a heading
+    the citation names or a paragraph the excerpt leaves out."""
+
+    def at(offset: int) -> int:
+        number = bisect.bisect_right(article.paragraphs, offset, key=lambda p: p.start)
+        return min(max(number, first), last)
+
+    return at(excerpt.start), max(at(excerpt.start), at(excerpt.end - 1))
 
 
 def _merge_neighbours(

@@ -412,6 +412,7 @@ def answer_to_json(answer: Any) -> dict[str, Any]:
                 "paragraphs": list(r.paragraphs),
                 "excerpt": r.excerpt,
                 "passage": r.passage,
+                "passage_paragraphs": list(r.passage_paragraphs or r.paragraphs),
                 "section": r.section,
                 "link": r.link,
             }

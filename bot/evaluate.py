@@ -214,7 +214,9 @@ def score(questions: Sequence[Question], answers: Sequence[Answer], *, k: int = 
             atk += 1
         hits = [
             r.article_id == question.article_id
-            and r.paragraphs[0] <= question.paragraph <= r.paragraphs[1]
+            and (r.passage_paragraphs or r.paragraphs)[0]
+            <= question.paragraph
+            <= (r.passage_paragraphs or r.paragraphs)[1]
             for r in results[:DEPTH]
         ]
         hit1 += any(hits[:1])

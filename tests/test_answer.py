@@ -418,6 +418,7 @@ def test_an_excerpt_under_its_heading_leaves_the_heading_to_the_citation(
     assert top.excerpt == text
     # ¶3 is the text shown; ¶2, the heading above it, is named by the section instead.
     assert top.paragraphs == (3, 3)
+    assert top.passage_paragraphs == (2, 3)  # what "Show passage" shows: heading and text
     assert [top.excerpt[s:e].lower() for s, e in top.highlights][:2] == ["function", "parameters"]
     # Headings one under the other: both are in the citation, neither in the excerpt.
     assert steps.results[0].section == "Steps › Installing"

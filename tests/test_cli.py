@@ -53,11 +53,15 @@ def test_ask_json_has_the_documented_shape(workdir: Path) -> None:
         "paragraphs",
         "excerpt",
         "passage",
+        "passage_paragraphs",
         "section",
         "link",
     }
     assert first["rank"] == 1 and len(first["paragraphs"]) == 2
     assert "$6" in first["excerpt"]
+    # The excerpt's paragraphs lie within the passage's.
+    shown, passage = first["paragraphs"], first["passage_paragraphs"]
+    assert passage[0] <= shown[0] <= shown[1] <= passage[1]
 
 
 GIT_PAGE = """# Git

@@ -68,7 +68,10 @@ def render_passages(results: Sequence[Result]) -> Rendered:
     shown = list(results)[:EMBEDS_LIMIT]
     if not shown:
         return Rendered(content="There is no passage to show.")
-    titles = [truncate(f"[{r.rank}] {_citation_text(r)}", TITLE_LIMIT) for r in shown]
+    titles = [
+        truncate(f"[{r.rank}] {_citation_text(r, r.passage_paragraphs)}", TITLE_LIMIT)
+        for r in shown
+    ]
     budget = EMBED_TOTAL_LIMIT - sum(len(t) for t in titles) - 50
     share = min(DESCRIPTION_LIMIT, budget // len(shown))
     embeds = []
@@ -103,10 +106,13 @@ def _citation(result: Result, *, link: bool = True) -> str:
     return f"{label} [{escape_title(text)}]({url})"
 
 
-def _citation_text(result: Result) -> str:
+def _citation_text(result: Result, paragraphs: tuple[int, int] | None = None) -> str:
+    """The citation of the excerpt, or of `paragraphs` (the whole passage's) when given."""
     section = truncate(" ".join(result.section.split()), 100) if result.section else None
     return citation(
-        truncate(" ".join(result.title.split()), 150), result.paragraphs, section=section
+        truncate(" ".join(result.title.split()), 150),
+        paragraphs or result.paragraphs,
+        section=section,
     )
 
 

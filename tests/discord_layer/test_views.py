@@ -77,9 +77,13 @@ async def test_show_passage_sends_the_full_passages_privately(env: simcord.Env):
 
     assert result.ephemeral
     embeds = result.response.embeds
+    # Each passage is cited whole (its heading's paragraph too), where the answer's citation
+    # names the excerpt's paragraphs alone: "Who founded DeepSeek — ¶13–14" against "¶14".
+    assert [r.passage_paragraphs for r in expected][0] == (13, 14)
+    assert [r.paragraphs for r in expected][0] == (14, 14)
     assert [e.title for e in embeds] == [
-        f"[{r.rank}] {r.title}{f' › {r.section}' if r.section else ''} — ¶{r.paragraphs[0]}"
-        + (f"–{r.paragraphs[1]}" if r.paragraphs[1] != r.paragraphs[0] else "")
+        f"[{r.rank}] {r.title}{f' › {r.section}' if r.section else ''} — "
+        f"¶{r.passage_paragraphs[0]}–{r.passage_paragraphs[1]}"
         for r in expected
     ]
     assert "Liang Wenfeng" in embeds[0].description
