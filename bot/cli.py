@@ -451,8 +451,14 @@ def _print_answer(answer: Any, console: Any) -> None:
 
 
 #: How a line opens a block on the page: a list item's marker ("-", "*", "+", "3.", "b)",
-#: "iv."), a code fence or a quote.
-_BLOCK_START = re.compile(r"(?:[-*+]|\d{1,9}[.)]|[a-zA-Z][.)]|[ivxlcdmIVXLCDM]+[.)])[ \t]|```|>")
+#: "iv.", "XII)"), a code fence or a quote ("> "). A word ending a sentence ("Did. ", "Mix.")
+#: or a comparison (">= 2") is prose.
+_BLOCK_START = re.compile(
+    r"(?:[-*+]|\d{1,9}[.)]|[a-zA-Z][.)]"
+    r"|(?=[ivxIVX])(?:x{0,3}(?:ix|iv|v?i{0,3})|X{0,3}(?:IX|IV|V?I{0,3}))[.)])[ \t]"
+    r"|```|>(?:[ \t]|$)",
+    re.M,
+)
 
 
 def cite(result: Any) -> str:

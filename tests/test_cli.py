@@ -198,6 +198,55 @@ def test_an_excerpt_opening_with_a_list_item_starts_on_its_own_line(workdir: Pat
     assert run.stdout.startswith("1.\n- `max_age` - Sets a maximum time"), run.stdout
 
 
+@pytest.mark.parametrize(
+    ("excerpt", "own_line"),
+    [
+        ("- a bullet", True),
+        ("3. a numbered item", True),
+        ("iv. a roman item", True),
+        ("XII) a roman item", True),
+        ("```python\nprint(1)\n```", True),
+        ("> a quote", True),
+        ("Did. He said so.", False),  # a sentence's last word, not a roman numeral
+        (">= 2 workers are needed.", False),  # a comparison, not a quote
+        ("The text.", False),
+    ],
+)
+def test_only_an_excerpt_opening_a_block_starts_on_the_line_under_its_rank(
+    excerpt: str, own_line: bool
+) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from bot.answer import Answer, Result
+    from bot.cli import _print_answer
+
+    shown = Result(
+        rank=1,
+        score=1.0,
+        article_id="a",
+        title="A",
+        url=None,
+        paragraphs=(1, 1),
+        excerpt=excerpt,
+        passage=excerpt,
+        highlights=(),
+    )
+    answer = Answer(
+        question="q?",
+        found=True,
+        results=(shown,),
+        closest=(),
+        elapsed_ms=1.0,
+        articles_searched=1,
+    )
+    out = StringIO()
+    _print_answer(answer, Console(file=out, width=200))
+
+    assert out.getvalue().startswith("1.\n" if own_line else "1. "), out.getvalue()
+
+
 def test_off_topic_question_says_the_articles_do_not_cover_it(workdir: Path) -> None:
     run = run_citebot("ask", "What is the capital of Peru?", cwd=workdir)
     assert run.returncode == 0, run.stderr
