@@ -16,7 +16,7 @@ import numpy as np
 from aiohttp import web
 
 from bot import render
-from bot.answer import Engine
+from bot.answer import Answer, Engine, Result
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -216,3 +216,30 @@ def library_of(folder: Path, files: dict[str, str | bytes]) -> Engine:
         else:
             (corpus / name).write_text(text, encoding="utf-8")
     return Engine.open(Settings(corpus_dir=corpus, data_dir=folder / "data"))
+
+
+def a_result(excerpt: str, *, passage: str | None = None, title: str = "A title") -> Result:
+    """A result made by hand, for the front ends' rendering without a library."""
+    return Result(
+        rank=1,
+        score=1.0,
+        article_id="a1",
+        title=title,
+        url=None,
+        paragraphs=(1, 1),
+        excerpt=excerpt,
+        passage=excerpt if passage is None else passage,
+        highlights=(),
+    )
+
+
+def an_answer(*results: Result) -> Answer:
+    """A found answer made by hand from `results`."""
+    return Answer(
+        question="what is it?",
+        found=True,
+        results=results,
+        closest=(),
+        elapsed_ms=1.0,
+        articles_searched=1,
+    )

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from support import JAPANESE_ARTICLES, run_citebot
+from support import JAPANESE_ARTICLES, a_result, an_answer, run_citebot
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -219,28 +219,9 @@ def test_only_an_excerpt_opening_a_block_starts_on_the_line_under_its_rank(
 
     from rich.console import Console
 
-    from bot.answer import Answer, Result
     from bot.cli import _print_answer
 
-    shown = Result(
-        rank=1,
-        score=1.0,
-        article_id="a",
-        title="A",
-        url=None,
-        paragraphs=(1, 1),
-        excerpt=excerpt,
-        passage=excerpt,
-        highlights=(),
-    )
-    answer = Answer(
-        question="q?",
-        found=True,
-        results=(shown,),
-        closest=(),
-        elapsed_ms=1.0,
-        articles_searched=1,
-    )
+    answer = an_answer(a_result(excerpt))
     out = StringIO()
     _print_answer(answer, Console(file=out, width=200))
 

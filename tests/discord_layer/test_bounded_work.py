@@ -8,9 +8,9 @@ import threading
 
 import pytest
 import simcord
+from support import a_result
 
 from bot import render
-from bot.answer import Result
 from bot.client import CitebotBot
 from bot.render import _text as render_text
 
@@ -71,17 +71,7 @@ def test_show_passage_of_a_huge_passage_escapes_only_what_fits(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     huge = "word*with_markdown " * 1_000_000  # 19 MB, no sentence end
-    result = Result(
-        rank=1,
-        score=1.0,
-        article_id="huge",
-        title="Huge",
-        url=None,
-        paragraphs=(1, 1),
-        excerpt=huge[:400],
-        passage=huge,
-        highlights=(),
-    )
+    result = a_result(huge[:400], passage=huge, title="Huge")
     rendered: list[int] = []
     real_markdown = render_text.article_markdown
 
