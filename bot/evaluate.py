@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.answer import Answer, Engine
+from bot.answer import Answer, Engine, Result
 from bot.errors import CitebotError
 from bot.insight import percentile
 from bot.settings import Settings
@@ -212,13 +212,7 @@ def score(questions: Sequence[Question], answers: Sequence[Answer], *, k: int = 
             at3 += 1
         if any(contains_answer(r.excerpt, question.answers) for r in results[:k]):
             atk += 1
-        hits = [
-            r.article_id == question.article_id
-            and (r.passage_paragraphs or r.paragraphs)[0]
-            <= question.paragraph
-            <= (r.passage_paragraphs or r.paragraphs)[1]
-            for r in results[:DEPTH]
-        ]
+        hits = [_holds(r, question) for r in results[:DEPTH]]
         hit1 += any(hits[:1])
         hit5 += any(hits[:5])
         if True in hits:
@@ -237,6 +231,13 @@ def score(questions: Sequence[Question], answers: Sequence[Answer], *, k: int = 
         p50_ms=percentile(times, 0.50) or 0.0,
         p99_ms=percentile(times, 0.99) or 0.0,
     )
+
+
+def _holds(result: Result, question: Question) -> bool:
+    """Whether a result's passage (all of it, not only its excerpt) is the paragraph the
+    question was asked about: SQuAD's hit@k."""
+    first, last = result.passage_paragraphs or result.paragraphs
+    return result.article_id == question.article_id and first <= question.paragraph <= last
 
 
 def evaluate(

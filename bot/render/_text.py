@@ -52,11 +52,11 @@ def _escaped(match: re.Match[str]) -> str:
 
 
 #: What Discord reads as markup in message text, as `discord.utils.escape_markdown` lists it
-#: (and, like it, URLs left alone so they stay links), with two differences:
+#: (and, like it, URLs left alone so they stay links), with three differences:
 #: - every "[" is escaped: its pattern for a masked link, "[…](…)", took the link whole and
 #:   left the backslashes and emphasis inside unescaped, so "[\](:)" lost its backslash;
 #: - a list item's "-" is matched within its line: its `^\s*-` ran over a blank line before
-#:   the item and put the "\" on that line instead.
+#:   the item and put the "\" on that line instead;
 #: - the "<" of what Discord shows as a mention, channel, emoji, command or timestamp
 #:   ("<@123>", "<#9>", "<:e:1>", "</ask:1>", "<t:1700000000>") is escaped: an article's text
 #:   is shown as written, never as someone's name (it would not ping, but would read as one).
