@@ -22,6 +22,7 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any, overload
 
 import numpy as np
@@ -84,8 +85,18 @@ def library_basis(settings: Settings) -> str:
     # The code that parses and counts, too: a changed parser never meets an old save, even
     # between releases (a few kB read, well under a millisecond).
     for module in (corpus_module, chat, sys.modules[__name__]):
-        digest.update(Path(str(module.__file__)).read_bytes())
+        for path in _source_files(module):
+            digest.update(path.read_bytes())
     return digest.hexdigest()[:24]
+
+
+def _source_files(module: ModuleType) -> list[Path]:
+    """A module's source file, or every module of a package (`bot.corpus` is one): a
+    change to any of them changes what a saved library depends on."""
+    path = Path(str(module.__file__))
+    if hasattr(module, "__path__"):
+        return sorted(path.parent.glob("*.py"))
+    return [path]
 
 
 class SavedArticles(Sequence[Article]):

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from support import GOOD_ARTICLE as GOOD
 
-import bot.corpus
 from bot.answer import Engine
-from bot.corpus import load_corpus
+from bot.corpus import _files, load_corpus
 from bot.settings import Settings
 
 
@@ -89,14 +88,14 @@ def test_file_deleted_while_indexing_is_named_in_a_warning(
     corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (corpus / "fleeting.md").write_text("# Fleeting\n\nHere one moment.")
-    real_load = bot.corpus._load_file
+    real_load = _files._load_file
 
     def delete_then_load(path: Path, relative: str, *rest):  # type: ignore[no-untyped-def]
         if path.name == "fleeting.md":
             path.unlink()  # deleted between listing the folder and reading the file
         return real_load(path, relative, *rest)
 
-    monkeypatch.setattr(bot.corpus, "_load_file", delete_then_load)
+    monkeypatch.setattr(_files, "_load_file", delete_then_load)
     ids, warnings = load(corpus)
     assert ids == ["good"]
     assert warnings == ["skipped fleeting.md: cannot read it (No such file or directory)"]
