@@ -7,11 +7,14 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from support import run_citebot
 
+import bot.corpus
 from bot.answer import Engine
 from bot.cli import answer_to_json
 from bot.settings import Settings
+from bot.snapshot import library_basis
 
 QUESTIONS = (
     "Who founded DeepSeek?",
@@ -127,3 +130,48 @@ def test_cli_quick_start_answers_as_the_first_run(bundled_corpus: Path, tmp_path
     first.pop("elapsed_ms")
     second.pop("elapsed_ms")
     assert first == second and first["found"]
+
+
+def code_changed(monkeypatch: pytest.MonkeyPatch, source: Path) -> None:
+    """As if `source` had been edited: what the saved library's key reads of it differs."""
+    read_bytes = Path.read_bytes
+    monkeypatch.setattr(
+        Path,
+        "read_bytes",
+        lambda self: read_bytes(self) + (b"\n# edited" if self == source else b""),
+    )
+
+
+def test_an_edit_to_any_module_of_the_corpus_package_changes_the_library_basis(
+    bundled_corpus: Path, tmp_path: Path
+) -> None:
+    """A changed parser never meets an old save, wherever in the package it changed."""
+    settings = settings_for(bundled_corpus, tmp_path / "data")
+    package = Path(bot.corpus.__file__).parent
+    modules = sorted(package.glob("*.py"))
+    assert {"__init__.py", "_markdown.py", "_passages.py"} <= {m.name for m in modules}
+    bases = {library_basis(settings)}
+    for source in modules:
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            code_changed(monkeypatch, source)
+            bases.add(library_basis(settings))
+    assert len(bases) == len(modules) + 1
+
+
+def test_a_library_saved_by_other_code_is_read_again_then_trusted(
+    bundled_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A library saved by an earlier version (another parser) is neither loaded nor a
+    crash: the files are parsed again, the answers are the same, and the new save
+    replaces the old one."""
+    settings = settings_for(bundled_corpus, tmp_path / "data")
+    before, _ = opened(settings)
+    (old,) = (tmp_path / "data" / "library").iterdir()
+    code_changed(monkeypatch, Path(bot.corpus.__file__).parent / "_markdown.py")
+    engine, warnings = opened(settings)
+    assert type(engine.corpus).__name__ != "SavedCorpus" and warnings == []
+    assert answers(engine) == answers(before)
+    (new,) = (tmp_path / "data" / "library").iterdir()
+    assert new.name != old.name, "the old save is retired"
+    again, warnings = opened(settings)
+    assert type(again.corpus).__name__ == "SavedCorpus" and warnings == []
