@@ -60,6 +60,7 @@ from bot.found import (
     evidence,
     informativeness,
     junctions,
+    korean_stop_pairs,
     question_names,
     zipf,
 )
@@ -710,11 +711,14 @@ class Engine:
         words: list[tuple[str, str]] = []  # (word as typed, its term)
         for text, factor in read.parts:
             tokens = self.analyzer.tokens(text)
+            unsaid = korean_stop_pairs(tokens, self.index.doc_freq)
             for token in tokens:
+                if token.term in unsaid:
+                    continue
                 word = text[token.start : token.end]
                 gathered.add(token.term, informativeness(word), factor)
                 words.append((word, token.term))
-            for term in junctions(tokens, text, self.index.doc_freq):
+            for term in junctions(tokens, text, self.index.doc_freq) - unsaid:
                 gathered.informative[term] = min(gathered.informative[term], CJK_GRAMMAR)
         for word, term in words:
             for relative in relatives(word):
