@@ -50,7 +50,7 @@ from bot.corpus import (
 )
 from bot.corpus_edit import url_key
 from bot.errors import CorpusError, QuestionError
-from bot.excerpt import Excerpt, choose_excerpt, starting_at
+from bot.excerpt import Excerpt, choose_excerpt
 from bot.found import (
     CJK_GRAMMAR,
     Evidence,
@@ -60,6 +60,7 @@ from bot.found import (
     evidence,
     informativeness,
     junctions,
+    korean_stop_pairs,
     question_names,
     zipf,
 )
@@ -710,11 +711,14 @@ class Engine:
         words: list[tuple[str, str]] = []  # (word as typed, its term)
         for text, factor in read.parts:
             tokens = self.analyzer.tokens(text)
+            unsaid = korean_stop_pairs(tokens, self.index.doc_freq)
             for token in tokens:
+                if token.term in unsaid:
+                    continue
                 word = text[token.start : token.end]
                 gathered.add(token.term, informativeness(word), factor)
                 words.append((word, token.term))
-            for term in junctions(tokens, text, self.index.doc_freq):
+            for term in junctions(tokens, text, self.index.doc_freq) - unsaid:
                 gathered.informative[term] = min(gathered.informative[term], CJK_GRAMMAR)
         for word, term in words:
             for relative in relatives(word):
@@ -999,17 +1003,8 @@ class Engine:
                 scored=scored,
                 local=local,
                 among=among,
+                named=_named_headings(article, start, scored[-1].end),
             )
-            below = _below_named_headings(article, excerpt)
-            rest = [s for s in scored if s.start >= below.start]
-            if below.start != excerpt.start and rest:
-                # The headings left to the citation took room the text under them can
-                # use: the excerpt grows again from the first sentence under them.
-                grown = choose_excerpt(
-                    article.text, below.start, end, query, self.analyzer, scored=rest, among=1
-                )
-                below = _below_named_headings(article, grown)
-            excerpt = below
             if any(
                 a == first.article and excerpt.start < e and excerpt.end > s for a, s, e in shown
             ):
@@ -1189,27 +1184,25 @@ def _within(holding: np.ndarray, firsts: np.ndarray, ends: np.ndarray) -> np.nda
     )
 
 
-def _below_named_headings(article: Article, excerpt: Excerpt) -> Excerpt:
-    """The excerpt without the headings it opens with that its citation names already
-    ("Query Parameters" under "… › Query Parameters"): the text under them, verbatim."""
+def _named_headings(article: Article, start: int, end: int) -> set[int]:
+    """Where the headings in text[start:end] start that a citation of the text under them
+    names ("Query Parameters" under "… › Query Parameters"): an excerpt leaves them to it."""
     paragraphs, text = article.paragraphs, article.text
-    number = bisect.bisect_left(paragraphs, excerpt.start, key=lambda p: p.start)
-    while number + 1 < len(paragraphs):
-        heading, after = paragraphs[number], paragraphs[number + 1]
+    number = bisect.bisect_left(paragraphs, start, key=lambda p: p.start)
+    named = set()
+    for heading, after in zip(paragraphs[number:], paragraphs[number + 1 :], strict=False):
+        if after.start >= end:
+            break
         path = article.sections[heading.section].path
         if (
-            heading.start != excerpt.start
-            or heading.kind != HEADING
-            or after.start >= excerpt.end
-            or not path
-            or path[-1] != text[heading.start : heading.end]
-            # The citation is worked out from the text left: it must still name the heading.
-            or article.sections[after.section].path[: len(path)] != path
+            heading.kind == HEADING
+            and path
+            and path[-1] == text[heading.start : heading.end]
+            # The citation is worked out from the text under it: it must still name the heading.
+            and article.sections[after.section].path[: len(path)] == path
         ):
-            break
-        excerpt = starting_at(excerpt, after.start)
-        number += 1
-    return excerpt
+            named.add(heading.start)
+    return named
 
 
 def _shown_paragraphs(article: Article, excerpt: Excerpt, first: int, last: int) -> tuple[int, int]:

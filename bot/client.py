@@ -13,6 +13,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import discord
@@ -99,6 +100,8 @@ class CitebotBot(commands.Bot):
         self._heartbeat_task: asyncio.Task[None] | None = None
         self._refresher: Refresher | None = None
         self._refresh_task: asyncio.Task[None] | None = None
+        # The `disconnect` handlers a closed bot runs, which `connect` waits for.
+        self._last_events: set[asyncio.Task[None]] = set()
         #: Seconds from start-up to the first refresh round (tests start it at once).
         self.refresh_first_delay = FIRST_TICK_SECONDS
         #: One pause between two requests to a web host, for refreshes and imports alike.
@@ -335,15 +338,43 @@ class CitebotBot(commands.Bot):
             await asyncio.to_thread(self._store.close)
             self._store = None
 
+    async def connect(self, *, reconnect: bool = True) -> None:
+        """discord.py's connection, and then the `disconnect` handlers its closing started
+        (see `dispatch`): they run to their end before the bot is done."""
+        try:
+            await super().connect(reconnect=reconnect)
+        finally:
+            while self._last_events:
+                await asyncio.wait(set(self._last_events))
+
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
         """A closed bot takes no new events: after `close` discord.py has no loop to run a
         handler on, and would leave its coroutine never run. (A wait before `ready` can
         escape `_stop_waiting_for_ready`: on a second READY, discord.py's cancelled first
-        wait forgets the new one.)"""
-        if self.is_closed():
+        wait forgets the new one.) All but `disconnect`, which the closing connection
+        sends last, from the running loop: its handlers run there (`_schedule_event`)."""
+        if self.is_closed() and (event_name != "disconnect" or not _in_a_running_loop()):
             log.debug("closed: not dispatching %s", event_name)
             return
         super().dispatch(event_name, *args, **kwargs)
+
+    def _schedule_event(
+        self,
+        coro: Callable[..., Coroutine[Any, Any, Any]],
+        event_name: str,
+        *args: Any,
+        **kwargs: Any,
+    ) -> asyncio.Task[Any]:
+        """discord.py's, but for a closed bot (which has no loop of its own any more) on the
+        running loop, kept for `connect` to wait for."""
+        if not self.is_closed():
+            return super()._schedule_event(coro, event_name, *args, **kwargs)
+        task = asyncio.get_running_loop().create_task(
+            self._run_event(coro, event_name, *args, **kwargs), name=f"discord.py: {event_name}"
+        )
+        self._last_events.add(task)
+        task.add_done_callback(self._last_events.discard)
+        return task
 
     def _stop_waiting_for_ready(self) -> None:
         """discord.py's close leaves its wait before `on_ready` running (up to
@@ -392,6 +423,14 @@ class CitebotBot(commands.Bot):
         """The link that adds the bot to a server with the permissions it needs."""
         assert self.application_id is not None
         return discord.utils.oauth_url(self.application_id, permissions=PERMISSIONS, scopes=SCOPES)
+
+
+def _in_a_running_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 class ShardedCitebotBot(CitebotBot, commands.AutoShardedBot):

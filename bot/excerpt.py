@@ -55,25 +55,22 @@ def choose_excerpt(
     local: Mapping[str, float] | None = None,
     max_chars: int = MAX_EXCERPT_CHARS,
     among: int | None = None,
+    named: Container[int] = (),
 ) -> Excerpt:
     """The best run of sentences in text[start:end] for `query`.
 
     `scored` are the span's sentences as the second stage scored them, when it has;
     otherwise they are scored here, with the question's in-article weights `local`.
     The best sentence is one of the first `among` of them (all by default); the
-    rest may only follow it.
+    rest may only follow it. `named` are where the headings start that the excerpt's
+    citation names: it never starts at one, nor shows its end, but grows from the
+    text under it, which has the room the heading would have taken.
     """
     if not scored:
         scored = sentences(text, start, end, query, analyzer, local)
-    first = last = excerpt_sentence(scored[:among] if among else scored, query)
-    # Grow around the best sentence: after it, before it, after again.
-    for step in (1, -1, 1):
-        if last - first + 1 == MAX_SENTENCES:
-            break
-        lo, hi = (first, last + 1) if step > 0 else (first - 1, last)
-        if lo < 0 or hi >= len(scored) or scored[hi].end - scored[lo].start > max_chars:
-            continue
-        first, last = lo, hi
+    first, last = _grown(
+        scored, excerpt_sentence(scored[:among] if among else scored, query), named, max_chars
+    )
     s, e = scored[first].start, scored[last].end
     terms = query.concept_of  # the question's terms and their other forms
     if e - s > max_chars:
@@ -84,7 +81,11 @@ def choose_excerpt(
         space, suffix = _fill(text, s, scored[last + 1], max_chars)
         if space - scored[last + 1].start >= MIN_FILL_CHARS:
             return _with_highlights(text, s, space, terms, analyzer, prefix="", suffix=suffix)
-    elif first > 0 and not _is_code(text, scored[first - 1].start):
+    elif (
+        first > 0
+        and not _is_code(text, scored[first - 1].start)
+        and scored[first - 1].start not in named
+    ):
         # At the passage's end: the end of the sentence before.
         previous = scored[first - 1]
         space = text.find(" ", max(previous.start, e - max_chars + len(ELLIPSIS)), previous.end)
@@ -93,12 +94,29 @@ def choose_excerpt(
     return _with_highlights(text, s, e, terms, analyzer, prefix="", suffix="")
 
 
-def starting_at(excerpt: Excerpt, offset: int) -> Excerpt:
-    """The excerpt from `offset` in the article on, for an excerpt that shows the article's
-    text from its own start (no "…" before it): what it shows past there stays verbatim."""
-    cut = offset - excerpt.start
-    highlights = tuple((max(a - cut, 0), b - cut) for a, b in excerpt.highlights if b > cut)
-    return Excerpt(excerpt.text[cut:], highlights, offset, excerpt.end)
+def _grown(
+    scored: Sequence[Sentence], best: int, named: Container[int], max_chars: int
+) -> tuple[int, int]:
+    """The first and last of the sentences shown around the `best` one, never from a
+    heading in `named` (see `choose_excerpt`)."""
+    first = best
+    while first + 1 < len(scored) and scored[first].start in named:
+        first += 1  # the heading echoes the question: what is under it answers
+    last = first
+    # Grow around the best sentence: after it, before it, after again.
+    for step in (1, -1, 1):
+        if last - first + 1 == MAX_SENTENCES:
+            break
+        lo, hi = (first, last + 1) if step > 0 else (first - 1, last)
+        if (
+            lo < 0
+            or hi >= len(scored)
+            or scored[hi].end - scored[lo].start > max_chars
+            or scored[lo].start in named
+        ):
+            continue
+        first, last = lo, hi
+    return first, last
 
 
 def excerpt_sentence(scored: Sequence[Sentence], query: Query) -> int:

@@ -42,6 +42,10 @@ __all__ = [
     "informativeness",
     "junctions",
     "CJK_GRAMMAR",
+    "KOREAN_ENDINGS",
+    "KOREAN_FUNCTION_WORDS",
+    "korean_grammar",
+    "korean_stop_pairs",
     "english_share",
     "question_names",
     "evidence",
@@ -110,6 +114,7 @@ def junctions(tokens: Sequence[Token], text: str, held: Callable[[str], int]) ->
             found.add(after.term)
         elif known_after and not known_before:
             found.add(before.term)
+    found |= korean_grammar(cjk, held)
     in_word = False  # whether the pair before is one of a word the library lacks
     for number, pair in enumerate(pairs):
         lacks = not held(pair.term) and pair.term not in found and not reads_as_grammar(pair.term)
@@ -117,6 +122,74 @@ def junctions(tokens: Sequence[Token], text: str, held: Callable[[str], int]) ->
             found.add(pair.term)  # the same word, on
         in_word = lacks
     return found
+
+
+#: Korean's particles (josa) and the endings (eomi) a question's words most often carry:
+#: those of nouns ("이란", "에서", "를"), of "이다" (to be: "인가요", "입니까") and of verbs
+#: made with "하다" and "되다" ("되었나요", "한"). Korean writes them onto the word before,
+#: a small closed class of grammar, as English's stop words are (`bot.text`).
+KOREAN_ENDINGS = frozenset(
+    """
+    이 가 은 는 을 를 의 에 에서 에게 에게서 께 께서 한테 한테서 로 으로 와 과 도 만 랑 이랑
+    하고 이나 나 까지 부터 마다 처럼 보다 란 이란 라는 이라는 라고 이라고 이며 며 인 에는
+    에서는 으로는 로는 에도 에서도 와는 과는 로도 으로도 까지는 부터는 에서의 에의 와의 과의
+    로서 으로서 로써 으로써 에서부터 으로부터 로부터 이다 이었다 였다 입니다 입니까 인가 인가요
+    인지 인지요 이에요 예요 이야 이죠 일까요 나요 가요 까요 니까 습니까 는가 은가 는지 은지
+    하다 한다 했다 하는 한 할 해 해요 하나요 합니까 했나요 했습니까 하는가 하는지 한가요 할까요
+    되다 된다 됐다 되었다 되는 된 될 돼 돼요 되나요 됩니까 됐나요 되었나요 되었습니까 되는가
+    되는지 될까요 었나요 았나요 였나요 었습니까 았습니까 였습니까 었다 았다 었는지 았는지
+    """.split()
+)
+
+#: Korean's question words and the few words of degree English's stop words hold too
+#: ("무엇" what, "언제" when, "어떻게" how, "가장" most): grammar, wherever they stand.
+KOREAN_FUNCTION_WORDS = frozenset(
+    """
+    무엇 뭐 무슨 어떤 어느 언제 어디 누구 누가 왜 어떻게 얼마 얼마나 몇 가장 매우 아주 모든 모두
+    """.split()
+)
+
+
+def korean_grammar(tokens: Sequence[Token], held: Callable[[str], int]) -> set[str]:
+    """The Hangul pairs of a question (`tokens`) that read as grammar: those reaching into
+    a particle or an ending (`KOREAN_ENDINGS`) written onto a word the library holds
+    ("김장이란": "장이" and "이란" after "김장"; "서울에서": "울에" and "에서") or onto a
+    question word ("무엇인가요"), and those of a question word. After a word the library
+    lacks they are not told apart from it: `junctions` counts it once."""
+    grammar: set[str] = set()
+    run: list[Token] = []
+    for pair in [*(t for t in tokens if len(t.term) == 2 and has_cjk(t.term)), None]:
+        if pair is not None and (not run or pair.start < run[-1].end):
+            run.append(pair)  # the pairs of one run overlap by a character
+            continue
+        if run:
+            grammar |= _korean_run_grammar([p.term for p in run], held)
+        run = [pair] if pair is not None else []
+    return grammar
+
+
+def korean_stop_pairs(tokens: Sequence[Token], held: Callable[[str], int]) -> set[str]:
+    """The pairs of a question that `korean_grammar` reads as grammar and the library
+    lacks: stop words, as English's "in" and "what" are, so no part of the question. Told
+    apart by a closed list, they are surer grammar than `junctions` can tell without one."""
+    return {term for term in korean_grammar(tokens, held) if not held(term)}
+
+
+def _korean_run_grammar(terms: Sequence[str], held: Callable[[str], int]) -> set[str]:
+    """`korean_grammar` for the pairs of one run: the stem the longest ending leaves that
+    the library holds (its last pair) or that is a question word."""
+    word = "".join(term[0] for term in terms) + terms[-1][-1]
+    if word in KOREAN_FUNCTION_WORDS:
+        return set(terms)
+    for length in range(1, len(word)):  # the longest ending first
+        stem = word[:length]
+        if word[length:] not in KOREAN_ENDINGS:
+            continue
+        if stem in KOREAN_FUNCTION_WORDS:
+            return set(terms)
+        if length >= 2 and held(terms[length - 2]) > 0:
+            return set(terms[length - 1 :])  # from the pair joining stem and ending on
+    return set()
 
 
 #: Words in a passage of English text, for `english_share`.

@@ -500,3 +500,37 @@ def test_a_cjk_word_the_library_lacks_counts_once_not_once_a_pair(
     # What the libraries lack is still said to be lacking.
     assert not korean.answer("부산의 인구는 얼마인가요?").found
     assert not chinese.answer("长城有多长?").found
+
+
+#: A small Korean library, written for these tests: kimchi, Seoul, Hangul.
+KOREAN_ARTICLES = {
+    "kimchi.md": "# 김치\n\n김치는 배추와 무에 고춧가루와 마늘을 넣어 발효시킨 한국의 전통 음식이다.\n\n"
+    "김장은 겨울을 나기 위해 늦가을에 많은 양의 김치를 한꺼번에 담그는 일이다. "
+    "김장 문화는 2013년 유네스코 인류무형문화유산에 등재되었다.\n",
+    "seoul.md": "# 서울\n\n서울은 대한민국의 수도이며 인구는 약 940만 명이다.\n\n"
+    "롯데월드타워는 서울 송파구에 있는 높이 555미터의 초고층 건물이다. "
+    "한강은 서울의 중심을 가로질러 흐른다.\n",
+    "hangul.md": "# 한글\n\n한글은 1443년 조선의 세종대왕이 창제한 문자이다.\n\n"
+    "한글날은 매년 10월 9일이며, 한글의 창제를 기념하는 날이다.\n",
+}
+
+
+def test_a_korean_word_with_a_particle_or_an_ending_is_the_word_the_library_holds(
+    tmp_path: Path,
+) -> None:
+    # "김장이란" is "김장" (kimchi-making) with "이란" (topic: "as for"), "서울에서" is
+    # "서울" with "에서" (in), "무엇인가요" is "무엇" (what) with "인가요" (is it?): the
+    # pairs reaching into a particle, an ending or a question word are grammar, as
+    # English's "in" and "what" are stop words, not words the library lacks.
+    engine = library_of(tmp_path, KOREAN_ARTICLES)
+
+    for question, article_id, answering in (
+        ("김장이란 무엇인가요?", "kimchi", "김장은 겨울을"),
+        ("서울에서 가장 높은 건물은 무엇인가요?", "seoul", "555미터"),
+    ):
+        answer = engine.answer(question)
+        assert answer.found and answer.results[0].article_id == article_id, question
+        assert answering in answer.results[0].excerpt
+    # A word the library lacks, with its particles, is still lacking.
+    for uncovered in ("제주도에서 유명한 음식은 무엇인가요?", "비빔밥을 어떻게 만드나요?"):
+        assert not engine.answer(uncovered).found, uncovered

@@ -103,3 +103,32 @@ def test_excerpt_starts_from_the_words_the_passage_does_not_repeat():
     assert excerpt_sentence(scored, query) == 2
     excerpt = choose_excerpt(text, 0, len(text), query, analyzer, max_chars=80)
     assert excerpt.text == "His laboratory stood on Knob Hill, east of Colorado Springs."
+
+
+def test_an_excerpt_never_starts_at_a_heading_its_citation_names():
+    # The heading echoes the question best, but the citation names it already: the
+    # excerpt grows from the text under it, which has the heading's room, and never
+    # reaches back over it either, nor shows the end of it before the text.
+    analyzer = Analyzer()
+    heading = "Pruning the old climbing roses in the walled garden"
+    under = (
+        "Cut each cane back by a third in late winter. Seal the cuts with wax. "
+        "Burn the clippings far from the beds."
+    )
+    text = f"{heading}\n\n{under}"
+    query = query_of("How do I prune the old climbing roses?", analyzer)
+    scored = sentences(text, 0, len(text), query, analyzer)
+    assert best_sentence(scored) == 0
+    named = {0}
+
+    excerpt = choose_excerpt(text, 0, len(text), query, analyzer, named=named, max_chars=200)
+    last = choose_excerpt(
+        text, 0, len(text), query, analyzer, scored=scored[:2], named=named, max_chars=200
+    )
+
+    assert excerpt.text == under  # three sentences under the heading, not the heading and two
+    assert excerpt.start == len(heading) + 2
+    assert last.text == "Cut each cane back by a third in late winter."
+    # A heading the citation does not name is shown as any sentence is.
+    shown = choose_excerpt(text, 0, len(text), query, analyzer, max_chars=200).text
+    assert shown.startswith(heading) and "Burn" not in shown

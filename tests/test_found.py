@@ -21,9 +21,12 @@ from bot.found import (
     evidence,
     features,
     informativeness,
+    korean_grammar,
+    korean_stop_pairs,
     question_names,
 )
 from bot.settings import Settings
+from bot.text import Analyzer
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_e0b9468542a9bc2d.txt"
 DOCSETS = Path(__file__).resolve().parents[1] / "benchmarks" / "docsets"
@@ -427,3 +430,23 @@ def test_docs_library_answers_a_name_it_writes(crewai_library: Engine) -> None:
     top = answer.results[0]
     # The heading that names it is in the citation (the excerpt does not repeat it).
     assert "langgraph" in f"{top.section} {top.excerpt}".casefold()
+
+
+def test_korean_particles_and_endings_after_a_word_the_library_holds_are_grammar() -> None:
+    # The library holds "김장" and "서울" (and "에서", written elsewhere); it lacks "부산".
+    library = {"김장": 3, "서울": 5, "에서": 1}
+    question = "김장이란 무엇인가요? 서울에서 부산의 날씨"
+    tokens = Analyzer().tokens(question)
+
+    grammar = korean_grammar(tokens, lambda term: library.get(term, 0))
+    unsaid = korean_stop_pairs(tokens, lambda term: library.get(term, 0))
+
+    # After "김장" and "서울", the pairs reaching into "이란" and "에서"; a question word
+    # ("무엇", what) with its ending ("인가요") wholly.
+    assert grammar == {"장이", "이란", "무엇", "엇인", "인가", "가요", "울에", "에서"}
+    # Those the library lacks are no part of the question; "에서", which it holds, is
+    # grammar it can still match.
+    assert unsaid == grammar - {"에서"}
+    # After a word the library lacks ("부산의"), and in a word with no ending ("날씨"),
+    # nothing is told apart.
+    assert not grammar & {"부산", "산의", "날씨"}

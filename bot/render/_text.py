@@ -46,8 +46,8 @@ def escape(text: str) -> str:
 def _escaped(match: re.Match[str]) -> str:
     if match["url"] is not None:
         return match["url"]  # left as written, so that Discord still links it
-    if match["indent"] is not None:
-        return match["indent"] + "\\-"
+    if match["lead"] is not None:
+        return match["indent"] + "\\" + match["lead"]
     return "\\" + match["mark"]
 
 
@@ -55,15 +55,17 @@ def _escaped(match: re.Match[str]) -> str:
 #: (and, like it, URLs left alone so they stay links), with three differences:
 #: - every "[" is escaped: its pattern for a masked link, "[…](…)", took the link whole and
 #:   left the backslashes and emphasis inside unescaped, so "[\](:)" lost its backslash;
-#: - a list item's "-" is matched within its line: its `^\s*-` ran over a blank line before
-#:   the item and put the "\" on that line instead;
+#: - a line's heading ("#" to "###", and "-#" subtext), quote (">", ">>>") or list item ("-")
+#:   marker is escaped after any spaces or tabs that indent it, as Discord reads them too:
+#:   its `^\s*-` ran over a blank line before the item and put the "\" on that line instead,
+#:   and its heading and quote markers were only escaped at the line's very start;
 #: - the "<" of what Discord shows as a mention, channel, emoji, command or timestamp
 #:   ("<@123>", "<#9>", "<:e:1>", "</ask:1>", "<t:1700000000>") is escaped: an article's text
 #:   is shown as written, never as someone's name (it would not ping, but would read as one).
 _MARKUP = re.compile(
     r"(?P<url><[^: >]+:\/[^ >]+>|(?:https?|steam):\/\/[^\s<]+[^<.,:;\"\'\]\s])"
-    r"|(?P<indent>^[ \t]*)-"
-    r"|(?P<mark>[_\\~|*`\[]|^>(?:>>)?\s|^#{1,3}|<(?=[@#:/]|a:|t:))",
+    r"|^(?P<indent>[ \t]*)(?P<lead>-|#{1,3}|>(?:>>)?(?=\s|$))"
+    r"|(?P<mark>[_\\~|*`\[]|<(?=[@#:/]|a:|t:))",
     re.M,
 )
 

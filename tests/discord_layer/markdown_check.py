@@ -21,7 +21,8 @@ def stray_markup(text: str) -> list[str]:
 
     The bot's own markup (bold terms, code, links, block quotes) and escaped
     characters are removed first; what is left must hold at most one of each marker
-    (one alone cannot pair), and no line may open a heading or a list of its own.
+    (one alone cannot pair), and no line may open a heading or subtext of its own, however
+    far it is indented.
     """
     rest = _CODE_BLOCK.sub("", text)
     rest = _ESCAPED.sub("", rest)
@@ -32,7 +33,9 @@ def stray_markup(text: str) -> list[str]:
     rest = _QUOTE.sub("", rest)
     found = [f"{marker!r} x{rest.count(marker)}" for marker in MARKERS if rest.count(marker) > 1]
     found += [
-        f"line opens markup: {line!r}" for line in rest.split("\n") if re.match(r"#|-# ", line)
+        f"line opens markup: {line!r}"
+        for line in rest.split("\n")
+        if re.match(r"[ \t]*(?:#|-# )", line)
     ]
     return found
 

@@ -174,6 +174,7 @@ def test_not_found_is_short_and_names_the_closest_articles():
 @settings(max_examples=200, deadline=None)
 @example(text="[\\](:)", spans=[])  # a link's pattern once swallowed the backslash inside
 @example(text="[a*b](c*d) *e", spans=[])
+@example(text="a\n  # b\n > c\n\t- d", spans=[])  # indented markers were once left as markup
 @given(
     text=st.text(
         alphabet=st.sampled_from(list("ab c\n*_~|`>#-\\[]()<@!:/.")), min_size=1, max_size=400
@@ -194,10 +195,34 @@ def test_any_excerpt_renders_verbatim_within_limits(text: str, spans: list[tuple
     body = description.split("\n", 1)[1]
     # Verbatim, except that lines holding only spaces are shown empty.
     assert plain(body) == "\n".join(line if line.strip() else "" for line in text.split("\n"))
+    # No line opens a heading, a quote or a list, however far it is indented.
+    assert not [line for line in body.split("\n") if _opens_markup(line)]
     bold = re.findall(r"(?<!\\)\*\*(.+?)(?<!\\)\*\*", body)
     # One bold run a highlight, cut where an inline code span stands (code is never bold).
     code_spans = len(re.findall(r"`[^`]+`", text))
     assert len(bold) <= len(non_overlapping) + code_spans
+
+
+def _opens_markup(quoted: str) -> bool:
+    """Whether a line of article text as shown in our quote would open a heading, subtext,
+    a quote or a list item of its own: after any spaces, as Discord reads them."""
+    line = quoted[2:] if quoted.startswith("> ") else quoted.removeprefix(">")
+    return re.match(r"[ \t]*(?:#{1,3}\s|-#\s|>(?:>>)?(?:\s|$)|[-*]\s)", line) is not None
+
+
+def test_indented_headings_quotes_and_list_items_in_article_text_are_shown_as_written():
+    text = (
+        "Intro\n   # Not a heading\n  ## Nor this\n -# Nor subtext\n > Not a quote\n"
+        "  >>> Nor this\n  - Not an item\n\t* Nor this\n    ### Last"
+    )
+
+    shown = render.render_answer(answer(result(1, text)), per_page=1)
+
+    body = shown.embeds[0].description.split("\n", 1)[1]
+    lines = body.split("\n")
+    assert [line for line in lines if _opens_markup(line)] == []
+    assert lines[1] == ">    \\# Not a heading" and lines[4] == ">  \\> Not a quote"
+    assert plain(body) == text
 
 
 def test_mention_shaped_article_text_is_shown_as_written_not_as_a_mention():

@@ -201,3 +201,26 @@ async def test_a_bot_stopped_before_it_is_ready_leaves_nothing_running(
     # Anything left would run after `close` (the held `on_ready`, dispatched with no loop).
     assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
     bot.dispatch("ready")  # as a wait discord.py lost track of would (after a second READY)
+
+
+async def test_a_listener_for_disconnect_runs_when_the_bot_closes(
+    pointed_at: DiscordEmulator, settings: Settings
+):
+    # A closed bot takes no new events, but the one that says its connection is gone.
+    engine = await asyncio.to_thread(Engine.open, settings)
+    bot = create_bot(settings, engine=engine)
+    heard: list[str] = []
+
+    async def on_disconnect() -> None:
+        await asyncio.sleep(0)  # a listener that awaits still runs to its end
+        heard.append("disconnect")
+
+    bot.add_listener(on_disconnect)
+    task = asyncio.create_task(bot.start(pointed_at.token))
+    await pointed_at.wait_until(lambda: bot.get_guild(pointed_at.guild_id))
+
+    await bot.close()
+    await task
+
+    assert heard == ["disconnect"]
+    assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
