@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -107,4 +108,9 @@ async def test_citebot_run_logs_in_syncs_and_answers_a_slash_command_and_a_dm(
         "&scope=bot+applications.commands&permissions=83968"
     )
     assert invite in err
+    # The README's sample start shows what a start over the bundled corpus logs.
+    readme = (REPO / "README.md").read_text()
+    shown = re.findall(r"answering from \d+ articles \(\d+ passages\)|synced \d+ commands", readme)
+    assert len(shown) == 2
+    assert [line for line in shown if line not in err] == []
     assert emulator.token not in out + err  # not even at DEBUG level
