@@ -145,6 +145,23 @@ def test_the_systemd_unit_runs_citebot_as_a_plain_user_and_stops_retrying_a_bad_
     assert unit["Install"]["WantedBy"] == "multi-user.target"
 
 
+def test_the_readme_systemd_steps_put_the_articles_where_the_unit_reads_them():
+    """Followed literally, the steps must start a bot: without articles in the unit's corpus
+    folder it stops at once (exit 2, which the unit does not restart)."""
+    unit = configparser.ConfigParser(interpolation=None, strict=True)
+    unit.optionxform = str  # type: ignore[assignment,method-assign]
+    unit.read(REPO / "deploy" / "citebot.service")
+    service = unit["Service"]
+    env = dict(pair.split("=", 1) for pair in service["Environment"].split())
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("**systemd**")
+    steps = readme[start : readme.index("```\n", readme.index("```console", start) + 10)]
+
+    assert service["ExecStart"].split()[0].removesuffix("citebot") + "pip install ." in steps
+    assert env["CITEBOT_CORPUS_DIR"] in steps
+    assert f"chown -R {service['User']}:{service['Group']} {env['CITEBOT_DATA_DIR']}" in steps
+
+
 def test_the_readme_setup_names_every_permission_the_bot_needs_where_it_posts():
     """The Developer Portal steps are the admin's checklist: a permission the bot checks
     before posting (a thread, a forum post) and that they leave out silently costs replies."""
