@@ -28,7 +28,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.answer import Answer, Engine, Result
 from bot.errors import CitebotError
@@ -125,36 +125,74 @@ class DocsMetrics:
     p99_ms: float
 
 
+# --- reading question files ---------------------------------------------------------------
+
+_T = TypeVar("_T")
+_KINDS: dict[type, str] = {str: "text", list: "a list", dict: "a JSON object"}
+
+
+class _Malformed(ValueError):
+    """What in a question file strays from its format, in words for the message."""
+
+
+def _object(value: object, what: str) -> dict[str, Any]:
+    """`value` when it is a JSON object, so a file of the wrong shape is named, not a crash."""
+    if not isinstance(value, dict):
+        raise _Malformed(f"{what} is not a JSON object")
+    return value
+
+
+def _text(value: object, what: str) -> str:
+    """`value` when it is a string, so a number where text belongs is named."""
+    if not isinstance(value, str):
+        raise _Malformed(f"{what} is not text")
+    return value
+
+
+def _field(record: dict[str, Any], key: str, kind: type[_T]) -> _T:
+    """`record[key]` when it is there and of `kind`."""
+    if key not in record:
+        raise _Malformed(f"no '{key}'")
+    value = record[key]
+    if not isinstance(value, kind):
+        raise _Malformed(f"'{key}' is not {_KINDS[kind]}")
+    return value
+
+
 # --- SQuAD ---------------------------------------------------------------------------------
 
 
 def load_squad(path: Path) -> list[SquadArticle]:
     """Articles and questions of a SQuAD v1.1 file; a clear error when it is not one."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = _object(json.loads(Path(path).read_text(encoding="utf-8")), "the file")
         articles = []
-        for number, entry in enumerate(data["data"], start=1):
+        for number, entry in enumerate(_field(data, "data", list), start=1):
+            entry = _object(entry, "an entry of 'data'")
             article_id = f"squad/{number}"
-            paragraphs = tuple(" ".join(p["context"].split()) for p in entry["paragraphs"])
+            paragraphs = [_object(p, "a paragraph") for p in _field(entry, "paragraphs", list)]
             questions = tuple(
                 Question(
-                    question=qa["question"],
-                    answers=tuple(a["text"] for a in qa["answers"]),
+                    question=_field(qa, "question", str),
+                    answers=tuple(
+                        _field(_object(a, "an answer"), "text", str)
+                        for a in _field(qa, "answers", list)
+                    ),
                     article_id=article_id,
                     paragraph=p_number,
                 )
-                for p_number, p in enumerate(entry["paragraphs"], start=1)
-                for qa in p["qas"]
+                for p_number, p in enumerate(paragraphs, start=1)
+                for qa in (_object(q, "a question") for q in _field(p, "qas", list))
             )
-            articles.append(
-                SquadArticle(article_id, entry["title"].replace("_", " "), paragraphs, questions)
-            )
+            contexts = tuple(" ".join(_field(p, "context", str).split()) for p in paragraphs)
+            title = _field(entry, "title", str).replace("_", " ")
+            articles.append(SquadArticle(article_id, title, contexts, questions))
     except FileNotFoundError:
         raise CitebotError(f"question set not found: {path} ({QUESTION_SETS})") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CitebotError(f"cannot read {path} as JSON ({exc}; {QUESTION_SETS})") from None
-    except (KeyError, TypeError) as exc:
-        raise CitebotError(f"{path} is not in SQuAD v1.1 format (missing {exc})") from None
+    except _Malformed as exc:
+        raise CitebotError(f"{path} is not in SQuAD v1.1 format ({exc})") from None
     if not articles:
         raise CitebotError(f"{path} holds no articles")
     return articles
@@ -393,19 +431,25 @@ def load_docs_set(path: Path) -> tuple[Path, list[DocsQuestion]]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-            text = record["question"]
-            phrases = () if record.get("uncovered") else tuple(record["phrases"])
-            if not isinstance(text, str) or not all(isinstance(p, str) for p in phrases):
-                raise TypeError("question and phrases must be text")
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            questions.append(_docs_question(json.loads(line)))
+        except (json.JSONDecodeError, _Malformed) as exc:
             raise CitebotError(
                 f"{questions_file}:{number} is not a docs-set line ({exc})"
             ) from None
-        questions.append(DocsQuestion(text, phrases, record.get("source")))
     if not questions:
         raise CitebotError(f"{questions_file} holds no questions")
     return pages, questions
+
+
+def _docs_question(value: object) -> DocsQuestion:
+    """One line of a docs set's question file, checked field by field."""
+    record = _object(value, "the line")
+    text = _field(record, "question", str)
+    phrases: tuple[str, ...] = ()
+    if not record.get("uncovered"):
+        phrases = tuple(_text(p, "a phrase") for p in _field(record, "phrases", list))
+    source = None if record.get("source") is None else _field(record, "source", str)
+    return DocsQuestion(text, phrases, source)
 
 
 def evaluate_docs(

@@ -230,6 +230,15 @@ def _file_of(source: str) -> str:
     return file_part if file_part.lower().endswith(".jsonl") and line.isdigit() else source
 
 
+def _synonyms_changed(before: Files, now: Files) -> bool:
+    """Whether the synonyms file differs (by size or time) between two listings."""
+
+    def stat(files: Files) -> tuple[int, int] | None:
+        return next(((size, mtime) for path, size, mtime in files if path == SYNONYMS_FILE), None)
+
+    return stat(before) != stat(now)
+
+
 def grow(
     engine: Engine,
     settings: Settings,
@@ -243,10 +252,10 @@ def grow(
     if base is None:
         return None
     warn = on_warning or (lambda message: log.warning("%s", message))
+    if _synonyms_changed(base.files, files):
+        return None  # the synonyms shape every answer: read again with everything
     before = {path: (size, mtime) for path, size, mtime in base.files}
     now = {path: (size, mtime) for path, size, mtime in files}
-    if before.get(SYNONYMS_FILE) != now.get(SYNONYMS_FILE):
-        return None  # the synonyms shape every answer: read again with everything
     if sum(size for size, _ in now.values()) > settings.max_corpus_mb * 1024 * 1024 or any(
         _AT_LIMIT in message for message in base.corpus.warnings
     ):
@@ -413,6 +422,8 @@ def open_grown(
     if found is None:
         return None
     key, saved_files = found
+    if _synonyms_changed(saved_files, files):
+        return None  # built in full; not made first, which would warn of its lines twice
     try:
         library = load_library(settings, key)
     except UNUSABLE as exc:

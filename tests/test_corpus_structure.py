@@ -6,6 +6,7 @@ article's text, the passages a search can return, and the section a citation nam
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -210,6 +211,19 @@ def test_url_template_links_every_file_to_its_section_and_front_matter_url_wins(
     assert dormant.section == "Dormant posts"
     [quota] = engine.answer("How many posts may each member open a day?", k=1).results
     assert quota.link == "https://own.example/page#quotas"
+    # A bulk export's lines are no pages of the site: only their own url links.
+    write(
+        corpus,
+        "export.jsonl",
+        json.dumps({"title": "Slowmode", "text": "Slowmode allows one message per ten seconds."})
+        + "\n",
+    )
+    engine = engine_for(corpus, tmp_path, url_template="https://example.org/docs/{path}/")
+    [slowmode] = engine.answer("How many seconds between messages in slowmode?", k=1).results
+    assert slowmode.article_id.startswith("export") and (slowmode.url, slowmode.link) == (
+        None,
+        None,
+    )
 
 
 @pytest.mark.parametrize(

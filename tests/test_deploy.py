@@ -8,6 +8,7 @@ parses and wires the bot to its database, the unit starts `citebot run` as a pla
 from __future__ import annotations
 
 import configparser
+import re
 import shutil
 import subprocess
 import sys
@@ -142,6 +143,43 @@ def test_the_systemd_unit_runs_citebot_as_a_plain_user_and_stops_retrying_a_bad_
     ]
     assert data_dir in service["ReadWritePaths"].split()
     assert unit["Install"]["WantedBy"] == "multi-user.target"
+
+
+def test_the_readme_systemd_steps_put_the_articles_where_the_unit_reads_them():
+    """Followed literally, the steps must start a bot: without articles in the unit's corpus
+    folder it stops at once (exit 2, which the unit does not restart)."""
+    unit = configparser.ConfigParser(interpolation=None, strict=True)
+    unit.optionxform = str  # type: ignore[assignment,method-assign]
+    unit.read(REPO / "deploy" / "citebot.service")
+    service = unit["Service"]
+    env = dict(pair.split("=", 1) for pair in service["Environment"].split())
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("**systemd**")
+    steps = readme[start : readme.index("```\n", readme.index("```console", start) + 10)]
+
+    assert service["ExecStart"].split()[0].removesuffix("citebot") + "pip install ." in steps
+    assert env["CITEBOT_CORPUS_DIR"] in steps
+    assert f"chown -R {service['User']}:{service['Group']} {env['CITEBOT_DATA_DIR']}" in steps
+
+
+def test_the_readme_setup_names_every_permission_the_bot_needs_where_it_posts():
+    """The Developer Portal steps are the admin's checklist: a permission the bot checks
+    before posting (a thread, a forum post) and that they leave out silently costs replies."""
+    code = "\n".join(
+        path.read_text()
+        for path in (REPO / "bot").rglob("*.py")
+        if path.name != "admin.py"  # there: the member's own Manage Server, named elsewhere
+    )
+    checked = set(re.findall(r"permissions\.([a-z_]+)", code))
+    invite = re.search(r"PERMISSIONS = discord\.Permissions\(([^)]*)\)", code)
+    assert invite is not None and checked
+    checked |= set(re.findall(r"([a-z_]+)=True", invite.group(1)))
+    readme = (REPO / "README.md").read_text()
+    setup = readme[readme.index("### 1. Create the application") : readme.index("### 2. Configure")]
+    setup = " ".join(setup.split())  # Markdown reads a line break as a space
+    names = {" ".join(w if w == "in" else w.capitalize() for w in p.split("_")) for p in checked}
+    assert {"Send Messages", "Embed Links"} <= names
+    assert [name for name in sorted(names) if f"**{name}**" not in setup] == []
 
 
 def test_health_is_0_while_the_bot_beats_and_1_before_or_after(tmp_path: Path):

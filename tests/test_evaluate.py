@@ -241,6 +241,52 @@ def test_eval_rejects_a_file_that_is_not_squad(tmp_path: Path) -> None:
         load_squad(bad)
 
 
+_ARTICLE = {"title": "x", "paragraphs": [{"context": "abc", "qas": []}]}
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        ([], "the file is not a JSON object"),
+        ({"data": 1}, "'data' is not a list"),
+        ({"data": [1]}, "an entry of 'data' is not a JSON object"),
+        ({"data": [{**_ARTICLE, "title": 5}]}, "'title' is not text"),
+        ({"data": [{"title": "x", "paragraphs": [{"context": 5, "qas": []}]}]}, "'context'"),
+        (
+            {
+                "data": [
+                    {"title": "x", "paragraphs": [{"context": "abc", "qas": [{"answers": []}]}]}
+                ]
+            },
+            "no 'question'",
+        ),
+        (
+            {
+                "data": [
+                    {
+                        "title": "x",
+                        "paragraphs": [
+                            {"context": "a", "qas": [{"question": 5, "answers": [{"text": "a"}]}]}
+                        ],
+                    }
+                ]
+            },
+            "'question' is not text",
+        ),
+    ],
+)
+def test_eval_names_what_is_wrong_in_a_malformed_squad_file(
+    tmp_path: Path, data: object, reason: str
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data))
+    run = run_citebot("eval", str(bad), cwd=tmp_path)
+    assert run.returncode == 2
+    assert run.stderr.startswith(f"citebot: {bad} is not in SQuAD v1.1 format (")
+    assert reason in run.stderr and "Traceback" not in run.stderr
+    assert len(run.stderr.splitlines()) == 1
+
+
 # --- the real command ----------------------------------------------------------------------
 
 
@@ -361,6 +407,22 @@ def test_docs_set_rejects_a_bad_line(docs_set: Path) -> None:
     (docs_set / "questions.jsonl").write_text('{"question": "no phrases"}\n')
     with pytest.raises(CitebotError, match="questions.jsonl:1"):
         load_docs_set(docs_set)
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ('{"question": "q", "phrases": "a phrase", "source": "p.md"}', "'phrases' is not a list"),
+        ('{"question": "q", "phrases": ["a"], "source": 5}', "'source' is not text"),
+        ("5", "not a JSON object"),
+        ('{"question": "q"}', "no 'phrases'"),
+    ],
+)
+def test_docs_set_line_of_the_wrong_shape_is_named(docs_set: Path, line: str, reason: str) -> None:
+    (docs_set / "questions.jsonl").write_text(line + "\n")
+    with pytest.raises(CitebotError, match="questions.jsonl:1 is not a docs-set line") as caught:
+        load_docs_set(docs_set)
+    assert reason in str(caught.value)
 
 
 def test_eval_command_per_article_json(squad_file: Path, tmp_path: Path) -> None:

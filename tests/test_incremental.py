@@ -195,6 +195,19 @@ def test_a_change_it_cannot_follow_exactly_is_built_in_full(settings: Settings) 
     assert incremental.grow(engine, settings, _files(settings)) is None
 
 
+def test_a_changed_synonyms_file_warns_of_its_bad_line_once(
+    settings: Settings, tmp_path: Path
+) -> None:
+    folders = ("--corpus", str(settings.corpus_dir), "--data-dir", str(settings.data_dir))
+    assert run_citebot("index", *folders, cwd=tmp_path).returncode == 0
+    (settings.corpus_dir / "synonyms.txt").write_text("zebra, striped horse\n=> nothing\n")
+
+    run = run_citebot("ask", "zebra", *folders, cwd=tmp_path)
+
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.count("synonyms.txt: line 2") == 1, run.stderr
+
+
 def test_ids_renamed_for_a_clash_are_those_of_a_full_build_as_articles_come_and_go(
     settings: Settings, tmp_path: Path
 ) -> None:

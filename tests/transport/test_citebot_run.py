@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -66,6 +67,21 @@ def test_rejected_token_is_one_clear_line_exit_code_2_and_never_shown(
     assert [r.path for r in emulator.requests] == ["/users/@me"]
 
 
+def test_a_missing_corpus_stops_the_bot_with_one_line_and_exit_code_2(
+    emulator: DiscordEmulator, tmp_path: Path
+):
+    env = citebot_env(emulator, tmp_path, DISCORD_TOKEN=emulator.token)
+    env["CITEBOT_CORPUS_DIR"] = str(tmp_path / "no-articles-here")
+    done = run_citebot(env, tmp_path)
+
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"citebot: corpus folder not found: {tmp_path / 'no-articles-here'} "
+        "(set CITEBOT_CORPUS_DIR or --corpus)"
+    )
+
+
 async def test_citebot_run_logs_in_syncs_and_answers_a_slash_command_and_a_dm(
     emulator: DiscordEmulator, tmp_path: Path
 ):
@@ -107,4 +123,9 @@ async def test_citebot_run_logs_in_syncs_and_answers_a_slash_command_and_a_dm(
         "&scope=bot+applications.commands&permissions=83968"
     )
     assert invite in err
+    # The README's sample start shows what a start over the bundled corpus logs.
+    readme = (REPO / "README.md").read_text()
+    shown = re.findall(r"answering from \d+ articles \(\d+ passages\)|synced \d+ commands", readme)
+    assert len(shown) == 2
+    assert [line for line in shown if line not in err] == []
     assert emulator.token not in out + err  # not even at DEBUG level
