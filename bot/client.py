@@ -410,6 +410,7 @@ class CitebotBot(commands.Bot):
         digest = hashlib.sha256(payload.encode()).hexdigest()
         target = f"guild {guild_id}" if guild_id is not None else "global"
         key = f"commands:{self.application_id}:{target}"
+        await self._clear_other_guilds(keep=key)
         if await asyncio.to_thread(self.store.get_meta, key) == digest:
             log.info("commands unchanged since the last sync (%s); not syncing", target)
             return False
@@ -418,6 +419,29 @@ class CitebotBot(commands.Bot):
             await asyncio.to_thread(self.store.set_meta, key, digest)
         log.info("synced %d commands (%s)", len(synced), target)
         return True
+
+    async def _clear_other_guilds(self, *, keep: str) -> None:
+        """Remove the commands synced to a development guild this start no longer syncs to.
+
+        A guild's copy stays on Discord beside the global commands until it is replaced,
+        so after CITEBOT_GUILD_ID is unset or changed every command would show twice there.
+        """
+        prefix = f"commands:{self.application_id}:guild "
+        synced = await asyncio.to_thread(self.store.meta_with_prefix, prefix)
+        for key in sorted(synced.keys() - {keep}):
+            guild = discord.Object(id=int(key.removeprefix(prefix)))
+            self.tree.clear_commands(guild=guild)
+            try:
+                await self.tree.sync(guild=guild)
+            except (discord.Forbidden, discord.NotFound):
+                log.info("guild %d no longer has the bot; its commands went with it", guild.id)
+            except discord.HTTPException as exc:  # kept: the next start tries again
+                log.warning("could not clear the commands of guild %d: %s", guild.id, exc)
+                continue
+            else:
+                log.info("cleared the commands synced to guild %d before", guild.id)
+            with contextlib.suppress(StoreWriteError):
+                await asyncio.to_thread(self.store.delete_meta, key)
 
     def invite_url(self) -> str:
         """The link that adds the bot to a server with the permissions it needs."""

@@ -461,6 +461,18 @@ class Store:
                 (key, value),
             )
 
+    def meta_with_prefix(self, prefix: str) -> dict[str, str]:
+        """The meta values whose keys start with `prefix` (e.g. every guild commands were synced to)."""
+        rows = self._db.query(
+            "SELECT key, value FROM meta WHERE substr(key, 1, ?) = ?", (len(prefix), prefix)
+        )
+        return {str(key): str(value) for key, value in rows}
+
+    def delete_meta(self, key: str) -> None:
+        """Forget a value of the meta table; StoreWriteError when it cannot be saved."""
+        with self._writing() as tx:
+            tx.execute("DELETE FROM meta WHERE key = ?", (key,))
+
     # --- threads: help-forum posts and follow-ups ---------------------------------------------
 
     def claim_thread_reply(

@@ -353,3 +353,19 @@ def test_connections_the_server_dropped_are_replaced_before_use(tmp_path: Path, 
     finally:
         store.close()
         other.close()
+
+
+def test_the_guilds_commands_were_synced_to_are_listed_and_forgotten(make_store: MakeStore):
+    store = make_store()
+    store.set_meta("commands:1:global", "g")
+    store.set_meta("commands:1:guild 7", "a")
+    store.set_meta("commands:1:guild 8", "b")
+    store.set_meta("commands:2:guild 9", "other application")
+
+    assert store.meta_with_prefix("commands:1:guild ") == {
+        "commands:1:guild 7": "a",
+        "commands:1:guild 8": "b",
+    }
+    store.delete_meta("commands:1:guild 7")
+    assert store.meta_with_prefix("commands:1:guild ") == {"commands:1:guild 8": "b"}
+    assert store.get_meta("commands:1:global") == "g"

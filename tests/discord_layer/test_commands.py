@@ -93,6 +93,25 @@ async def test_development_guild_gets_the_commands_instantly(
     assert result.response.embeds[0].title == "Citebot help"
 
 
+async def test_unsetting_the_development_guild_clears_its_copy_of_the_commands(
+    env: simcord.Env, settings: Settings, engine
+):
+    guild = env.create_guild("dev")
+    dev = Settings(**{**settings.__dict__, "guild_id": guild.id})
+    await env.restart_bot(create_bot(dev, engine=engine))
+    guild_path = f"/applications/{env.bot.application_id}/guilds/{guild.id}/commands"
+    assert synced(env)[-1][0] == guild_path
+
+    # Back to global commands, as the README says once development is done: the guild's
+    # copy is replaced by nothing, or every command would show twice in that server.
+    await env.restart_bot(create_bot(settings, engine=engine))
+    assert [(path, json) for path, json in synced(env) if path == guild_path][-1][1] == []
+    before = len(synced(env))
+
+    await env.restart_bot(create_bot(settings, engine=engine))
+    assert len(synced(env)) == before  # cleared once, then forgotten
+
+
 async def test_unexpected_error_gets_an_apology_with_an_id_that_is_in_the_log(
     env: simcord.Env, caplog: pytest.LogCaptureFixture
 ):
