@@ -46,7 +46,15 @@ EXTENSIONS = (
 #: Per-server settings are re-read after this long, so shard processes sharing the store agree.
 GUILD_SETTINGS_TTL = 30.0
 #: What the bot needs in a channel: answer, show embeds, and reply to the question.
-PERMISSIONS = discord.Permissions(send_messages=True, embed_links=True, read_message_history=True)
+#: What the invite asks for: replies with embeds, in channels, threads and forum posts, and
+#: threads opened on a mention (`/citebot settings mention-threads`).
+PERMISSIONS = discord.Permissions(
+    send_messages=True,
+    embed_links=True,
+    read_message_history=True,
+    send_messages_in_threads=True,
+    create_public_threads=True,
+)
 SCOPES = ("bot", "applications.commands")
 
 EXIT_OK = 0

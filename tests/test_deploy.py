@@ -21,6 +21,7 @@ from support import run_citebot
 
 from bot import health
 from bot.cli import EXIT_ERROR
+from bot.client import PERMISSIONS
 from bot.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -180,6 +181,18 @@ def test_the_readme_setup_names_every_permission_the_bot_needs_where_it_posts():
     names = {" ".join(w if w == "in" else w.capitalize() for w in p.split("_")) for p in checked}
     assert {"Send Messages", "Embed Links"} <= names
     assert [name for name in sorted(names) if f"**{name}**" not in setup] == []
+
+
+def test_the_invite_asks_for_every_permission_the_bot_checks_before_posting():
+    """A server added with the logged invite link gives the bot's role all it checks for,
+    so threads, forum posts and mention-threads work without the admin adding any."""
+    code = "\n".join(
+        path.read_text() for path in (REPO / "bot").rglob("*.py") if path.name != "admin.py"
+    )
+    checked = set(re.findall(r"permissions\.([a-z_]+)", code))
+    invite = {name for name, granted in PERMISSIONS if granted}
+
+    assert checked and sorted(checked - invite) == []
 
 
 def test_health_is_0_while_the_bot_beats_and_1_before_or_after(tmp_path: Path):

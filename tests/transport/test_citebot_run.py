@@ -120,7 +120,7 @@ async def test_citebot_run_logs_in_syncs_and_answers_a_slash_command_and_a_dm(
     assert {c["name"] for c in emulator.commands["global"]} >= {"ask", "help"}
     invite = (
         f"https://discord.com/oauth2/authorize?client_id={emulator.application_id}"
-        "&scope=bot+applications.commands&permissions=83968"
+        "&scope=bot+applications.commands&permissions=309237729280"
     )
     assert invite in err
     # The README's sample start shows what a start over the bundled corpus logs.
