@@ -60,7 +60,6 @@ from bot.found import (
     evidence,
     informativeness,
     junctions,
-    korean_stop_pairs,
     question_names,
     zipf,
 )
@@ -82,7 +81,7 @@ from bot.rerank import (
 from bot.settings import Settings
 from bot.snapshot import Files, Library, open_library
 from bot.synonyms import SYNONYMS_FILE, Synonyms
-from bot.text import Analyzer, fold
+from bot.text import Analyzer, fold, has_cjk
 from bot.word_forms import relatives
 
 log = logging.getLogger(__name__)
@@ -169,6 +168,7 @@ class _Asked:
     informative: Mapping[str, float]  # informativeness of each question term
     known: frozenset[str]  # the question terms the library holds (itself or another form)
     names: tuple[str, ...] = ()  # the names its prose gives (`bot.found.question_names`)
+    grammar: frozenset[str] = frozenset()  # its CJK pairs read as grammar (`CJK_GRAMMAR`)
 
 
 @dataclass(frozen=True)
@@ -620,6 +620,7 @@ class Engine:
             self.index.n_docs,
             held,
             tuple(map(self._name, asked.names)),
+            asked.grammar,
         )
 
     def _name(self, name: str) -> Name:
@@ -710,16 +711,7 @@ class Engine:
         gathered = _Gathered()
         words: list[tuple[str, str]] = []  # (word as typed, its term)
         for text, factor in read.parts:
-            tokens = self.analyzer.tokens(text)
-            unsaid = korean_stop_pairs(tokens, self.index.doc_freq)
-            for token in tokens:
-                if token.term in unsaid:
-                    continue
-                word = text[token.start : token.end]
-                gathered.add(token.term, informativeness(word), factor)
-                words.append((word, token.term))
-            for term in junctions(tokens, text, self.index.doc_freq) - unsaid:
-                gathered.informative[term] = min(gathered.informative[term], CJK_GRAMMAR)
+            words += self._gather(gathered, text, factor)
         for word, term in words:
             for relative in relatives(word):
                 self._add_variants(gathered, relative, term)
@@ -737,6 +729,9 @@ class Engine:
                 )
         weights = {term: self._weight(term, gathered) for term in gathered.factor}
         informative = {t: v * min(gathered.factor[t], 1.0) for t, v in gathered.informative.items()}
+        grammar = frozenset(
+            t for t, v in gathered.informative.items() if v <= CJK_GRAMMAR and has_cjk(t)
+        )
         variants = gathered.variants
         known = frozenset(t for t in weights if self.index.doc_freq(t) or t in variants.values())
         terms = gathered.order
@@ -745,8 +740,37 @@ class Engine:
             name for text, factor in read.parts if factor == PROSE for name in question_names(text)
         )
         return _Asked(
-            Query.of(cleaned, terms, weights, variants), search, informative, known, names
+            Query.of(cleaned, terms, weights, variants),
+            search,
+            informative,
+            known,
+            names,
+            grammar,
         )
+
+    def _gather(self, gathered: _Gathered, text: str, factor: float) -> list[tuple[str, str]]:
+        """The terms of one part of the question into `gathered`; its words as typed, each
+        with its term.
+
+        CJK pairs read as grammar that the library lacks are stop words, as English's "in"
+        and "what" are: no part of the question ("본의" of "일본의" after "일본", "이란" of
+        "김장이란"). Those it holds stay, to match, as grammar (`CJK_GRAMMAR`); so does a
+        part of nothing else ("먹나요?"), whose question is then not found, not unasked.
+        """
+        tokens = self.analyzer.tokens(text)
+        joined = junctions(tokens, text, self.index.doc_freq)
+        unsaid = {term for term in joined if not self.index.doc_freq(term)}
+        if all(token.term in unsaid for token in tokens):
+            unsaid = set()
+        words = []
+        for token in tokens:
+            if token.term not in unsaid:
+                word = text[token.start : token.end]
+                gathered.add(token.term, informativeness(word), factor)
+                words.append((word, token.term))
+        for term in joined - unsaid:
+            gathered.informative[term] = min(gathered.informative[term], CJK_GRAMMAR)
+        return words
 
     def _add_compounds(self, gathered: _Gathered, text: str) -> None:
         """Two words the library writes as one ("fall back": "fallback", "log in":

@@ -44,8 +44,8 @@ __all__ = [
     "CJK_GRAMMAR",
     "KOREAN_ENDINGS",
     "KOREAN_FUNCTION_WORDS",
+    "KOREAN_PREDICATE_ENDINGS",
     "korean_grammar",
-    "korean_stop_pairs",
     "english_share",
     "question_names",
     "evidence",
@@ -141,6 +141,17 @@ KOREAN_ENDINGS = frozenset(
     """.split()
 )
 
+#: The endings of `KOREAN_ENDINGS` a verb or an adjective takes, not a noun ("흐르나요"
+#: flows?, "시작되었나요" was started?): a word written with one is a predicate, whose other
+#: forms ("흐른다") no rule here ties to it.
+KOREAN_PREDICATE_ENDINGS = frozenset(
+    """
+    나요 까요 니까 습니까 는가 는지 었나요 았나요 였나요 었습니까 았습니까 였습니까 었는지 았는지
+    하나요 합니까 했나요 했습니까 하는가 하는지 한가요 할까요
+    되나요 됩니까 됐나요 되었나요 되었습니까 되는가 되는지 될까요
+    """.split()
+)
+
 #: Korean's question words and the few words of degree English's stop words hold too
 #: ("무엇" what, "언제" when, "어떻게" how, "가장" most): grammar, wherever they stand.
 KOREAN_FUNCTION_WORDS = frozenset(
@@ -154,8 +165,11 @@ def korean_grammar(tokens: Sequence[Token], held: Callable[[str], int]) -> set[s
     """The Hangul pairs of a question (`tokens`) that read as grammar: those reaching into
     a particle or an ending (`KOREAN_ENDINGS`) written onto a word the library holds
     ("김장이란": "장이" and "이란" after "김장"; "서울에서": "울에" and "에서") or onto a
-    question word ("무엇인가요"), and those of a question word. After a word the library
-    lacks they are not told apart from it: `junctions` counts it once."""
+    question word ("무엇인가요"), and those of a question word. After a noun the library
+    lacks they are not told apart from it: `junctions` counts it once. A verb the library
+    lacks in the question's form ("흐르나요" of a library that writes "흐른다"), told by its
+    ending (`KOREAN_PREDICATE_ENDINGS`), is grammar whole: English finds another form of a
+    verb ("flows", "flow"), and lacking this one says nothing of what the library covers."""
     grammar: set[str] = set()
     run: list[Token] = []
     for pair in [*(t for t in tokens if len(t.term) == 2 and has_cjk(t.term)), None]:
@@ -168,16 +182,9 @@ def korean_grammar(tokens: Sequence[Token], held: Callable[[str], int]) -> set[s
     return grammar
 
 
-def korean_stop_pairs(tokens: Sequence[Token], held: Callable[[str], int]) -> set[str]:
-    """The pairs of a question that `korean_grammar` reads as grammar and the library
-    lacks: stop words, as English's "in" and "what" are, so no part of the question. Told
-    apart by a closed list, they are surer grammar than `junctions` can tell without one."""
-    return {term for term in korean_grammar(tokens, held) if not held(term)}
-
-
 def _korean_run_grammar(terms: Sequence[str], held: Callable[[str], int]) -> set[str]:
     """`korean_grammar` for the pairs of one run: the stem the longest ending leaves that
-    the library holds (its last pair) or that is a question word."""
+    the library holds (its last pair) or that is a question word, or a verb's ending."""
     word = "".join(term[0] for term in terms) + terms[-1][-1]
     if word in KOREAN_FUNCTION_WORDS:
         return set(terms)
@@ -189,6 +196,8 @@ def _korean_run_grammar(terms: Sequence[str], held: Callable[[str], int]) -> set
             return set(terms)
         if length >= 2 and held(terms[length - 2]) > 0:
             return set(terms[length - 1 :])  # from the pair joining stem and ending on
+        if word[length:] in KOREAN_PREDICATE_ENDINGS:
+            return set(terms)
     return set()
 
 
@@ -276,6 +285,16 @@ class Name(NamedTuple):
 #: The most informativeness a question word the library lacks counts for (see `evidence`).
 UNKNOWN_AT_MOST = 0.5
 
+#: The most informativeness a CJK word (a pair of Han, kana or Hangul that is no grammar)
+#: counts for in `evidence`, held or not: no dictionary weighs it, so it counts as a word
+#: of middling weight, as an English word no dictionary knows does where the library lacks
+#: it. At 1 (as `informativeness` has it, to rank), every CJK word counted as a never-seen
+#: name's, the most any English word counts for; the model, fitted on English, read a
+#: missed one in a small library as an article's paraphrase and answered "일본의 수도는
+#: 어디인가요?" (Japan's capital) from an article on Seoul that refuses "What is the
+#: capital of Japan?".
+CJK_WORD = UNKNOWN_AT_MOST
+
 #: The most informativeness a word English has never seen counts for in `rare_missed`
 #: ("langfuse" or "streamlit", but also a typo no rule corrected or a pasted id).
 RARE_UNKNOWN_AT_MOST = 0.7
@@ -324,27 +343,29 @@ def evidence(
     passages: int,
     held: Mapping[str, int],
     names: Sequence[Name] = (),
+    grammar: frozenset[str] = frozenset(),
 ) -> Evidence:
     """Evidence of one passage. `weights`: library weight of each question term;
     `informative`: its informativeness; `known`: the terms the library holds;
     `matched`: those in the passage (or its title); `held`: how many passages of the
     library hold each term (itself or another form of it): a missed term it lacks is
     held by none, so counts as rare; `names`: the question's names and whether the
-    library writes them (`Engine._name`)."""
+    library writes them (`Engine._name`); `grammar`: its CJK pairs read as grammar, no
+    part of the evidence, as English stop words are no part of the question."""
+    weights = {t: w for t, w in weights.items() if t not in grammar}
+    matched = matched - grammar
+    informative = {
+        t: min(v, CJK_WORD) if has_cjk(t) else v for t, v in informative.items() if t not in grammar
+    }
     rare = [
-        min(value, RARE_UNKNOWN_AT_MOST) if value >= 1.0 and not has_cjk(t) else value
+        min(value, RARE_UNKNOWN_AT_MOST) if value >= 1.0 else value
         for t, value in informative.items()
         if t not in matched and held.get(t, 0) <= RARE_AT_MOST
     ]
     # A word the library has never seen counts as a word of middling weight: not as its
     # rarest ("xyzzyq", a typo or a pasted id would refuse every question holding one),
     # nor as nothing (a question about something else names what the library lacks).
-    # A pair of Han, Katakana or Hangul is no typo (nothing corrects them, see
-    # `bot.chat`): one the library lacks names what it lacks.
-    informative = {
-        t: v if t in known or has_cjk(t) else min(v, UNKNOWN_AT_MOST)
-        for t, v in informative.items()
-    }
+    informative = {t: v if t in known else min(v, UNKNOWN_AT_MOST) for t, v in informative.items()}
     total = sum(weights.values()) or 1.0
     known_total = sum(w for t, w in weights.items() if t in known) or 1.0
     info_total = sum(informative.values()) or 1.0

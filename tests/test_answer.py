@@ -534,3 +534,28 @@ def test_a_korean_word_with_a_particle_or_an_ending_is_the_word_the_library_hold
     # A word the library lacks, with its particles, is still lacking.
     for uncovered in ("제주도에서 유명한 음식은 무엇인가요?", "비빔밥을 어떻게 만드나요?"):
         assert not engine.answer(uncovered).found, uncovered
+
+
+def test_a_korean_question_is_refused_or_answered_as_its_english_is(tmp_path: Path) -> None:
+    # One word the library holds and one it lacks: "일본의 수도는" (the capital of Japan) of
+    # an article on Seoul that gives Korea's capital is refused, as "What is the capital of
+    # Japan?" is of the same articles in English. A CJK word, which no dictionary weighs,
+    # counts as an English word of middling weight, not as the rarest name.
+    engine = library_of(tmp_path, KOREAN_ARTICLES)
+
+    for uncovered in (
+        "일본의 수도는 어디인가요?",  # the capital of Japan
+        "에펠탑의 높이는 얼마인가요?",  # the height of the Eiffel Tower
+        "부산의 인구는 얼마인가요?",  # the population of Busan
+    ):
+        assert not engine.answer(uncovered).found, uncovered
+    # A verb the article writes in another form ("흐른다" for "흐르나요", flows) is no word
+    # the library lacks, as English's lemmas would find it.
+    for question, article_id, answering in (
+        ("한강은 어디를 흐르나요?", "seoul", "한강은 서울의"),
+        ("서울의 인구는 얼마인가요?", "seoul", "940만"),
+        ("김치는 무엇으로 만드나요?", "kimchi", "고춧가루"),
+    ):
+        answer = engine.answer(question)
+        assert answer.found and answer.results[0].article_id == article_id, question
+        assert answering in answer.results[0].excerpt, question

@@ -21,8 +21,8 @@ from bot.found import (
     evidence,
     features,
     informativeness,
+    junctions,
     korean_grammar,
-    korean_stop_pairs,
     question_names,
 )
 from bot.settings import Settings
@@ -439,14 +439,27 @@ def test_korean_particles_and_endings_after_a_word_the_library_holds_are_grammar
     tokens = Analyzer().tokens(question)
 
     grammar = korean_grammar(tokens, lambda term: library.get(term, 0))
-    unsaid = korean_stop_pairs(tokens, lambda term: library.get(term, 0))
+    joined = junctions(tokens, question, lambda term: library.get(term, 0))
 
     # After "김장" and "서울", the pairs reaching into "이란" and "에서"; a question word
     # ("무엇", what) with its ending ("인가요") wholly.
     assert grammar == {"장이", "이란", "무엇", "엇인", "인가", "가요", "울에", "에서"}
-    # Those the library lacks are no part of the question; "에서", which it holds, is
-    # grammar it can still match.
-    assert unsaid == grammar - {"에서"}
-    # After a word the library lacks ("부산의"), and in a word with no ending ("날씨"),
-    # nothing is told apart.
+    # After a noun the library lacks ("부산의"), and in a word with no ending ("날씨"),
+    # nothing is told apart...
     assert not grammar & {"부산", "산의", "날씨"}
+    # ... but the noun is one word, counted once: its first pair.
+    assert joined == grammar | {"산의"}
+
+
+def test_a_korean_verb_the_library_lacks_in_the_questions_form_is_grammar() -> None:
+    # "흐르나요" (flows?) of a library that writes "흐른다": a verb, by its ending, whose other
+    # forms nothing ties to it, as English's "flows" is to "flow". "창제되었나요" (was
+    # created?) is "창제", which the library holds, with a verb's ending: the noun stays.
+    library = {"한강": 2, "창제": 1, "한글": 3}
+    question = "한강은 어디를 흐르나요? 한글은 언제 창제되었나요?"
+
+    grammar = korean_grammar(Analyzer().tokens(question), lambda term: library.get(term, 0))
+
+    assert {"흐르", "르나", "나요"} <= grammar
+    assert {"제되", "되었", "었나"} <= grammar
+    assert not grammar & {"한강", "창제", "한글"}
