@@ -61,6 +61,7 @@ from bot.found import (
     informativeness,
     junctions,
     question_names,
+    word_shares,
     zipf,
 )
 from bot.incremental import Base, holders, open_grown
@@ -149,6 +150,7 @@ class _Gathered:
     factor: dict[str, float] = field(default_factory=dict)
     informative: dict[str, float] = field(default_factory=dict)
     variants: dict[str, str] = field(default_factory=dict)
+    shares: dict[str, float] = field(default_factory=dict)  # `bot.found.word_shares`
 
     def add(self, term: str, informative: float, factor: float) -> None:
         self.order.append(term)
@@ -169,6 +171,7 @@ class _Asked:
     known: frozenset[str]  # the question terms the library holds (itself or another form)
     names: tuple[str, ...] = ()  # the names its prose gives (`bot.found.question_names`)
     grammar: frozenset[str] = frozenset()  # its CJK pairs read as grammar (`CJK_GRAMMAR`)
+    shares: Mapping[str, float] = field(default_factory=dict)  # `bot.found.word_shares`
 
 
 @dataclass(frozen=True)
@@ -621,6 +624,7 @@ class Engine:
             held,
             tuple(map(self._name, asked.names)),
             asked.grammar,
+            asked.shares,
         )
 
     def _name(self, name: str) -> Name:
@@ -746,6 +750,7 @@ class Engine:
             known,
             names,
             grammar,
+            gathered.shares,
         )
 
     def _gather(self, gathered: _Gathered, text: str, factor: float) -> list[tuple[str, str]]:
@@ -770,6 +775,7 @@ class Engine:
                 words.append((word, token.term))
         for term in joined - unsaid:
             gathered.informative[term] = min(gathered.informative[term], CJK_GRAMMAR)
+        gathered.shares.update(word_shares(tokens, joined))
         return words
 
     def _add_compounds(self, gathered: _Gathered, text: str) -> None:

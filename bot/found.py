@@ -28,13 +28,22 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
 from bot import word_tables
-from bot.text import CJK_CHARACTERS, ENGLISH_STOPWORDS, Token, has_cjk, reads_as_grammar
+from bot.text import (
+    CJK_CHARACTERS,
+    ENGLISH_STOPWORDS,
+    Token,
+    has_cjk,
+    has_hangul,
+    has_kana,
+    is_katakana,
+    reads_as_grammar,
+)
 
 __all__ = [
     "Evidence",
@@ -45,7 +54,10 @@ __all__ = [
     "KOREAN_ENDINGS",
     "KOREAN_FUNCTION_WORDS",
     "KOREAN_PREDICATE_ENDINGS",
-    "korean_grammar",
+    "CHINESE_FUNCTION_WORDS",
+    "JAPANESE_FUNCTION_WORDS",
+    "question_grammar",
+    "word_shares",
     "english_share",
     "question_names",
     "evidence",
@@ -114,7 +126,7 @@ def junctions(tokens: Sequence[Token], text: str, held: Callable[[str], int]) ->
             found.add(after.term)
         elif known_after and not known_before:
             found.add(before.term)
-    found |= korean_grammar(cjk, held)
+    found |= question_grammar(cjk, text, held)
     in_word = False  # whether the pair before is one of a word the library lacks
     for number, pair in enumerate(pairs):
         lacks = not held(pair.term) and pair.term not in found and not reads_as_grammar(pair.term)
@@ -161,15 +173,35 @@ KOREAN_FUNCTION_WORDS = frozenset(
 )
 
 
-def korean_grammar(tokens: Sequence[Token], held: Callable[[str], int]) -> set[str]:
-    """The Hangul pairs of a question (`tokens`) that read as grammar: those reaching into
-    a particle or an ending (`KOREAN_ENDINGS`) written onto a word the library holds
-    ("김장이란": "장이" and "이란" after "김장"; "서울에서": "울에" and "에서") or onto a
-    question word ("무엇인가요"), and those of a question word. After a noun the library
-    lacks they are not told apart from it: `junctions` counts it once. A verb the library
-    lacks in the question's form ("흐르나요" of a library that writes "흐른다"), told by its
-    ending (`KOREAN_PREDICATE_ENDINGS`), is grammar whole: English finds another form of a
-    verb ("flows", "flow"), and lacking this one says nothing of what the library covers."""
+#: Chinese's question words, the particles that end a sentence or mark the possessive or a
+#: past ("的", "了", "吗") and the copula ("是" is): a small closed class of grammar, as
+#: English's stop words are, written with no space onto the words around them ("长江有多长":
+#: "多长" how long).
+CHINESE_FUNCTION_WORDS = frozenset(
+    """
+    什么 多少 多长 多大 多高 多久 多远 多重 哪里 哪儿 哪个 哪些 哪 谁 怎么 怎样 怎么样 为什么 为何
+    如何 何时 几 是否 吗 呢 吧 的 了 是
+    """.split()
+)
+
+#: Japanese's question words and the particles and endings of a question ("の", "は",
+#: "ですか"). Those written in Hiragana are grammar by their script already
+#: (`bot.text.reads_as_grammar`); those written in Han ("何" what, "誰" who) are not.
+JAPANESE_FUNCTION_WORDS = frozenset(
+    """
+    何 誰 何故 いつ どこ だれ なに なん どれ どの どう なぜ いくら いくつ
+    の は が を に で と も か です ます ですか ますか
+    """.split()
+)
+
+
+def question_grammar(tokens: Sequence[Token], text: str, held: Callable[[str], int]) -> set[str]:
+    """The CJK pairs of a question (`tokens` of `text`) that read as grammar, by the closed
+    lists of its language: Korean's endings and question words (`KOREAN_ENDINGS`: see
+    `_korean_run_grammar`); in Chinese and Japanese, written with no space between words,
+    every pair reaching into a function word of the language (`CHINESE_FUNCTION_WORDS`,
+    `JAPANESE_FUNCTION_WORDS`: "有多" and "多长" of "长江有多长", "何人" of "何人ですか")."""
+    function_words = JAPANESE_FUNCTION_WORDS if has_kana(text) else CHINESE_FUNCTION_WORDS
     grammar: set[str] = set()
     run: list[Token] = []
     for pair in [*(t for t in tokens if len(t.term) == 2 and has_cjk(t.term)), None]:
@@ -177,14 +209,66 @@ def korean_grammar(tokens: Sequence[Token], held: Callable[[str], int]) -> set[s
             run.append(pair)  # the pairs of one run overlap by a character
             continue
         if run:
-            grammar |= _korean_run_grammar([p.term for p in run], held)
+            terms = [p.term for p in run]
+            if has_hangul(terms[0]):
+                grammar |= _korean_run_grammar(terms, held)
+            else:
+                grammar |= _function_word_pairs(terms, function_words)
         run = [pair] if pair is not None else []
     return grammar
 
 
+#: The longest function word of `CHINESE_FUNCTION_WORDS` and `JAPANESE_FUNCTION_WORDS`.
+_FUNCTION_WORD_MOST = 3
+
+
+def _function_word_pairs(terms: Sequence[str], function_words: frozenset[str]) -> set[str]:
+    """The pairs of one run (`terms`, overlapping) that hold a character of a function word
+    written in it, the longest at each place first ("怎么样" before "怎么")."""
+    word = "".join(term[0] for term in terms) + terms[-1][-1]
+    grammar_at: set[int] = set()
+    start = 0
+    while start < len(word):
+        for length in range(min(_FUNCTION_WORD_MOST, len(word) - start), 0, -1):
+            if word[start : start + length] in function_words:
+                grammar_at.update(range(start, start + length))
+                start += length
+                break
+        else:
+            start += 1
+    return {term for i, term in enumerate(terms) if i in grammar_at or i + 1 in grammar_at}
+
+
+def word_shares(tokens: Sequence[Token], grammar: Container[str]) -> dict[str, float]:
+    """The share of its word each Katakana pair of a question (`tokens`) is, past grammar:
+    Japanese writes in Katakana the words it takes from other languages ("メートル" metre,
+    "タワー" tower), so a run of them is one word, its pairs ("メー", "ート", "トル") its
+    parts, which count in the evidence as that one word does, not as three."""
+    shares: dict[str, float] = {}
+    run: list[Token] = []
+    words = [
+        t for t in tokens if len(t.term) == 2 and is_katakana(t.term) and t.term not in grammar
+    ]
+    for pair in [*words, None]:
+        if pair is not None and (not run or pair.start < run[-1].end):
+            run.append(pair)
+            continue
+        for part in run:
+            shares[part.term] = min(shares.get(part.term, 1.0), 1.0 / len(run))
+        run = [pair] if pair is not None else []
+    return shares
+
+
 def _korean_run_grammar(terms: Sequence[str], held: Callable[[str], int]) -> set[str]:
-    """`korean_grammar` for the pairs of one run: the stem the longest ending leaves that
-    the library holds (its last pair) or that is a question word, or a verb's ending."""
+    """The Hangul pairs of one run (a word: Korean puts spaces between words) that read as
+    grammar: those reaching into a particle or an ending (`KOREAN_ENDINGS`) written onto
+    a stem the library holds ("김장이란": "장이" and "이란" after "김장"; "서울에서": "울에"
+    and "에서") or onto a question word ("무엇인가요"), the longest ending first, and those
+    of a question word. After a noun the library lacks they are not told apart from it:
+    `junctions` counts it once. A verb the library lacks in the question's form ("흐르나요"
+    of a library that writes "흐른다"), told by its ending (`KOREAN_PREDICATE_ENDINGS`), is
+    grammar whole: English finds another form of a verb ("flows", "flow"), and lacking
+    this one says nothing of what the library covers."""
     word = "".join(term[0] for term in terms) + terms[-1][-1]
     if word in KOREAN_FUNCTION_WORDS:
         return set(terms)
@@ -344,6 +428,7 @@ def evidence(
     held: Mapping[str, int],
     names: Sequence[Name] = (),
     grammar: frozenset[str] = frozenset(),
+    shares: Mapping[str, float] | None = None,
 ) -> Evidence:
     """Evidence of one passage. `weights`: library weight of each question term;
     `informative`: its informativeness; `known`: the terms the library holds;
@@ -351,11 +436,15 @@ def evidence(
     library hold each term (itself or another form of it): a missed term it lacks is
     held by none, so counts as rare; `names`: the question's names and whether the
     library writes them (`Engine._name`); `grammar`: its CJK pairs read as grammar, no
-    part of the evidence, as English stop words are no part of the question."""
-    weights = {t: w for t, w in weights.items() if t not in grammar}
+    part of the evidence, as English stop words are no part of the question; `shares`:
+    the share of its word each CJK pair that is part of a longer one is (`word_shares`)."""
+    shares = shares or {}
+    weights = {t: w * shares.get(t, 1.0) for t, w in weights.items() if t not in grammar}
     matched = matched - grammar
     informative = {
-        t: min(v, CJK_WORD) if has_cjk(t) else v for t, v in informative.items() if t not in grammar
+        t: min(v, CJK_WORD) * shares.get(t, 1.0) if has_cjk(t) else v
+        for t, v in informative.items()
+        if t not in grammar
     }
     rare = [
         min(value, RARE_UNKNOWN_AT_MOST) if value >= 1.0 else value
@@ -382,7 +471,7 @@ def evidence(
         missed_words=sum(value >= MISSED_AT for value in missed),
         matched_informative=max((informative[t] for t in matched if t in informative), default=0.0),
         unknown_share=sum(v for t, v in informative.items() if t not in known) / info_total,
-        concepts=len(weights),
+        concepts=round(sum(shares.get(t, 1.0) for t in weights)),
         bm25=bm25,
         passages=passages,
         rare_missed=max(rare, default=0.0),

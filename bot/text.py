@@ -225,6 +225,22 @@ def reads_as_grammar(pair: str) -> bool:
     return len(scripts) > 1
 
 
+def has_kana(text: str) -> bool:
+    """Whether `text` holds Hiragana or Katakana: it is Japanese, not Chinese."""
+    return _HIRAGANA.search(text) is not None or _KATAKANA.search(text) is not None
+
+
+def has_hangul(text: str) -> bool:
+    """Whether `text` holds Hangul: it is Korean."""
+    return _HANGUL.search(text) is not None
+
+
+def is_katakana(text: str) -> bool:
+    """Whether `text` is written in Katakana alone ("タワー"), as Japanese writes the words
+    it takes from other languages, each a word however long."""
+    return all(_KATAKANA.match(c) for c in text)
+
+
 def has_cjk(text: str) -> bool:
     """Whether `text` holds Han, kana or Hangul (read in pairs, never spelled as words)."""
     return not text.isascii() and _HAS_CJK.search(text) is not None

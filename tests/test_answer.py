@@ -551,11 +551,62 @@ def test_a_korean_question_is_refused_or_answered_as_its_english_is(tmp_path: Pa
         assert not engine.answer(uncovered).found, uncovered
     # A verb the article writes in another form ("흐른다" for "흐르나요", flows) is no word
     # the library lacks, as English's lemmas would find it.
-    for question, article_id, answering in (
+    assert_answered(
+        engine,
         ("한강은 어디를 흐르나요?", "seoul", "한강은 서울의"),
         ("서울의 인구는 얼마인가요?", "seoul", "940만"),
         ("김치는 무엇으로 만드나요?", "kimchi", "고춧가루"),
-    ):
+    )
+
+
+def assert_answered(engine: Engine, *cases: tuple[str, str, str]) -> None:
+    """Each question (question, article id, text of the answer) is answered from its article."""
+    for question, article_id, answering in cases:
         answer = engine.answer(question)
         assert answer.found and answer.results[0].article_id == article_id, question
         assert answering in answer.results[0].excerpt, question
+
+
+#: A small Chinese library, written for these tests: the Yangtze, the giant panda, tea.
+CHINESE_ARTICLES = {
+    "river.md": "# 长江\n\n长江是中国最长的河流，全长约6300公里，发源于青藏高原，最后流入东海。\n\n"
+    "三峡大坝位于湖北省宜昌市，于2006年建成，是世界上最大的水电站。\n",
+    "panda.md": "# 大熊猫\n\n大熊猫主要生活在四川、陕西和甘肃的山区，以竹子为主要食物。"
+    "成年大熊猫每天要吃十几公斤竹子。\n\n野生大熊猫的数量约为1800只。\n",
+    "tea.md": "# 茶\n\n茶起源于中国，已有几千年的历史。龙井茶产于浙江省杭州市西湖一带，是著名的绿茶。"
+    "\n\n普洱茶产自云南省，是一种发酵茶。\n",
+}
+
+
+def test_a_chinese_question_word_is_grammar_not_a_word_the_library_lacks(tmp_path: Path) -> None:
+    # "长江有多长？" (how long is the Yangtze?) asks about "长江" with "多长" (how long), a
+    # question word as English's "how" is a stop word: answered. "的" (of) and "是" (is)
+    # are grammar too: "熊猫的寿命是多少？" (the panda's lifespan) asks for what the
+    # library lacks, as "黄河有多长？" (how long is the Yellow River) does: refused.
+    engine = library_of(tmp_path, CHINESE_ARTICLES)
+
+    assert_answered(
+        engine,
+        ("长江有多长？", "river", "6300公里"),
+        ("大熊猫吃什么？", "panda", "竹子"),
+        ("三峡大坝是什么时候建成的？", "river", "2006年"),
+    )
+    for uncovered in ("黄河有多长？", "熊猫的寿命是多少？", "孔子是谁？"):
+        assert not engine.answer(uncovered).found, uncovered
+
+
+def test_a_japanese_katakana_word_counts_once_as_its_english_does(tmp_path: Path) -> None:
+    # "東京タワーの高さは何メートルですか？" (the height of Tokyo Tower in metres) of an article
+    # on Mount Fuji that gives its height in "メートル": "メートル" is one word in three pairs,
+    # and counted three times it outweighed "東京" and "タワー", which the library lacks. As
+    # "What is the height of Tokyo Tower in metres?" is of the same articles in English, it
+    # is refused; Mount Fuji's height is answered.
+    engine = library_of(tmp_path, JAPANESE_ARTICLES)
+
+    for uncovered in ("東京タワーの高さは何メートルですか？", "トヨタを設立したのは誰ですか？"):
+        assert not engine.answer(uncovered).found, uncovered
+    assert_answered(
+        engine,
+        ("富士山の高さは何メートルですか？", "fuji", "3776"),
+        ("DeepSeekを設立したのは誰ですか？", "deepseek", "梁文鋒"),
+    )

@@ -22,8 +22,9 @@ from bot.found import (
     features,
     informativeness,
     junctions,
-    korean_grammar,
+    question_grammar,
     question_names,
+    word_shares,
 )
 from bot.settings import Settings
 from bot.text import Analyzer
@@ -438,7 +439,7 @@ def test_korean_particles_and_endings_after_a_word_the_library_holds_are_grammar
     question = "김장이란 무엇인가요? 서울에서 부산의 날씨"
     tokens = Analyzer().tokens(question)
 
-    grammar = korean_grammar(tokens, lambda term: library.get(term, 0))
+    grammar = question_grammar(tokens, question, lambda term: library.get(term, 0))
     joined = junctions(tokens, question, lambda term: library.get(term, 0))
 
     # After "김장" and "서울", the pairs reaching into "이란" and "에서"; a question word
@@ -458,8 +459,67 @@ def test_a_korean_verb_the_library_lacks_in_the_questions_form_is_grammar() -> N
     library = {"한강": 2, "창제": 1, "한글": 3}
     question = "한강은 어디를 흐르나요? 한글은 언제 창제되었나요?"
 
-    grammar = korean_grammar(Analyzer().tokens(question), lambda term: library.get(term, 0))
+    grammar = question_grammar(
+        Analyzer().tokens(question), question, lambda term: library.get(term, 0)
+    )
 
     assert {"흐르", "르나", "나요"} <= grammar
     assert {"제되", "되었", "었나"} <= grammar
     assert not grammar & {"한강", "창제", "한글"}
+
+
+def test_chinese_question_words_particles_and_the_copula_are_grammar() -> None:
+    # "长江有多长" (how long is the Yangtze): "多长" (how long) is a question word, "有多"
+    # reaches into it; "熊猫的寿命是多少" (what is the panda's lifespan): "的" (of), "是"
+    # (is) and "多少" (how much) are grammar, "熊猫" and "寿命" are the words asked about.
+    question = "长江有多长？熊猫的寿命是多少？"
+
+    grammar = question_grammar(Analyzer().tokens(question), question, lambda term: 0)
+
+    assert {"有多", "多长", "猫的", "的寿", "命是", "是多", "多少"} <= grammar
+    assert not grammar & {"长江", "江有", "熊猫", "寿命"}
+
+
+def test_japanese_question_words_written_in_han_are_grammar() -> None:
+    # "何人" (how many people) and "誰" (who) are question words, though written in Han;
+    # "人口" (population) and "設立" (to found) are words.
+    question = "大阪の人口は何人ですか？設立者は誰"
+
+    grammar = question_grammar(Analyzer().tokens(question), question, lambda term: 0)
+
+    assert {"何人", "者は", "は誰"} <= grammar
+    assert not grammar & {"大阪", "人口", "設立", "立者"}
+
+
+def test_a_katakana_word_counts_once_however_many_pairs_it_has() -> None:
+    # "メートル" (metre) is one word in three pairs; "タワー" (tower), which the library lacks,
+    # is counted once already by `junctions` ("ワー" is grammar there), so "タワ" is whole.
+    question = "東京タワーの高さは何メートルですか？"
+    tokens = Analyzer().tokens(question)
+
+    shares = word_shares(tokens, {"ワー"})
+
+    assert shares == {
+        "メー": pytest.approx(1 / 3),
+        "ート": pytest.approx(1 / 3),
+        "トル": pytest.approx(1 / 3),
+        "タワ": 1.0,
+    }
+    # In the evidence, the three pairs held weigh as the one word they are: a question
+    # of two words the library lacks ("東京", "タワ") and one it holds covers a third.
+    informative = {"東京": 1.0, "タワ": 1.0, "メー": 1.0, "ート": 1.0, "トル": 1.0}
+    found = evidence(
+        dict.fromkeys(informative, 8.0),
+        informative,
+        frozenset({"メー", "ート", "トル"}),
+        frozenset({"メー", "ート", "トル"}),
+        0.5,
+        0.5,
+        3.0,
+        20,
+        {"メー": 1, "ート": 1, "トル": 1},
+        shares=shares,
+    )
+    assert found.informative_coverage == pytest.approx(1 / 3)
+    assert found.coverage == pytest.approx(1 / 3)
+    assert found.concepts == 3
