@@ -296,6 +296,40 @@ def collect(library: Library, seen: list[Seen]) -> list[Asked]:
     return out
 
 
+class Split:
+    """The collected questions by group, how a fit weighs each, and the held-out folds."""
+
+    def __init__(self, data: list[Asked], sets: Sequence[str], docs_weight: float) -> None:
+        self.data = data
+        self.counts = {g: sum(a.group == g for a in data) for g in {a.group for a in data}}
+        self.docs_weight = docs_weight
+        self.docs_a = [f"docs:{sets[0]}", f"chat:{sets[0]}"]
+        self.docs_b = [f"docs:{sets[1]}", f"chat:{sets[1]}"]
+        self.sets = sets
+
+    def weight(self, a: Asked) -> float:
+        """A SQuAD question weighs 1; each docs question file `docs_weight` in all."""
+        return 1.0 if a.group == "squad" else self.docs_weight / self.counts[a.group]
+
+    def of(self, *groups: str, part: int | None = None) -> list[Asked]:
+        """The questions of `groups` (SQuAD's: of one half of its articles, if `part`)."""
+        return [
+            a
+            for a in self.data
+            if a.group in groups and (a.group != "squad" or part is None or a.part == part)
+        ]
+
+    def folds(self) -> dict[str, tuple[list[Asked], list[Asked]]]:
+        """(fit on, test on) by the set tested: each docs set left out, SQuAD's halves."""
+        of, docs_a, docs_b = self.of, self.docs_a, self.docs_b
+        return {
+            f"→{self.sets[1]}": (of("squad", *docs_a), of(*docs_b)),
+            f"→{self.sets[0]}": (of("squad", *docs_b), of(*docs_a)),
+            "→squad odd": (of("squad", *docs_a, *docs_b, part=0), of("squad", part=1)),
+            "→squad even": (of("squad", *docs_a, *docs_b, part=1), of("squad", part=0)),
+        }
+
+
 def fit(data: list[Asked], weight: Callable[[Asked], float], cols: list[int]) -> np.ndarray:
     """Listwise logistic weights over `cols` (minorise-maximise Newton steps, small L2)."""
     kept = [a for a in data if a.right.any() and not a.right.all()]
@@ -378,6 +412,27 @@ def apply(cols: list[int], w: np.ndarray) -> None:
     Engine._rerank = rerank if extra else _RERANK  # type: ignore[method-assign]
 
 
+def recorder(seen: list[Seen]) -> Callable[..., Candidate]:
+    """`bot.rerank.candidate`, keeping each candidate's features (and what `extras`
+    reads) in `seen` as the engine weighs it."""
+    original = bot.rerank.candidate
+
+    def recording(number: int, *scored: Any, **passage: Any) -> Candidate:
+        bm25, top, sents, title_terms, query = scored
+        seen.append(
+            (
+                number,
+                features(bm25, top, sents, title_terms, query, **passage),
+                sents,
+                query,
+                passage.get("local") or {},
+            )
+        )
+        return original(number, *scored, **passage)
+
+    return recording
+
+
 def open_libraries(squad: Path, docs: list[Path], scratch: str) -> list[Library]:
     """SQuAD as one library, then each docs set's formal and chat-style questions."""
     articles = load_squad(squad)
@@ -399,14 +454,20 @@ def print_weights(label: str, cols: list[int], w: np.ndarray) -> None:
         print(f"W_{NAMES[c].upper()} = {value:.2f}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arguments(doc: str) -> argparse.ArgumentParser:
+    """The arguments a fit over the collected questions takes (`doc`: the script's docstring)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("squad", type=Path)
     parser.add_argument("docs", type=Path, nargs=2, help="the two docs-set folders")
     parser.add_argument(
         "--docs-weight", type=float, default=1000.0, help="weight of each docs question file"
     )
     parser.add_argument("--cache", type=Path, help="keep the collected features in this file")
+    return parser
+
+
+def main() -> None:
+    parser = arguments(__doc__)
     parser.add_argument(
         "--top1-only", action="store_true", help="top-1 only (from --cache when it exists)"
     )
@@ -416,21 +477,7 @@ def main() -> None:
 
     seen: list[Seen] = []
     original = bot.rerank.candidate
-
-    def recording(number: int, *scored: Any, **passage: Any) -> Candidate:
-        bm25, top, sents, title_terms, query = scored
-        seen.append(
-            (
-                number,
-                features(bm25, top, sents, title_terms, query, **passage),
-                sents,
-                query,
-                passage.get("local") or {},
-            )
-        )
-        return original(number, *scored, **passage)
-
-    bot.answer.candidate = recording  # type: ignore[attr-defined]
+    bot.answer.candidate = recorder(seen)  # type: ignore[attr-defined]
 
     cached = args.top1_only and args.cache is not None and args.cache.exists()
     sets = [folder.name for folder in args.docs]
@@ -448,26 +495,9 @@ def main() -> None:
             with open(args.cache, "wb") as out:
                 pickle.dump(data, out)
 
-        counts = {g: sum(a.group == g for a in data) for g in {a.group for a in data}}
-
-        def weight(a: Asked) -> float:
-            return 1.0 if a.group == "squad" else args.docs_weight / counts[a.group]
-
-        def of(*groups: str, part: int | None = None) -> list[Asked]:
-            return [
-                a
-                for a in data
-                if a.group in groups and (a.group != "squad" or part is None or a.part == part)
-            ]
-
-        docs_a = [f"docs:{sets[0]}", f"chat:{sets[0]}"]
-        docs_b = [f"docs:{sets[1]}", f"chat:{sets[1]}"]
-        folds = {
-            f"→{sets[1]}": (of("squad", *docs_a), of(*docs_b)),
-            f"→{sets[0]}": (of("squad", *docs_b), of(*docs_a)),
-            "→squad odd": (of("squad", *docs_a, *docs_b, part=0), of("squad", part=1)),
-            "→squad even": (of("squad", *docs_a, *docs_b, part=1), of("squad", part=0)),
-        }
+        split = Split(data, sets, args.docs_weight)
+        counts, weight, of, folds = split.counts, split.weight, split.of, split.folds()
+        docs_a, docs_b = split.docs_a, split.docs_b
         groups = ["squad", *docs_a, *docs_b]
 
         # --- top-1: current weights, refits, each added feature ---------------------
