@@ -50,7 +50,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 if os.environ.get("GBDT_LIBS"):
     sys.path.append(os.environ["GBDT_LIBS"])
 
-import lightgbm as lgb  # noqa: E402
+try:
+    import lightgbm as lgb  # noqa: E402
+except ImportError:
+    sys.exit(
+        "gbdt_trial.py needs LightGBM, which Citebot does not install: "
+        "pip install --target /tmp/gbdt-libs lightgbm, then run with GBDT_LIBS=/tmp/gbdt-libs"
+    )
 from fit_reranker import (  # noqa: E402
     ADDED,
     BASE,
