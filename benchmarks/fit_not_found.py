@@ -44,7 +44,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import bot.answer  # noqa: E402
+import bot.answer._engine  # noqa: E402
 import bot.found  # noqa: E402
 from bot.answer import Engine  # noqa: E402
 from bot.evaluate import load_docs_set, load_squad, write_corpus  # noqa: E402
@@ -61,14 +61,14 @@ RawRow = tuple[str, int, Raw | None]
 def collect(squad: Path, docs: list[Path]) -> list[RawRow]:
     """Ask everything with the decision off; keep what each question's evidence is made of."""
     seen: list[Raw] = []
-    real = bot.answer.evidence
+    real = bot.answer._engine.evidence
 
     def record(*args: Any, **keywords: Any) -> Evidence:
         seen.append((args, keywords))
         return real(*args, **keywords)
 
-    bot.answer.evidence = record
-    bot.answer.answers = lambda found: True  # the decision, switched off
+    bot.answer._engine.evidence = record
+    bot.answer._engine.answers = lambda found: True  # the decision, switched off
     rows: list[RawRow] = []
 
     def ask(engine: Engine, scenario: str, question: str, label: int) -> None:

@@ -40,7 +40,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import bot.answer  # noqa: E402
+import bot.answer._engine  # noqa: E402
 import bot.rerank  # noqa: E402
 from bot.answer import Answer, Engine  # noqa: E402
 from bot.corpus import HEADING, LEAD, ROW  # noqa: E402
@@ -477,7 +477,7 @@ def main() -> None:
 
     seen: list[Seen] = []
     original = bot.rerank.candidate
-    bot.answer.candidate = recorder(seen)  # type: ignore[attr-defined]
+    bot.answer._engine.candidate = recorder(seen)  # type: ignore[attr-defined]
 
     cached = args.top1_only and args.cache is not None and args.cache.exists()
     sets = [folder.name for folder in args.docs]
@@ -490,7 +490,7 @@ def main() -> None:
         for library in libraries:
             data += collect(library, seen)
             print(f"collected {library.name}: {time.time() - started:.0f} s", file=sys.stderr)
-        bot.answer.candidate = original  # type: ignore[attr-defined]
+        bot.answer._engine.candidate = original  # type: ignore[attr-defined]
         if args.cache is not None and not cached:
             with open(args.cache, "wb") as out:
                 pickle.dump(data, out)

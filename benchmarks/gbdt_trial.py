@@ -75,7 +75,7 @@ from fit_reranker import (  # noqa: E402
     top1,
 )
 
-import bot.answer  # noqa: E402
+import bot.answer._engine  # noqa: E402
 import bot.rerank  # noqa: E402
 from bot.answer import Engine  # noqa: E402
 from bot.index import Hit  # noqa: E402
@@ -282,7 +282,7 @@ def main() -> None:
 
     seen: list[Seen] = []
     original = bot.rerank.candidate
-    bot.answer.candidate = recorder(seen)  # type: ignore[attr-defined]
+    bot.answer._engine.candidate = recorder(seen)  # type: ignore[attr-defined]
     sets = [folder.name for folder in args.docs]
     with tempfile.TemporaryDirectory() as scratch:
         cached = args.cache is not None and args.cache.exists()
@@ -388,7 +388,7 @@ def main() -> None:
         for label, folded in trees.items():
             print(f"| {label} | {row(lambda fold, f=folded: use_trees(f[fold], seen))} |")
             use_trees(None, seen)
-    bot.answer.candidate = original  # type: ignore[attr-defined]
+    bot.answer._engine.candidate = original  # type: ignore[attr-defined]
     print(f"\n({time.time() - started:.0f} s)", file=sys.stderr)
 
 

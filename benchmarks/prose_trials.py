@@ -41,7 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fit_reranker  # noqa: E402
 from fit_reranker import Asked, fit, top1  # noqa: E402
 
-import bot.answer  # noqa: E402
+import bot.answer._engine  # noqa: E402
+import bot.answer._results  # noqa: E402
 import bot.excerpt  # noqa: E402
 from bot.answer import Engine  # noqa: E402
 from bot.evaluate import (  # noqa: E402
@@ -220,13 +221,13 @@ def sentence_rows(engine: Engine, text: str, scored: Sequence[Sentence], query: 
 def sentences(path: Path, per_article: bool) -> None:
     """Sentence choice fitted on half the articles, scored on the other half."""
     kept: list[tuple[Any, ...]] = []
-    choose = bot.answer.choose_excerpt
+    choose = bot.answer._results.choose_excerpt
 
     def recording(text: str, start: int, end: int, query: Query, analyzer: Any, **kw: Any) -> Any:
         kept.append((text, start, end, query, kw.get("scored"), kw.get("among")))
         return choose(text, start, end, query, analyzer, **kw)
 
-    bot.answer.choose_excerpt = recording  # type: ignore[assignment]
+    bot.answer._results.choose_excerpt = recording  # type: ignore[assignment]
     items = []
     with tempfile.TemporaryDirectory() as scratch:
         for engine, questions in libraries(path, per_article, scratch):
@@ -238,7 +239,7 @@ def sentences(path: Path, per_article: bool) -> None:
                 among = among or len(scored)
                 rows = sentence_rows(engine, text, scored[:among], query)
                 items.append((q, text, start, end, query, tuple(scored), among, rows, engine))
-    bot.answer.choose_excerpt = choose  # type: ignore[assignment]
+    bot.answer._results.choose_excerpt = choose  # type: ignore[assignment]
     picked = [0]
     bot.excerpt.excerpt_sentence = lambda scored, query: picked[0]  # type: ignore[assignment]
     shown: dict[tuple[int, int], bool] = {}
@@ -378,7 +379,7 @@ def candidate_row(
 def candidates(path: Path, per_article: bool) -> None:
     """Each added candidate feature with the landed ones, refitted across halves."""
     seen: list[tuple[int, dict[str, float], Sequence[Sentence], Query]] = []
-    original = bot.answer.candidate
+    original = bot.answer._engine.candidate
 
     def recording(number: int, *scored: Any, **passage: Any) -> Any:
         bm25, top, sents, title_terms, query = scored
@@ -386,7 +387,7 @@ def candidates(path: Path, per_article: bool) -> None:
         seen.append((number, found, sents, query))
         return original(number, *scored, **passage)
 
-    bot.answer.candidate = recording  # type: ignore[attr-defined]
+    bot.answer._engine.candidate = recording  # type: ignore[attr-defined]
     landed = list(WEIGHTS)
     data = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -403,7 +404,7 @@ def candidates(path: Path, per_article: bool) -> None:
                     rows.append(row)
                 right = [_right(engine, number, q) for number, *_ in seen]
                 data.append(Asked("squad", _part(q), np.array(rows), np.array(right)))
-    bot.answer.candidate = original  # type: ignore[attr-defined]
+    bot.answer._engine.candidate = original  # type: ignore[attr-defined]
     base = list(range(len(landed)))
     weights = np.array([WEIGHTS[n] for n in landed])
     halves: Callable[[int], list[Asked]] = lambda p: [a for a in data if a.part == p]  # noqa: E731

@@ -69,7 +69,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import bot.answer  # noqa: E402
+import bot.answer._engine  # noqa: E402
+import bot.answer._question  # noqa: E402
 import bot.chat  # noqa: E402
 import bot.rerank  # noqa: E402
 import bot.text  # noqa: E402
@@ -129,25 +130,25 @@ def _share(query: Any, terms: frozenset[str]) -> float:
 
 def informativeness(value: str) -> None:
     a, c = map(float, value.split(","))
-    weight = Engine._weight
+    weight = bot.answer._question.Understanding._weight
 
-    def patched(self: Engine, term: str, gathered: Any) -> float:
+    def patched(self: Any, term: str, gathered: Any) -> float:
         scale = a + (1 - a) * min(1.0, gathered.informative[term] / c)
         return weight(self, term, gathered) * scale
 
-    Engine._weight = patched  # type: ignore[method-assign]
+    bot.answer._question.Understanding._weight = patched  # type: ignore[method-assign]
 
 
 def common_words(value: str) -> None:
     """`value` "t,s": a question word with informativeness under t counts s times as much,
     in BM25's query as in the second stage (its part's factor is scaled)."""
     under, scale = map(float, value.split(","))
-    add = bot.answer._Gathered.add
+    add = bot.answer._question._Gathered.add
 
     def patched(self: Any, term: str, informative: float, factor: float) -> None:
         add(self, term, informative, factor * scale if informative < under else factor)
 
-    bot.answer._Gathered.add = patched  # type: ignore[method-assign]
+    bot.answer._question._Gathered.add = patched  # type: ignore[method-assign]
 
 
 def _terms_between(engine: Engine, article: int, first: int, last: int) -> frozenset[str]:
@@ -328,7 +329,7 @@ def split_identifiers(value: str) -> None:
 
 
 def candidates(value: str) -> None:
-    bot.answer.CANDIDATES = int(value)
+    bot.answer._engine.CANDIDATES = int(value)
 
 
 def stub(value: str) -> None:
@@ -461,12 +462,12 @@ def thin_ask(value: str) -> None:
 def numbers(value: str) -> None:
     """A number in a question ("2000 lines", "50 times", "task 4 of 5") weighs `value`
     times as much, in BM25's query too: most often the asker's own situation."""
-    add = bot.answer._Gathered.add
+    add = bot.answer._question._Gathered.add
 
     def patched(self: Any, term: str, informative: float, factor: float) -> None:
         add(self, term, informative, factor * float(value) if term.isdigit() else factor)
 
-    bot.answer._Gathered.add = patched  # type: ignore[method-assign]
+    bot.answer._question._Gathered.add = patched  # type: ignore[method-assign]
 
 
 def way_frames(value: str) -> None:

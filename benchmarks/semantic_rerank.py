@@ -53,9 +53,10 @@ import numpy as np  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bot.answer import Answer, Candidate, Engine  # noqa: E402
+from bot.answer import Answer, Engine  # noqa: E402
 from bot.errors import QuestionError  # noqa: E402
 from bot.evaluate import load_squad, normalize_answer, write_corpus  # noqa: E402
+from bot.rerank import Candidate  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 SQUAD = REPO.parent / "shared" / "eval" / "squad-dev-v1.1-public.json"

@@ -72,7 +72,7 @@ from semantic_rerank import (  # noqa: E402
     outcome,
 )
 
-import bot.answer  # noqa: E402
+import bot.answer._engine  # noqa: E402
 from bot.answer import Engine  # noqa: E402
 from bot.evaluate import normalize_answer  # noqa: E402
 from bot.rerank import Candidate, features  # noqa: E402
@@ -218,13 +218,13 @@ def settle(engine: TrialEngine, q: Question, order: list[Candidate]) -> tuple[bo
 
 def collect(engine: TrialEngine, questions: list[Question], expand: int) -> None:
     """The re-ranked candidates of every question, unexpanded and expanded by each signal."""
-    original = bot.answer.candidate
+    original = bot.answer._engine.candidate
 
     def recording(number: int, *scored: Any, **passage: Any) -> Candidate:
         engine.seen.append((number, features(*scored, **passage)))
         return original(number, *scored, **passage)
 
-    bot.answer.candidate = recording  # type: ignore[attr-defined]
+    bot.answer._engine.candidate = recording  # type: ignore[attr-defined]
     try:
         for q in questions:
             for m, by in [(0, "")] + [(expand, s) for s in SIGNALS if expand]:
@@ -257,7 +257,7 @@ def collect(engine: TrialEngine, questions: list[Question], expand: int) -> None
                         answer.found,
                     )
     finally:
-        bot.answer.candidate = original  # type: ignore[attr-defined]
+        bot.answer._engine.candidate = original  # type: ignore[attr-defined]
         engine.expand = 0
 
 

@@ -7,7 +7,7 @@ the library has never seen (a typo, slang, a pasted id) says nothing about wheth
 it answers. So each question word carries two weights:
 
 - its weight in the library (idf, counted over the library and, in a small library
-  mostly, English at large: see `Engine._weight`), which ranks passages;
+  mostly, English at large: see `bot.answer`'s `Understanding._weight`), which ranks passages;
 - how informative it is in English at large (`informativeness`, from wordfreq's
   frequencies): "walrus" or "DeepSeek" name a subject, "guys" or "stuff" do not.
 

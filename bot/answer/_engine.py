@@ -1,14 +1,14 @@
-"""The answering API every front end uses: a question in, cited verbatim excerpts out.
+"""The engine: a library opened (or grown, or extended by a server's own articles) and
+questions answered over it.
 
-`Engine.open` loads the corpus and the saved index (building it when the corpus or
-the settings changed); `Engine.prepare` builds what questions need besides (the chat
-reader, the word tables). `Engine.answer` then only reads shared data (its caches are
-thread-safe), so the Discord layer can run several at once in worker threads.
+`Engine` owns the library's state and its caches and runs a question through the
+stages: the chat reader, `Understanding` (`_question`), BM25, the re-ranker (its
+candidates scored again here, with the library's saved sentences), the "not found"
+decision, then `Citations` (`_results`).
 """
 
 from __future__ import annotations
 
-import bisect
 import copy
 import dataclasses
 import functools
@@ -20,9 +20,7 @@ import threading
 import time
 from collections import ChainMap, Counter
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar, overload
 from urllib.parse import quote
 
 import numpy as np
@@ -34,11 +32,13 @@ from bot.analysis import (
     open_analysis,
     saved_analysis,
 )
-from bot.chat import PROSE, QuestionReader, ReadQuestion, count_words, library_speller_name
+from bot.answer._chained import _Chained, _ChainedCorpus, _TitleTerms
+from bot.answer._question import Understanding, _Asked
+from bot.answer._results import Citations
+from bot.answer._types import Answer, ArticleRef, Result
+from bot.chat import QuestionReader, ReadQuestion, count_words, library_speller_name
 from bot.corpus import (
     CODE,
-    HEADING,
-    ROW,
     SECTION_WEIGHT,
     Article,
     Corpus,
@@ -50,19 +50,12 @@ from bot.corpus import (
 )
 from bot.corpus_edit import url_key
 from bot.errors import CorpusError, QuestionError
-from bot.excerpt import Excerpt, choose_excerpt
 from bot.found import (
-    CJK_GRAMMAR,
     Evidence,
     Name,
     answers,
-    english_share,
     evidence,
     informativeness,
-    junctions,
-    question_names,
-    word_shares,
-    zipf,
 )
 from bot.incremental import Base, holders, open_grown
 from bot.index import Hit, SearchIndex, cache_key, distinct, load_or_build, retire_others
@@ -82,7 +75,7 @@ from bot.rerank import (
 from bot.settings import Settings
 from bot.snapshot import Files, Library, open_library
 from bot.synonyms import SYNONYMS_FILE, Synonyms
-from bot.text import Analyzer, fold, has_cjk
+from bot.text import Analyzer, fold
 from bot.word_forms import relatives
 
 log = logging.getLogger(__name__)
@@ -90,13 +83,6 @@ log = logging.getLogger(__name__)
 _WORD = re.compile(r"[^\W_]")
 #: The words of a question's name (`bot.found.question_names`).
 _NAME_WORD = re.compile(r"\w+")
-#: Words, and what may stand between two words written as one elsewhere ("fall back",
-#: "sign-up"): a compound's halves.
-_WORDS = re.compile(r"[^\W_]+")
-_JOINS = frozenset({" ", "-"})
-#: How common in English a compound must be to be read as one ("fallback" 2.7, "setup"
-#: 4.1; names in code such as "apikey" or "entrypoint" are 0).
-COMPOUND_ZIPF = 2.5
 
 #: Candidates taken from BM25 and re-ranked before excerpts are chosen and neighbours merged.
 CANDIDATES = 30
@@ -112,76 +98,6 @@ PREFERRED_CANDIDATES = 10
 #: Pages a site generator publishes at their folder's address (MkDocs, Docusaurus, Jekyll,
 #: Hugo), when CITEBOT_URL_TEMPLATE gives directory-style addresses (`{path}/`).
 FOLDER_PAGES = frozenset({"index", "_index", "README"})
-#: Passages of English at large that a question word's weight counts besides the
-#: library's (see `Engine._weight`): 1,000 to 20,000 measured the same on SQuAD.
-ENGLISH_PRIOR = 5000
-
-
-@dataclass(frozen=True)
-class Result:
-    rank: int
-    score: float
-    article_id: str
-    title: str
-    url: str | None
-    paragraphs: tuple[int, int]
-    excerpt: str
-    passage: str
-    highlights: tuple[tuple[int, int], ...]
-    section: str | None = None  # the headings above the excerpt: "Setup › Windows"
-    link: str | None = None  # the article's url, at the section's anchor when known
-    #: The paragraphs `passage` spans (`paragraphs` are those of the excerpt alone).
-    passage_paragraphs: tuple[int, int] | None = None
-
-
-@dataclass(frozen=True)
-class ArticleRef:
-    article_id: str
-    title: str
-    url: str | None
-
-
-@dataclass
-class _Gathered:
-    """A question's terms as they are gathered: in order, with the weight factor of the
-    part they came from, how informative their word is, and other forms standing for them."""
-
-    order: list[str] = field(default_factory=list)
-    factor: dict[str, float] = field(default_factory=dict)
-    informative: dict[str, float] = field(default_factory=dict)
-    variants: dict[str, str] = field(default_factory=dict)
-    shares: dict[str, float] = field(default_factory=dict)  # `bot.found.word_shares`
-
-    def add(self, term: str, informative: float, factor: float) -> None:
-        self.order.append(term)
-        self.factor[term] = max(factor, self.factor.get(term, 0.0))
-        self.informative[term] = min(informative, self.informative.get(term, informative))
-
-    def has(self, term: str) -> bool:
-        return term in self.factor or term in self.variants
-
-
-@dataclass(frozen=True)
-class _Asked:
-    """A question understood: what the second stage, the search and the decision read."""
-
-    query: Query
-    search: list[str]  # the terms BM25 is asked for
-    informative: Mapping[str, float]  # informativeness of each question term
-    known: frozenset[str]  # the question terms the library holds (itself or another form)
-    names: tuple[str, ...] = ()  # the names its prose gives (`bot.found.question_names`)
-    grammar: frozenset[str] = frozenset()  # its CJK pairs read as grammar (`CJK_GRAMMAR`)
-    shares: Mapping[str, float] = field(default_factory=dict)  # `bot.found.word_shares`
-
-
-@dataclass(frozen=True)
-class Answer:
-    question: str
-    found: bool
-    results: tuple[Result, ...]
-    closest: tuple[ArticleRef, ...]
-    elapsed_ms: float
-    articles_searched: int
 
 
 class Engine:
@@ -707,124 +623,9 @@ class Engine:
         return any(self.index.doc_freq(term) for term in self.analyzer.terms(word))
 
     def _understand(self, read: ReadQuestion) -> _Asked:
-        """The question's terms with their weights, other forms and synonyms.
-
-        Each part of the question weighs its terms by the part's factor (a pasted error
-        message more, identifiers from pasted code less).
-        """
-        gathered = _Gathered()
-        words: list[tuple[str, str]] = []  # (word as typed, its term)
-        for text, factor in read.parts:
-            words += self._gather(gathered, text, factor)
-        for word, term in words:
-            for relative in relatives(word):
-                self._add_variants(gathered, relative, term)
-        for text, _ in read.parts:
-            self._add_compounds(gathered, text)
-        cleaned = read.text()
-        for source, phrase in self.synonyms.matches(cleaned):
-            # A synonym stands for the most informative question word of what it matched
-            # ("dm" for "message" in "direct message"): it can answer for it, never add to
-            # what the question needs.
-            held = [t for t in self.analyzer.terms(source) if t in gathered.informative]
-            if held:
-                self._add_variants(
-                    gathered, phrase, max(held, key=lambda t: gathered.informative[t])
-                )
-        weights = {term: self._weight(term, gathered) for term in gathered.factor}
-        informative = {t: v * min(gathered.factor[t], 1.0) for t, v in gathered.informative.items()}
-        grammar = frozenset(
-            t for t, v in gathered.informative.items() if v <= CJK_GRAMMAR and has_cjk(t)
-        )
-        variants = gathered.variants
-        known = frozenset(t for t in weights if self.index.doc_freq(t) or t in variants.values())
-        terms = gathered.order
-        search = [*_repeated(terms, gathered.factor), *variants]
-        names = tuple(
-            name for text, factor in read.parts if factor == PROSE for name in question_names(text)
-        )
-        return _Asked(
-            Query.of(cleaned, terms, weights, variants),
-            search,
-            informative,
-            known,
-            names,
-            grammar,
-            gathered.shares,
-        )
-
-    def _gather(self, gathered: _Gathered, text: str, factor: float) -> list[tuple[str, str]]:
-        """The terms of one part of the question into `gathered`; its words as typed, each
-        with its term.
-
-        CJK pairs read as grammar that the library lacks are stop words, as English's "in"
-        and "what" are: no part of the question ("본의" of "일본의" after "일본", "이란" of
-        "김장이란"). Those it holds stay, to match, as grammar (`CJK_GRAMMAR`); so does a
-        part of nothing else ("먹나요?"), whose question is then not found, not unasked.
-        """
-        tokens = self.analyzer.tokens(text)
-        joined = junctions(tokens, text, self.index.doc_freq)
-        unsaid = {term for term in joined if not self.index.doc_freq(term)}
-        if all(token.term in unsaid for token in tokens):
-            unsaid = set()
-        words = []
-        for token in tokens:
-            if token.term not in unsaid:
-                word = text[token.start : token.end]
-                gathered.add(token.term, informativeness(word), factor)
-                words.append((word, token.term))
-        for term in joined - unsaid:
-            gathered.informative[term] = min(gathered.informative[term], CJK_GRAMMAR)
-        gathered.shares.update(word_shares(tokens, joined))
-        return words
-
-    def _add_compounds(self, gathered: _Gathered, text: str) -> None:
-        """Two words the library writes as one ("fall back": "fallback", "log in":
-        "login"), as another form of the more informative of the two."""
-        words = [m for m in _WORDS.finditer(text) if m.group().isalpha()]
-        for first, second in zip(words, words[1:], strict=False):
-            if text[first.end() : second.start()] not in _JOINS:
-                continue
-            # Both halves words of their own ("a way" is not "away"), the whole an
-            # English word ("api key" is not "apikey", a name in code).
-            halves = self.analyzer.terms(f"{first.group()} {second.group()}")
-            word = (first.group() + second.group()).casefold()
-            joined = self.analyzer.terms(word)
-            if len(halves) != 2 or len(joined) != 1 or gathered.has(joined[0]):
-                continue
-            if not self.index.doc_freq(joined[0]) or zipf(word) < COMPOUND_ZIPF:
-                continue
-            held = [t for t in halves if t in gathered.informative]
-            if held:
-                gathered.variants[joined[0]] = max(held, key=gathered.informative.__getitem__)
-
-    def _add_variants(self, gathered: _Gathered, text: str, term: str) -> None:
-        """The terms of `text` that the library holds, as other forms of `term`."""
-        for other in self.analyzer.terms(text):
-            if not gathered.has(other) and self.index.doc_freq(other):
-                gathered.variants[other] = term
-
-    def _weight(self, term: str, gathered: _Gathered) -> float:
-        """A question term's weight: its idf times its part's factor.
-
-        The idf is the never-negative one, log(1 + (N - n + 0.5) / (n + 0.5)): rank-bm25's
-        floors a term in over half the passages at a share of the average idf, which is
-        negative in a library of one or two passages. A term the library lacks takes its
-        best-known other form's (founded → founder), else counts as held by no passage.
-
-        The counts start from ENGLISH_PRIOR passages of English at large, each holding the
-        word as often as English writes it (`english_share`): a library of one article
-        counts its words over a few dozen passages, where "elected" or "percentage" in
-        two of them weigh no more than the article's subject; thousands of passages
-        outweigh the prior. Per-article answer@1 0.796 → 0.809 (BENCHMARKS.md).
-        """
-        held = self.index.doc_freq(term) or max(
-            (self.index.doc_freq(v) for v, t in gathered.variants.items() if t == term),
-            default=0,
-        )
-        n = self.index.n_docs + ENGLISH_PRIOR
-        counted = held + ENGLISH_PRIOR * english_share(gathered.informative[term])
-        return math.log(1 + (n - counted + 0.5) / (counted + 0.5)) * gathered.factor[term]
+        """The question's terms with their weights, other forms and synonyms
+        (`Understanding.understand`)."""
+        return Understanding(self.analyzer, self.index, self.synonyms).understand(read)
 
     def _rerank(self, hits: list[Hit], query: Query) -> list[Candidate]:
         """The BM25 hits scored again by their best sentences, best first."""
@@ -989,220 +790,22 @@ class Engine:
         }
 
     def _results(self, ranked: list[Candidate], query: Query, k: int) -> list[Result]:
-        merged = _merge_neighbours([(c.number, c.score) for c in ranked], self.passages)
-        by_number = {c.number: c for c in ranked}
-        saved = self._saved_sentences(query)
-        results: list[Result] = []
-        shown: list[tuple[int, int, int]] = []  # (article, start, end) of each excerpt
-        for start_number, end_number, score in merged:
-            if len(results) == k:
-                break
-            first, last = self.passages[start_number], self.passages[end_number]
-            article = self.articles[first.article]
-            start, end = (
-                first.start,
-                max(p.end for p in self.passages[start_number : end_number + 1]),
-            )
-            # A single passage keeps the sentences the second stage scored; a merged
-            # span is scored again as a whole.
-            local = by_number[start_number].local
-            scored = by_number[start_number].sentences if start_number == end_number else ()
-            scored = scored or sentences(article.text, start, end, query, self.analyzer, local)
-            among = len(scored)
-            following = self._following(end_number)
-            if following is not None and best_sentence(scored) == among - 1:
-                # The passage ends on the sentence that echoes the question: what
-                # answers it often opens the next passage of the section.
-                after = self.passages[following]
-                more = sentences(
-                    article.text,
-                    after.start,
-                    after.end,
-                    query,
-                    self.analyzer,
-                    local,
-                    saved(following),
-                )
-                scored = (*scored, *(s for s in more if s.start >= scored[-1].end))
-            excerpt = choose_excerpt(
-                article.text,
-                start,
-                end,
-                query,
-                self.analyzer,
-                scored=scored,
-                local=local,
-                among=among,
-                named=_named_headings(article, start, scored[-1].end),
-            )
-            if any(
-                a == first.article and excerpt.start < e and excerpt.end > s for a, s, e in shown
-            ):
-                continue  # its text is in an excerpt already shown
-            shown.append((first.article, excerpt.start, excerpt.end))
-            if following is not None and excerpt.end > end:
-                last = self.passages[following]
-                end = last.end
-            url = self.article_url(article)
-            section, link = self._where(article, first, last, excerpt.start, url)
-            results.append(
-                Result(
-                    rank=len(results) + 1,
-                    score=score,
-                    article_id=article.article_id,
-                    title=article.title,
-                    url=url,
-                    section=section,
-                    link=link,
-                    paragraphs=_shown_paragraphs(
-                        article, excerpt, first.first_paragraph, last.last_paragraph
-                    ),
-                    excerpt=excerpt.text,
-                    passage=article.text[start:end],
-                    passage_paragraphs=(first.first_paragraph, last.last_paragraph),
-                    highlights=excerpt.highlights,
-                )
-            )
-        return results
-
-    def _following(self, number: int) -> int | None:
-        """The passage after `number` when both stand in one section under a heading and
-        `number` ends in prose (a table row stands alone), else None."""
-        if number + 1 >= len(self.passages):
-            return None
-        passage, after = self.passages[number], self.passages[number + 1]
-        paragraphs = self.articles[passage.article].paragraphs
-        end = paragraphs[passage.last_paragraph - 1]
-        if after.article != passage.article or not end.section or end.kind == ROW:
-            return None
-        return number + 1 if paragraphs[after.first_paragraph - 1].section == end.section else None
-
-    def _where(
-        self, article: Article, first: Passage, last: Passage, offset: int, url: str | None
-    ) -> tuple[str | None, str | None]:
-        """The section the excerpt starting at `offset` stands in, and the link to it (the
-        excerpt's own paragraph: a passage can open with its section's heading)."""
-        number = last.last_paragraph
-        for paragraph in article.paragraphs[first.first_paragraph - 1 : last.last_paragraph]:
-            if paragraph.end >= offset:
-                number = paragraph.number
-                break
-        label = article.section_of(number).label or None
-        link = url
-        anchor = article.anchor(number, self.anchor_style)
-        if url and anchor and "#" not in url:
-            link = f"{url}#{quote(anchor, safe='-_.~')}"
-        return label, link
+        return self._citations().results(ranked, query, k)
 
     def _closest(self, hits: list[Hit]) -> list[ArticleRef]:
-        refs: list[ArticleRef] = []
-        seen: set[int] = set()
-        for number, _ in hits:
-            article_index = self.passages[number].article
-            if article_index in seen:
-                continue
-            seen.add(article_index)
-            article = self.articles[article_index]
-            refs.append(ArticleRef(article.article_id, article.title, self.article_url(article)))
-            if len(refs) == 3:
-                break
-        return refs
+        return self._citations().closest(hits)
 
-
-_T = TypeVar("_T")
-
-
-class _ChainedCorpus(Corpus):
-    """The shared corpus and a server's own read as one: ids, titles and lengths come from
-    each corpus (a saved library gives them without making its articles), so listing or
-    looking up a server's articles makes only the shared articles shown."""
-
-    def __init__(self, first: Corpus, second: Corpus) -> None:
-        super().__init__(
-            _Chained(first.articles, second.articles), [*first.warnings, *second.warnings]
+    def _citations(self) -> Citations:
+        """What builds results over this engine's library as it stands (`extended` gives
+        a copy another one)."""
+        return Citations(
+            self.passages,
+            self.articles,
+            self.analyzer,
+            self.anchor_style,
+            self.article_url,
+            self._saved_sentences,
         )
-        self._parts = (first, second)
-
-    def ids(self) -> list[str]:
-        """Every article's id, the shared ones first."""
-        return [article_id for part in self._parts for article_id in part.ids()]
-
-    def titles(self) -> list[str]:
-        """Every article's title, the shared ones first."""
-        return [title for part in self._parts for title in part.titles()]
-
-    def urls(self) -> list[str | None]:
-        """Every article's url, the shared ones first."""
-        return [url for part in self._parts for url in part.urls()]
-
-    def text_lengths(self) -> np.ndarray:
-        """Every article's text length, the shared ones first."""
-        return np.concatenate([part.text_lengths() for part in self._parts])
-
-
-class _Chained(Sequence[_T], Generic[_T]):
-    """Two lists read as one, without copying the first (the shared library's passages
-    and articles, which every server's engine shares)."""
-
-    def __init__(self, first: Sequence[_T], second: Sequence[_T]) -> None:
-        self._first, self._second = first, second
-        self._split = len(first)
-
-    def __len__(self) -> int:
-        return self._split + len(self._second)
-
-    @overload
-    def __getitem__(self, index: int) -> _T: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[_T]: ...
-
-    def __getitem__(self, index: int | slice) -> _T | Sequence[_T]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(index)
-        if index < self._split:
-            return self._first[index]
-        return self._second[index - self._split]
-
-
-#: The most times BM25 is asked for one term (see `_repeated`).
-MAX_REPEAT = 5
-
-
-def _repeated(terms: Sequence[str], factor: Mapping[str, float]) -> list[str]:
-    """The terms as BM25 is asked for them: each as many times as its part's factor is
-    over the weakest part's, so that BM25 (which reads a query as a bag of words) weighs
-    a question's parts as the second stage does: pasted code's identifiers under its
-    prose, an error message over both. A question of one part is asked as written."""
-    weakest = min((factor[t] for t in terms), default=1.0)
-    out: list[str] = []
-    for term in terms:
-        out += [term] * min(max(round(factor[term] / weakest), 1), MAX_REPEAT)
-    return out
-
-
-class _TitleTerms(Sequence[frozenset[str]]):
-    """Each article's title (and description) terms, worked out when first needed: a
-    saved library of a million passages starts without analysing every title."""
-
-    def __init__(self, articles: Sequence[Article], analyzer: Analyzer) -> None:
-        self._articles = articles
-        self._analyzer = analyzer
-        self._terms: dict[int, frozenset[str]] = {}
-
-    def __len__(self) -> int:
-        return len(self._articles)
-
-    def __getitem__(self, number: Any) -> Any:
-        terms = self._terms.get(number)
-        if terms is None:
-            article = self._articles[number]
-            terms = self._terms[number] = frozenset(self._analyzer.terms(context_text(article)))
-        return terms
 
 
 def _within(holding: np.ndarray, firsts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -1212,66 +815,3 @@ def _within(holding: np.ndarray, firsts: np.ndarray, ends: np.ndarray) -> np.nda
     return np.concatenate(
         [holding[:0], *(holding[a:b] for a, b in zip(lo, hi, strict=True) if b > a)]
     )
-
-
-def _named_headings(article: Article, start: int, end: int) -> set[int]:
-    """Where the headings in text[start:end] start that a citation of the text under them
-    names ("Query Parameters" under "… › Query Parameters"): an excerpt leaves them to it."""
-    paragraphs, text = article.paragraphs, article.text
-    number = bisect.bisect_left(paragraphs, start, key=lambda p: p.start)
-    named = set()
-    for heading, after in zip(paragraphs[number:], paragraphs[number + 1 :], strict=False):
-        if after.start >= end:
-            break
-        path = article.sections[heading.section].path
-        if (
-            heading.kind == HEADING
-            and path
-            and path[-1] == text[heading.start : heading.end]
-            # The citation is worked out from the text under it: it must still name the heading.
-            and article.sections[after.section].path[: len(path)] == path
-        ):
-            named.add(heading.start)
-    return named
-
-
-def _shown_paragraphs(article: Article, excerpt: Excerpt, first: int, last: int) -> tuple[int, int]:
-    """The paragraphs (numbered from 1, within the passage's `first`..`last`) that the
-    excerpt shows: "¶7" for the one paragraph a reader sees, not "¶6–7" with ¶6 a heading
-    the citation names or a paragraph the excerpt leaves out."""
-
-    def at(offset: int) -> int:
-        number = bisect.bisect_right(article.paragraphs, offset, key=lambda p: p.start)
-        return min(max(number, first), last)
-
-    return at(excerpt.start), max(at(excerpt.start), at(excerpt.end - 1))
-
-
-def _merge_neighbours(
-    hits: list[tuple[int, float]], passages: Sequence[Passage]
-) -> list[tuple[int, int, float]]:
-    """Join hits whose text overlaps in one article into one result, best first.
-
-    Windows of a long paragraph overlap by a sentence; showing both as separate
-    results would repeat text, so they become one span keeping the best score.
-    """
-    spans: list[list[float]] = []  # [first passage, last passage, score]
-    of_article: dict[int, list[list[float]]] = {}  # the spans of each article, in order
-    for number, score in hits:
-        passage = passages[number]
-        for span in of_article.get(passage.article, ()):
-            lo, hi = int(span[0]), int(span[1])
-            if (
-                lo - 1 <= number <= hi + 1
-                and passage.start < passages[hi].end
-                and passage.end > passages[lo].start
-            ):
-                if number < lo:
-                    span[0] = number
-                elif number > hi:
-                    span[1] = number
-                break
-        else:
-            spans.append([number, number, score])
-            of_article.setdefault(passage.article, []).append(spans[-1])
-    return [(int(a), int(b), s) for a, b, s in spans]
