@@ -6,6 +6,7 @@ so tests and tools can import every module without a token or a `.env`.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -198,7 +199,29 @@ def _read_dotenv(path: Path) -> dict[str, str]:
         return {}
     from dotenv import dotenv_values
 
-    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+    dotenv_log = logging.getLogger("dotenv.main")
+    named = _NameTheFile(path)
+    dotenv_log.addFilter(named)
+    try:
+        return {k: v for k, v in dotenv_values(path).items() if v is not None}
+    finally:
+        dotenv_log.removeFilter(named)
+
+
+class _NameTheFile(logging.Filter):
+    """python-dotenv warns of a line it cannot read by its number alone ("could not parse
+    statement starting at line 2"): the admin is told which file, and that it was ignored.
+    Only the line's number is shown, never its text (it may hold a token)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("python-dotenv could not parse"):
+            record.msg = "%s, line %s: not NAME=value; ignored"
+            record.args = (str(self.path.resolve()), *(record.args or ()))
+        return True
 
 
 #: Their values never appear in an error message (a database URL can hold a password).

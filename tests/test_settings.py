@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import fields
 from pathlib import Path
@@ -71,6 +72,17 @@ def test_dotenv_file_is_read_and_environment_wins(tmp_path: Path) -> None:
     settings = Settings.from_env({"CITEBOT_CORPUS_DIR": "from-env"})
     assert settings.per_page == 4
     assert settings.corpus_dir == Path("from-env")
+
+
+def test_a_dotenv_line_that_cannot_be_read_is_named_with_its_file_and_ignored(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / ".env").write_text("CITEBOT_RESULTS=4\nDISCORD_TOKEN secret-token-typed-wrong\n")
+    with caplog.at_level(logging.WARNING):
+        settings = Settings.from_env({})
+    assert settings.per_page == 4 and settings.discord_token is None
+    assert f"{tmp_path / '.env'}, line 2: not NAME=value; ignored" in caplog.text
+    assert "secret-token-typed-wrong" not in caplog.text
 
 
 def test_passage_window_bounds_must_be_ordered() -> None:
