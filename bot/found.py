@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Container, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -203,19 +203,26 @@ def question_grammar(tokens: Sequence[Token], text: str, held: Callable[[str], i
     `JAPANESE_FUNCTION_WORDS`: "有多" and "多长" of "长江有多长", "何人" of "何人ですか")."""
     function_words = JAPANESE_FUNCTION_WORDS if has_kana(text) else CHINESE_FUNCTION_WORDS
     grammar: set[str] = set()
-    run: list[Token] = []
-    for pair in [*(t for t in tokens if len(t.term) == 2 and has_cjk(t.term)), None]:
-        if pair is not None and (not run or pair.start < run[-1].end):
-            run.append(pair)  # the pairs of one run overlap by a character
-            continue
-        if run:
-            terms = [p.term for p in run]
-            if has_hangul(terms[0]):
-                grammar |= _korean_run_grammar(terms, held)
-            else:
-                grammar |= _function_word_pairs(terms, function_words)
-        run = [pair] if pair is not None else []
+    for run in _runs(t for t in tokens if len(t.term) == 2 and has_cjk(t.term)):
+        terms = [p.term for p in run]
+        if has_hangul(terms[0]):
+            grammar |= _korean_run_grammar(terms, held)
+        else:
+            grammar |= _function_word_pairs(terms, function_words)
     return grammar
+
+
+def _runs(pairs: Iterable[Token]) -> Iterator[list[Token]]:
+    """The runs of `pairs` (in question order) that overlap by a character, each one
+    written word or more ("メートル": "メー", "ート", "トル")."""
+    run: list[Token] = []
+    for pair in pairs:
+        if run and pair.start >= run[-1].end:
+            yield run
+            run = []
+        run.append(pair)
+    if run:
+        yield run
 
 
 #: The longest function word of `CHINESE_FUNCTION_WORDS` and `JAPANESE_FUNCTION_WORDS`.
@@ -245,17 +252,12 @@ def word_shares(tokens: Sequence[Token], grammar: Container[str]) -> dict[str, f
     "タワー" tower), so a run of them is one word, its pairs ("メー", "ート", "トル") its
     parts, which count in the evidence as that one word does, not as three."""
     shares: dict[str, float] = {}
-    run: list[Token] = []
-    words = [
+    words = (
         t for t in tokens if len(t.term) == 2 and is_katakana(t.term) and t.term not in grammar
-    ]
-    for pair in [*words, None]:
-        if pair is not None and (not run or pair.start < run[-1].end):
-            run.append(pair)
-            continue
+    )
+    for run in _runs(words):
         for part in run:
             shares[part.term] = min(shares.get(part.term, 1.0), 1.0 / len(run))
-        run = [pair] if pair is not None else []
     return shares
 
 
